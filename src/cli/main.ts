@@ -1,0 +1,198 @@
+/**
+ * The `igor` command line: serve, init, var (a client for /data, like igorVar), control (like igorControl).
+ * Exit codes: 0 done; 1 the server or the operation said no; 2 the command line is wrong; 3 the server
+ * could not be reached.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ConfigError, resolveConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { startServer, VERSION } from '../server.ts';
+import { Database, DatabaseOpenError } from '../store/database.ts';
+import { join } from 'node:path';
+import { PACKAGE_DIR } from '../server.ts';
+import { ConnectionError, httpRequest } from '../http/client.ts';
+import { TimeoutError } from '../errors.ts';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  stdin: () => Promise<string>;
+}
+
+const processIo: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  stdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+};
+
+const DEFAULT_URL = 'http://127.0.0.1:9333';
+
+function serverOption(): Option {
+  return new Option('-u, --url <url>', 'server to talk to').env('IGOR_URL').default(DEFAULT_URL);
+}
+
+async function runServe(opts: Record<string, string | undefined>, io: Io): Promise<number> {
+  const config = resolveConfig({
+    database: opts['database'],
+    port: opts['port'],
+    host: opts['host'],
+    publicUrl: opts['publicUrl'],
+    maxBodyBytes: opts['maxBodyBytes'],
+    logLevel: opts['logLevel'],
+  });
+  const logger = createLogger(config.logLevel);
+  const server = await startServer(config, logger);
+  io.out(`Igor-TS ${VERSION} is serving ${server.url}/ from the database in ${server.db.dir}\n`);
+  if (server.db.created) io.out(`That database is new: it was created from the shipped template.\n`);
+  const stop = () => void server.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await server.stopped;
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  return EXIT.ok;
+}
+
+async function runInit(dir: string, io: Io): Promise<number> {
+  const config = resolveConfig({ database: dir });
+  const db = await Database.open({ dir: config.database, template: join(PACKAGE_DIR, 'template', 'database.xml'), logger: createLogger('warn') });
+  await db.close();
+  if (!db.created) {
+    io.err(`${config.database} already holds a database; nothing changed\n`);
+    return EXIT.failed;
+  }
+  io.out(`created a new database in ${config.database}\n`);
+  return EXIT.ok;
+}
+
+/** Prints a response; the exit code says whether the server said yes. */
+function report(res: { status: number; body: string }, io: Io): number {
+  if (res.status >= 200 && res.status < 300) {
+    io.out(res.body);
+    return EXIT.ok;
+  }
+  io.err(`igor: ${res.status}: ${res.body.endsWith('\n') ? res.body : res.body + '\n'}`);
+  return EXIT.failed;
+}
+
+async function runVar(xpath: string, opts: Record<string, string | boolean | undefined>, io: Io): Promise<number> {
+  const writes = [opts['put'], opts['post'], opts['delete']].filter((w) => w !== undefined);
+  if (writes.length > 1) throw new UsageError('use only one of --put, --post and --delete');
+  const accept = opts['json'] ? 'application/json' : opts['text'] ? 'text/plain' : opts['xml'] ? 'application/xml' : undefined;
+  const base = String(opts['url']).replace(/\/+$/, '').replace(/\/data$/, '');
+  const url = new URL(`${base}/${opts['eval'] ? 'evaluate' : 'data'}/${xpath.replace(/^\/data\/?/, '').split('/').map(encodeURIComponent).join('/')}`);
+  if (opts['variant']) url.searchParams.set('.VARIANT', String(opts['variant']));
+  const headers: Record<string, string> = {};
+  if (accept) headers['Accept'] = accept;
+  let method = 'GET';
+  let body: string | undefined;
+  if (opts['delete']) method = 'DELETE';
+  else if (opts['put'] !== undefined || opts['post'] !== undefined) {
+    method = opts['put'] !== undefined ? 'PUT' : 'POST';
+    headers['Content-Type'] = String(opts['put'] ?? opts['post']);
+    body = typeof opts['data'] === 'string' ? opts['data'] : await io.stdin();
+  }
+  return report(await httpRequest(url.toString(), { method, headers, body }), io);
+}
+
+async function runControl(command: string, args: string[], opts: Record<string, string | undefined>, io: Io): Promise<number> {
+  const url = new URL(`${String(opts['url']).replace(/\/+$/, '').replace(/\/data$/, '')}/internal/${command}`);
+  for (const arg of args) {
+    const eq = arg.indexOf('=');
+    if (eq <= 0) throw new UsageError(`${arg}: arguments are NAME=VALUE`);
+    url.searchParams.append(arg.slice(0, eq), arg.slice(eq + 1));
+  }
+  return report(await httpRequest(url.toString(), { timeoutMs: 120_000 }), io);
+}
+
+class UsageError extends Error {}
+
+export function buildProgram(io: Io, done: (code: number) => void): Command {
+  const program = new Command('igor')
+    .description('Igor-TS: the home-automation server that keeps your home in one XML tree')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('run the server')
+    .option('-d, --database <dir>', 'database directory (env IGOR_DATABASE; default ~/.igor)')
+    .option('-p, --port <port>', 'port to listen on (env IGOR_PORT; default 9333)')
+    .option('--host <host>', 'address to listen on (env IGOR_HOST; default 127.0.0.1)')
+    .option('--public-url <url>', 'URL the server is reached at from outside, e.g. behind a proxy (env IGOR_PUBLIC_URL)')
+    .option('--max-body-bytes <n>', 'largest request body accepted (env IGOR_MAX_BODY_BYTES; default 1048576)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env IGOR_LOG_LEVEL; default info)')
+    .action(async (opts) => done(await runServe(opts, io)));
+
+  program
+    .command('init')
+    .description('create a new database directory from the template')
+    .argument('<dir>', 'directory to create')
+    .action(async (dir: string) => done(await runInit(dir, io)));
+
+  program
+    .command('var')
+    .description('read or write the tree over REST, like igorVar')
+    .argument('<xpath>', 'path under /data, e.g. sensors/fitbit/jack')
+    .addOption(serverOption())
+    .option('--put <mimetype>', 'replace or create the element with the body (from --data or stdin)')
+    .option('--post <mimetype>', 'append an element with the body (from --data or stdin)')
+    .option('--delete', 'delete every element the path selects')
+    .option('--data <data>', 'body for --put/--post (default: read stdin)')
+    .addOption(new Option('--json', 'answer in JSON').conflicts(['xml', 'text']))
+    .addOption(new Option('--xml', 'answer in XML').conflicts(['text']))
+    .option('--text', 'answer in plain text')
+    .option('--variant <variant>', '.VARIANT: multi, multiraw, raw, content or ref')
+    .option('-e, --eval', 'evaluate an XPath expression (/evaluate) instead')
+    .action(async (xpath: string, opts) => done(await runVar(xpath, opts, io)));
+
+  program
+    .command('control')
+    .description('send a command to the server, like igorControl (version, save, flush, stop)')
+    .argument('<command>', 'version, save, flush or stop')
+    .argument('[args...]', 'NAME=VALUE arguments')
+    .addOption(serverOption())
+    .action(async (command: string, args: string[], opts) => done(await runControl(command, args, opts, io)));
+  return program;
+}
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+    }
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      io.err(`igor: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof ConnectionError || err instanceof TimeoutError) {
+      io.err(`igor: ${err.message}\n`);
+      return EXIT.unreachable;
+    }
+    if (err instanceof DatabaseOpenError) {
+      io.err(`igor: ${err.message}\n`);
+      return EXIT.failed;
+    }
+    io.err(`igor: ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT.failed;
+  }
+}
+
+// Used by `igor var` when reading a body from a file in tests and scripts.
+export function readDataFile(path: string): string {
+  return readFileSync(path, 'utf8');
+}

@@ -1,0 +1,85 @@
+/**
+ * The one configuration path: command-line flags, then environment variables, then defaults.
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface Config {
+  /** Database directory. */
+  database: string;
+  host: string;
+  port: number;
+  /** How the server is reached from outside (behind a proxy, for OAuth2 redirects); derived if unset. */
+  publicUrl?: string;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number;
+  logLevel: string;
+}
+
+export const DEFAULTS: Config = {
+  database: join(homedir(), '.igor'),
+  host: '127.0.0.1',
+  port: 9333,
+  maxBodyBytes: 1024 * 1024,
+  logLevel: 'info',
+};
+
+const ENV: Record<keyof Config, string> = {
+  database: 'IGOR_DATABASE',
+  host: 'IGOR_HOST',
+  port: 'IGOR_PORT',
+  publicUrl: 'IGOR_PUBLIC_URL',
+  maxBodyBytes: 'IGOR_MAX_BODY_BYTES',
+  logLevel: 'IGOR_LOG_LEVEL',
+};
+
+export class ConfigError extends Error {}
+
+function integer(value: string, what: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new ConfigError(`${what}=${value} is not a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** Flags win over the environment, which wins over the defaults. Values from both are validated. */
+export function resolveConfig(flags: Partial<Record<keyof Config, string | number | undefined>>, env: NodeJS.ProcessEnv = process.env): Config {
+  const pick = (key: keyof Config): { value: string; source: string } | undefined => {
+    const flag = flags[key];
+    if (flag !== undefined) return { value: String(flag), source: `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}` };
+    const fromEnv = env[ENV[key]];
+    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, source: ENV[key] };
+    return undefined;
+  };
+  const config: Config = { ...DEFAULTS };
+  const database = pick('database');
+  if (database) config.database = resolve(database.value);
+  const host = pick('host');
+  if (host) config.host = host.value;
+  const port = pick('port');
+  if (port) config.port = integer(port.value, port.source, 0, 65535);
+  const body = pick('maxBodyBytes');
+  if (body) config.maxBodyBytes = integer(body.value, body.source, 1, 1024 * 1024 * 1024);
+  const level = pick('logLevel');
+  if (level) {
+    if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level.value)) {
+      throw new ConfigError(`${level.source}=${level.value} is not a log level (fatal, error, warn, info, debug, trace, silent)`);
+    }
+    config.logLevel = level.value;
+  }
+  const publicUrl = pick('publicUrl');
+  if (publicUrl) {
+    try {
+      config.publicUrl = new URL(publicUrl.value).toString().replace(/\/$/, '');
+    } catch {
+      throw new ConfigError(`${publicUrl.source}=${publicUrl.value} is not a URL`);
+    }
+  }
+  return config;
+}
+
+/** The URL people and services use to reach this server. */
+export function publicUrlOf(config: Config, boundPort: number): string {
+  if (config.publicUrl) return config.publicUrl;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+}

@@ -1,0 +1,40 @@
+/**
+ * The one way the host makes HTTP calls (CLI client, actions, plugins): fetch with a timeout,
+ * answering with status, headers and the body as text.
+ */
+import { TimeoutError } from '../errors.ts';
+
+export interface HttpRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer | Uint8Array;
+  /** Give up after this long (default 30 s). */
+  timeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/** The server could not be reached at all (refused, reset, DNS). */
+export class ConnectionError extends Error {}
+
+export async function httpRequest(url: string, req: HttpRequest = {}): Promise<HttpResponse> {
+  const timeoutMs = req.timeoutMs ?? 30_000;
+  try {
+    const res = await fetch(url, {
+      method: req.method ?? 'GET',
+      headers: req.headers,
+      body: req.body as BodyInit | undefined,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: res.status, headers: res.headers, body: await res.text() };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    if (e.name === 'TimeoutError') throw new TimeoutError(`${req.method ?? 'GET'} ${url} did not answer within ${timeoutMs} ms`);
+    throw new ConnectionError(`cannot reach ${url}: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
+  }
+}

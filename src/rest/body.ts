@@ -1,0 +1,96 @@
+/**
+ * Turning a write request into the element to store: the body (XML, JSON, plain text or a form) or, for
+ * simple clients, query parameters. Everything is checked before the tree is touched.
+ */
+import type { Request } from 'express';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
+import { parseXml } from '../tree/dom.ts';
+import { elementFromJson, type Json } from '../tree/jsonxml.ts';
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Reads the whole body, refusing it as soon as it is over `limit` bytes. */
+export async function readBody(req: Request, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > limit) throw new PayloadTooLargeError(`the body is ${declared} bytes; the limit is ${limit}`);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req) {
+    total += (chunk as Buffer).length;
+    if (total > limit) throw new PayloadTooLargeError(`the body is over the limit of ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function hasBody(req: Request): boolean {
+  return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+}
+
+function decode(body: Buffer): string {
+  try {
+    return decoder.decode(body);
+  } catch {
+    throw new BadRequestError('the body is not valid UTF-8');
+  }
+}
+
+/** A JSON object whose only key is the target tag is the value itself, as in Igor. */
+function unwrap(value: Json, tag: string): Json {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === tag) return value[tag]!;
+  }
+  return value;
+}
+
+/** Form fields (from a urlencoded body or the query) as a JSON object; repeated names become arrays. */
+export function formObject(params: Iterable<[string, string]>): { [key: string]: Json } {
+  const obj: { [key: string]: Json } = {};
+  for (const [key, value] of params) {
+    if (key.startsWith('.')) continue; // .METHOD, .VARIANT: instructions, not data
+    const existing = obj[key];
+    if (existing === undefined) obj[key] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else obj[key] = [existing, value];
+  }
+  return obj;
+}
+
+function parseJson(text: string): Json {
+  try {
+    return JSON.parse(text) as Json;
+  } catch (err) {
+    throw new BadRequestError(`the body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Builds the element `<tag>` for a write from the request body, in `doc`. */
+export function elementFromBody(doc: Document, tag: string, body: Buffer, contentType: string | undefined): Element {
+  if (body.length === 0 && !contentType) return doc.createElement(tag);
+  if (!contentType) throw new UnsupportedMediaTypeError('the body has no Content-Type; send application/xml, application/json, text/plain or a form');
+  const [type = '', ...params] = contentType.toLowerCase().split(';').map((s) => s.trim());
+  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+  if (charset && !['utf-8', 'utf8', 'us-ascii'].includes(charset)) {
+    throw new UnsupportedMediaTypeError(`charset ${charset} is not supported; send UTF-8`);
+  }
+  const text = decode(body);
+  if (type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml')) {
+    const root = parseXml(text, 'the XML body').documentElement!;
+    const given = root.nodeName === '_e' ? root.getAttribute('_e') : root.nodeName;
+    if (given !== tag) throw new BadRequestError(`the XML body's top-level element <${root.nodeName}> does not match the path's last step <${tag}>`);
+    return root;
+  }
+  if (type === 'application/json' || type.endsWith('+json')) {
+    const value = unwrap(parseJson(text), tag);
+    if (Array.isArray(value)) throw new BadRequestError('a JSON array cannot be stored as one element; send an object or a value');
+    return elementFromJson(doc, tag, value);
+  }
+  if (type === 'text/plain') return elementFromJson(doc, tag, text);
+  if (type === 'application/x-www-form-urlencoded') return elementFromForm(doc, tag, new URLSearchParams(text));
+  throw new UnsupportedMediaTypeError(`Content-Type ${type} is not supported; send application/xml, application/json, text/plain or application/x-www-form-urlencoded`);
+}
+
+export function elementFromForm(doc: Document, tag: string, params: Iterable<[string, string]>): Element {
+  return elementFromJson(doc, tag, unwrap(formObject(params), tag));
+}

@@ -1,0 +1,17 @@
+/** What the REST layer needs from the running host. */
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { Database } from '../store/database.ts';
+import type { WorkTracker } from '../work.ts';
+
+export interface HostContext {
+  db: Database;
+  config: Config;
+  logger: Logger;
+  work: WorkTracker;
+  version: string;
+  /** Where the package's own files (static/, template/) are. */
+  packageDir: string;
+  /** Asks the server to stop (after the current response). */
+  requestStop(): void;
+}

@@ -1,0 +1,31 @@
+/** /internal/CMD: version, save, flush, stop (igor-reference §2.9). */
+import { Router, type Request, type Response } from 'express';
+import type { HostContext } from './context.ts';
+import { negotiate, send } from './negotiate.ts';
+
+function answer(req: Request, res: Response, text: string, json: unknown = text): void {
+  const format = negotiate(req, ['text', 'json']);
+  send(res, format, format === 'json' ? JSON.stringify(json) + '\n' : text + '\n');
+}
+
+export function internalRoutes(ctx: HostContext): Router {
+  const router = Router();
+  const commands: Record<string, (req: Request, res: Response) => Promise<void> | void> = {
+    version: (req, res) => answer(req, res, ctx.version, { version: ctx.version }),
+    save: async (req, res) => {
+      const backup = await ctx.db.snapshot();
+      answer(req, res, 'OK', { saved: backup });
+    },
+    flush: async (req, res) => {
+      const timeout = Number(req.query['timeout'] ?? 60) * 1000;
+      await ctx.work.flush(Number.isFinite(timeout) && timeout > 0 ? timeout : 60_000);
+      answer(req, res, 'OK');
+    },
+    stop: (req, res) => {
+      res.on('finish', () => ctx.requestStop());
+      answer(req, res, 'OK');
+    },
+  };
+  for (const [name, handler] of Object.entries(commands)) router.all(`/internal/${name}`, handler);
+  return router;
+}

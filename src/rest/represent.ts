@@ -1,0 +1,51 @@
+/** How nodes of the tree look in each format, for /data answers. */
+import { ATTRIBUTE_NODE, ELEMENT_NODE, escapeText, serialize, textOf } from '../tree/dom.ts';
+import { jsonOf, scalarOf, type Json } from '../tree/jsonxml.ts';
+import type { Format } from './negotiate.ts';
+
+export interface RepresentOptions {
+  raw: boolean;
+  /** JSON: the bare value instead of `{"tag": value}` (`.VARIANT=content`). */
+  content?: boolean;
+}
+
+function keyOf(node: Node): string {
+  if (node.nodeType === ATTRIBUTE_NODE) return `@${(node as Attr).name}`;
+  if (node.nodeType !== ELEMENT_NODE) return '#text';
+  const el = node as Element;
+  return el.nodeName === '_e' && el.hasAttribute('_e') ? el.getAttribute('_e')! : el.nodeName;
+}
+
+export function jsonValueOf(node: Node, raw: boolean): Json {
+  return node.nodeType === ELEMENT_NODE ? jsonOf(node as Element, raw) : scalarOf(node.nodeValue ?? '');
+}
+
+export function jsonEntryOf(node: Node, raw: boolean): { [key: string]: Json } {
+  return { [keyOf(node)]: jsonValueOf(node, raw) };
+}
+
+/** One node, as GET /data answers it (without the trailing newline). */
+export function represent(node: Node, format: Format, opts: RepresentOptions): string {
+  switch (format) {
+    case 'xml':
+      return serialize(node, { raw: opts.raw });
+    case 'json':
+      return JSON.stringify(opts.content ? jsonValueOf(node, opts.raw) : jsonEntryOf(node, opts.raw));
+    case 'text':
+      return textOf(node, opts.raw);
+  }
+}
+
+/** `.VARIANT=multi`: every match with its reference. */
+export function representMany(nodes: { node: Node; ref: string }[], format: 'xml' | 'json', raw: boolean): string {
+  if (format === 'json') return JSON.stringify(nodes.map(({ node, ref }) => ({ ref, ...jsonEntryOf(node, raw) })));
+  const items = nodes.map(({ node, ref }) => `<item><ref>${escapeText(ref)}</ref>${serialize(node, { raw })}</item>`);
+  return `<items>${items.join('')}</items>`;
+}
+
+/** The answer to a write: the reference of the element written. */
+export function representRef(ref: string, format: Format): string {
+  if (format === 'json') return JSON.stringify({ ref });
+  if (format === 'xml') return `<ref>${escapeText(ref)}</ref>`;
+  return ref;
+}

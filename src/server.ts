@@ -1,0 +1,79 @@
+/** Starting and stopping the host: database, HTTP server, self-description in services/igor. */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { publicUrlOf, type Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { createApp } from './rest/app.ts';
+import { Database } from './store/database.ts';
+import { elementFromJson } from './tree/jsonxml.ts';
+import { combine } from './tree/tree.ts';
+import { WorkTracker } from './work.ts';
+
+export const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }).version;
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  db: Database;
+  work: WorkTracker;
+  /** Stops accepting requests, finishes pending writes, saves a snapshot. */
+  close(): Promise<void>;
+  /** Resolves when the server has stopped (by close(), /internal/stop or a signal). */
+  stopped: Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const db = await Database.open({ dir: config.database, template: join(PACKAGE_DIR, 'template', 'database.xml'), logger });
+  const work = new WorkTracker();
+  work.register({ name: 'journal', idle: () => db.idle, whenIdle: () => db.flush() });
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  let closing: Promise<void> | undefined;
+  let server: Server;
+  const close = () =>
+    (closing ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      });
+      await db.close();
+      logger.info('stopped');
+      resolveStopped();
+    })());
+
+  const app = createApp({ db, config, logger, work, version: VERSION, packageDir: PACKAGE_DIR, requestStop: () => void close() });
+  server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = publicUrlOf(config, port);
+  await describeSelf(db, config, url, port);
+  if (db.created) logger.info({ database: db.dir }, `created a new database in ${db.dir}`);
+  logger.info({ url, database: db.dir }, `Igor-TS ${VERSION} serving ${url}/ from ${db.dir}`);
+  return { url, port, db, work, close, stopped };
+}
+
+/** services/igor: how to reach this server and since when it runs (Igor's _fillSelfData). */
+async function describeSelf(db: Database, config: Config, url: string, port: number): Promise<void> {
+  const previous = db.tree.select('/data/services/igor/rebootCount')[0]?.textContent;
+  const values = {
+    host: config.host,
+    url: `${url}/data`,
+    port,
+    protocol: new URL(url).protocol.replace(':', ''),
+    startTime: Math.floor(Date.now() / 1000),
+    version: VERSION,
+    rebootCount: (Number(previous) || 0) + 1,
+  };
+  await db.write((tree) =>
+    combine(Object.entries(values).map(([key, value]) => tree.put(`/data/services/igor/${key}`, elementFromJson(tree.doc, key, value)))),
+  );
+}

@@ -1,0 +1,227 @@
+/**
+ * XML in and out of the tree: parsing with useful errors, serialising (optionally hiding Igor's
+ * namespaced "hidden" data), string values, references (`/data/a/b[2]`), names.
+ */
+import { DOMParser, DOMImplementation } from '@xmldom/xmldom';
+import { XMLValidator } from 'fast-xml-parser';
+import { BadRequestError } from '../errors.ts';
+
+export const ELEMENT_NODE = 1;
+export const ATTRIBUTE_NODE = 2;
+export const TEXT_NODE = 3;
+export const CDATA_SECTION_NODE = 4;
+export const DOCUMENT_NODE = 9;
+
+/** A plain element tag as Igor allows in paths and JSON keys (no namespace prefix). */
+const TAG = /^[\p{L}_][\p{L}\p{N}_.\-]*$/u;
+/** Characters XML 1.0 cannot hold at all. */
+const ILLEGAL_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+export function isTagName(s: string): boolean {
+  return TAG.test(s) && !/^xml/i.test(s);
+}
+
+export function checkXmlText(s: string, what: string): string {
+  const bad = ILLEGAL_XML_CHAR.exec(s);
+  if (bad) {
+    const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    throw new BadRequestError(`${what} contains U+${code}, a character XML cannot hold`);
+  }
+  return s;
+}
+
+export function newDocument(rootTag = 'data'): Document {
+  return new DOMImplementation().createDocument(null, rootTag, null) as unknown as Document;
+}
+
+/**
+ * Parses an XML document. Errors say what is wrong and where (line and column). DOCTYPEs are refused:
+ * the tree has no use for them and they are the door to entity-expansion attacks.
+ */
+export function parseXml(text: string, what = 'XML'): Document {
+  checkXmlText(text, what);
+  if (/<!DOCTYPE/i.test(text)) throw new BadRequestError(`${what} is not accepted: DOCTYPE declarations are not allowed`);
+  const verdict = XMLValidator.validate(text);
+  if (verdict !== true) {
+    const { code, msg, line, col } = verdict.err;
+    // The validator reports elements left open as a JSON list of their names; say it in words.
+    const open = code === 'InvalidXml' ? /^Invalid '(\[.*\])' found/s.exec(msg)?.[1] : undefined;
+    const reason = open ? `<${(JSON.parse(open) as string[]).join('>, <')}> never closed` : msg;
+    throw new BadRequestError(`${what} is not well-formed: ${reason} (line ${line}, column ${col})`);
+  }
+  let problem: string | undefined;
+  const doc = new DOMParser({
+    onError: (level: string, message: string) => {
+      if (level !== 'warning') problem ??= message;
+    },
+  }).parseFromString(text, 'text/xml') as unknown as Document;
+  if (problem !== undefined || !doc.documentElement) {
+    throw new BadRequestError(`${what} is not well-formed: ${problem ?? 'no root element'}`);
+  }
+  normalize(doc.documentElement);
+  return doc;
+}
+
+/**
+ * Brings parsed XML to the tree's form: CDATA becomes text, comments and processing instructions go,
+ * and whitespace-only text between elements (indentation) is dropped. Leaf text is kept exactly.
+ */
+export function normalize(el: Element): void {
+  let hasElementChild = false;
+  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === ELEMENT_NODE) hasElementChild = true;
+  for (let c = el.firstChild; c; ) {
+    const next = c.nextSibling;
+    if (c.nodeType === ELEMENT_NODE) normalize(c as Element);
+    else if (c.nodeType === CDATA_SECTION_NODE) el.replaceChild(el.ownerDocument.createTextNode(c.nodeValue ?? ''), c);
+    else if (c.nodeType === TEXT_NODE) {
+      if (hasElementChild && /^\s*$/.test(c.nodeValue ?? '')) el.removeChild(c);
+    } else el.removeChild(c);
+    c = next;
+  }
+  el.normalize();
+}
+
+/** Igor's hidden data: anything namespaced (au:capability, own:plugin="…") and namespace declarations. */
+export function isHidden(node: Node): boolean {
+  const name = node.nodeName;
+  return name.includes(':') || name === 'xmlns';
+}
+
+export function escapeText(s: string): string {
+  return s.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+}
+
+export function escapeAttr(s: string): string {
+  return s.replace(/[&<"\t\n\r]/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '"' ? '&quot;' : `&#${c.charCodeAt(0)};`,
+  );
+}
+
+export interface SerializeOptions {
+  /** Include hidden (namespaced) data. */
+  raw?: boolean;
+  /** Indent elements that hold only elements (used for snapshots; leaf text is never touched). */
+  indent?: string;
+}
+
+function onlyElementChildren(el: Element, raw: boolean): boolean {
+  let any = false;
+  for (let c = el.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType === ELEMENT_NODE) {
+      if (raw || !isHidden(c)) any = true;
+    } else if (c.nodeType === TEXT_NODE && c.nodeValue) return false;
+  }
+  return any;
+}
+
+function write(el: Element, opts: SerializeOptions, depth: number, out: string[], declare: string): void {
+  const raw = opts.raw ?? false;
+  out.push('<', el.nodeName);
+  if (declare) out.push(declare);
+  const attrs = el.attributes;
+  for (let i = 0; i < attrs.length; i++) {
+    const a = attrs[i]!;
+    if (!raw && isHidden(a)) continue;
+    out.push(' ', a.name, '="', escapeAttr(a.value), '"');
+  }
+  if (!el.firstChild) {
+    out.push('/>');
+    return;
+  }
+  const pretty = opts.indent !== undefined && onlyElementChildren(el, raw);
+  const start = out.length;
+  out.push('>');
+  for (let c: Node | null = el.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType === ELEMENT_NODE) {
+      if (!raw && isHidden(c)) continue;
+      if (pretty) out.push('\n', opts.indent!.repeat(depth + 1));
+      write(c as Element, opts, depth + 1, out, '');
+    } else if (c.nodeType === TEXT_NODE) out.push(escapeText(c.nodeValue ?? ''));
+  }
+  if (out.length === start + 1) {
+    out[start] = '/>'; // everything inside was hidden
+    return;
+  }
+  if (pretty) out.push('\n', opts.indent!.repeat(depth));
+  out.push('</', el.nodeName, '>');
+}
+
+/** Namespace declarations a standalone fragment needs for the prefixes it uses (raw output only). */
+function neededDeclarations(el: Element): string {
+  const prefixes = new Map<string, string>();
+  const visit = (e: Element) => {
+    const check = (n: { prefix?: string | null; namespaceURI: string | null }) => {
+      if (n.prefix && n.prefix !== 'xmlns' && n.namespaceURI) prefixes.set(n.prefix, n.namespaceURI);
+    };
+    check(e);
+    for (let i = 0; i < e.attributes.length; i++) check(e.attributes[i]!);
+    for (let c = e.firstChild; c; c = c.nextSibling) if (c.nodeType === ELEMENT_NODE) visit(c as Element);
+  };
+  visit(el);
+  for (let i = 0; i < el.attributes.length; i++) {
+    const a = el.attributes[i]!;
+    if (a.prefix === 'xmlns') prefixes.delete(a.localName);
+  }
+  return [...prefixes].map(([p, uri]) => ` xmlns:${p}="${escapeAttr(uri)}"`).join('');
+}
+
+export function serialize(node: Node, opts: SerializeOptions = {}): string {
+  if (node.nodeType === DOCUMENT_NODE) node = (node as Document).documentElement!;
+  if (node.nodeType === ELEMENT_NODE) {
+    const out: string[] = [];
+    const el = node as Element;
+    write(el, opts, 0, out, opts.raw && el.parentNode?.nodeType !== DOCUMENT_NODE ? neededDeclarations(el) : '');
+    return out.join('');
+  }
+  return escapeText(node.nodeValue ?? '');
+}
+
+/** The XPath string-value of a node, leaving out hidden data unless raw. */
+export function textOf(node: Node, raw = false): string {
+  if (node.nodeType === DOCUMENT_NODE) node = (node as Document).documentElement!;
+  if (node.nodeType !== ELEMENT_NODE) return node.nodeValue ?? '';
+  let s = '';
+  for (let c = node.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType === TEXT_NODE) s += c.nodeValue ?? '';
+    else if (c.nodeType === ELEMENT_NODE && (raw || !isHidden(c))) s += textOf(c, raw);
+  }
+  return s;
+}
+
+/**
+ * Igor's reference for an element: `/data/a/b[2]/c`, with `[n]` (1-based among same-name siblings)
+ * only where the element has same-name siblings. Attributes get `/@name`, text nodes `/text()`.
+ */
+export function refOf(node: Node): string {
+  if (node.nodeType === ATTRIBUTE_NODE) {
+    const attr = node as Attr;
+    return `${refOf(attr.ownerElement!)}/@${attr.name}`;
+  }
+  if (node.nodeType === TEXT_NODE) return `${refOf(node.parentNode!)}/text()`;
+  const parts: string[] = [];
+  for (let n: Node | null = node; n && n.nodeType === ELEMENT_NODE; n = n.parentNode) {
+    const name = n.nodeName;
+    let index = 1;
+    let siblings = false;
+    for (let s = n.previousSibling; s; s = s.previousSibling) {
+      if (s.nodeType === ELEMENT_NODE && s.nodeName === name) index++;
+    }
+    if (index > 1) siblings = true;
+    else {
+      for (let s = n.nextSibling; s; s = s.nextSibling) {
+        if (s.nodeType === ELEMENT_NODE && s.nodeName === name) {
+          siblings = true;
+          break;
+        }
+      }
+    }
+    parts.push(siblings ? `${name}[${index}]` : name);
+  }
+  return '/' + parts.reverse().join('/');
+}
+
+export function elementChildren(el: Node): Element[] {
+  const out: Element[] = [];
+  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === ELEMENT_NODE) out.push(c as Element);
+  return out;
+}

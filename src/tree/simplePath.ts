@@ -1,0 +1,79 @@
+/**
+ * The fast path for the XPaths that REST clients and Igor's own references use most:
+ * absolute child-axis paths such as `/data/sensors/fitbit/jack/body-weight[last()]` or `/data/a/b[2]/c`.
+ * These are resolved by walking the tree directly, touching only the children of the parents on the path,
+ * and never sorting. Everything else goes to the XPath engine. The result is the same node-set the engine
+ * would give (test/tree/xpath.test.ts checks this on random trees).
+ */
+
+export interface SimpleStep {
+  /** Element name to match, or '*' for any element. Qualified names (`au:x`) match the literal nodeName. */
+  name: string;
+  /** 1-based position, or 'last', among the matching children of each parent; undefined = all. */
+  position?: number | 'last';
+}
+
+const NAME = /^(\*|[A-Za-z_][\w.\-]*(:[A-Za-z_][\w.\-]*)?)$/;
+const STEP = /^([^[\]]+)(?:\[(\d+|last\(\))\])?$/;
+
+/** Parses an absolute simple path, or returns undefined if the expression is anything more. */
+export function parseSimplePath(expression: string, allowQualifiedNames = false): SimpleStep[] | undefined {
+  if (expression.length < 2 || expression[0] !== '/' || expression[1] === '/') return undefined;
+  const steps: SimpleStep[] = [];
+  for (const raw of expression.slice(1).split('/')) {
+    const m = STEP.exec(raw);
+    if (!m) return undefined;
+    const name = m[1]!;
+    if (!NAME.test(name) || (!allowQualifiedNames && name.includes(':'))) return undefined;
+    const pred = m[2];
+    let position: SimpleStep['position'];
+    if (pred === 'last()') position = 'last';
+    else if (pred !== undefined) {
+      position = Number(pred);
+      if (position < 1 || !Number.isSafeInteger(position)) return undefined;
+    }
+    steps.push({ name, position });
+  }
+  return steps;
+}
+
+const ELEMENT_NODE = 1;
+
+function matches(n: Node, name: string): boolean {
+  return n.nodeType === ELEMENT_NODE && (name === '*' || n.nodeName === name);
+}
+
+function selectChildren(parent: Node, step: SimpleStep, out: Node[]): void {
+  const { name, position } = step;
+  if (position === 'last') {
+    for (let c = parent.lastChild; c; c = c.previousSibling) {
+      if (matches(c, name)) {
+        out.push(c);
+        return;
+      }
+    }
+    return;
+  }
+  let seen = 0;
+  for (let c = parent.firstChild; c; c = c.nextSibling) {
+    if (!matches(c, name)) continue;
+    seen++;
+    if (position === undefined) out.push(c);
+    else if (seen === position) {
+      out.push(c);
+      return;
+    }
+  }
+}
+
+/** Walks `steps` from the document node; returns the matches in document order. */
+export function walkSimplePath(document: Node, steps: readonly SimpleStep[]): Node[] {
+  let current: Node[] = [document];
+  for (const step of steps) {
+    const next: Node[] = [];
+    for (const parent of current) selectChildren(parent, step, next);
+    if (next.length === 0) return next;
+    current = next;
+  }
+  return current;
+}

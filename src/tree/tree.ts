@@ -1,0 +1,254 @@
+/**
+ * The in-memory state tree: one XML document, root `<data>`, read and changed by XPath.
+ *
+ * Every change is made synchronously in one go, so a reader never sees half of it, and is described by a
+ * Mutation: the journal operations that replay it, the change events it causes, and how to undo it (used
+ * when it cannot be made durable). Persisting and announcing mutations is the store's job (src/store).
+ */
+import { BadRequestError } from '../errors.ts';
+import { invalidateDocumentOrder } from './docorder.ts';
+import { ATTRIBUTE_NODE, DOCUMENT_NODE, ELEMENT_NODE, isHidden, parseXml, refOf, serialize } from './dom.ts';
+import { splitLastStep } from './paths.ts';
+import { parseSimplePath, walkSimplePath } from './simplePath.ts';
+import { evaluate, selectNodes, type EvaluateOptions, type XPathValue } from './xpath.ts';
+
+/** One step of a journal record; paths are references as refOf gives them, valid at replay time. */
+export type JournalOp =
+  | { op: 'replace'; path: string; xml: string }
+  | { op: 'append'; parent: string; xml: string }
+  | { op: 'delete'; path: string };
+
+export interface ChangeEvent {
+  kind: 'add' | 'replace' | 'delete';
+  /** Reference of the changed node (for deletes: where it was). */
+  path: string;
+  /** The new node (add, replace) or the removed one (delete). */
+  node: Node;
+  /** The parent it is (or was) under. */
+  parent: Element;
+}
+
+export interface Mutation {
+  /** Reference of the element written (PUT/POST), '' for deletes. */
+  ref: string;
+  ops: JournalOp[];
+  events: ChangeEvent[];
+  /** Reverts the change; only valid while no later mutation depends on it. */
+  undo(): void;
+}
+
+const NOTHING: Omit<Mutation, 'ref'> = { ops: [], events: [], undo: () => {} };
+
+export class Tree {
+  constructor(readonly doc: Document) {
+    if (doc.documentElement?.nodeName !== 'data') throw new BadRequestError('the database root element must be <data>');
+  }
+
+  get root(): Element {
+    return this.doc.documentElement!;
+  }
+
+  evaluate(expression: string, context: Node = this.doc, options?: EvaluateOptions): XPathValue {
+    return evaluate(expression, context, options);
+  }
+
+  select(expression: string, context: Node = this.doc, options?: EvaluateOptions): Node[] {
+    return selectNodes(expression, context, options);
+  }
+
+  /** Makes `el` (from any document) into a node of this tree. */
+  adopt(el: Element): Element {
+    const own = el.ownerDocument === this.doc ? el : (this.doc.importNode(el, true) as Element);
+    // Declarations the root already makes are noise once the element is in the tree.
+    for (let i = own.attributes.length - 1; i >= 0; i--) {
+      const a = own.attributes[i]!;
+      if (a.prefix === 'xmlns' && this.root.getAttribute(a.name) === a.value) own.removeAttributeNode(a);
+    }
+    return own;
+  }
+
+  /** PUT: replace the one element `path` selects, or create it (and missing parents) if there is none. */
+  put(path: string, element: Element): Mutation {
+    const matches = this.elementsFor(path, 'PUT');
+    if (matches.length > 1) throw new BadRequestError(`${path} selects ${matches.length} elements; PUT needs one`);
+    const el = this.adopt(element);
+    if (matches.length === 0) return this.create(path, el);
+    return this.replace(matches[0]!, el);
+  }
+
+  /** POST: append a new element after the ones `path` selects (all must share a parent), or create it. */
+  post(path: string, element: Element): Mutation {
+    const matches = this.elementsFor(path, 'POST');
+    const el = this.adopt(element);
+    if (matches.length === 0) return this.create(path, el);
+    const parent = matches[0]!.parentNode as Element;
+    if (matches.some((m) => m.parentNode !== parent)) {
+      throw new BadRequestError(`${path} selects elements under different parents; POST needs them under one`);
+    }
+    if (parent === this.root) {
+      throw new BadRequestError(`${path}: top-level elements are unique; POST to a child of ${refOf(matches[0]!)} instead`);
+    }
+    return this.append(parent, el);
+  }
+
+  /** DELETE: remove every element or attribute `path` selects. */
+  delete(path: string): Mutation {
+    const nodes = this.select(path);
+    for (const n of nodes) {
+      if (n === this.root || n.nodeType === DOCUMENT_NODE) throw new BadRequestError('the root element /data cannot be deleted');
+      if (n.nodeType !== ELEMENT_NODE && n.nodeType !== ATTRIBUTE_NODE) {
+        throw new BadRequestError(`${path} selects text; only elements and attributes can be deleted`);
+      }
+    }
+    const ops: JournalOp[] = [];
+    const events: ChangeEvent[] = [];
+    const undos: (() => void)[] = [];
+    // Last first: removing a later node never changes the reference of an earlier one.
+    for (const n of [...nodes].reverse()) {
+      const ref = refOf(n);
+      if (n.nodeType === ATTRIBUTE_NODE) {
+        const attr = n as Attr;
+        const owner = attr.ownerElement!;
+        owner.removeAttributeNode(attr);
+        undos.push(() => owner.setAttributeNode(attr));
+        events.push({ kind: 'delete', path: ref, node: attr, parent: owner });
+      } else {
+        const parent = n.parentNode as Element;
+        const next = n.nextSibling;
+        parent.removeChild(n);
+        undos.push(() => parent.insertBefore(n, next));
+        events.push({ kind: 'delete', path: ref, node: n, parent });
+      }
+      ops.push({ op: 'delete', path: ref });
+    }
+    invalidateDocumentOrder();
+    return {
+      ref: '',
+      ops,
+      events,
+      undo: () => {
+        for (const u of undos.reverse()) u();
+        invalidateDocumentOrder();
+      },
+    };
+  }
+
+  /** Replays one journal operation (at start-up). */
+  apply(op: JournalOp): void {
+    if (op.op === 'delete') {
+      const node = this.resolveRef(op.path);
+      if (node.nodeType === ATTRIBUTE_NODE) (node as Attr).ownerElement!.removeAttributeNode(node as Attr);
+      else node.parentNode!.removeChild(node);
+    } else {
+      const el = this.adopt(parseXml(op.xml, 'journal record').documentElement!);
+      if (op.op === 'append') this.resolveRef(op.parent).appendChild(el);
+      else {
+        const old = this.resolveRef(op.path);
+        old.parentNode!.replaceChild(el, old);
+      }
+    }
+    invalidateDocumentOrder();
+  }
+
+  private resolveRef(ref: string): Node {
+    const at = ref.lastIndexOf('/@');
+    const elementRef = at >= 0 ? ref.slice(0, at) : ref;
+    const steps = parseSimplePath(elementRef, true);
+    const found = steps && walkSimplePath(this.doc, steps);
+    if (!found || found.length !== 1) throw new Error(`journal refers to ${ref}, which is not in the tree`);
+    if (at < 0) return found[0]!;
+    const attr = (found[0] as Element).getAttributeNode(ref.slice(at + 2));
+    if (!attr) throw new Error(`journal refers to ${ref}, which is not in the tree`);
+    return attr;
+  }
+
+  private elementsFor(path: string, method: string): Element[] {
+    const nodes = this.select(path);
+    for (const n of nodes) {
+      if (n.nodeType !== ELEMENT_NODE) throw new BadRequestError(`${path} selects something other than an element; ${method} needs elements`);
+    }
+    return nodes as Element[];
+  }
+
+  /** Attaches `el` at `path`, creating missing ancestors (tags from the path's steps, predicates dropped). */
+  private create(path: string, el: Element): Mutation {
+    const { parent: parentPath } = splitLastStep(path);
+    if (parentPath === '') throw new BadRequestError(`${path}: the tree has one root, /data; create elements under it`);
+    const parents = this.select(parentPath);
+    if (parents.length > 1) throw new BadRequestError(`${parentPath} selects ${parents.length} elements; cannot tell where to create ${path}`);
+    if (parents.length === 1) {
+      if (parents[0]!.nodeType !== ELEMENT_NODE) throw new BadRequestError(`${parentPath} is not an element; cannot create ${path} in it`);
+      return this.append(parents[0] as Element, el);
+    }
+    const { tag } = splitLastStep(parentPath);
+    const wrapper = this.doc.createElement(tag);
+    wrapper.appendChild(el);
+    const outer = this.create(parentPath, wrapper);
+    return { ...outer, ref: refOf(el) };
+  }
+
+  private append(parent: Element, el: Element): Mutation {
+    const parentRef = refOf(parent);
+    parent.appendChild(el);
+    invalidateDocumentOrder();
+    const ref = refOf(el);
+    return {
+      ref,
+      ops: [{ op: 'append', parent: parentRef, xml: serialize(el, { raw: true }) }],
+      events: [{ kind: 'add', path: ref, node: el, parent }],
+      undo: () => {
+        parent.removeChild(el);
+        invalidateDocumentOrder();
+      },
+    };
+  }
+
+  private replace(old: Element, el: Element): Mutation {
+    if (old === this.root) throw new BadRequestError('the root element /data cannot be replaced');
+    carryHiddenData(old, el);
+    const ref = refOf(old);
+    if (serialize(old, { raw: true }) === serialize(el, { raw: true })) return { ref, ...NOTHING };
+    const parent = old.parentNode as Element;
+    parent.replaceChild(el, old);
+    invalidateDocumentOrder();
+    return {
+      ref,
+      ops: [{ op: 'replace', path: ref, xml: serialize(el, { raw: true }) }],
+      events: [{ kind: 'replace', path: ref, node: el, parent }],
+      undo: () => {
+        parent.replaceChild(old, el);
+        invalidateDocumentOrder();
+      },
+    };
+  }
+}
+
+/**
+ * A client replacing an element sees and sends only its visible data; the hidden part (own:plugin
+ * ownership, au:capability children) stays with the element instead of being lost, as it is in Igor.
+ */
+function carryHiddenData(from: Element, to: Element): void {
+  for (let i = 0; i < from.attributes.length; i++) {
+    const a = from.attributes[i]!;
+    if (isHidden(a) && !to.hasAttribute(a.name)) to.setAttributeNode(a.cloneNode(true) as Attr);
+  }
+  const hasHiddenChildren = Array.from({ length: to.childNodes.length }, (_, i) => to.childNodes[i]!).some(
+    (c) => c.nodeType === ELEMENT_NODE && isHidden(c),
+  );
+  if (hasHiddenChildren) return;
+  for (let c = from.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType === ELEMENT_NODE && isHidden(c)) to.appendChild(c.cloneNode(true));
+  }
+}
+
+/** Several mutations made together as one: journaled as one record, undone together, last first. */
+export function combine(mutations: Mutation[]): Mutation {
+  return {
+    ref: mutations[mutations.length - 1]?.ref ?? '',
+    ops: mutations.flatMap((m) => m.ops),
+    events: mutations.flatMap((m) => m.events),
+    undo: () => {
+      for (const m of [...mutations].reverse()) m.undo();
+    },
+  };
+}

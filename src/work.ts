@@ -1,0 +1,36 @@
+/**
+ * Everything that queues work to run later (the journal, action runners, plugins' background jobs)
+ * registers here, so `/internal/flush` can wait until all of it is done — including work that other
+ * work queued meanwhile — and tests can be deterministic without sleeping.
+ */
+import { TimeoutError } from './errors.ts';
+
+export interface WorkSource {
+  name: string;
+  /** True when nothing is queued or running. */
+  idle(): boolean;
+  /** Resolves when the source is (momentarily) idle. */
+  whenIdle(): Promise<void>;
+}
+
+export class WorkTracker {
+  private readonly sources = new Set<WorkSource>();
+
+  register(source: WorkSource): () => void {
+    this.sources.add(source);
+    return () => this.sources.delete(source);
+  }
+
+  /** Waits until every source is idle at the same moment. */
+  async flush(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const busy = [...this.sources].filter((s) => !s.idle());
+      if (busy.length === 0) return;
+      if (Date.now() > deadline) throw new TimeoutError(`still busy after ${timeoutMs} ms: ${busy.map((s) => s.name).join(', ')}`);
+      await Promise.all(busy.map((s) => s.whenIdle()));
+      // Let work queued by what just finished get started before looking again.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+}

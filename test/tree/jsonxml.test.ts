@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { newDocument, parseXml, serialize } from '../../src/tree/dom.ts';
+import { elementFromJson, jsonOf, scalarOf, type Json } from '../../src/tree/jsonxml.ts';
+
+const doc = newDocument();
+const toXml = (tag: string, value: Json) => serialize(elementFromJson(doc, tag, value));
+const toJson = (xml: string, raw = false) => jsonOf(parseXml(xml).documentElement!, raw);
+
+describe('JSON to XML', () => {
+  it('maps Igor\'s example object as Igor does, but keeps false as false', () => {
+    assert.equal(
+      toXml('j1', { a: 1, b: [true, false, null, 2.5, 's'], c: { d: 'e' } }),
+      '<j1><a>1</a><b>true</b><b>false</b><b/><b>2.5</b><b>s</b><c><d>e</d></c></j1>',
+    );
+  });
+
+  it('escapes keys that are not tags, and writes attributes and #text', () => {
+    assert.equal(toXml('x', { 'bad key': 1, '1st': 2, _e: 3 }), '<x><_e _e="bad key">1</_e><_e _e="1st">2</_e><_e _e="_e">3</_e></x>');
+    assert.equal(toXml('x', { '@id': 'q', '#text': 'hello' }), '<x id="q">hello</x>');
+  });
+
+  it('refuses what XML cannot hold instead of mangling it', () => {
+    assert.throws(() => toXml('x', { a: [[1, 2]] }), /array inside an array/);
+    assert.throws(() => toXml('x', { a: 'bell\u0007' }), /U\+0007/);
+    assert.throws(() => toXml('x', { '@bad name': 1 }), /not a valid attribute name/);
+  });
+});
+
+describe('XML to JSON', () => {
+  it('types canonical numbers and booleans, and nothing else', () => {
+    assert.equal(scalarOf('3'), 3);
+    assert.equal(scalarOf('-2.5'), -2.5);
+    assert.equal(scalarOf('1e+21'), 1e21);
+    assert.equal(scalarOf('true'), true);
+    assert.equal(scalarOf('false'), false);
+    for (const s of ['007', '1.0', ' 7', '7 ', '1_000', 'NaN', 'Infinity', '0x10', 'null', 'True', '+1', '.5']) {
+      assert.equal(scalarOf(s), s, `${s} stays a string`);
+    }
+  });
+
+  it('makes repeated tags arrays at the first one\'s place, and empty elements {}', () => {
+    assert.deepEqual(toJson('<x><a>1</a><b/><a>2</a><a>three</a></x>'), { a: [1, 2, 'three'], b: {} });
+  });
+
+  it('reads the _e escape back transparently', () => {
+    assert.deepEqual(toJson('<x><_e _e="bad key">1</_e></x>'), { 'bad key': 1 });
+  });
+
+  it('hides namespaced data unless raw', () => {
+    const xml = '<x xmlns:own="urn:o" xmlns:au="urn:a" own:plugin="p" id="1"><au:capability>c</au:capability><v>1</v></x>';
+    assert.deepEqual(toJson(xml), { '@id': '1', v: 1 });
+    assert.deepEqual(toJson(xml, true), { '@xmlns:own': 'urn:o', '@xmlns:au': 'urn:a', '@own:plugin': 'p', '@id': '1', 'au:capability': 'c', v: 1 });
+  });
+
+  it('keeps mixed text as #text', () => {
+    assert.deepEqual(toJson('<x>hello<b>1</b></x>'), { b: 1, '#text': 'hello' });
+  });
+});
+
+describe('round trips', () => {
+  const values: Json[] = [
+    { a: 1, b: [true, false, 2.5, 's'], c: { d: 'e' } },
+    { n: -0.125, big: 1e21, small: 1e-7, s: '007', t: '1.0', u: 'ünïcødé ✓', v: 'a<b & "c"' },
+    { '@id': 'x', list: [{ k: 1 }, { k: 2 }], 'weird key!': 'w' },
+    { nested: { deeper: { deepest: [1, 2, 3] } } },
+  ];
+  for (const value of values) {
+    it(`JSON → XML → JSON keeps ${JSON.stringify(value).slice(0, 50)}`, () => {
+      const el = elementFromJson(doc, 'v', value);
+      assert.deepEqual(jsonOf(parseXml(serialize(el)).documentElement!), value);
+    });
+  }
+
+  it('XML → JSON → XML keeps documents', () => {
+    for (const xml of ['<v><a>1</a><a>2</a><b/><c x="1">t</c></v>', '<v><_e _e="a b">1</_e></v>', '<v>text &amp; more</v>']) {
+      const back = elementFromJson(doc, 'v', jsonOf(parseXml(xml).documentElement!));
+      assert.equal(serialize(back), xml);
+    }
+  });
+});

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import xpath from 'xpath';
+import { XPathError } from '../../src/errors.ts';
+import { parseXml } from '../../src/tree/dom.ts';
+import { parseSimplePath, walkSimplePath } from '../../src/tree/simplePath.ts';
+import { evaluate, numberToString, selectNodes } from '../../src/tree/xpath.ts';
+
+/** A small deterministic random generator, so failures can be reproduced. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+}
+
+function randomTree(rnd: () => number): Document {
+  const names = ['a', 'b', 'c'];
+  const build = (depth: number): string => {
+    const n = depth > 3 ? 0 : Math.floor(rnd() * 5);
+    let s = '';
+    for (let i = 0; i < n; i++) {
+      const name = names[Math.floor(rnd() * names.length)]!;
+      s += `<${name}>${build(depth + 1)}</${name}>`;
+    }
+    return s;
+  };
+  return parseXml(`<data>${build(0)}</data>`);
+}
+
+function randomPath(rnd: () => number): string {
+  const steps = ['data'];
+  const depth = 1 + Math.floor(rnd() * 4);
+  for (let i = 0; i < depth; i++) {
+    const name = ['a', 'b', 'c', '*'][Math.floor(rnd() * 4)]!;
+    const r = rnd();
+    steps.push(r < 0.4 ? name : r < 0.7 ? `${name}[${1 + Math.floor(rnd() * 3)}]` : `${name}[last()]`);
+  }
+  return '/' + steps.join('/');
+}
+
+describe('the simple-path fast path', () => {
+  it('recognises only absolute child paths with name, position or last() steps', () => {
+    assert.deepEqual(parseSimplePath('/data/a[2]/b[last()]/*'), [
+      { name: 'data', position: undefined },
+      { name: 'a', position: 2 },
+      { name: 'b', position: 'last' },
+      { name: '*', position: undefined },
+    ]);
+    for (const p of ['data/a', '//a', '/data/a[b=1]', '/data/a[0]', '/data/@x', '/data/a/text()', '/data/au:x', '/data/a[last()-1]', '/data/a | /data/b']) {
+      assert.equal(parseSimplePath(p), undefined, p);
+    }
+  });
+
+  it('selects exactly what the XPath engine selects, on 300 random trees and paths', () => {
+    const rnd = random(42);
+    for (let i = 0; i < 300; i++) {
+      const doc = randomTree(rnd);
+      const path = randomPath(rnd);
+      const fast = walkSimplePath(doc, parseSimplePath(path)!);
+      const engine = xpath.parse(path).evaluate({ node: doc }) as unknown as { toArray(): Node[] };
+      assert.deepEqual(fast, engine.toArray(), `${path} on ${doc.documentElement}`);
+    }
+  });
+});
+
+describe('XPath evaluation', () => {
+  const doc = parseXml(
+    '<data xmlns:au="http://jackjansen.nl/igor/authentication"><s><r>1</r><r>2</r><r>3</r></s><au:secret>x</au:secret><t v="7">hi</t></data>',
+  );
+
+  it('gives node-sets in document order, numbers, strings and booleans', () => {
+    assert.deepEqual(selectNodes('/data/s/r[. > 1]', doc).map((n) => n.textContent), ['2', '3']);
+    assert.equal(evaluate('count(/data/s/r)', doc), 3);
+    assert.equal(evaluate('string(/data/t/@v)', doc), '7');
+    assert.equal(evaluate('/data/s/r[1] = 1', doc), true);
+    assert.equal(selectNodes('/data/au:secret', doc).length, 1, 'the au: prefix is bound');
+  });
+
+  it('sorts unions of many siblings in document order (the sibling-order fix)', () => {
+    const many = parseXml(`<data><s>${Array.from({ length: 2000 }, (_, i) => `<r>${i}</r>`).join('')}</s></data>`);
+    const nodes = selectNodes('(/data/s/r[position() mod 500 = 0] | /data/s/r[1])', many);
+    assert.deepEqual(nodes.map((n) => n.textContent), ['0', '499', '999', '1499', '1999']);
+    assert.equal(selectNodes('(/data/s/r)[last()]', many)[0]!.textContent, '1999');
+    assert.equal(selectNodes('/data/s/r[. = 1234]/preceding-sibling::r[1]', many)[0]!.textContent, '1233');
+  });
+
+  it('binds $originalContext and evaluates relative paths against the context node', () => {
+    const s = selectNodes('/data/s', doc)[0]!;
+    assert.equal(evaluate('count(r)', s), 3);
+    assert.equal(evaluate('string($originalContext/r[2])', s), '2');
+  });
+
+  it('has the igor_ functions', () => {
+    assert.equal(evaluate('igor_upper("abc")', doc), 'ABC');
+    assert.equal(evaluate('igor_ifthenelse(1 = 1, "yes", "no")', doc), 'yes');
+    assert.equal(evaluate('igor_ifelse("", "fallback")', doc), 'fallback');
+    assert.equal(evaluate('igor_timestamp("2017-04-14T14:25:09") = igor_timestamp(igor_dateTime(igor_timestamp("2017-04-14T14:25:09")))', doc), true);
+    assert.equal(evaluate('igor_year_from_dateTime("2017-04-14T14:25:09")', doc), 2017);
+    assert.equal(evaluate('igor_date_less_than("2017-04-14T23:00:00", "2017-04-15T01:00:00")', doc), true);
+    assert.equal(evaluate('igor_time_greater_than("2017-04-14T23:00:00", "2017-04-15T01:00:00")', doc), true);
+    const now = Date.now() / 1000;
+    assert.ok(Math.abs((evaluate('igor_timestamp()', doc) as number) - now) < 5);
+    assert.throws(() => evaluate('igor_error("bad", "thing")', doc), /igor_error: bad thing/);
+  });
+
+  it('says where a syntax error is', () => {
+    const cases: [string, number][] = [
+      ['/data/x[[', 8],
+      ['/data/x]', 7],
+      ['/data/s/r[1', 11],
+      ['count(/data/*) 2', 15],
+      ["/data/s[r='1]", 10],
+      ['/data/s/#', 8],
+    ];
+    for (const [expr, position] of cases) {
+      assert.throws(
+        () => evaluate(expr, doc),
+        (err: unknown) => err instanceof XPathError && err.position === position && err.status === 400,
+        expr,
+      );
+    }
+    const err = (() => {
+      try {
+        evaluate('/data/x[[', doc);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    assert.equal(err?.message, 'XPath error: syntax error, unexpected "[" at position 9:\n/data/x[[\n--------^');
+  });
+
+  it('reports unknown functions and prefixes, and scalars where nodes are needed, as XPath errors', () => {
+    assert.throws(() => evaluate('nosuch(1)', doc), XPathError);
+    assert.throws(() => evaluate('/data/zz:x', doc), XPathError);
+    assert.throws(() => selectNodes('1 + 1', doc), /does not select nodes/);
+  });
+
+  it('prints numbers as XPath does', () => {
+    assert.equal(numberToString(2), '2');
+    assert.equal(numberToString(2.5), '2.5');
+    assert.equal(numberToString(-0.000001), '-0.000001');
+    assert.equal(numberToString(1e21), '1000000000000000000000');
+    assert.equal(numberToString(NaN), 'NaN');
+    assert.equal(numberToString(-Infinity), '-Infinity');
+  });
+});
