@@ -7,10 +7,16 @@ import { resolveConfig, type Config } from '../src/config.ts';
 import { quietLogger } from '../src/logger.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 
+// Cleaned up once the whole test file has run (an after() inside a before() hook would run at once).
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
 /** A fresh directory, removed when the test file ends. */
 export async function tempDir(prefix = 'igor-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  after(() => rm(dir, { recursive: true, force: true }));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -25,7 +31,7 @@ export async function startTestServer(overrides: Partial<Record<keyof Config, st
   const database = dir ?? (await tempDir());
   const config = resolveConfig({ database, port: '0', host: '127.0.0.1', ...overrides }, {});
   const server = await startServer(config, quietLogger());
-  after(() => server.close());
+  cleanups.push(() => server.close());
   return {
     ...server,
     dir: database,

@@ -69,7 +69,7 @@ function read(ctx: HostContext, req: Request, res: Response, xpath: string): voi
 async function write(ctx: HostContext, req: Request, res: Response, xpath: string, method: 'PUT' | 'POST' | 'DELETE', viaQuery: boolean): Promise<void> {
   if (xpath === '') throw new MethodNotAllowedError(`${method} on /data itself is not allowed; name an element under it`);
   variantOf(req); // reject unknown variants before changing anything
-  const format = negotiate(req, ['text', 'json', 'xml']);
+  const format = negotiate(req); // like Igor: XML unless the client asks otherwise
   const path = absolutePath(xpath);
   if (method === 'DELETE') {
     await ctx.db.write((tree) => tree.delete(path));
