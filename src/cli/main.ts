@@ -4,15 +4,13 @@
  * could not be reached.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
-import { ConfigError, resolveConfig } from '../config.ts';
-import { createLogger } from '../logger.ts';
-import { startServer, VERSION } from '../server.ts';
-import { Database, DatabaseOpenError } from '../store/database.ts';
 import { join } from 'node:path';
-import { PACKAGE_DIR } from '../server.ts';
-import { ConnectionError, httpRequest } from '../http/client.ts';
+import { ConfigError, resolveConfig } from '../config.ts';
 import { TimeoutError } from '../errors.ts';
+import { ConnectionError, httpRequest } from '../http/client.ts';
+import { createLogger } from '../logger.ts';
+import { PACKAGE_DIR, startServer, VERSION } from '../server.ts';
+import { Database, DatabaseOpenError } from '../store/database.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -190,9 +188,4 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.err(`igor: ${(err as Error).stack ?? String(err)}\n`);
     return EXIT.failed;
   }
-}
-
-// Used by `igor var` when reading a body from a file in tests and scripts.
-export function readDataFile(path: string): string {
-  return readFileSync(path, 'utf8');
 }

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { EXIT, main } from '../../src/cli/main.ts';
+import { startTestServer, tempDir, type TestServer } from '../helpers.ts';
+
+async function igor(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(['node', 'igor', ...args], {
+    out: (s) => (out += s),
+    err: (s) => (err += s),
+    stdin: async () => stdin,
+  });
+  return { code, out, err };
+}
+
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+let server: TestServer;
+before(async () => {
+  server = await startTestServer();
+});
+
+describe('igor var', () => {
+  it('writes from --data or stdin and reads back in each format', async () => {
+    assert.deepEqual(await igor(['var', '--url', server.url, '--put', 'text/plain', '--data', 'hello', 'sandbox/cli']), {
+      code: EXIT.ok,
+      out: '<ref>/data/sandbox/cli</ref>\n',
+      err: '',
+    });
+    assert.equal((await igor(['var', '--url', server.url, '--post', 'application/json', 'sandbox/list/i'], '{"i": 3}')).code, EXIT.ok);
+    assert.equal((await igor(['var', '--url', `${server.url}/data`, '--json', 'sandbox/cli'])).out, '{"cli":"hello"}\n');
+    assert.equal((await igor(['var', '--url', server.url, '--text', '/data/sandbox/list/i'])).out, '3\n');
+    assert.equal((await igor(['var', '--url', server.url, '--xml', '--variant', 'multi', 'sandbox/list/i'])).out, '<items><item><ref>/data/sandbox/list/i</ref><i>3</i></item></items>\n');
+    assert.equal((await igor(['var', '--url', server.url, '--eval', '--text', 'count(/data/sandbox/*) + 1'])).out, '3\n');
+    assert.equal((await igor(['var', '--url', server.url, '--delete', 'sandbox/list'])).code, EXIT.ok);
+    assert.equal(server.db.tree.select('/data/sandbox/list').length, 0);
+  });
+
+  it('exits 1 with the server\'s message when the server says no', async () => {
+    const res = await igor(['var', '--url', server.url, 'sandbox/none']);
+    assert.equal(res.code, EXIT.failed);
+    assert.equal(res.err, 'igor: 404: nothing matches /data/sandbox/none\n');
+  });
+
+  it('exits 2 for a wrong command line, 3 when the server cannot be reached', async () => {
+    const unknown = await igor(['var', '--bogus', 'x']);
+    assert.equal(unknown.code, EXIT.usage);
+    assert.match(unknown.err, /unknown option '--bogus'/);
+    assert.equal((await igor(['var'])).code, EXIT.usage);
+    assert.equal((await igor(['var', '--json', '--xml', 'x'])).code, EXIT.usage);
+    const both = await igor(['var', '--url', server.url, '--put', 'text/plain', '--delete', 'x']);
+    assert.equal(both.code, EXIT.usage);
+    assert.match(both.err, /only one of --put, --post and --delete/);
+    const down = await igor(['var', '--url', `http://127.0.0.1:${await closedPort()}`, 'x']);
+    assert.equal(down.code, EXIT.unreachable);
+    assert.match(down.err, /cannot reach .*ECONNREFUSED/);
+  });
+});
+
+describe('igor control', () => {
+  it('sends commands with NAME=VALUE arguments', async () => {
+    assert.match((await igor(['control', '--url', server.url, 'version'])).out, /^\d+\.\d+\.\d+\n$/);
+    assert.equal((await igor(['control', '--url', server.url, 'flush', 'timeout=5'])).out, 'OK\n');
+    assert.equal((await igor(['control', '--url', server.url, 'nosuch'])).code, EXIT.failed);
+    assert.equal((await igor(['control', '--url', server.url, 'flush', 'novalue'])).code, EXIT.usage);
+  });
+});
+
+describe('igor init, serve and help', () => {
+  it('init creates a database once and refuses to overwrite it', async () => {
+    const dir = join(await tempDir(), 'home');
+    const first = await igor(['init', dir]);
+    assert.equal(first.code, EXIT.ok, first.err);
+    assert.ok(existsSync(join(dir, 'database.xml')));
+    const second = await igor(['init', dir]);
+    assert.equal(second.code, EXIT.failed);
+    assert.match(second.err, /already holds a database/);
+  });
+
+  it('serve refuses bad settings with exit 2 before starting', async () => {
+    const res = await igor(['serve', '--port', 'eighty']);
+    assert.equal(res.code, EXIT.usage);
+    assert.equal(res.err, 'igor: --port=eighty is not a whole number from 0 to 65535\n');
+    assert.equal((await igor(['serve', '--log-level', 'loud'])).code, EXIT.usage);
+  });
+
+  it('--help works for every command', async () => {
+    for (const args of [['--help'], ['serve', '--help'], ['var', '--help'], ['control', '--help'], ['init', '--help']]) {
+      const res = await igor(args);
+      assert.equal(res.code, EXIT.ok, args.join(' '));
+      assert.match(res.out, /Usage: igor/);
+    }
+  });
+});
