@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { publicUrlOf, type Config } from './config.ts';
 import type { Logger } from './logger.ts';
-import { createApp } from './rest/app.ts';
+import { createRequestListener } from './rest/app.ts';
 import { Database } from './store/database.ts';
 import { elementFromJson } from './tree/jsonxml.ts';
 import { combine } from './tree/tree.ts';
@@ -47,8 +47,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       resolveStopped();
     })());
 
-  const app = createApp({ db, config, logger, work, version: VERSION, packageDir: PACKAGE_DIR, requestStop: () => void close() });
-  server = createServer(app);
+  server = createServer(createRequestListener({ db, config, logger, work, version: VERSION, packageDir: PACKAGE_DIR, requestStop: () => void close() }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -1,22 +1,37 @@
-/** The HTTP application: routes in the order they are matched, then 404, then the error handler. */
+/**
+ * The HTTP front: /data and /evaluate go straight to their handler on node:http (the hot path, no
+ * framework in between); everything else goes through express: /internal, static files, then 404.
+ */
 import express, { type Express } from 'express';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { HostContext } from './context.ts';
-import { dataRoutes } from './data.ts';
+import { handleData } from './data.ts';
 import { internalRoutes } from './internal.ts';
-import { errorHandler, notFound } from './respond.ts';
+import { errorHandler, notFound, sendError } from './respond.ts';
 
-export function createApp(ctx: HostContext): Express {
+function expressApp(ctx: HostContext): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('etag', false); // tree answers change all the time; hashing every body costs more than it saves
+  app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use(dataRoutes(ctx));
   app.use(internalRoutes(ctx));
   // Static files: the database's own static/ folder first (the home's own pages), then the package's.
-  app.use(express.static(join(ctx.db.dir, 'static'), { fallthrough: true }));
-  app.use(express.static(join(ctx.packageDir, 'static'), { fallthrough: true }));
+  app.use(express.static(join(ctx.db.dir, 'static')));
+  app.use(express.static(join(ctx.packageDir, 'static')));
   app.use(notFound());
   app.use(errorHandler(ctx.logger));
   return app;
+}
+
+export function createRequestListener(ctx: HostContext): RequestListener {
+  const app = expressApp(ctx);
+  return (req: IncomingMessage, res: ServerResponse) => {
+    handleData(ctx, req, res).then(
+      (handled) => {
+        if (!handled) app(req, res);
+      },
+      (err: unknown) => sendError(req, res, err, ctx.logger),
+    );
+  };
 }

@@ -2,7 +2,7 @@
  * Turning a write request into the element to store: the body (XML, JSON, plain text or a form) or, for
  * simple clients, query parameters. Everything is checked before the tree is touched.
  */
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
 import { parseXml } from '../tree/dom.ts';
 import { elementFromJson, type Json } from '../tree/jsonxml.ts';
@@ -10,20 +10,26 @@ import { elementFromJson, type Json } from '../tree/jsonxml.ts';
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** Reads the whole body, refusing it as soon as it is over `limit` bytes. */
-export async function readBody(req: Request, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limit) throw new PayloadTooLargeError(`the body is ${declared} bytes; the limit is ${limit}`);
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    total += (chunk as Buffer).length;
-    if (total > limit) throw new PayloadTooLargeError(`the body is over the limit of ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  if (declared > limit) return Promise.reject(new PayloadTooLargeError(`the body is ${declared} bytes; the limit is ${limit}`));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) {
+        req.off('data', onData);
+        reject(new PayloadTooLargeError(`the body is over the limit of ${limit} bytes`));
+      } else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
 }
 
-export function hasBody(req: Request): boolean {
+export function hasBody(req: IncomingMessage): boolean {
   return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
 }
 

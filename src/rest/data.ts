@@ -1,7 +1,7 @@
 /**
  * /data/XPATH: reading and writing the tree (igor-reference §2.2–2.4), and /evaluate/EXPR.
  */
-import { Router, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestError, MethodNotAllowedError, NotFoundError } from '../errors.ts';
 import { escapeText, refOf, textOf } from '../tree/dom.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
@@ -9,24 +9,22 @@ import { stringOf } from '../tree/xpath.ts';
 import type { Tree } from '../tree/tree.ts';
 import { elementFromBody, elementFromForm, hasBody, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
-import { negotiate, send, type Format } from './negotiate.ts';
+import { negotiate, queryOf, send, type Format } from './negotiate.ts';
 import { represent, representMany, representRef } from './represent.ts';
 
 type Variant = 'default' | 'raw' | 'multi' | 'multiraw' | 'content' | 'ref';
 const VARIANTS = new Set<string>(['raw', 'multi', 'multiraw', 'content', 'ref']);
 
-function variantOf(req: Request): Variant {
-  const v = req.query['.VARIANT'];
-  if (v === undefined) return 'default';
-  if (typeof v !== 'string' || !VARIANTS.has(v)) {
-    throw new BadRequestError(`unknown .VARIANT=${String(v)}; use one of multi, multiraw, raw, content, ref`);
-  }
+function variantOf(query: URLSearchParams): Variant {
+  const v = query.get('.VARIANT');
+  if (v === null) return 'default';
+  if (!VARIANTS.has(v)) throw new BadRequestError(`unknown .VARIANT=${v}; use one of multi, multiraw, raw, content, ref`);
   return v as Variant;
 }
 
 /** The XPath in the URL after `prefix`, percent-decoded. */
-export function pathAfter(req: Request, prefix: string): string {
-  const raw = req.url.slice(prefix.length).split('?', 1)[0]!;
+export function pathAfter(url: string, prefix: string): string {
+  const raw = url.slice(prefix.length).split('?', 1)[0]!;
   try {
     return decodeURIComponent(raw.startsWith('/') ? raw.slice(1) : raw);
   } catch {
@@ -34,14 +32,8 @@ export function pathAfter(req: Request, prefix: string): string {
   }
 }
 
-/** Query parameters in order, as strings (what `.METHOD` writes and bodiless writes use as form data). */
-function queryParams(req: Request): [string, string][] {
-  const q = req.url.indexOf('?');
-  return q < 0 ? [] : [...new URLSearchParams(req.url.slice(q + 1))];
-}
-
-function read(ctx: HostContext, req: Request, res: Response, xpath: string): void {
-  const variant = variantOf(req);
+function read(ctx: HostContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, xpath: string): void {
+  const variant = variantOf(query);
   const raw = variant === 'raw' || variant === 'multiraw';
   const multi = variant === 'multi' || variant === 'multiraw';
   const format = negotiate(req);
@@ -66,50 +58,67 @@ function read(ctx: HostContext, req: Request, res: Response, xpath: string): voi
   send(res, format, represent(nodes[0]!, format, { raw, content: variant === 'content' }) + '\n');
 }
 
-async function write(ctx: HostContext, req: Request, res: Response, xpath: string, method: 'PUT' | 'POST' | 'DELETE', viaQuery: boolean): Promise<void> {
+async function write(
+  ctx: HostContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+  xpath: string,
+  method: 'PUT' | 'POST' | 'DELETE',
+  viaQuery: boolean,
+): Promise<void> {
   if (xpath === '') throw new MethodNotAllowedError(`${method} on /data itself is not allowed; name an element under it`);
-  variantOf(req); // reject unknown variants before changing anything
+  variantOf(query); // reject unknown variants before changing anything
   const format = negotiate(req); // like Igor: XML unless the client asks otherwise
   const path = absolutePath(xpath);
   if (method === 'DELETE') {
     await ctx.db.write((tree) => tree.delete(path));
-    res.status(200).end();
+    res.writeHead(200, { 'Content-Length': 0 }).end();
     return;
   }
   const { tag } = splitLastStep(path);
   const doc = ctx.db.tree.doc;
   let element: Element;
-  if (viaQuery) element = elementFromForm(doc, tag, queryParams(req));
-  else if (hasBody(req)) element = elementFromBody(doc, tag, await readBody(req, ctx.config.maxBodyBytes), req.headers['content-type']);
-  else element = elementFromForm(doc, tag, queryParams(req));
+  if (!viaQuery && hasBody(req)) element = elementFromBody(doc, tag, await readBody(req, ctx.config.maxBodyBytes), req.headers['content-type']);
+  else element = elementFromForm(doc, tag, query);
   const change = (tree: Tree) => (method === 'PUT' ? tree.put(path, element) : tree.post(path, element));
   const mutation = await ctx.db.write(change);
   send(res, format, representRef(mutation.ref, format) + '\n');
 }
 
-export function dataRoutes(ctx: HostContext): Router {
-  const router = Router();
-  const dataPath = /^\/data(?:\/.*)?$/;
-  router.get(dataPath, async (req, res) => {
-    const xpath = pathAfter(req, '/data');
-    const method = req.query['.METHOD'];
-    if (method === undefined) return read(ctx, req, res, xpath);
-    if (method === 'PUT' || method === 'POST' || method === 'DELETE') return write(ctx, req, res, xpath, method, true);
-    throw new BadRequestError(`unknown .METHOD=${String(method)}; use PUT, POST or DELETE`);
-  });
-  for (const method of ['PUT', 'POST', 'DELETE'] as const) {
-    router[method.toLowerCase() as 'put' | 'post' | 'delete'](dataPath, (req, res) => write(ctx, req, res, pathAfter(req, '/data'), method, false));
+/**
+ * Handles /data and /evaluate requests; answers false for any other URL. Plain node:http, no framework:
+ * this is the path that every sensor reading and every client poll takes.
+ */
+export async function handleData(ctx: HostContext, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const url = req.url ?? '';
+  if (url.startsWith('/data') && (url.length === 5 || url[5] === '/' || url[5] === '?')) {
+    const xpath = pathAfter(url, '/data');
+    const query = queryOf(req);
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    if (method === 'GET') {
+      const override = query.get('.METHOD');
+      if (override === null) read(ctx, req, res, query, xpath);
+      else if (override === 'PUT' || override === 'POST' || override === 'DELETE') await write(ctx, req, res, query, xpath, override, true);
+      else throw new BadRequestError(`unknown .METHOD=${override}; use PUT, POST or DELETE`);
+    } else if (method === 'PUT' || method === 'POST' || method === 'DELETE') await write(ctx, req, res, query, xpath, method, false);
+    else throw new MethodNotAllowedError(`${req.method} is not a method for /data; use GET, PUT, POST or DELETE`);
+    return true;
   }
+  if (url.startsWith('/evaluate/')) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError('/evaluate only answers GET');
+    evaluateExpression(ctx, req, res, pathAfter(url, '/evaluate'));
+    return true;
+  }
+  return false;
+}
 
-  router.get(/^\/evaluate\/.+/, (req, res) => {
-    const expression = pathAfter(req, '/evaluate');
-    const format: Format = negotiate(req, ['text', 'json', 'xml']);
-    const value = ctx.db.tree.evaluate(expression, ctx.db.tree.root);
-    // A node-set's value is its first node's text, with hidden data left out.
-    const scalar = Array.isArray(value) ? (value.length ? textOf(value[0]!) : '') : value;
-    if (format === 'json') send(res, format, JSON.stringify(Number.isFinite(scalar) || typeof scalar !== 'number' ? scalar : stringOf(scalar)) + '\n');
-    else if (format === 'xml') send(res, format, `<value>${escapeText(stringOf(scalar))}</value>\n`);
-    else send(res, format, stringOf(scalar) + '\n');
-  });
-  return router;
+function evaluateExpression(ctx: HostContext, req: IncomingMessage, res: ServerResponse, expression: string): void {
+  const format: Format = negotiate(req, ['text', 'json', 'xml']);
+  const value = ctx.db.tree.evaluate(expression, ctx.db.tree.root);
+  // A node-set's value is its first node's text, with hidden data left out.
+  const scalar = Array.isArray(value) ? (value.length ? textOf(value[0]!) : '') : value;
+  if (format === 'json') send(res, format, JSON.stringify(typeof scalar === 'number' && !Number.isFinite(scalar) ? stringOf(scalar) : scalar) + '\n');
+  else if (format === 'xml') send(res, format, `<value>${escapeText(stringOf(scalar))}</value>\n`);
+  else send(res, format, stringOf(scalar) + '\n');
 }

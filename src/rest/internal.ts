@@ -1,7 +1,7 @@
 /** /internal/CMD: version, save, flush, stop (igor-reference §2.9). */
 import { Router, type Request, type Response } from 'express';
 import type { HostContext } from './context.ts';
-import { negotiate, send } from './negotiate.ts';
+import { negotiate, queryOf, send } from './negotiate.ts';
 
 function answer(req: Request, res: Response, text: string, json: unknown = text): void {
   const format = negotiate(req, ['text', 'json']);
@@ -17,7 +17,7 @@ export function internalRoutes(ctx: HostContext): Router {
       answer(req, res, 'OK', { saved: backup });
     },
     flush: async (req, res) => {
-      const timeout = Number(req.query['timeout'] ?? 60) * 1000;
+      const timeout = Number(queryOf(req).get('timeout') ?? 60) * 1000;
       await ctx.work.flush(Number.isFinite(timeout) && timeout > 0 ? timeout : 60_000);
       answer(req, res, 'OK');
     },

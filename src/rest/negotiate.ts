@@ -1,5 +1,9 @@
-/** Content negotiation among the three representations the tree has: XML, JSON and plain text. */
-import type { Request, Response } from 'express';
+/**
+ * Content negotiation among the three representations the tree has (XML, JSON, plain text), and sending
+ * answers. Works on plain node:http requests, so the hot /data path needs no framework.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Negotiator from 'negotiator';
 import { NotAcceptableError } from '../errors.ts';
 
 export type Format = 'xml' | 'json' | 'text';
@@ -16,9 +20,9 @@ export const CONTENT_TYPE: Record<Format, string> = {
  * The best format by the client's Accept header, honouring q-values; `order` breaks ties and is the answer
  * when there is no Accept header or it says `*\/*`. Nothing acceptable → 406.
  */
-export function negotiate(req: Request, order: readonly Format[] = ['xml', 'json', 'text']): Format {
+export function negotiate(req: IncomingMessage, order: readonly Format[] = ['xml', 'json', 'text']): Format {
   if (!req.headers.accept) return order[0]!;
-  const best = req.accepts(order.map((f) => MIME[f]));
+  const best = new Negotiator(req).mediaType(order.map((f) => MIME[f]));
   if (!best) {
     throw new NotAcceptableError(`cannot answer in any type the Accept header allows; this resource has ${order.map((f) => MIME[f]).join(', ')}`);
   }
@@ -26,10 +30,18 @@ export function negotiate(req: Request, order: readonly Format[] = ['xml', 'json
 }
 
 /** For error bodies: JSON only for a client that prefers it, plain text otherwise. */
-export function errorFormat(req: Request): 'json' | 'text' {
-  return req.headers.accept && req.accepts(['text/plain', 'application/json']) === 'application/json' ? 'json' : 'text';
+export function errorFormat(req: IncomingMessage): 'json' | 'text' {
+  return req.headers.accept && new Negotiator(req).mediaType(['text/plain', 'application/json']) === 'application/json' ? 'json' : 'text';
 }
 
-export function send(res: Response, format: Format, body: string, status = 200): void {
-  res.status(status).set('Content-Type', CONTENT_TYPE[format]).send(body);
+export function send(res: ServerResponse, format: Format, body: string, status = 200): void {
+  res.writeHead(status, { 'Content-Type': CONTENT_TYPE[format], 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** The request's query parameters, in order, decoded. */
+export function queryOf(req: IncomingMessage): URLSearchParams {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  return new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
 }

@@ -5,24 +5,19 @@
  * node-sets with an AVL tree whose comparisons scan the parent's whole child list, and de-duplicates every
  * added node with a linear search. A sensor time series with 10,000 readings under one parent took ~29 s
  * for `series/reading[last()]`. We replace the DOM's compareDocumentPosition with one that uses cached
- * sibling indices (rebuilt lazily per parent after a mutation) and give node-sets a hash set for
+ * sibling indices (rebuilt lazily, only for a parent whose children changed) and give node-sets a hash set for
  * de-duplication. bench/xpath-siblings.ts measures the effect.
  */
 import { Node as DomNode } from '@xmldom/xmldom';
 import xpath from 'xpath';
+import { childrenToken, installChildTracking, onAppend } from './children.ts';
 
-let generation = 0;
 const INDEX = Symbol('igor.siblingIndex');
-const INDEX_GENERATION = Symbol('igor.siblingIndexGeneration');
+const INDEX_TOKEN = Symbol('igor.siblingIndexToken');
 
 interface Indexed {
   [INDEX]?: number;
-  [INDEX_GENERATION]?: number;
-}
-
-/** Call after every change to the tree's structure: cached sibling indices are then rebuilt on demand. */
-export function invalidateDocumentOrder(): void {
-  generation++;
+  [INDEX_TOKEN]?: object;
 }
 
 const ATTRIBUTE_NODE = 2;
@@ -43,12 +38,14 @@ function indexOf(n: Node): number {
     return -1;
   }
   const node = n as Node & Indexed;
-  if (node[INDEX_GENERATION] !== generation) {
+  const token = childrenToken(n.parentNode!);
+  if (node[INDEX_TOKEN] !== token) {
+    // The parent's children changed since they were numbered: number them again, once.
     let i = 0;
     for (let c = n.parentNode!.firstChild; c; c = c.nextSibling) {
       const ic = c as Node & Indexed;
       ic[INDEX] = i++;
-      ic[INDEX_GENERATION] = generation;
+      ic[INDEX_TOKEN] = token;
     }
   }
   return node[INDEX]!;
@@ -60,11 +57,26 @@ function ancestry(n: Node): Node[] {
   return chain.reverse();
 }
 
+// A child appended at the end of numbered siblings is simply the next number.
+onAppend((parent, child, token) => {
+  const previous = child.previousSibling as (Node & Indexed) | null;
+  const c = child as Node & Indexed;
+  if (!previous) {
+    c[INDEX] = 0;
+    c[INDEX_TOKEN] = token;
+  } else if (previous[INDEX_TOKEN] === token) {
+    c[INDEX] = previous[INDEX]! + 1;
+    c[INDEX_TOKEN] = token;
+  }
+  void parent;
+});
+
 let installed = false;
 
 export function installFastDocumentOrder(): void {
   if (installed) return;
   installed = true;
+  installChildTracking();
   const proto = DomNode.prototype as unknown as { compareDocumentPosition(this: Node, other: Node): number };
   const original = proto.compareDocumentPosition;
   proto.compareDocumentPosition = function (this: Node, other: Node): number {

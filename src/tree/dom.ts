@@ -5,6 +5,7 @@
 import { DOMParser, DOMImplementation } from '@xmldom/xmldom';
 import { XMLValidator } from 'fast-xml-parser';
 import { BadRequestError } from '../errors.ts';
+import { childrenNamed, WIDE } from './children.ts';
 
 export const ELEMENT_NODE = 1;
 export const ATTRIBUTE_NODE = 2;
@@ -200,24 +201,29 @@ export function refOf(node: Node): string {
   if (node.nodeType === TEXT_NODE) return `${refOf(node.parentNode!)}/text()`;
   const parts: string[] = [];
   for (let n: Node | null = node; n && n.nodeType === ELEMENT_NODE; n = n.parentNode) {
-    const name = n.nodeName;
-    let index = 1;
-    let siblings = false;
-    for (let s = n.previousSibling; s; s = s.previousSibling) {
-      if (s.nodeType === ELEMENT_NODE && s.nodeName === name) index++;
-    }
-    if (index > 1) siblings = true;
-    else {
-      for (let s = n.nextSibling; s; s = s.nextSibling) {
-        if (s.nodeType === ELEMENT_NODE && s.nodeName === name) {
-          siblings = true;
-          break;
-        }
-      }
-    }
-    parts.push(siblings ? `${name}[${index}]` : name);
+    const { index, siblings } = positionAmongNamesakes(n);
+    parts.push(siblings ? `${n.nodeName}[${index}]` : n.nodeName);
   }
   return '/' + parts.reverse().join('/');
+}
+
+/** 1-based position among same-name siblings, and whether there are any. */
+function positionAmongNamesakes(n: Node): { index: number; siblings: boolean } {
+  const parent = n.parentNode;
+  if (parent && parent.childNodes.length >= WIDE) {
+    // Searching from the end finds a just-appended reading of a long series at once.
+    const named = childrenNamed(parent, n.nodeName);
+    return { index: named.lastIndexOf(n as Element) + 1, siblings: named.length > 1 };
+  }
+  let index = 1;
+  for (let s = n.previousSibling; s; s = s.previousSibling) {
+    if (s.nodeType === ELEMENT_NODE && s.nodeName === n.nodeName) index++;
+  }
+  if (index > 1) return { index, siblings: true };
+  for (let s = n.nextSibling; s; s = s.nextSibling) {
+    if (s.nodeType === ELEMENT_NODE && s.nodeName === n.nodeName) return { index, siblings: true };
+  }
+  return { index, siblings: false };
 }
 
 export function elementChildren(el: Node): Element[] {

@@ -37,6 +37,8 @@ export function parseSimplePath(expression: string, allowQualifiedNames = false)
   return steps;
 }
 
+import { childrenNamed, WIDE } from './children.ts';
+
 const ELEMENT_NODE = 1;
 
 function matches(n: Node, name: string): boolean {
@@ -45,6 +47,13 @@ function matches(n: Node, name: string): boolean {
 
 function selectChildren(parent: Node, step: SimpleStep, out: Node[]): void {
   const { name, position } = step;
+  // [last()] walks back from the end: O(1) for the newest reading of a series, even right after an append.
+  if (name !== '*' && position !== 'last' && parent.childNodes.length >= WIDE) {
+    const named = childrenNamed(parent, name);
+    if (position === undefined) for (const el of named) out.push(el);
+    else if (position <= named.length) out.push(named[position - 1]!);
+    return;
+  }
   if (position === 'last') {
     for (let c = parent.lastChild; c; c = c.previousSibling) {
       if (matches(c, name)) {

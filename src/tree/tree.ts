@@ -6,7 +6,6 @@
  * when it cannot be made durable). Persisting and announcing mutations is the store's job (src/store).
  */
 import { BadRequestError } from '../errors.ts';
-import { invalidateDocumentOrder } from './docorder.ts';
 import { ATTRIBUTE_NODE, DOCUMENT_NODE, ELEMENT_NODE, isHidden, parseXml, refOf, serialize } from './dom.ts';
 import { splitLastStep } from './paths.ts';
 import { parseSimplePath, walkSimplePath } from './simplePath.ts';
@@ -78,8 +77,17 @@ export class Tree {
 
   /** POST: append a new element after the ones `path` selects (all must share a parent), or create it. */
   post(path: string, element: Element): Mutation {
-    const matches = this.elementsFor(path, 'POST');
     const el = this.adopt(element);
+    // The common case, `list/item` under one list: append without selecting every existing item (a long
+    // series would make each POST cost its length). Same result: all matches are children of that parent.
+    const { parent: parentPath, step, tag } = splitLastStep(path);
+    if (step === tag && parentPath !== '') {
+      const parents = this.select(parentPath);
+      if (parents.length === 1 && parents[0]!.nodeType === ELEMENT_NODE && parents[0] !== this.root) {
+        return this.append(parents[0] as Element, el);
+      }
+    }
+    const matches = this.elementsFor(path, 'POST');
     if (matches.length === 0) return this.create(path, el);
     const parent = matches[0]!.parentNode as Element;
     if (matches.some((m) => m.parentNode !== parent)) {
@@ -121,14 +129,12 @@ export class Tree {
       }
       ops.push({ op: 'delete', path: ref });
     }
-    invalidateDocumentOrder();
     return {
       ref: '',
       ops,
       events,
       undo: () => {
         for (const u of undos.reverse()) u();
-        invalidateDocumentOrder();
       },
     };
   }
@@ -147,7 +153,6 @@ export class Tree {
         old.parentNode!.replaceChild(el, old);
       }
     }
-    invalidateDocumentOrder();
   }
 
   private resolveRef(ref: string): Node {
@@ -190,16 +195,12 @@ export class Tree {
   private append(parent: Element, el: Element): Mutation {
     const parentRef = refOf(parent);
     parent.appendChild(el);
-    invalidateDocumentOrder();
     const ref = refOf(el);
     return {
       ref,
       ops: [{ op: 'append', parent: parentRef, xml: serialize(el, { raw: true }) }],
       events: [{ kind: 'add', path: ref, node: el, parent }],
-      undo: () => {
-        parent.removeChild(el);
-        invalidateDocumentOrder();
-      },
+      undo: () => parent.removeChild(el),
     };
   }
 
@@ -210,15 +211,11 @@ export class Tree {
     if (serialize(old, { raw: true }) === serialize(el, { raw: true })) return { ref, ...NOTHING };
     const parent = old.parentNode as Element;
     parent.replaceChild(el, old);
-    invalidateDocumentOrder();
     return {
       ref,
       ops: [{ op: 'replace', path: ref, xml: serialize(el, { raw: true }) }],
       events: [{ kind: 'replace', path: ref, node: el, parent }],
-      undo: () => {
-        parent.replaceChild(old, el);
-        invalidateDocumentOrder();
-      },
+      undo: () => parent.replaceChild(old, el),
     };
   }
 }

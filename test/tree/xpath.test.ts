@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import xpath from 'xpath';
 import { XPathError } from '../../src/errors.ts';
-import { parseXml } from '../../src/tree/dom.ts';
+import { parseXml, refOf } from '../../src/tree/dom.ts';
 import { parseSimplePath, walkSimplePath } from '../../src/tree/simplePath.ts';
 import { evaluate, numberToString, selectNodes } from '../../src/tree/xpath.ts';
 
@@ -60,6 +60,40 @@ describe('the simple-path fast path', () => {
       const fast = walkSimplePath(doc, parseSimplePath(path)!);
       const engine = xpath.parse(path).evaluate({ node: doc }) as unknown as { toArray(): Node[] };
       assert.deepEqual(fast, engine.toArray(), `${path} on ${doc.documentElement}`);
+    }
+  });
+});
+
+describe('per-parent caches (children by name, sibling order)', () => {
+  it('stay right for wide parents while their children are added, removed and replaced', () => {
+    const rnd = random(7);
+    const names = ['a', 'b', 'c'];
+    const doc = parseXml(`<data><s>${Array.from({ length: 100 }, (_, i) => `<${names[i % 3]}>${i}</${names[i % 3]}>`).join('')}</s></data>`);
+    const s = doc.documentElement!.firstChild as Element;
+    const paths = ['/data/s/a', '/data/s/b[7]', '/data/s/c[last()]', '/data/s/*[50]', '/data/s/a[40]'];
+    const check = (when: string) => {
+      for (let c = s.firstChild; c; c = c.nextSibling) {
+        const found = (xpath.parse(refOf(c)).evaluate({ node: doc }) as unknown as { toArray(): Node[] }).toArray();
+        assert.deepEqual(found, [c], `refOf gives ${refOf(c)}, which the engine finds, ${when}`);
+      }
+      for (const path of paths) {
+        const engine = (xpath.parse(path).evaluate({ node: doc }) as unknown as { toArray(): Node[] }).toArray();
+        assert.deepEqual(walkSimplePath(doc, parseSimplePath(path)!), engine, `${path} ${when}`);
+        assert.deepEqual(selectNodes(`(${path})[last()] | ${path}[1]`, doc), engine.length ? [engine[0], engine[engine.length - 1]].filter((n, i, all) => all.indexOf(n) === i) : [], `document order of ${path} ${when}`);
+      }
+    };
+    check('at first');
+    for (let round = 0; round < 60; round++) {
+      const children = Array.from({ length: s.childNodes.length }, (_, i) => s.childNodes[i]!);
+      const victim = children[Math.floor(rnd() * children.length)]!;
+      const fresh = doc.createElement(names[Math.floor(rnd() * 3)]!);
+      fresh.appendChild(doc.createTextNode(`n${round}`));
+      const op = round % 4;
+      if (op === 0) s.appendChild(fresh);
+      else if (op === 1) s.removeChild(victim);
+      else if (op === 2) s.replaceChild(fresh, victim);
+      else s.insertBefore(fresh, victim);
+      check(`after change ${round}`);
     }
   });
 });

@@ -1,0 +1,92 @@
+/**
+ * REST throughput and latency, printed as a table with ratios (issue #2's targets):
+ * - GET of one sensor value (XML and JSON), durable PUT of a changing value, POST append,
+ *   each on a small database and on one with 100,000 elements;
+ * - bare express hello-world on the same machine as the ceiling.
+ * The servers run in child processes; autocannon runs here. Usage: npm run bench -- [--duration S] [--connections N]
+ */
+import autocannon from 'autocannon';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startIgor, startProcess, type ServerProcess } from './processes.ts';
+
+const { values } = parseArgs({
+  options: { duration: { type: 'string', default: '5' }, connections: { type: 'string', default: '50' } },
+});
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+
+interface Result {
+  name: string;
+  rps: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(name: string, opts: autocannon.Options): Promise<Result> {
+  const r = await autocannon({ connections, duration, pipelining: 1, ...opts });
+  const errors = r.errors + r.timeouts + r.non2xx;
+  return { name, rps: r.requests.average, p99: r.latency.p99, errors };
+}
+
+/** A database with `sensors` sensors of `readings` readings each, plus the values the benchmark reads. */
+async function makeDatabase(sensors: number, readings: number): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'igor-bench-'));
+  const parts: string[] = [];
+  for (let s = 0; s < sensors; s++) {
+    parts.push(`<s${s}>`);
+    for (let r = 0; r < readings; r++) parts.push(`<reading><dateTime>2026-01-01T00:00:${r % 60}</dateTime><value>${r}</value></reading>`);
+    parts.push(`</s${s}>`);
+  }
+  await writeFile(
+    join(dir, 'database.xml'),
+    `<?xml version="1.0"?>\n<data xmlns:au="http://jackjansen.nl/igor/authentication" xmlns:own="http://jackjansen.nl/igor/owner"><environment/><status/><sensors><test><value>42</value></test>${parts.join('')}</sensors><sandbox/></data>\n`,
+  );
+  return dir;
+}
+
+async function igorCases(label: string, server: ServerProcess): Promise<Result[]> {
+  let counter = 0;
+  return [
+    await load(`GET XML ${label}`, { url: `${server.url}/data/sensors/test/value` }),
+    await load(`GET JSON ${label}`, { url: `${server.url}/data/sensors/test/value`, headers: { accept: 'application/json' } }),
+    await load(`PUT ${label}`, {
+      url: `${server.url}/data/sandbox/counter`,
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain', accept: 'text/plain' },
+      requests: [{ setupRequest: (req) => ({ ...req, body: String(counter++) }) }],
+    }),
+    await load(`POST ${label}`, {
+      url: `${server.url}/data/sandbox/log/entry`,
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', accept: 'text/plain' },
+      body: 'entry',
+    }),
+  ];
+}
+
+const results: Result[] = [];
+const bare = await startProcess(['--import', 'tsx', 'bench/bare-express.ts']);
+results.push(await load('bare express hello', { url: `${bare.url}/` }));
+await bare.stop();
+
+const dirs = [await makeDatabase(0, 0), await makeDatabase(1000, 33)]; // 1000 × (reading + dateTime + value) ≈ 100,000 elements
+for (const [label, dir] of [['small', dirs[0]!], ['100k', dirs[1]!]] as const) {
+  const server = await startIgor(dir);
+  results.push(...(await igorCases(label, server)));
+  await server.stop();
+}
+for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+
+const ceiling = results[0]!.rps;
+const byName = new Map(results.map((r) => [r.name, r]));
+console.log(`\nREST benchmark: ${connections} connections, ${duration} s each, node ${process.version}, ${(await import('node:os')).cpus().length} cores\n`);
+console.log('case                  req/s    p99 ms  errors  vs express  100k/small');
+for (const r of results) {
+  const small = r.name.endsWith(' 100k') ? byName.get(r.name.replace(' 100k', ' small')) : undefined;
+  console.log(
+    `${r.name.padEnd(20)} ${r.rps.toFixed(0).padStart(7)} ${r.p99.toFixed(1).padStart(8)} ${String(r.errors).padStart(7)} ${(r.rps / ceiling).toFixed(2).padStart(11)} ${small ? (r.rps / small.rps).toFixed(2).padStart(11) : ''}`,
+  );
+}
