@@ -19,6 +19,7 @@ declare module 'xpath' {
     }): XObject;
   }
   export function parse(expression: string): ParsedExpression;
+  export function select(expression: string, node: Node): unknown;
   export const XNodeSet: { prototype: Record<string, unknown> & XNodeSetLike } & (new () => XNodeSetLike);
   export const XString: new (s: string) => XObject;
   export const XNumber: new (n: number) => XObject;
@@ -35,6 +36,7 @@ declare module 'xpath' {
   };
   const xpath: {
     parse: typeof parse;
+    select: typeof select;
     XNodeSet: typeof XNodeSet;
     XString: typeof XString;
     XNumber: typeof XNumber;
