@@ -13,6 +13,8 @@ export interface Config {
   publicUrl?: string;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** How long a call to another server (from an action or plugin) may take, in ms. */
+  callTimeoutMs: number;
   logLevel: string;
 }
 
@@ -21,6 +23,7 @@ export const DEFAULTS: Config = {
   host: '127.0.0.1',
   port: 9333,
   maxBodyBytes: 1024 * 1024,
+  callTimeoutMs: 30_000,
   logLevel: 'info',
 };
 
@@ -30,6 +33,7 @@ const ENV: Record<keyof Config, string> = {
   port: 'IGOR_PORT',
   publicUrl: 'IGOR_PUBLIC_URL',
   maxBodyBytes: 'IGOR_MAX_BODY_BYTES',
+  callTimeoutMs: 'IGOR_CALL_TIMEOUT_MS',
   logLevel: 'IGOR_LOG_LEVEL',
 };
 
@@ -59,6 +63,8 @@ export function resolveConfig(flags: Partial<Record<keyof Config, string | numbe
   if (port) config.port = integer(port.value, port.source, 0, 65535);
   const body = pick('maxBodyBytes');
   if (body) config.maxBodyBytes = integer(body.value, body.source, 1, 1024 * 1024 * 1024);
+  const timeout = pick('callTimeoutMs');
+  if (timeout) config.callTimeoutMs = integer(timeout.value, timeout.source, 1, 24 * 3600 * 1000);
   const level = pick('logLevel');
   if (level) {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level.value)) {

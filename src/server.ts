@@ -6,7 +6,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { publicUrlOf, type Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { ActionManager } from './actions/manager.ts';
 import { createRequestListener } from './rest/app.ts';
+import type { HostContext } from './rest/context.ts';
+import { localCaller } from './rest/inject.ts';
 import { Database } from './store/database.ts';
 import { elementFromJson } from './tree/jsonxml.ts';
 import { combine } from './tree/tree.ts';
@@ -42,12 +45,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
+      actions.stop();
+      await work.flush().catch(() => {}); // let running actions record how they went
       await db.close();
       logger.info('stopped');
       resolveStopped();
     })());
 
-  server = createServer(createRequestListener({ db, config, logger, work, version: VERSION, packageDir: PACKAGE_DIR, requestStop: () => void close() }));
+  const context: Omit<HostContext, 'actions'> & { actions?: ActionManager } = {
+    db, config, logger, work, version: VERSION, packageDir: PACKAGE_DIR, requestStop: () => void close(),
+  };
+  const listener = createRequestListener(context as HostContext);
+  const actions = (context.actions = new ActionManager({ db, logger, work, call: localCaller(listener), externalTimeoutMs: config.callTimeoutMs }));
+  server = createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -55,6 +65,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const port = (server.address() as AddressInfo).port;
   const url = publicUrlOf(config, port);
   await describeSelf(db, config, url, port);
+  actions.start();
   if (db.created) logger.info({ database: db.dir }, `created a new database in ${db.dir}`);
   logger.info({ url, database: db.dir }, `Igor-TS ${VERSION} serving ${url}/ from ${db.dir}`);
   return { url, port, db, work, close, stopped };

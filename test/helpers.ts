@@ -1,5 +1,7 @@
 /** Shared test helpers: temporary database directories and in-process servers on 127.0.0.1. */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -37,4 +39,29 @@ export async function startTestServer(overrides: Partial<Record<keyof Config, st
     dir: database,
     request: (path, init) => fetch(server.url + path, init),
   };
+}
+
+/** A small HTTP server on 127.0.0.1 for tests to talk to; it stops when the test file ends. */
+export async function startHttpServer(handler: RequestListener): Promise<{ url: string; server: Server }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/** Polls `check` until it returns something truthy; fails after `timeoutMs`. For things that happen on a clock. */
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

@@ -43,6 +43,7 @@ async function runServe(opts: Record<string, string | undefined>, io: Io): Promi
     host: opts['host'],
     publicUrl: opts['publicUrl'],
     maxBodyBytes: opts['maxBodyBytes'],
+    callTimeoutMs: opts['callTimeoutMs'],
     logLevel: opts['logLevel'],
   });
   const logger = createLogger(config.logLevel);
@@ -128,6 +129,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('--host <host>', 'address to listen on (env IGOR_HOST; default 127.0.0.1)')
     .option('--public-url <url>', 'URL the server is reached at from outside, e.g. behind a proxy (env IGOR_PUBLIC_URL)')
     .option('--max-body-bytes <n>', 'largest request body accepted (env IGOR_MAX_BODY_BYTES; default 1048576)')
+    .option('--call-timeout-ms <ms>', 'how long a call to another server from an action or plugin may take (env IGOR_CALL_TIMEOUT_MS; default 30000)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env IGOR_LOG_LEVEL; default info)')
     .action(async (opts) => done(await runServe(opts, io)));
 

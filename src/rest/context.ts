@@ -1,4 +1,5 @@
 /** What the REST layer needs from the running host. */
+import type { ActionManager } from '../actions/manager.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../store/database.ts';
@@ -6,6 +7,7 @@ import type { WorkTracker } from '../work.ts';
 
 export interface HostContext {
   db: Database;
+  actions: ActionManager;
   config: Config;
   logger: Logger;
   work: WorkTracker;

@@ -1,4 +1,4 @@
-/** /internal/CMD: version, save, flush, stop (igor-reference §2.9). */
+/** /internal/CMD: version, save, flush, started, stop (igor-reference §2.9). */
 import { Router, type Request, type Response } from 'express';
 import type { HostContext } from './context.ts';
 import { negotiate, queryOf, send } from './negotiate.ts';
@@ -21,6 +21,8 @@ export function internalRoutes(ctx: HostContext): Router {
       await ctx.work.flush(Number.isFinite(timeout) && timeout > 0 ? timeout : 60_000);
       answer(req, res, 'OK');
     },
+    // What the built-in _start action calls once the server runs (its status shows in status/igor/start).
+    started: (req, res) => answer(req, res, 'OK'),
     stop: (req, res) => {
       res.on('finish', () => ctx.requestStop());
       answer(req, res, 'OK');

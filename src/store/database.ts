@@ -43,7 +43,11 @@ export class DatabaseOpenError extends Error {}
 const DATABASE = 'database.xml';
 const JOURNAL = /^journal\.(\d+)$/;
 
+/** Looks at a change before it is made durable; throwing refuses it (the tree is restored). */
+export type Validator = (events: ChangeEvent[]) => void;
+
 export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
+  private readonly validators: Validator[] = [];
   private snapshotting: Promise<string> | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -124,6 +128,12 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     const mutation = change(this.tree);
     if (mutation.ops.length === 0) return mutation;
     try {
+      for (const validate of this.validators) validate(mutation.events);
+    } catch (err) {
+      mutation.undo();
+      throw err;
+    }
+    try {
       await this.journal.append({ t: Date.now(), ops: mutation.ops } satisfies JournalRecord, mutation.undo);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -134,6 +144,10 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     this.emit('change', mutation.events);
     this.scheduleSnapshot();
     return mutation;
+  }
+
+  addValidator(validator: Validator): void {
+    this.validators.push(validator);
   }
 
   /** Saves a snapshot now (waiting for one under way); resolves with the backup file's name. */

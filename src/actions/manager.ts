@@ -1,0 +1,333 @@
+/**
+ * The actions of the tree, kept running: `<action>` elements under actions/ and plugindata/NAME/ are read at
+ * start and again whenever one is added, changed or deleted (a deleted action stops at once). Each runs on
+ * its triggers — interval, cron, matching changes, its name — within its minInterval, and records how each
+ * run went under status/<representing>.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import nodeCron, { type ScheduledTask } from 'node-cron';
+import { httpRequest } from '../http/client.ts';
+import type { Logger } from '../logger.ts';
+import type { LocalCaller } from '../rest/inject.ts';
+import { recordStatus } from '../status.ts';
+import type { Database } from '../store/database.ts';
+import { ELEMENT_NODE, textOf } from '../tree/dom.ts';
+import type { ChangeEvent } from '../tree/tree.ts';
+import { stringOf } from '../tree/xpath.ts';
+import type { WorkTracker } from '../work.ts';
+import { parseAction, type ActionDefinition } from './definition.ts';
+import { ancestry, TriggerPattern } from './pattern.ts';
+import { ActionRunner, laneOf } from './runner.ts';
+import { expandTemplate } from './template.ts';
+
+export interface ActionHost {
+  db: Database;
+  logger: Logger;
+  work: WorkTracker;
+  /** Calls this server's own routes in-process. */
+  call: LocalCaller;
+  /** Limit for calls to other servers (ms). */
+  externalTimeoutMs?: number;
+}
+
+/** Which actions led to the code running now: a change made inside an action's run carries its chain. */
+const causes = new AsyncLocalStorage<{ chain: ActiveAction[] }>();
+/** Longest chain of actions triggering one another that is let through. */
+const MAX_CHAIN = 10;
+const ACTION_PATHS = /^\/data\/(actions|plugindata)(\/|$)/;
+
+interface Trigger {
+  action: ActiveAction;
+  pattern: TriggerPattern;
+}
+
+class ActiveAction {
+  private static next = 1;
+  readonly id = ActiveAction.next++;
+  lastRun = -Infinity;
+  /** Runs under way; a loop found meanwhile is reported as their outcome, so their success does not hide it. */
+  running = 0;
+  loopMessage: string | undefined;
+  deferred: { timer: NodeJS.Timeout; nodes: Node[] | undefined; chain: ActiveAction[] } | undefined;
+  intervalTimer: NodeJS.Timeout | undefined;
+  cronTask: ScheduledTask | undefined;
+  stopped = false;
+  readonly patterns: TriggerPattern[];
+  /** Changes under its own status entry do not trigger it: recording a run is not a reason to run again. */
+  readonly ownStatus: string[] | undefined;
+
+  constructor(readonly def: ActionDefinition) {
+    this.patterns = def.xpaths.map((x) => new TriggerPattern(x));
+    this.ownStatus = def.representing ? ['data', 'status', ...def.representing.split('/')] : undefined;
+  }
+
+  get label(): string {
+    return this.def.name ? `${this.def.name} (${this.def.ref})` : this.def.ref;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.intervalTimer);
+    clearTimeout(this.deferred?.timer);
+    void this.cronTask?.destroy();
+  }
+}
+
+export class ActionManager {
+  private actions: ActiveAction[] = [];
+  private byLastName = new Map<string, Trigger[]>();
+  private anyName: Trigger[] = [];
+  private syncScheduled = false;
+  private readonly runner = new ActionRunner();
+  private readonly onChange = (events: ChangeEvent[]) => this.changed(events);
+
+  constructor(private readonly host: ActionHost) {}
+
+  start(): void {
+    this.host.work.register(this.runner);
+    this.host.db.addValidator((events) => this.validate(events));
+    this.host.db.on('change', this.onChange);
+    this.sync();
+    this.runByName('_start');
+  }
+
+  stop(): void {
+    this.host.db.off('change', this.onChange);
+    for (const a of this.actions) a.stop();
+    this.actions = [];
+  }
+
+  /** GET /action/NAME and /action/PLUGIN/NAME: runs the actions of that name; answers how many. */
+  runByName(name: string, plugin?: string): number {
+    const chosen = this.actions.filter(
+      (a) => a.def.name === name && (plugin !== undefined ? a.def.plugin === plugin : a.def.plugin === undefined || name.startsWith('_')),
+    );
+    const chain = causes.getStore()?.chain ?? [];
+    for (const a of chosen) this.fire(a, undefined, chain);
+    return chosen.length;
+  }
+
+  /** Refuses a write that would leave an invalid action in the tree, with the reason. */
+  private validate(events: ChangeEvent[]): void {
+    for (const e of events) {
+      if (e.kind === 'delete' || !ACTION_PATHS.test(e.path)) continue;
+      for (const el of actionsIn(e.node)) parseAction(el);
+    }
+  }
+
+  /** Brings the running actions in line with the tree: unchanged ones keep their timers and state. */
+  private sync(): void {
+    this.syncScheduled = false;
+    const { db, logger } = this.host;
+    const elements = db.tree.select('/data/actions//action | /data/plugindata/*//action') as Element[];
+    const old = new Map<string, ActiveAction[]>();
+    for (const a of this.actions) old.set(a.def.key, [...(old.get(a.def.key) ?? []), a]);
+    const kept: ActiveAction[] = [];
+    const started: ActiveAction[] = [];
+    for (const el of elements) {
+      let def: ActionDefinition;
+      try {
+        def = parseAction(el);
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'ignoring an invalid action');
+        continue;
+      }
+      const same = old.get(def.key)?.shift();
+      if (same) kept.push(same);
+      else started.push(new ActiveAction(def));
+    }
+    for (const list of old.values()) for (const a of list) a.stop();
+    this.actions = [...kept, ...started];
+    this.byLastName = new Map();
+    this.anyName = [];
+    for (const action of this.actions) {
+      for (const pattern of action.patterns) {
+        const names = pattern.lastNames;
+        if (!names) this.anyName.push({ action, pattern });
+        else for (const n of names) this.byLastName.set(n, [...(this.byLastName.get(n) ?? []), { action, pattern }]);
+      }
+    }
+    for (const a of started) this.schedule(a);
+    if (started.length || old.size) logger.debug({ actions: this.actions.length, started: started.length }, 'actions updated');
+  }
+
+  private schedule(a: ActiveAction): void {
+    const { interval, cron } = a.def;
+    if (interval !== undefined) {
+      // First run now, then `interval` seconds after each run: a re-armed timer, not clock-aligned.
+      const tick = () => {
+        if (a.stopped) return;
+        this.fire(a, undefined, []);
+        a.intervalTimer = setTimeout(tick, interval * 1000).unref();
+      };
+      a.intervalTimer = setTimeout(tick, 0).unref();
+    }
+    if (cron !== undefined) {
+      a.cronTask = nodeCron.schedule(cron, () => this.fire(a, undefined, []), { name: `action-${a.id}` });
+    }
+  }
+
+  private changed(events: ChangeEvent[]): void {
+    if (!this.syncScheduled && events.some((e) => ACTION_PATHS.test(e.path))) {
+      this.syncScheduled = true;
+      queueMicrotask(() => this.sync());
+    }
+    if (this.byLastName.size === 0 && this.anyName.length === 0) return;
+    const matched = new Map<ActiveAction, Node[]>();
+    const evaluated = new Map<string, Set<Node>>();
+    const parentOf = new Map<Node, Node>(); // where deleted nodes were
+    const consider = (node: Node, chain: string[], detached: boolean) => {
+      const triggers = this.byLastName.get(node.nodeName);
+      for (const list of triggers ? [triggers, this.anyName] : [this.anyName]) {
+        for (const { action, pattern } of list) {
+          if (action.ownStatus && startsWith(chain, action.ownStatus)) continue;
+          if (!pattern.mayMatch(chain)) continue;
+          if (detached) {
+            if (!pattern.matchedWhenDeleted(node, parentOf.get(node)!, (x, context) => this.host.db.tree.select(x, context))) continue;
+          } else {
+            let hits = evaluated.get(pattern.xpath);
+            if (!hits) evaluated.set(pattern.xpath, (hits = new Set(this.host.db.tree.select(pattern.xpath))));
+            if (!hits.has(node)) continue;
+          }
+          const nodes = matched.get(action) ?? [];
+          if (!nodes.includes(node)) nodes.push(node);
+          matched.set(action, nodes);
+        }
+      }
+    };
+    for (const e of events) {
+      if (e.kind === 'delete') {
+        if (e.node.nodeType === ELEMENT_NODE) {
+          parentOf.set(e.node, e.parent);
+          consider(e.node, ancestry(e.node, e.parent), true);
+        }
+        consider(e.parent, ancestry(e.parent), false);
+        continue;
+      }
+      if (e.node.nodeType !== ELEMENT_NODE) continue;
+      if (e.kind === 'add') consider(e.parent, ancestry(e.parent), false);
+      for (const el of elementsWithin(e.node as Element)) consider(el, ancestry(el), false);
+    }
+    if (matched.size === 0) return;
+    const chain = causes.getStore()?.chain ?? [];
+    for (const [action, nodes] of matched) this.fire(action, nodes, chain);
+  }
+
+  /** A trigger: runs the action now, or at the end of its minInterval window. */
+  private fire(a: ActiveAction, nodes: Node[] | undefined, chain: ActiveAction[]): void {
+    if (a.stopped) return;
+    if (chain.includes(a) || chain.length >= MAX_CHAIN) {
+      const path = [...chain, a].map((x) => x.def.name ?? x.def.ref).join(' → ');
+      const message = chain.includes(a) ? `stopped a loop of actions triggering each other: ${path}` : `stopped a chain of ${chain.length + 1} actions triggering each other: ${path}`;
+      this.host.logger.warn({ action: a.label }, message);
+      if (a.running > 0) a.loopMessage = message;
+      else void this.record(a, { ok: false, message });
+      return;
+    }
+    const now = Date.now();
+    const windowEnd = a.lastRun + (a.def.minInterval ?? 0) * 1000;
+    if (now < windowEnd) {
+      // Deferred, not dropped: the latest trigger runs when the window closes.
+      if (a.deferred) Object.assign(a.deferred, { nodes, chain });
+      else {
+        const timer = setTimeout(() => {
+          const d = a.deferred!;
+          a.deferred = undefined;
+          this.fire(a, d.nodes, d.chain);
+        }, windowEnd - now).unref();
+        a.deferred = { timer, nodes, chain };
+      }
+      return;
+    }
+    a.lastRun = now;
+    const root = this.host.db.tree.root;
+    const contexts = nodes && nodes.length ? (a.def.multiple ? nodes : [nodes[0]!]) : [root];
+    for (const context of contexts) this.enqueue(a, context, [...chain, a]);
+  }
+
+  private enqueue(a: ActiveAction, context: Node, chain: ActiveAction[]): void {
+    const { def } = a;
+    const tree = this.host.db.tree;
+    let url: string;
+    let data: string | undefined;
+    try {
+      if (def.condition !== undefined) {
+        const value = tree.evaluate(def.condition, context, { originalContext: context });
+        const truth = Array.isArray(value) ? value.length > 0 : typeof value === 'number' ? value !== 0 && !Number.isNaN(value) : Boolean(value);
+        if (!truth) return;
+      }
+      const valueOf = (expression: string) => {
+        const v = tree.evaluate(expression, context, { originalContext: context });
+        return Array.isArray(v) ? (v.length ? textOf(v[0]!) : '') : stringOf(v);
+      };
+      url = expandTemplate(def.url, valueOf, true);
+      data = def.data === undefined ? undefined : expandTemplate(def.data, valueOf, false);
+    } catch (err) {
+      void this.record(a, { ok: false, message: (err as Error).message });
+      return;
+    }
+    this.runner.enqueue({
+      lane: laneOf(url),
+      signature: JSON.stringify([def.method, url, data, def.mimetype]),
+      aggregate: def.aggregate,
+      run: () => causes.run({ chain }, () => this.execute(a, url, data)),
+    });
+  }
+
+  private async execute(a: ActiveAction, url: string, data: string | undefined): Promise<void> {
+    if (a.stopped) return;
+    const { method, mimetype } = a.def;
+    const headers: Record<string, string> = data === undefined ? {} : { 'Content-Type': mimetype };
+    let outcome: { ok: boolean; message?: string };
+    a.running++;
+    try {
+      const res = laneOf(url) === 'external'
+        ? await httpRequest(url, { method, headers, body: data, timeoutMs: this.host.externalTimeoutMs ?? 30_000 })
+        : await this.host.call({ method, url, headers, body: data });
+      const ok = res.status >= 200 && res.status < 300;
+      outcome = { ok, message: ok ? undefined : `${res.status} ${res.body.trim()}`.trim() };
+    } catch (err) {
+      outcome = { ok: false, message: (err as Error).message };
+    } finally {
+      a.running--;
+    }
+    if (a.loopMessage !== undefined) {
+      outcome = { ok: false, message: a.loopMessage };
+      a.loopMessage = undefined;
+    }
+    if (!outcome.ok) this.host.logger.warn({ action: a.label, url, error: outcome.message }, 'action failed');
+    await this.record(a, outcome);
+  }
+
+  private async record(a: ActiveAction, outcome: { ok: boolean; message?: string }): Promise<void> {
+    const representing = a.def.representing ?? (outcome.ok ? undefined : 'igor/actions');
+    if (!representing) return;
+    try {
+      await recordStatus(this.host.db, representing, outcome);
+    } catch (err) {
+      this.host.logger.error({ err, action: a.label }, 'could not record the status of an action');
+    }
+  }
+}
+
+function startsWith(chain: string[], prefix: string[]): boolean {
+  return prefix.length <= chain.length && prefix.every((p, i) => chain[i] === p);
+}
+
+/** The element and all elements below it. */
+function elementsWithin(el: Element): Element[] {
+  const out: Element[] = [el];
+  for (let i = 0; i < out.length; i++) {
+    for (let c = out[i]!.firstChild; c; c = c.nextSibling) if (c.nodeType === ELEMENT_NODE) out.push(c as Element);
+  }
+  return out;
+}
+
+/** `<action>` elements at, inside or around a changed node (a changed field changes its action). */
+function actionsIn(node: Node): Element[] {
+  if (node.nodeType !== ELEMENT_NODE) return [];
+  for (let n: Node | null = node; n && n.nodeType === ELEMENT_NODE; n = n.parentNode) {
+    if (n.nodeName === 'action') return [n as Element];
+  }
+  return elementsWithin(node as Element).filter((e) => e.nodeName === 'action');
+}

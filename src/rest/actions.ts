@@ -1,0 +1,17 @@
+/** /action/NAME and /action/PLUGIN/NAME: run actions by name (igor-reference §2.1). */
+import { Router } from 'express';
+import { NotFoundError } from '../errors.ts';
+import type { HostContext } from './context.ts';
+import { negotiate, send } from './negotiate.ts';
+
+export function actionRoutes(ctx: HostContext): Router {
+  const router = Router();
+  router.get(['/action/:name', '/action/:plugin/:name'], (req, res) => {
+    const { name, plugin } = req.params as { name: string; plugin?: string };
+    const count = ctx.actions.runByName(name, plugin);
+    if (count === 0) throw new NotFoundError(plugin ? `plugin ${plugin} has no action named ${name}` : `no action named ${name}`);
+    const format = negotiate(req, ['text', 'json']);
+    send(res, format, format === 'json' ? JSON.stringify({ started: count }) + '\n' : 'OK\n');
+  });
+  return router;
+}

@@ -1,0 +1,37 @@
+/**
+ * Calling this server's own routes in-process, as actions do with local URLs: the request goes through the
+ * same request listener as one from the network (so the same checks apply), without a socket.
+ */
+import inject from 'light-my-request';
+import type { RequestListener } from 'node:http';
+
+export interface LocalRequest {
+  method: string;
+  /** Path and query, e.g. `/data/sandbox/x?.VARIANT=ref`. */
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface LocalResponse {
+  status: number;
+  body: string;
+}
+
+export type LocalCaller = (req: LocalRequest) => Promise<LocalResponse>;
+
+/** Characters a URL cannot carry as they are; `%` is left alone, templates have already encoded values. */
+const UNSAFE = /[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g;
+
+export function localCaller(listener: RequestListener): LocalCaller {
+  return async ({ method, url, headers, body }) => {
+    const res = await inject(listener, {
+      method,
+      url: url.replace(UNSAFE, (c) => encodeURIComponent(c)),
+      headers: { ...headers, host: 'localhost' },
+      payload: body,
+      remoteAddress: '127.0.0.1',
+    });
+    return { status: res.statusCode, body: res.payload };
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * status/<representing>: how a service, sensor or device is doing (igor-reference §3.5), written by actions
+ * after each run and by plugins: alive, lastActivity, lastSuccess or lastFailure (seconds since the epoch),
+ * errorMessage.
+ */
+import { BadRequestError } from './errors.ts';
+import type { Database } from './store/database.ts';
+import { isTagName } from './tree/dom.ts';
+import { elementFromJson, type Json } from './tree/jsonxml.ts';
+import { combine } from './tree/tree.ts';
+
+export interface Outcome {
+  ok: boolean;
+  /** Why it failed; ignored on success. */
+  message?: string;
+}
+
+export function statusPath(representing: string): string {
+  const steps = representing.split('/').filter(Boolean);
+  if (steps.length === 0 || !steps.every(isTagName)) {
+    throw new BadRequestError(`"${representing}" cannot name a status entry: use tags separated by /, like sensors/fitbit`);
+  }
+  return `/data/status/${steps.join('/')}`;
+}
+
+export async function recordStatus(db: Database, representing: string, outcome: Outcome): Promise<void> {
+  const base = statusPath(representing);
+  const now = Math.round(Date.now()) / 1000;
+  const values: [string, Json][] = outcome.ok
+    ? [['alive', true], ['lastActivity', now], ['lastSuccess', now], ['errorMessage', null]]
+    : [['alive', false], ['lastActivity', now], ['lastFailure', now], ['errorMessage', outcome.message || `${representing} failed without error message`]];
+  await db.write((tree) => combine(values.map(([key, value]) => tree.put(`${base}/${key}`, elementFromJson(tree.doc, key, value)))));
+}
