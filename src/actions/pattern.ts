@@ -73,12 +73,14 @@ function parseBranch(branch: string): Branch | undefined {
   return { steps, prefix };
 }
 
+/** Whether the names from the root down to a node (`chain`) fit the steps. No closures: this runs per write. */
 function fits(steps: PatternStep[], chain: string[], si: number, ci: number): boolean {
   if (si === steps.length) return ci === chain.length;
   const step = steps[si]!;
-  const matchHere = (c: number) => c < chain.length && (step.name === '*' || step.name === chain[c]) && fits(steps, chain, si + 1, c + 1);
-  if (!step.descendant) return matchHere(ci);
-  for (let c = ci; c < chain.length; c++) if (matchHere(c)) return true;
+  const last = step.descendant ? chain.length - 1 : ci;
+  for (let c = ci; c <= last && c < chain.length; c++) {
+    if ((step.name === '*' || step.name === chain[c]) && fits(steps, chain, si + 1, c + 1)) return true;
+  }
   return false;
 }
 

@@ -6,7 +6,6 @@ import { BadRequestError, MethodNotAllowedError, NotFoundError } from '../errors
 import { escapeText, refOf, textOf } from '../tree/dom.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
 import { stringOf } from '../tree/xpath.ts';
-import type { Tree } from '../tree/tree.ts';
 import { elementFromBody, elementFromForm, hasBody, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
 import { negotiate, queryOf, send, type Format } from './negotiate.ts';
@@ -81,8 +80,7 @@ async function write(
   let element: Element;
   if (!viaQuery && hasBody(req)) element = elementFromBody(doc, tag, await readBody(req, ctx.config.maxBodyBytes), req.headers['content-type']);
   else element = elementFromForm(doc, tag, query);
-  const change = (tree: Tree) => (method === 'PUT' ? tree.put(path, element) : tree.post(path, element));
-  const mutation = await ctx.db.write(change);
+  const mutation = await ctx.db.write((tree) => (method === 'PUT' ? tree.put(path, element) : tree.post(path, element)));
   send(res, format, representRef(mutation.ref, format) + '\n');
 }
 
