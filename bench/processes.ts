@@ -7,16 +7,18 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
+  /** Everything the process printed on stdout so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
 /** Runs `args` with node and waits for the line `serving URL/` on its stdout. */
 export async function startProcess(args: string[]): Promise<ServerProcess> {
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
+    child.stdout!.on('data', () => {
       const m = /serving (http:\/\/[^ \n]+?)\/?(\s|$)/.exec(out);
       if (m) resolve(m[1]!);
     });
@@ -25,6 +27,7 @@ export async function startProcess(args: string[]): Promise<ServerProcess> {
   return {
     url,
     child,
+    output: () => out,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
@@ -33,6 +36,14 @@ export async function startProcess(args: string[]): Promise<ServerProcess> {
   };
 }
 
-export function startIgor(database: string): Promise<ServerProcess> {
-  return startProcess(['bin/igor.js', 'serve', '--database', database, '--port', '0', '--log-level', 'warn']);
+export interface IgorProcess extends ServerProcess {
+  /** HTTP Basic credentials of the admin (the password a new database's first start prints). */
+  adminAuthorization: string;
+}
+
+export async function startIgor(database: string): Promise<IgorProcess> {
+  const server = await startProcess(['bin/igor.js', 'serve', '--database', database, '--port', '0', '--log-level', 'warn']);
+  for (let i = 0; i < 100 && !/password: \S+/.test(server.output()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  const password = /password: (\S+)/.exec(server.output())?.[1] ?? '';
+  return { ...server, adminAuthorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
 }

@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startIgor, startProcess, type ServerProcess } from './processes.ts';
+import { startIgor, startProcess, type IgorProcess } from './processes.ts';
 
 const { values } = parseArgs({
   options: { duration: { type: 'string', default: '5' }, connections: { type: 'string', default: '50' } },
@@ -47,21 +47,23 @@ async function makeDatabase(sensors: number, readings: number): Promise<string> 
   return dir;
 }
 
-async function igorCases(label: string, server: ServerProcess): Promise<Result[]> {
+/** Every request logs in as admin with HTTP Basic, as a real client of sensor data would (sensors/ is not public). */
+async function igorCases(label: string, server: IgorProcess): Promise<Result[]> {
   let counter = 0;
+  const auth = { authorization: server.adminAuthorization };
   return [
-    await load(`GET XML ${label}`, { url: `${server.url}/data/sensors/test/value` }),
-    await load(`GET JSON ${label}`, { url: `${server.url}/data/sensors/test/value`, headers: { accept: 'application/json' } }),
+    await load(`GET XML ${label}`, { url: `${server.url}/data/sensors/test/value`, headers: auth }),
+    await load(`GET JSON ${label}`, { url: `${server.url}/data/sensors/test/value`, headers: { ...auth, accept: 'application/json' } }),
     await load(`PUT ${label}`, {
       url: `${server.url}/data/sandbox/counter`,
       method: 'PUT',
-      headers: { 'content-type': 'text/plain', accept: 'text/plain' },
+      headers: { ...auth, 'content-type': 'text/plain', accept: 'text/plain' },
       requests: [{ setupRequest: (req) => ({ ...req, body: String(counter++) }) }],
     }),
     await load(`POST ${label}`, {
       url: `${server.url}/data/sandbox/log/entry`,
       method: 'POST',
-      headers: { 'content-type': 'text/plain', accept: 'text/plain' },
+      headers: { ...auth, 'content-type': 'text/plain', accept: 'text/plain' },
       body: 'entry',
     }),
   ];

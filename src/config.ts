@@ -15,6 +15,8 @@ export interface Config {
   maxBodyBytes: number;
   /** How long a call to another server (from an action or plugin) may take, in ms. */
   callTimeoutMs: number;
+  /** Development only: no authentication, everyone may do everything. */
+  noAuth: boolean;
   logLevel: string;
 }
 
@@ -24,6 +26,7 @@ export const DEFAULTS: Config = {
   port: 9333,
   maxBodyBytes: 1024 * 1024,
   callTimeoutMs: 30_000,
+  noAuth: false,
   logLevel: 'info',
 };
 
@@ -34,6 +37,7 @@ const ENV: Record<keyof Config, string> = {
   publicUrl: 'IGOR_PUBLIC_URL',
   maxBodyBytes: 'IGOR_MAX_BODY_BYTES',
   callTimeoutMs: 'IGOR_CALL_TIMEOUT_MS',
+  noAuth: 'IGOR_NO_AUTH',
   logLevel: 'IGOR_LOG_LEVEL',
 };
 
@@ -46,7 +50,7 @@ function integer(value: string, what: string, min: number, max: number): number 
 }
 
 /** Flags win over the environment, which wins over the defaults. Values from both are validated. */
-export function resolveConfig(flags: Partial<Record<keyof Config, string | number | undefined>>, env: NodeJS.ProcessEnv = process.env): Config {
+export function resolveConfig(flags: Partial<Record<keyof Config, string | number | boolean | undefined>>, env: NodeJS.ProcessEnv = process.env): Config {
   const pick = (key: keyof Config): { value: string; source: string } | undefined => {
     const flag = flags[key];
     if (flag !== undefined) return { value: String(flag), source: `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}` };
@@ -65,6 +69,11 @@ export function resolveConfig(flags: Partial<Record<keyof Config, string | numbe
   if (body) config.maxBodyBytes = integer(body.value, body.source, 1, 1024 * 1024 * 1024);
   const timeout = pick('callTimeoutMs');
   if (timeout) config.callTimeoutMs = integer(timeout.value, timeout.source, 1, 24 * 3600 * 1000);
+  const noAuth = pick('noAuth');
+  if (noAuth) {
+    if (!['true', '1', 'false', '0', ''].includes(noAuth.value)) throw new ConfigError(`${noAuth.source}=${noAuth.value} must be true or false`);
+    config.noAuth = noAuth.value === 'true' || noAuth.value === '1';
+  }
   const level = pick('logLevel');
   if (level) {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level.value)) {

@@ -93,3 +93,17 @@ export class TimeoutError extends IgorError {
     super(message, 504);
   }
 }
+
+/** Who is asking is not known (no or bad credentials): log in or send credentials. */
+export class UnauthorizedError extends IgorError {
+  constructor(message: string) {
+    super(message, 401);
+  }
+}
+
+/** Who is asking is known and may not do this. */
+export class ForbiddenError extends IgorError {
+  constructor(message: string) {
+    super(message, 403);
+  }
+}

@@ -1,4 +1,5 @@
 /** Starting and stopping the host: database, HTTP server, self-description in services/igor. */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { publicUrlOf, type Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { ActionManager } from './actions/manager.ts';
+import { AccessFailures } from './auth/failures.ts';
+import { loadSessionKey } from './auth/session.ts';
+import { ensureAdminPassword } from './auth/users.ts';
 import { createRequestListener } from './rest/app.ts';
 import type { HostContext } from './rest/context.ts';
 import { localCaller } from './rest/inject.ts';
@@ -27,6 +31,8 @@ export interface RunningServer {
   close(): Promise<void>;
   /** Resolves when the server has stopped (by close(), /internal/stop or a signal). */
   stopped: Promise<void>;
+  /** The admin's password when this start had to make one (shown once). */
+  initialAdminPassword?: string;
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
@@ -52,11 +58,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       resolveStopped();
     })());
 
+  const internalSecret = randomBytes(24).toString('base64url');
+  const auth = { db, sessionKey: await loadSessionKey(db.dir), internalSecret, noAuth: config.noAuth };
   const context: Omit<HostContext, 'actions'> & { actions?: ActionManager } = {
-    db, config, logger, work, version: VERSION, packageDir: PACKAGE_DIR, requestStop: () => void close(),
+    db, config, logger, work, auth, failures: new AccessFailures(db, logger), version: VERSION, packageDir: PACKAGE_DIR,
+    requestStop: () => void close(),
   };
   const listener = createRequestListener(context as HostContext);
-  const actions = (context.actions = new ActionManager({ db, logger, work, call: localCaller(listener), externalTimeoutMs: config.callTimeoutMs }));
+  const call = localCaller(listener, internalSecret);
+  const actions = (context.actions = new ActionManager({ db, logger, work, call, externalTimeoutMs: config.callTimeoutMs }));
+  const initialAdminPassword = config.noAuth ? undefined : await ensureAdminPassword(db);
+  if (config.noAuth) logger.warn('--no-auth: ANYONE WHO CAN REACH THIS SERVER MAY READ AND CHANGE EVERYTHING. For development only.');
   server = createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -68,7 +80,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   actions.start();
   if (db.created) logger.info({ database: db.dir }, `created a new database in ${db.dir}`);
   logger.info({ url, database: db.dir }, `Igor-TS ${VERSION} serving ${url}/ from ${db.dir}`);
-  return { url, port, db, work, close, stopped };
+  return { url, port, db, work, close, stopped, initialAdminPassword };
 }
 
 /** services/igor: how to reach this server and since when it runs (Igor's _fillSelfData). */

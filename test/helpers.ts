@@ -24,8 +24,16 @@ export async function tempDir(prefix = 'igor-test-'): Promise<string> {
 
 export interface TestServer extends RunningServer {
   dir: string;
-  /** fetch relative to the server. */
+  /** The admin's password (made at first start). */
+  adminPassword: string;
+  /** fetch relative to the server, as admin unless the request has its own Authorization header. */
   request(path: string, init?: RequestInit): Promise<Response>;
+  /** fetch relative to the server, with no credentials. */
+  anonymous(path: string, init?: RequestInit): Promise<Response>;
+}
+
+export function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
 
 /** Starts a server on a free port of 127.0.0.1 with a new database; it stops when the test file ends. */
@@ -34,10 +42,17 @@ export async function startTestServer(overrides: Partial<Record<keyof Config, st
   const config = resolveConfig({ database, port: '0', host: '127.0.0.1', ...overrides }, {});
   const server = await startServer(config, quietLogger());
   cleanups.push(() => server.close());
+  const adminPassword = server.initialAdminPassword ?? '';
   return {
     ...server,
     dir: database,
-    request: (path, init) => fetch(server.url + path, init),
+    adminPassword,
+    request: (path, init = {}) => {
+      const headers = new Headers(init.headers);
+      if (!headers.has('authorization')) headers.set('authorization', basic('admin', adminPassword));
+      return fetch(server.url + path, { ...init, headers });
+    },
+    anonymous: (path, init) => fetch(server.url + path, init),
   };
 }
 

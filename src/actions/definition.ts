@@ -4,7 +4,7 @@
  */
 import nodeCron from 'node-cron';
 import { BadRequestError } from '../errors.ts';
-import { ELEMENT_NODE, refOf, serialize } from '../tree/dom.ts';
+import { ELEMENT_NODE, refOf, serialize, SHOW_ALL } from '../tree/dom.ts';
 import { absolutePath } from '../tree/paths.ts';
 import { compile } from '../tree/xpath.ts';
 import { templateExpressions } from './template.ts';
@@ -104,7 +104,7 @@ export function parseAction(el: Element): ActionDefinition {
   const data = fields.get('data')?.[0];
   return {
     ref,
-    key: serialize(el, { raw: true }),
+    key: serialize(el, { show: SHOW_ALL }),
     plugin,
     name: one('name'),
     xpaths: (fields.get('xpath') ?? []).map((x) => x.trim()).filter(Boolean).map((x) => checkXPath(ref, 'xpath', absolutePath(x))),

@@ -6,6 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import nodeCron, { type ScheduledTask } from 'node-cron';
+import { SYSTEM } from '../auth/principal.ts';
 import { httpRequest } from '../http/client.ts';
 import type { Logger } from '../logger.ts';
 import type { LocalCaller } from '../rest/inject.ts';
@@ -283,7 +284,7 @@ export class ActionManager {
     try {
       const res = laneOf(url) === 'external'
         ? await httpRequest(url, { method, headers, body: data, timeoutMs: this.host.externalTimeoutMs ?? 30_000 })
-        : await this.host.call({ method, url, headers, body: data });
+        : await this.host.call({ method, url, headers, body: data, as: a.def.plugin ? { kind: 'plugin', name: a.def.plugin } : SYSTEM });
       const ok = res.status >= 200 && res.status < 300;
       outcome = { ok, message: ok ? undefined : `${res.status} ${res.body.trim()}`.trim() };
     } catch (err) {

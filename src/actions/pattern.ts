@@ -4,7 +4,9 @@
  * node is only checked against the actions whose last step names it (or could: `*`), and then only if the
  * node's ancestry fits the path's steps. Only then is the XPath evaluated, to apply its predicates.
  */
-import { ELEMENT_NODE } from '../tree/dom.ts';
+import { ancestry } from '../tree/dom.ts';
+
+export { ancestry };
 
 interface PatternStep {
   /** Element name or '*'. */
@@ -82,13 +84,6 @@ function fits(steps: PatternStep[], chain: string[], si: number, ci: number): bo
     if ((step.name === '*' || step.name === chain[c]) && fits(steps, chain, si + 1, c + 1)) return true;
   }
   return false;
-}
-
-/** Names of the elements from the root down to `node` (which may be detached; then `parent` says where it was). */
-export function ancestry(node: Node, parent?: Node | null): string[] {
-  const chain = [node.nodeName];
-  for (let n = parent ?? node.parentNode; n && n.nodeType === ELEMENT_NODE; n = n.parentNode) chain.push(n.nodeName);
-  return chain.reverse();
 }
 
 export class TriggerPattern {

@@ -6,11 +6,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import { join } from 'node:path';
 import { ConfigError, resolveConfig } from '../config.ts';
-import { TimeoutError } from '../errors.ts';
+import { createToken, listTokens, parseRights, revokeToken } from '../auth/tokens.ts';
+import { setPassword } from '../auth/users.ts';
+import { IgorError, TimeoutError } from '../errors.ts';
 import { ConnectionError, httpRequest } from '../http/client.ts';
 import { createLogger } from '../logger.ts';
 import { PACKAGE_DIR, startServer, VERSION } from '../server.ts';
 import { Database, DatabaseOpenError } from '../store/database.ts';
+import { DirectoryLockedError } from '../store/lock.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -32,11 +35,34 @@ const processIo: Io = {
 
 const DEFAULT_URL = 'http://127.0.0.1:9333';
 
-function serverOption(): Option {
-  return new Option('-u, --url <url>', 'server to talk to').env('IGOR_URL').default(DEFAULT_URL);
+function serverOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-u, --url <url>', 'server to talk to').env('IGOR_URL').default(DEFAULT_URL))
+    .addOption(new Option('--credentials <user:password>', 'log in with HTTP Basic').env('IGOR_CREDENTIALS'))
+    .addOption(new Option('--token <token>', 'log in with an API token (igor token create)').env('IGOR_TOKEN'));
 }
 
-async function runServe(opts: Record<string, string | undefined>, io: Io): Promise<number> {
+function authHeaders(opts: Record<string, unknown>): Record<string, string> {
+  if (typeof opts['token'] === 'string') return { Authorization: `Bearer ${opts['token']}` };
+  if (typeof opts['credentials'] === 'string') {
+    if (!opts['credentials'].includes(':')) throw new UsageError('--credentials takes USER:PASSWORD');
+    return { Authorization: `Basic ${Buffer.from(opts['credentials']).toString('base64')}` };
+  }
+  return {};
+}
+
+/** Opens the database directory itself, for commands that work with the server stopped. */
+async function withDatabase<T>(opts: Record<string, unknown>, use: (db: Database) => Promise<T>): Promise<T> {
+  const config = resolveConfig({ database: opts['database'] as string | undefined });
+  const db = await Database.open({ dir: config.database, template: join(PACKAGE_DIR, 'template', 'database.xml'), logger: createLogger('warn') });
+  try {
+    return await use(db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function runServe(opts: Record<string, string | boolean | undefined>, io: Io): Promise<number> {
   const config = resolveConfig({
     database: opts['database'],
     port: opts['port'],
@@ -44,12 +70,17 @@ async function runServe(opts: Record<string, string | undefined>, io: Io): Promi
     publicUrl: opts['publicUrl'],
     maxBodyBytes: opts['maxBodyBytes'],
     callTimeoutMs: opts['callTimeoutMs'],
+    noAuth: opts['auth'] === false ? true : undefined,
     logLevel: opts['logLevel'],
   });
   const logger = createLogger(config.logLevel);
   const server = await startServer(config, logger);
   io.out(`Igor-TS ${VERSION} is serving ${server.url}/ from the database in ${server.db.dir}\n`);
   if (server.db.created) io.out(`That database is new: it was created from the shipped template.\n`);
+  if (server.initialAdminPassword) {
+    io.out(`Log in at ${server.url}/login as admin with password: ${server.initialAdminPassword}\n`);
+    io.out(`(shown only this once; change it with: igor user passwd admin --database ${server.db.dir})\n`);
+  }
   const stop = () => void server.close();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -88,7 +119,7 @@ async function runVar(xpath: string, opts: Record<string, string | boolean | und
   const base = String(opts['url']).replace(/\/+$/, '').replace(/\/data$/, '');
   const url = new URL(`${base}/${opts['eval'] ? 'evaluate' : 'data'}/${xpath.replace(/^\/data\/?/, '').split('/').map(encodeURIComponent).join('/')}`);
   if (opts['variant']) url.searchParams.set('.VARIANT', String(opts['variant']));
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = authHeaders(opts);
   if (accept) headers['Accept'] = accept;
   let method = 'GET';
   let body: string | undefined;
@@ -101,14 +132,14 @@ async function runVar(xpath: string, opts: Record<string, string | boolean | und
   return report(await httpRequest(url.toString(), { method, headers, body }), io);
 }
 
-async function runControl(command: string, args: string[], opts: Record<string, string | undefined>, io: Io): Promise<number> {
+async function runControl(command: string, args: string[], opts: Record<string, unknown>, io: Io): Promise<number> {
   const url = new URL(`${String(opts['url']).replace(/\/+$/, '').replace(/\/data$/, '')}/internal/${command}`);
   for (const arg of args) {
     const eq = arg.indexOf('=');
     if (eq <= 0) throw new UsageError(`${arg}: arguments are NAME=VALUE`);
     url.searchParams.append(arg.slice(0, eq), arg.slice(eq + 1));
   }
-  return report(await httpRequest(url.toString(), { timeoutMs: 120_000 }), io);
+  return report(await httpRequest(url.toString(), { timeoutMs: 120_000, headers: authHeaders(opts) }), io);
 }
 
 class UsageError extends Error {}
@@ -131,6 +162,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('--max-body-bytes <n>', 'largest request body accepted (env IGOR_MAX_BODY_BYTES; default 1048576)')
     .option('--call-timeout-ms <ms>', 'how long a call to another server from an action or plugin may take (env IGOR_CALL_TIMEOUT_MS; default 30000)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env IGOR_LOG_LEVEL; default info)')
+    .option('--no-auth', 'DEVELOPMENT ONLY: no authentication, anyone may do anything (env IGOR_NO_AUTH=1)')
     .action(async (opts) => done(await runServe(opts, io)));
 
   program
@@ -139,11 +171,10 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .argument('<dir>', 'directory to create')
     .action(async (dir: string) => done(await runInit(dir, io)));
 
-  program
+  serverOptions(program
     .command('var')
     .description('read or write the tree over REST, like igorVar')
-    .argument('<xpath>', 'path under /data, e.g. sensors/fitbit/jack')
-    .addOption(serverOption())
+    .argument('<xpath>', 'path under /data, e.g. sensors/fitbit/jack'))
     .option('--put <mimetype>', 'replace or create the element with the body (from --data or stdin)')
     .option('--post <mimetype>', 'append an element with the body (from --data or stdin)')
     .option('--delete', 'delete every element the path selects')
@@ -155,13 +186,75 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('-e, --eval', 'evaluate an XPath expression (/evaluate) instead')
     .action(async (xpath: string, opts) => done(await runVar(xpath, opts, io)));
 
-  program
+  serverOptions(program
     .command('control')
     .description('send a command to the server, like igorControl (version, save, flush, stop)')
     .argument('<command>', 'version, save, flush or stop')
-    .argument('[args...]', 'NAME=VALUE arguments')
-    .addOption(serverOption())
+    .argument('[args...]', 'NAME=VALUE arguments'))
     .action(async (command: string, args: string[], opts) => done(await runControl(command, args, opts, io)));
+
+  const database = () => new Option('-d, --database <dir>', 'database directory (the server must be stopped)').env('IGOR_DATABASE');
+  const user = program.command('user').description('manage users (in the database directory, with the server stopped)');
+  user
+    .command('passwd')
+    .description('set a user\'s password, read from standard input; makes the user if new')
+    .argument('<user>', 'user name, e.g. admin')
+    .addOption(database())
+    .action(async (name: string, opts) => {
+      const password = (await io.stdin()).split('\n')[0]!.replace(/\r$/, '');
+      await withDatabase(opts, (db) => setPassword(db, name, password));
+      io.out(`password of ${name} set\n`);
+      done(EXIT.ok);
+    });
+
+  const token = program.command('token').description('manage API tokens (in the database directory, with the server stopped)');
+  token
+    .command('create')
+    .description('make an API token for a user, limited to one subtree and some methods; prints it once')
+    .requiredOption('--user <user>', 'whose token it is')
+    .requiredOption('--path <xpath>', 'subtree it is good for, e.g. /data/sensors/weather')
+    .requiredOption('--rights <rights>', 'comma-separated: get, put, post, delete')
+    .option('--expires-days <days>', 'valid for this many days (default: until revoked)')
+    .option('--comment <text>', 'what it is for')
+    .addOption(database())
+    .action(async (opts) => {
+      const days = opts.expiresDays === undefined ? undefined : Number(opts.expiresDays);
+      if (days !== undefined && !(days > 0)) throw new UsageError('--expires-days takes a positive number');
+      const made = await withDatabase(opts, (db) =>
+        createToken(db, {
+          user: opts.user,
+          path: opts.path,
+          rights: parseRights(opts.rights),
+          expires: days === undefined ? undefined : Math.floor(Date.now() / 1000 + days * 86400),
+          comment: opts.comment,
+        }),
+      );
+      io.out(`${made.token}\n`);
+      io.err(`token ${made.id} made; it is shown only now. Use it as: Authorization: Bearer <token>\n`);
+      done(EXIT.ok);
+    });
+  token
+    .command('list')
+    .description('list API tokens (not their secrets)')
+    .addOption(database())
+    .action(async (opts) => {
+      const tokens = await withDatabase(opts, async (db) => listTokens(db));
+      for (const t of tokens) {
+        const expires = t.expires ? new Date(t.expires * 1000).toISOString() : 'never';
+        io.out(`${t.id}  ${t.user}  ${t.rights}  ${t.path}  expires ${expires}${t.comment ? `  ${t.comment}` : ''}\n`);
+      }
+      done(EXIT.ok);
+    });
+  token
+    .command('revoke')
+    .description('revoke an API token')
+    .argument('<id>', 'the token id (from igor token list)')
+    .addOption(database())
+    .action(async (id: string, opts) => {
+      await withDatabase(opts, (db) => revokeToken(db, id));
+      io.out(`token ${id} revoked\n`);
+      done(EXIT.ok);
+    });
   return program;
 }
 
@@ -183,7 +276,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.err(`igor: ${err.message}\n`);
       return EXIT.unreachable;
     }
-    if (err instanceof DatabaseOpenError) {
+    if (err instanceof IgorError) {
+      io.err(`igor: ${err.message}\n`);
+      return err.status === 400 ? EXIT.usage : EXIT.failed;
+    }
+    if (err instanceof DatabaseOpenError || err instanceof DirectoryLockedError) {
       io.err(`igor: ${err.message}\n`);
       return EXIT.failed;
     }

@@ -1,11 +1,13 @@
 /** /action/NAME and /action/PLUGIN/NAME: run actions by name (igor-reference §2.1). */
 import { Router } from 'express';
 import { NotFoundError } from '../errors.ts';
+import { adminOnly } from './guards.ts';
 import type { HostContext } from './context.ts';
 import { negotiate, send } from './negotiate.ts';
 
 export function actionRoutes(ctx: HostContext): Router {
   const router = Router();
+  router.use('/action', adminOnly);
   router.get(['/action/:name', '/action/:plugin/:name'], (req, res) => {
     const { name, plugin } = req.params as { name: string; plugin?: string };
     const count = ctx.actions.runByName(name, plugin);

@@ -1,39 +1,56 @@
 /**
- * The HTTP front: /data and /evaluate go straight to their handler on node:http (the hot path, no
- * framework in between); everything else goes through express: /internal, /action, static files, then 404.
+ * The HTTP front: every request is first authenticated; /data and /evaluate then go straight to their handler
+ * on node:http (the hot path, no framework in between); everything else goes through express: /login,
+ * /internal, /action, static files, then 404.
  */
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { authenticate } from '../auth/authenticate.ts';
+import { principalOf, setPrincipal } from '../auth/principal.ts';
+import { statusOf } from '../errors.ts';
 import { actionRoutes } from './actions.ts';
 import type { HostContext } from './context.ts';
 import { handleData } from './data.ts';
 import { internalRoutes } from './internal.ts';
-import { errorHandler, notFound, sendError } from './respond.ts';
+import { loginRoutes } from './login.ts';
+import { notFound, sendError } from './respond.ts';
+
+function fail(ctx: HostContext, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  const status = statusOf(err);
+  if (status === 401 || status === 403) ctx.failures.record(principalOf(req), req.method ?? 'GET', (req.url ?? '').split('?')[0]!);
+  sendError(req, res, err, ctx.logger);
+}
 
 function expressApp(ctx: HostContext): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  app.use(loginRoutes(ctx));
   app.use(internalRoutes(ctx));
   app.use(actionRoutes(ctx));
   // Static files: the database's own static/ folder first (the home's own pages), then the package's.
   app.use(express.static(join(ctx.db.dir, 'static')));
   app.use(express.static(join(ctx.packageDir, 'static')));
   app.use(notFound());
-  app.use(errorHandler(ctx.logger));
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => fail(ctx, req, res, err));
   return app;
 }
 
 export function createRequestListener(ctx: HostContext): RequestListener {
   const app = expressApp(ctx);
   return (req: IncomingMessage, res: ServerResponse) => {
-    handleData(ctx, req, res).then(
-      (handled) => {
-        if (!handled) app(req, res);
-      },
-      (err: unknown) => sendError(req, res, err, ctx.logger),
-    );
+    authenticate(ctx.auth, req)
+      .then((principal) => {
+        setPrincipal(req, principal);
+        return handleData(ctx, req, res);
+      })
+      .then(
+        (handled) => {
+          if (!handled) app(req, res);
+        },
+        (err: unknown) => fail(ctx, req, res, err),
+      );
   };
 }

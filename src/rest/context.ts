@@ -1,5 +1,7 @@
 /** What the REST layer needs from the running host. */
 import type { ActionManager } from '../actions/manager.ts';
+import type { AuthSettings } from '../auth/authenticate.ts';
+import type { AccessFailures } from '../auth/failures.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../store/database.ts';
@@ -8,6 +10,8 @@ import type { WorkTracker } from '../work.ts';
 export interface HostContext {
   db: Database;
   actions: ActionManager;
+  auth: AuthSettings;
+  failures: AccessFailures;
   config: Config;
   logger: Logger;
   work: WorkTracker;

@@ -1,10 +1,16 @@
 /**
- * /data/XPATH: reading and writing the tree (igor-reference §2.2–2.4), and /evaluate/EXPR.
+ * /data/XPATH: reading and writing the tree (igor-reference §2.2–2.4), and /evaluate/EXPR, with access
+ * control: a principal reads what it may see (secrets left out), writes only where it may.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BadRequestError, MethodNotAllowedError, NotFoundError } from '../errors.ts';
-import { escapeText, refOf, textOf } from '../tree/dom.ts';
+import { canSee, checkRight, deny, isSecret, showFor, SECRET_NAMES } from '../auth/policy.ts';
+import { describe, isAdmin, principalOf, type Principal, type Right } from '../auth/principal.ts';
+import { redactedCopy } from '../auth/redact.ts';
+import { csrfOk } from '../auth/session.ts';
+import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../errors.ts';
+import { ancestry, ATTRIBUTE_NODE, ELEMENT_NODE, escapeText, isHidden, refOf, textOf } from '../tree/dom.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
+import type { Mutation } from '../tree/tree.ts';
 import { stringOf } from '../tree/xpath.ts';
 import { elementFromBody, elementFromForm, hasBody, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
@@ -31,15 +37,28 @@ export function pathAfter(url: string, prefix: string): string {
   }
 }
 
+/** Refuses a selected node the principal may not read; secrets only for an admin asking raw. */
+function checkReadable(p: Principal, node: Node, raw: boolean): void {
+  const chain = ancestry(node);
+  if (!canSee(p, chain)) deny(p, 'get', refOf(node));
+  const secret = chain.some((n) => SECRET_NAMES.has(n)) || (node.nodeType === ATTRIBUTE_NODE && isSecret(node));
+  if (secret && !(raw && isAdmin(p))) {
+    throw new ForbiddenError(`${refOf(node)} is secret; ${isAdmin(p) ? 'ask with .VARIANT=raw to see it' : 'only an admin can read it'}`);
+  }
+}
+
 function read(ctx: HostContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, xpath: string): void {
   const variant = variantOf(query);
   const raw = variant === 'raw' || variant === 'multiraw';
   const multi = variant === 'multi' || variant === 'multiraw';
   const format = negotiate(req);
+  const p = principalOf(req);
+  const show = showFor(p, raw);
   const nodes = ctx.db.tree.select(absolutePath(xpath));
+  for (const n of nodes) checkReadable(p, n, raw);
   if (multi) {
     if (format === 'text') throw new BadRequestError('.VARIANT=multi has no text/plain form; ask for application/json or application/xml');
-    send(res, format, representMany(nodes.map((node) => ({ node, ref: refOf(node) })), format, raw) + '\n');
+    send(res, format, representMany(nodes.map((node) => ({ node, ref: refOf(node) })), format, show) + '\n');
     return;
   }
   if (nodes.length === 0) throw new NotFoundError(`nothing matches ${absolutePath(xpath)}`);
@@ -50,11 +69,33 @@ function read(ctx: HostContext, req: IncomingMessage, res: ServerResponse, query
   }
   if (format === 'text') {
     // As in Igor, plain text lists several matches one per line.
-    send(res, format, nodes.map((n) => textOf(n, raw)).join('\n') + '\n');
+    send(res, format, nodes.map((n) => textOf(n, show)).join('\n') + '\n');
     return;
   }
   if (nodes.length > 1) throw new BadRequestError(`${xpath} selects ${nodes.length} nodes; use .VARIANT=multi to get all of them`);
-  send(res, format, represent(nodes[0]!, format, { raw, content: variant === 'content' }) + '\n');
+  send(res, format, represent(nodes[0]!, format, { show, content: variant === 'content' }) + '\n');
+}
+
+const RIGHT: Record<'PUT' | 'POST' | 'DELETE', Right> = { PUT: 'put', POST: 'post', DELETE: 'delete' };
+
+/** Checks every change of a mutation against the principal's rights; undoes it all if one is refused. */
+function authorised(p: Principal, method: 'PUT' | 'POST' | 'DELETE', mutation: Mutation): Mutation {
+  if (isAdmin(p)) return mutation;
+  try {
+    for (const e of mutation.events) checkRight(p, RIGHT[method], e.node, e.kind === 'delete' ? e.parent : undefined);
+  } catch (err) {
+    mutation.undo();
+    throw err;
+  }
+  return mutation;
+}
+
+function containsHiddenData(el: Element): boolean {
+  for (let i = 0; i < el.attributes.length; i++) if (isHidden(el.attributes[i]!)) return true;
+  for (let c = el.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType === ELEMENT_NODE && (isHidden(c) || containsHiddenData(c as Element))) return true;
+  }
+  return false;
 }
 
 async function write(
@@ -66,12 +107,16 @@ async function write(
   method: 'PUT' | 'POST' | 'DELETE',
   viaQuery: boolean,
 ): Promise<void> {
+  const p = principalOf(req);
+  if (p.kind === 'user' && p.via === 'session' && !csrfOk(req, query.get('_csrf') ?? undefined)) {
+    throw new ForbiddenError('this change needs the CSRF token of your session (X-CSRF-Token header or _csrf parameter)');
+  }
   if (xpath === '') throw new MethodNotAllowedError(`${method} on /data itself is not allowed; name an element under it`);
   variantOf(query); // reject unknown variants before changing anything
   const format = negotiate(req); // like Igor: XML unless the client asks otherwise
   const path = absolutePath(xpath);
   if (method === 'DELETE') {
-    await ctx.db.write((tree) => tree.delete(path));
+    await ctx.db.write((tree) => authorised(p, method, tree.delete(path)));
     res.writeHead(200, { 'Content-Length': 0 }).end();
     return;
   }
@@ -79,9 +124,26 @@ async function write(
   const doc = ctx.db.tree.doc;
   let element: Element;
   if (!viaQuery && hasBody(req)) element = elementFromBody(doc, tag, await readBody(req, ctx.config.maxBodyBytes), req.headers['content-type']);
-  else element = elementFromForm(doc, tag, query);
-  const mutation = await ctx.db.write((tree) => (method === 'PUT' ? tree.put(path, element) : tree.post(path, element)));
+  else element = elementFromForm(doc, tag, [...query].filter(([k]) => k !== '_csrf'));
+  if (!isAdmin(p) && containsHiddenData(element)) {
+    throw new ForbiddenError(`${describe(p)} may not write namespaced (hidden) data such as own:… or au:…`);
+  }
+  const mutation = await ctx.db.write((tree) => authorised(p, method, method === 'PUT' ? tree.put(path, element) : tree.post(path, element)));
   send(res, format, representRef(mutation.ref, format) + '\n');
+}
+
+function evaluateExpression(ctx: HostContext, req: IncomingMessage, res: ServerResponse, expression: string): void {
+  const format: Format = negotiate(req, ['text', 'json', 'xml']);
+  const p = principalOf(req);
+  const { db } = ctx;
+  // Others evaluate over a copy holding only what they may see: a string(…) cannot read around the rules.
+  const root = isAdmin(p) ? db.tree.root : redactedCopy(db.tree, db.version, describe(p), showFor(p, false)).documentElement!;
+  const value = db.tree.evaluate(expression, root);
+  // A node-set's value is its first node's text, with hidden data and secrets left out.
+  const scalar = Array.isArray(value) ? (value.length ? textOf(value[0]!, showFor(p, false)) : '') : value;
+  if (format === 'json') send(res, format, JSON.stringify(typeof scalar === 'number' && !Number.isFinite(scalar) ? stringOf(scalar) : scalar) + '\n');
+  else if (format === 'xml') send(res, format, `<value>${escapeText(stringOf(scalar))}</value>\n`);
+  else send(res, format, stringOf(scalar) + '\n');
 }
 
 /**
@@ -109,14 +171,4 @@ export async function handleData(ctx: HostContext, req: IncomingMessage, res: Se
     return true;
   }
   return false;
-}
-
-function evaluateExpression(ctx: HostContext, req: IncomingMessage, res: ServerResponse, expression: string): void {
-  const format: Format = negotiate(req, ['text', 'json', 'xml']);
-  const value = ctx.db.tree.evaluate(expression, ctx.db.tree.root);
-  // A node-set's value is its first node's text, with hidden data left out.
-  const scalar = Array.isArray(value) ? (value.length ? textOf(value[0]!) : '') : value;
-  if (format === 'json') send(res, format, JSON.stringify(typeof scalar === 'number' && !Number.isFinite(scalar) ? stringOf(scalar) : scalar) + '\n');
-  else if (format === 'xml') send(res, format, `<value>${escapeText(stringOf(scalar))}</value>\n`);
-  else send(res, format, stringOf(scalar) + '\n');
 }

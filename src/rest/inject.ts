@@ -4,6 +4,8 @@
  */
 import inject from 'light-my-request';
 import type { RequestListener } from 'node:http';
+import { INTERNAL_HEADER, internalCredential } from '../auth/authenticate.ts';
+import type { Principal } from '../auth/principal.ts';
 
 export interface LocalRequest {
   method: string;
@@ -11,6 +13,8 @@ export interface LocalRequest {
   url: string;
   headers?: Record<string, string>;
   body?: string;
+  /** Who the call acts as: the server itself, or a plugin. */
+  as: Principal;
 }
 
 export interface LocalResponse {
@@ -23,12 +27,13 @@ export type LocalCaller = (req: LocalRequest) => Promise<LocalResponse>;
 /** Characters a URL cannot carry as they are; `%` is left alone, templates have already encoded values. */
 const UNSAFE = /[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g;
 
-export function localCaller(listener: RequestListener): LocalCaller {
-  return async ({ method, url, headers, body }) => {
+/** `internalSecret` proves to authenticate() that the call comes from inside this process. */
+export function localCaller(listener: RequestListener, internalSecret: string): LocalCaller {
+  return async ({ method, url, headers, body, as }) => {
     const res = await inject(listener, {
       method,
       url: url.replace(UNSAFE, (c) => encodeURIComponent(c)),
-      headers: { ...headers, host: 'localhost' },
+      headers: { ...headers, host: 'localhost', [INTERNAL_HEADER]: internalCredential(internalSecret, as) },
       payload: body,
       remoteAddress: '127.0.0.1',
     });

@@ -1,5 +1,7 @@
 /** /internal/CMD: version, save, flush, started, stop (igor-reference §2.9). */
 import { Router, type Request, type Response } from 'express';
+import { isAdmin, principalOf } from '../auth/principal.ts';
+import { adminOnly } from './guards.ts';
 import type { HostContext } from './context.ts';
 import { negotiate, queryOf, send } from './negotiate.ts';
 
@@ -10,8 +12,15 @@ function answer(req: Request, res: Response, text: string, json: unknown = text)
 
 export function internalRoutes(ctx: HostContext): Router {
   const router = Router();
+  // Anyone may ask the version and who they are; everything else here is for an admin.
+  router.all('/internal/version', (req, res) => answer(req, res, ctx.version, { version: ctx.version }));
+  router.all('/internal/whoami', (req, res) => {
+    const p = principalOf(req);
+    const user = p.kind === 'user' ? p.name : p.kind === 'system' ? 'igor' : null;
+    answer(req, res, user ?? '', { user, admin: isAdmin(p), csrfNeeded: p.kind === 'user' && p.via === 'session' });
+  });
+  router.use('/internal', adminOnly);
   const commands: Record<string, (req: Request, res: Response) => Promise<void> | void> = {
-    version: (req, res) => answer(req, res, ctx.version, { version: ctx.version }),
     save: async (req, res) => {
       const backup = await ctx.db.snapshot();
       answer(req, res, 'OK', { saved: backup });

@@ -1,10 +1,10 @@
 /** How nodes of the tree look in each format, for /data answers. */
-import { ATTRIBUTE_NODE, ELEMENT_NODE, escapeText, serialize, textOf } from '../tree/dom.ts';
+import { ATTRIBUTE_NODE, ELEMENT_NODE, escapeText, serialize, textOf, type Show } from '../tree/dom.ts';
 import { jsonOf, scalarOf, type Json } from '../tree/jsonxml.ts';
 import type { Format } from './negotiate.ts';
 
 export interface RepresentOptions {
-  raw: boolean;
+  show: Show;
   /** JSON: the bare value instead of `{"tag": value}` (`.VARIANT=content`). */
   content?: boolean;
 }
@@ -16,30 +16,30 @@ function keyOf(node: Node): string {
   return el.nodeName === '_e' && el.hasAttribute('_e') ? el.getAttribute('_e')! : el.nodeName;
 }
 
-export function jsonValueOf(node: Node, raw: boolean): Json {
-  return node.nodeType === ELEMENT_NODE ? jsonOf(node as Element, raw) : scalarOf(node.nodeValue ?? '');
+export function jsonValueOf(node: Node, show: Show): Json {
+  return node.nodeType === ELEMENT_NODE ? jsonOf(node as Element, show) : scalarOf(node.nodeValue ?? '');
 }
 
-export function jsonEntryOf(node: Node, raw: boolean): { [key: string]: Json } {
-  return { [keyOf(node)]: jsonValueOf(node, raw) };
+export function jsonEntryOf(node: Node, show: Show): { [key: string]: Json } {
+  return { [keyOf(node)]: jsonValueOf(node, show) };
 }
 
 /** One node, as GET /data answers it (without the trailing newline). */
 export function represent(node: Node, format: Format, opts: RepresentOptions): string {
   switch (format) {
     case 'xml':
-      return serialize(node, { raw: opts.raw });
+      return serialize(node, { show: opts.show });
     case 'json':
-      return JSON.stringify(opts.content ? jsonValueOf(node, opts.raw) : jsonEntryOf(node, opts.raw));
+      return JSON.stringify(opts.content ? jsonValueOf(node, opts.show) : jsonEntryOf(node, opts.show));
     case 'text':
-      return textOf(node, opts.raw);
+      return textOf(node, opts.show);
   }
 }
 
 /** `.VARIANT=multi`: every match with its reference. */
-export function representMany(nodes: { node: Node; ref: string }[], format: 'xml' | 'json', raw: boolean): string {
-  if (format === 'json') return JSON.stringify(nodes.map(({ node, ref }) => ({ ref, ...jsonEntryOf(node, raw) })));
-  const items = nodes.map(({ node, ref }) => `<item><ref>${escapeText(ref)}</ref>${serialize(node, { raw })}</item>`);
+export function representMany(nodes: { node: Node; ref: string }[], format: 'xml' | 'json', show: Show): string {
+  if (format === 'json') return JSON.stringify(nodes.map(({ node, ref }) => ({ ref, ...jsonEntryOf(node, show) })));
+  const items = nodes.map(({ node, ref }) => `<item><ref>${escapeText(ref)}</ref>${serialize(node, { show })}</item>`);
   return `<items>${items.join('')}</items>`;
 }
 

@@ -1,5 +1,5 @@
 /** The one place where errors become HTTP responses. */
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError, statusOf } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -18,14 +18,11 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
   const body = format === 'json' ? JSON.stringify({ error: message, status }) + '\n' : message + '\n';
   const headers: Record<string, string | number> = { 'Content-Type': CONTENT_TYPE[format], 'Content-Length': Buffer.byteLength(body) };
   if (status === 413) headers['Connection'] = 'close'; // the rest of the body is not worth reading
+  if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="Igor", charset="UTF-8"';
   res.writeHead(status, headers);
   res.end(body);
 }
 
 export function notFound(): RequestHandler {
   return (req, _res, next) => next(new NotFoundError(`no such resource: ${req.method} ${req.path}`));
-}
-
-export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err, req, res, _next) => sendError(req, res, err, logger);
 }

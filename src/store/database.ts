@@ -14,10 +14,11 @@ import { copyFile, mkdir, readFile, readdir, truncate, unlink, access } from 'no
 import { join } from 'node:path';
 import { InsufficientStorageError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { parseXml, serialize } from '../tree/dom.ts';
+import { parseXml, serialize, SHOW_ALL } from '../tree/dom.ts';
 import { Tree, type ChangeEvent, type JournalOp, type Mutation } from '../tree/tree.ts';
 import { fsyncDir, listBackups, replaceWithBackup } from './files.ts';
 import { Journal, readJournal } from './journal.ts';
+import { lockDirectory } from './lock.ts';
 
 export interface DatabaseOptions {
   dir: string;
@@ -48,6 +49,8 @@ export type Validator = (events: ChangeEvent[]) => void;
 
 export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
   private readonly validators: Validator[] = [];
+  /** Goes up with every change to the tree (and every undo): a cheap way to know a cached view is stale. */
+  version = 0;
   private snapshotting: Promise<string> | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -59,6 +62,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     private readonly options: Required<DatabaseOptions>,
     /** True when this open created the database from the template. */
     readonly created: boolean,
+    private readonly unlock: () => Promise<void>,
   ) {
     super();
   }
@@ -76,6 +80,17 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     };
     const { dir, logger } = options;
     await mkdir(dir, { recursive: true });
+    const unlock = await lockDirectory(dir);
+    try {
+      return await Database.load(options, unlock);
+    } catch (err) {
+      await unlock();
+      throw err;
+    }
+  }
+
+  private static async load(options: Required<DatabaseOptions>, unlock: () => Promise<void>): Promise<Database> {
+    const { dir, logger } = options;
     const dbFile = join(dir, DATABASE);
     const journals = await listJournals(dir);
     let created = false;
@@ -116,7 +131,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     }
     const journal = await Journal.open(join(dir, `journal.${current}`));
     await fsyncDir(dir);
-    return new Database(tree, journal, current, options, created);
+    return new Database(tree, journal, current, options, created, unlock);
   }
 
   /**
@@ -127,15 +142,18 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     if (this.closed) throw new UnavailableError('the database is closed');
     const mutation = change(this.tree);
     if (mutation.ops.length === 0) return mutation;
+    this.version++;
     try {
       for (const validate of this.validators) validate(mutation.events);
     } catch (err) {
       mutation.undo();
+      this.version++;
       throw err;
     }
     try {
       await this.journal.append({ t: Date.now(), ops: mutation.ops } satisfies JournalRecord, mutation.undo);
     } catch (err) {
+      this.version++; // the journal undid it
       const code = (err as NodeJS.ErrnoException).code;
       this.options.logger.error({ err, dir: this.dir }, 'a write could not be made durable and was undone');
       if (code === 'ENOSPC' || code === 'EDQUOT') throw new InsufficientStorageError(`the disk holding ${this.dir} is full; the write was not made`);
@@ -175,6 +193,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     if (this.journal.size > 0) await this.snapshot().catch((err) => this.options.logger.error({ err }, 'final snapshot failed; the journal still holds every change'));
     this.closed = true;
     await this.journal.close();
+    await this.unlock();
   }
 
   private scheduleSnapshot(): void {
@@ -199,7 +218,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     // old journal is in the snapshot, every later one goes to the new journal.
     while (!this.journal.idle) await this.journal.whenIdle();
     const started = performance.now();
-    const xml = `<?xml version="1.0" encoding="utf-8"?>\n<?igor-ts journal="${nextIndex}"?>\n${serialize(this.tree.root, { raw: true, indent: '\t' })}\n`;
+    const xml = `<?xml version="1.0" encoding="utf-8"?>\n<?igor-ts journal="${nextIndex}"?>\n${serialize(this.tree.root, { show: SHOW_ALL, indent: '\t' })}\n`;
     const old = this.journal;
     this.journal = next;
     this.journalIndex = nextIndex;

@@ -98,43 +98,50 @@ export function escapeAttr(s: string): string {
   );
 }
 
+/** Which nodes (elements, attributes) an output includes; a left-out element takes its subtree along. */
+export type Show = (node: Node) => boolean;
+/** Everything but Igor's hidden data: what clients see by default. */
+export const SHOW_VISIBLE: Show = (node) => !isHidden(node);
+/** Everything: for the journal, snapshots and `.VARIANT=raw` of an admin. */
+export const SHOW_ALL: Show = () => true;
+
 export interface SerializeOptions {
-  /** Include hidden (namespaced) data. */
-  raw?: boolean;
+  /** Which nodes to include (default SHOW_VISIBLE). */
+  show?: Show;
   /** Indent elements that hold only elements (used for snapshots; leaf text is never touched). */
   indent?: string;
 }
 
-function onlyElementChildren(el: Element, raw: boolean): boolean {
+function onlyElementChildren(el: Element, show: Show): boolean {
   let any = false;
   for (let c = el.firstChild; c; c = c.nextSibling) {
     if (c.nodeType === ELEMENT_NODE) {
-      if (raw || !isHidden(c)) any = true;
+      if (show(c)) any = true;
     } else if (c.nodeType === TEXT_NODE && c.nodeValue) return false;
   }
   return any;
 }
 
 function write(el: Element, opts: SerializeOptions, depth: number, out: string[], declare: string): void {
-  const raw = opts.raw ?? false;
+  const show = opts.show ?? SHOW_VISIBLE;
   out.push('<', el.nodeName);
   if (declare) out.push(declare);
   const attrs = el.attributes;
   for (let i = 0; i < attrs.length; i++) {
     const a = attrs[i]!;
-    if (!raw && isHidden(a)) continue;
+    if (!show(a)) continue;
     out.push(' ', a.name, '="', escapeAttr(a.value), '"');
   }
   if (!el.firstChild) {
     out.push('/>');
     return;
   }
-  const pretty = opts.indent !== undefined && onlyElementChildren(el, raw);
+  const pretty = opts.indent !== undefined && onlyElementChildren(el, show);
   const start = out.length;
   out.push('>');
   for (let c: Node | null = el.firstChild; c; c = c.nextSibling) {
     if (c.nodeType === ELEMENT_NODE) {
-      if (!raw && isHidden(c)) continue;
+      if (!show(c)) continue;
       if (pretty) out.push('\n', opts.indent!.repeat(depth + 1));
       write(c as Element, opts, depth + 1, out, '');
     } else if (c.nodeType === TEXT_NODE) out.push(escapeText(c.nodeValue ?? ''));
@@ -147,18 +154,19 @@ function write(el: Element, opts: SerializeOptions, depth: number, out: string[]
   out.push('</', el.nodeName, '>');
 }
 
-/** Namespace declarations a standalone fragment needs for the prefixes it uses (raw output only). */
-function neededDeclarations(el: Element): string {
+/** Namespace declarations a standalone fragment needs for the prefixes it shows. */
+function neededDeclarations(el: Element, show: Show): string {
   const prefixes = new Map<string, string>();
-  const visit = (e: Element) => {
-    const check = (n: { prefix?: string | null; namespaceURI: string | null }) => {
-      if (n.prefix && n.prefix !== 'xmlns' && n.namespaceURI) prefixes.set(n.prefix, n.namespaceURI);
-    };
-    check(e);
-    for (let i = 0; i < e.attributes.length; i++) check(e.attributes[i]!);
-    for (let c = e.firstChild; c; c = c.nextSibling) if (c.nodeType === ELEMENT_NODE) visit(c as Element);
+  const note = (n: { prefix?: string | null; namespaceURI: string | null }) => {
+    if (n.prefix && n.prefix !== 'xmlns' && n.namespaceURI) prefixes.set(n.prefix, n.namespaceURI);
   };
-  visit(el);
+  const stack: Element[] = [el];
+  while (stack.length) {
+    const e = stack.pop()!;
+    note(e);
+    for (let i = 0; i < e.attributes.length; i++) if (show(e.attributes[i]!)) note(e.attributes[i]!);
+    for (let c = e.firstChild; c; c = c.nextSibling) if (c.nodeType === ELEMENT_NODE && show(c)) stack.push(c as Element);
+  }
   for (let i = 0; i < el.attributes.length; i++) {
     const a = el.attributes[i]!;
     if (a.prefix === 'xmlns') prefixes.delete(a.localName);
@@ -171,20 +179,21 @@ export function serialize(node: Node, opts: SerializeOptions = {}): string {
   if (node.nodeType === ELEMENT_NODE) {
     const out: string[] = [];
     const el = node as Element;
-    write(el, opts, 0, out, opts.raw && el.parentNode?.nodeType !== DOCUMENT_NODE ? neededDeclarations(el) : '');
+    const show = opts.show ?? SHOW_VISIBLE;
+    write(el, opts, 0, out, show !== SHOW_VISIBLE && el.parentNode?.nodeType !== DOCUMENT_NODE ? neededDeclarations(el, show) : '');
     return out.join('');
   }
   return escapeText(node.nodeValue ?? '');
 }
 
-/** The XPath string-value of a node, leaving out hidden data unless raw. */
-export function textOf(node: Node, raw = false): string {
+/** The XPath string-value of a node, of the parts `show` includes. */
+export function textOf(node: Node, show: Show = SHOW_VISIBLE): string {
   if (node.nodeType === DOCUMENT_NODE) node = (node as Document).documentElement!;
   if (node.nodeType !== ELEMENT_NODE) return node.nodeValue ?? '';
   let s = '';
   for (let c = node.firstChild; c; c = c.nextSibling) {
     if (c.nodeType === TEXT_NODE) s += c.nodeValue ?? '';
-    else if (c.nodeType === ELEMENT_NODE && (raw || !isHidden(c))) s += textOf(c, raw);
+    else if (c.nodeType === ELEMENT_NODE && show(c)) s += textOf(c, show);
   }
   return s;
 }
@@ -224,6 +233,14 @@ function positionAmongNamesakes(n: Node): { index: number; siblings: boolean } {
     if (s.nodeType === ELEMENT_NODE && s.nodeName === n.nodeName) return { index, siblings: true };
   }
   return { index, siblings: false };
+}
+
+/** Names of the elements from the root down to `node` (which may be detached; then `parent` says where it was). */
+export function ancestry(node: Node, parent?: Node | null): string[] {
+  if (node.nodeType === ATTRIBUTE_NODE) return ancestry((node as Attr).ownerElement!);
+  const chain = [node.nodeName];
+  for (let n = parent ?? node.parentNode; n && n.nodeType === ELEMENT_NODE; n = n.parentNode) chain.push(n.nodeName);
+  return chain.reverse();
 }
 
 export function elementChildren(el: Node): Element[] {

@@ -14,7 +14,7 @@
  * refused instead of being flattened to text.
  */
 import { BadRequestError } from '../errors.ts';
-import { ELEMENT_NODE, TEXT_NODE, checkXmlText, isHidden, isTagName } from './dom.ts';
+import { ELEMENT_NODE, SHOW_VISIBLE, TEXT_NODE, checkXmlText, isTagName, type Show } from './dom.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -34,11 +34,11 @@ export function scalarOf(text: string): Json {
   return text;
 }
 
-export function jsonOf(el: Element, raw = false): Json {
+export function jsonOf(el: Element, show: Show = SHOW_VISIBLE): Json {
   const attrs: [string, string][] = [];
   for (let i = 0; i < el.attributes.length; i++) {
     const a = el.attributes[i]!;
-    if (!raw && isHidden(a)) continue;
+    if (!show(a)) continue;
     if (a.name === ESCAPE && el.nodeName === ESCAPE) continue;
     attrs.push([a.name, a.value]);
   }
@@ -47,7 +47,7 @@ export function jsonOf(el: Element, raw = false): Json {
   const children: Element[] = [];
   for (let c = el.firstChild; c; c = c.nextSibling) {
     if (c.nodeType === ELEMENT_NODE) {
-      if (raw || !isHidden(c)) children.push(c as Element);
+      if (show(c)) children.push(c as Element);
     } else if (c.nodeType === TEXT_NODE && c.nodeValue) {
       text += c.nodeValue;
       textParts++;
@@ -58,7 +58,7 @@ export function jsonOf(el: Element, raw = false): Json {
   for (const [name, value] of attrs) obj[`@${name}`] = value;
   for (const child of children) {
     const key = keyOf(child);
-    const value = jsonOf(child, raw);
+    const value = jsonOf(child, show);
     const existing = obj[key];
     if (existing === undefined || key.startsWith('@')) obj[key] = value;
     // An element's own value is never an array, so an array here was made from repeated tags.

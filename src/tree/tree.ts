@@ -6,7 +6,7 @@
  * when it cannot be made durable). Persisting and announcing mutations is the store's job (src/store).
  */
 import { BadRequestError } from '../errors.ts';
-import { ATTRIBUTE_NODE, DOCUMENT_NODE, ELEMENT_NODE, isHidden, parseXml, refOf, serialize } from './dom.ts';
+import { ATTRIBUTE_NODE, DOCUMENT_NODE, ELEMENT_NODE, isHidden, parseXml, refOf, serialize, SHOW_ALL } from './dom.ts';
 import { splitLastStep } from './paths.ts';
 import { parseSimplePath, walkSimplePath } from './simplePath.ts';
 import { evaluate, selectNodes, type EvaluateOptions, type XPathValue } from './xpath.ts';
@@ -198,7 +198,7 @@ export class Tree {
     const ref = refOf(el);
     return {
       ref,
-      ops: [{ op: 'append', parent: parentRef, xml: serialize(el, { raw: true }) }],
+      ops: [{ op: 'append', parent: parentRef, xml: serialize(el, { show: SHOW_ALL }) }],
       events: [{ kind: 'add', path: ref, node: el, parent }],
       undo: () => parent.removeChild(el),
     };
@@ -208,12 +208,12 @@ export class Tree {
     if (old === this.root) throw new BadRequestError('the root element /data cannot be replaced');
     carryHiddenData(old, el);
     const ref = refOf(old);
-    if (serialize(old, { raw: true }) === serialize(el, { raw: true })) return { ref, ...NOTHING };
+    if (serialize(old, { show: SHOW_ALL }) === serialize(el, { show: SHOW_ALL })) return { ref, ...NOTHING };
     const parent = old.parentNode as Element;
     parent.replaceChild(el, old);
     return {
       ref,
-      ops: [{ op: 'replace', path: ref, xml: serialize(el, { raw: true }) }],
+      ops: [{ op: 'replace', path: ref, xml: serialize(el, { show: SHOW_ALL }) }],
       events: [{ kind: 'replace', path: ref, node: el, parent }],
       undo: () => parent.replaceChild(old, el),
     };

@@ -1,7 +1,7 @@
 /** Actions end to end: written into a running server's tree over REST, triggered, run, recorded. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { serialize } from '../../src/tree/dom.ts';
+import { serialize, SHOW_ALL } from '../../src/tree/dom.ts';
 import { startHttpServer, startTestServer, waitFor, type TestServer } from '../helpers.ts';
 
 let server: TestServer;
@@ -180,12 +180,12 @@ describe('external calls and failures', () => {
   });
 
   it('refuses an invalid action with 400 and leaves the tree as it was', async () => {
-    const before = serialize(server.db.tree.root, { raw: true });
+    const before = serialize(server.db.tree.root, { show: SHOW_ALL });
     const res = await call('POST', '/data/actions/action', '<action><url>/x</url><interval>often</interval></action>', 'application/xml');
     assert.equal(res.status, 400);
     assert.match(res.body, /action \/data\/actions\/action\[\d+\]: <interval> must be a number of seconds/);
     assert.equal((await call('PUT', '/data/actions/action[1]/cron', 'not cron')).status, 400);
-    assert.equal(serialize(server.db.tree.root, { raw: true }), before);
+    assert.equal(serialize(server.db.tree.root, { show: SHOW_ALL }), before);
   });
 });
 

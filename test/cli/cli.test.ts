@@ -26,8 +26,10 @@ async function closedPort(): Promise<number> {
 }
 
 let server: TestServer;
+let admin: string[];
 before(async () => {
   server = await startTestServer();
+  admin = ['--credentials', `admin:${server.adminPassword}`];
 });
 
 describe('igor var', () => {
@@ -41,7 +43,7 @@ describe('igor var', () => {
     assert.equal((await igor(['var', '--url', `${server.url}/data`, '--json', 'sandbox/cli'])).out, '{"cli":"hello"}\n');
     assert.equal((await igor(['var', '--url', server.url, '--text', '/data/sandbox/list/i'])).out, '3\n');
     assert.equal((await igor(['var', '--url', server.url, '--xml', '--variant', 'multi', 'sandbox/list/i'])).out, '<items><item><ref>/data/sandbox/list/i</ref><i>3</i></item></items>\n');
-    assert.equal((await igor(['var', '--url', server.url, '--eval', '--text', 'count(/data/sandbox/*) + 1'])).out, '3\n');
+    assert.equal((await igor(['var', ...admin, '--url', server.url, '--eval', '--text', 'count(/data/sandbox/*) + 1'])).out, '3\n');
     assert.equal((await igor(['var', '--url', server.url, '--delete', 'sandbox/list'])).code, EXIT.ok);
     assert.equal(server.db.tree.select('/data/sandbox/list').length, 0);
   });
@@ -70,9 +72,9 @@ describe('igor var', () => {
 describe('igor control', () => {
   it('sends commands with NAME=VALUE arguments', async () => {
     assert.match((await igor(['control', '--url', server.url, 'version'])).out, /^\d+\.\d+\.\d+\n$/);
-    assert.equal((await igor(['control', '--url', server.url, 'flush', 'timeout=5'])).out, 'OK\n');
-    assert.equal((await igor(['control', '--url', server.url, 'nosuch'])).code, EXIT.failed);
-    assert.equal((await igor(['control', '--url', server.url, 'flush', 'novalue'])).code, EXIT.usage);
+    assert.equal((await igor(['control', ...admin, '--url', server.url, 'flush', 'timeout=5'])).out, 'OK\n');
+    assert.equal((await igor(['control', ...admin, '--url', server.url, 'nosuch'])).code, EXIT.failed);
+    assert.equal((await igor(['control', ...admin, '--url', server.url, 'flush', 'novalue'])).code, EXIT.usage);
   });
 });
 

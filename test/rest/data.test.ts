@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
-import { parseXml, serialize } from '../../src/tree/dom.ts';
+import { parseXml, serialize, SHOW_ALL } from '../../src/tree/dom.ts';
 import { startTestServer, type TestServer } from '../helpers.ts';
 
 let server: TestServer;
@@ -18,7 +18,7 @@ async function call(method: string, path: string, body?: string, headers: Record
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
 }
 const get = (path: string, accept?: string) => call('GET', path, undefined, accept ? { Accept: accept } : {});
-const snapshot = () => serialize(server.db.tree.root, { raw: true });
+const snapshot = () => serialize(server.db.tree.root, { show: SHOW_ALL });
 
 /** Asserts that a request is refused with `status` and a message matching `message`, changing nothing. */
 async function refused(status: number, message: RegExp, method: string, path: string, body?: string, headers: Record<string, string> = {}) {

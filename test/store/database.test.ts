@@ -7,7 +7,7 @@ import { quietLogger } from '../../src/logger.ts';
 import { PACKAGE_DIR } from '../../src/server.ts';
 import { Database, DatabaseOpenError } from '../../src/store/database.ts';
 import { Journal, readJournal } from '../../src/store/journal.ts';
-import { serialize } from '../../src/tree/dom.ts';
+import { serialize, SHOW_ALL } from '../../src/tree/dom.ts';
 import { elementFromJson } from '../../src/tree/jsonxml.ts';
 import { tempDir } from '../helpers.ts';
 
@@ -56,7 +56,7 @@ describe('durability', () => {
     const reopened = await open(dir);
     assert.deepEqual(value(reopened, '/data/sandbox/v49'), ['49']);
     assert.deepEqual(value(reopened, '/data/sandbox/v7'), []);
-    assert.equal(serialize(reopened.tree.root, { raw: true }), serialize(db.tree.root, { raw: true }));
+    assert.equal(serialize(reopened.tree.root, { show: SHOW_ALL }), serialize(db.tree.root, { show: SHOW_ALL }));
   });
 
   it('drops a torn last record and keeps everything before it', async () => {
@@ -151,7 +151,7 @@ describe('failures', () => {
     const dir = await tempDir();
     const db = await open(dir);
     await put(db, '/data/sandbox/a', 'before');
-    const before = serialize(db.tree.root, { raw: true });
+    const before = serialize(db.tree.root, { show: SHOW_ALL });
     await symlink('/dev/full', join(dir, 'journal.1')); // the next journal is a full disk
     await db.snapshot();
     const results = await Promise.allSettled([put(db, '/data/sandbox/a', 'after'), put(db, '/data/sandbox/b', 'new'), db.write((t) => t.delete('/data/sandbox/a'))]);
@@ -160,7 +160,7 @@ describe('failures', () => {
       assert.ok((r as PromiseRejectedResult).reason instanceof InsufficientStorageError);
       assert.match((r as PromiseRejectedResult).reason.message, /disk .* is full; the write was not made/);
     }
-    assert.equal(serialize(db.tree.root, { raw: true }), before, 'the tree is exactly as before');
+    assert.equal(serialize(db.tree.root, { show: SHOW_ALL }), before, 'the tree is exactly as before');
     assert.deepEqual(value(db, '/data/sandbox/a'), ['before']);
     await unlink(join(dir, 'journal.1'));
     await writeFile(join(dir, 'journal.1'), '');

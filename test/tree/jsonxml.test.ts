@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newDocument, parseXml, serialize } from '../../src/tree/dom.ts';
+import { newDocument, parseXml, serialize, SHOW_ALL, SHOW_VISIBLE } from '../../src/tree/dom.ts';
 import { elementFromJson, jsonOf, scalarOf, type Json } from '../../src/tree/jsonxml.ts';
 
 const doc = newDocument();
 const toXml = (tag: string, value: Json) => serialize(elementFromJson(doc, tag, value));
-const toJson = (xml: string, raw = false) => jsonOf(parseXml(xml).documentElement!, raw);
+const toJson = (xml: string, raw = false) => jsonOf(parseXml(xml).documentElement!, raw ? SHOW_ALL : SHOW_VISIBLE);
 
 describe('JSON to XML', () => {
   it('maps Igor\'s example object as Igor does, but keeps false as false', () => {

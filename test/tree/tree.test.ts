@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseXml, serialize } from '../../src/tree/dom.ts';
+import { parseXml, serialize, SHOW_ALL } from '../../src/tree/dom.ts';
 import { elementFromJson } from '../../src/tree/jsonxml.ts';
 import { Tree, combine } from '../../src/tree/tree.ts';
 
@@ -24,7 +24,7 @@ describe('PUT', () => {
     const m = t.put('/data/sensors/x', el(t, 'x', { v: 2 }));
     assert.equal(m.ref, '/data/sensors/x');
     assert.equal(
-      serialize(t.select('/data/sensors/x')[0]!, { raw: true }),
+      serialize(t.select('/data/sensors/x')[0]!, { show: SHOW_ALL }),
       '<x xmlns:own="http://jackjansen.nl/igor/owner" xmlns:au="http://jackjansen.nl/igor/authentication" own:plugin="p"><v>2</v><au:capability>c</au:capability></x>',
       'raw fragments declare the namespaces they use',
     );
@@ -91,16 +91,16 @@ describe('undo and replay', () => {
     const t = fresh();
     t.post('/data/sandbox/i', el(t, 'i', 1));
     t.post('/data/sandbox/i', el(t, 'i', 2));
-    const before = serialize(t.root, { raw: true });
+    const before = serialize(t.root, { show: SHOW_ALL });
     const changes = combine([
       t.put('/data/sandbox/new/deep', el(t, 'deep', 1)),
       t.put('/data/sensors/x', el(t, 'x', { v: 9 })),
       t.delete('/data/sandbox/i'),
       t.post('/data/sandbox/new/deep', el(t, 'deep', 2)),
     ]);
-    assert.notEqual(serialize(t.root, { raw: true }), before);
+    assert.notEqual(serialize(t.root, { show: SHOW_ALL }), before);
     changes.undo();
-    assert.equal(serialize(t.root, { raw: true }), before);
+    assert.equal(serialize(t.root, { show: SHOW_ALL }), before);
   });
 
   it('replaying the journal operations on the old state gives the new state', () => {
@@ -114,6 +114,6 @@ describe('undo and replay', () => {
       t.delete('/data/sensors/x/@own:plugin'),
     ].flatMap((m) => m.ops);
     for (const op of ops) replica.apply(op);
-    assert.equal(serialize(replica.root, { raw: true }), serialize(t.root, { raw: true }));
+    assert.equal(serialize(replica.root, { show: SHOW_ALL }), serialize(t.root, { show: SHOW_ALL }));
   });
 });

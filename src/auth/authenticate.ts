@@ -1,0 +1,75 @@
+/**
+ * Who is asking: in order, an in-process call (actions, with the server's own secret), HTTP Basic,
+ * a Bearer API token, a session cookie, else anonymous. Bad credentials are a 401, never a fallback to
+ * anonymous: a client should know its password is wrong.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { UnauthorizedError } from '../errors.ts';
+import type { Database } from '../store/database.ts';
+import { verifyPassword } from './passwords.ts';
+import { ANONYMOUS, SYSTEM, type Principal } from './principal.ts';
+import { parseCookies, SESSION_COOKIE, sessionUser } from './session.ts';
+import { checkToken } from './tokens.ts';
+import { findUser } from './users.ts';
+
+export const INTERNAL_HEADER = 'x-igor-internal';
+
+export interface AuthSettings {
+  db: Database;
+  sessionKey: Buffer;
+  /** Random per process: proves a request was made in-process by the server itself. */
+  internalSecret: string;
+  /** --no-auth: every request may do everything. */
+  noAuth: boolean;
+}
+
+/** The header value an in-process call carries to act as `who`. */
+export function internalCredential(secret: string, who: Principal): string {
+  return `${secret} ${who.kind === 'plugin' ? `plugin:${who.name}` : 'system'}`;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export async function authenticate(settings: AuthSettings, req: IncomingMessage): Promise<Principal> {
+  if (settings.noAuth) return SYSTEM;
+  const { db } = settings;
+  const internal = req.headers[INTERNAL_HEADER];
+  if (typeof internal === 'string') {
+    const [secret = '', who = ''] = internal.split(' ');
+    if (!sameSecret(secret, settings.internalSecret)) throw new UnauthorizedError('invalid internal credentials');
+    return who.startsWith('plugin:') ? { kind: 'plugin', name: who.slice('plugin:'.length) } : SYSTEM;
+  }
+  const authorization = req.headers.authorization;
+  if (authorization) {
+    const [scheme = '', value = ''] = authorization.split(' ', 2);
+    if (scheme.toLowerCase() === 'basic') {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const name = decoded.slice(0, colon);
+      const user = colon > 0 ? findUser(db, name) : undefined;
+      if (!user?.passwordHash || !(await verifyPassword(decoded.slice(colon + 1), user.passwordHash, name))) {
+        throw new UnauthorizedError('wrong user name or password');
+      }
+      return { kind: 'user', name, admin: user.admin, via: 'basic' };
+    }
+    if (scheme.toLowerCase() === 'bearer') {
+      const found = checkToken(db, value.trim());
+      const user = found && findUser(db, found.user);
+      if (!found || !user) throw new UnauthorizedError('the API token is not valid: unknown, revoked or expired');
+      return { kind: 'user', name: user.name, admin: user.admin, via: 'token', scope: found.scope };
+    }
+    throw new UnauthorizedError(`unsupported Authorization scheme ${scheme}; use Basic or Bearer`);
+  }
+  const cookie = parseCookies(req)[SESSION_COOKIE];
+  if (cookie) {
+    const name = sessionUser(settings.sessionKey, cookie);
+    const user = name !== undefined ? findUser(db, name) : undefined;
+    if (user) return { kind: 'user', name: user.name, admin: user.admin, via: 'session' };
+  }
+  return ANONYMOUS;
+}

@@ -1,0 +1,76 @@
+/**
+ * Password hashes: scrypt (node:crypto), stored as `$scrypt$ln=15,r=8,p=1$<salt>$<hash>` (base64url).
+ * A verification costs tens of milliseconds on purpose; successful ones are remembered for a few minutes
+ * (keyed by a hash of user, password and stored hash), so HTTP Basic clients do not pay it per request.
+ */
+import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+
+const LN = 15;
+const R = 8;
+const P = 1;
+const KEY_LENGTH = 32;
+
+function scryptAsync(password: string, salt: Buffer, cost: number, r: number, p: number): Promise<Buffer> {
+  const options: ScryptOptions = { N: 2 ** cost, r, p, maxmem: 256 * 2 ** cost * r };
+  return new Promise((resolve, reject) => scrypt(password.normalize('NFC'), salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key))));
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scryptAsync(password, salt, LN, R, P);
+  return `$scrypt$ln=${LN},r=${R},p=${P}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+}
+
+const remembered = new Map<string, number>();
+const REMEMBER_MS = 5 * 60 * 1000;
+const REMEMBER_MAX = 1000;
+/** Verifications under way, so 50 clients arriving at once with the same password cost one scrypt. */
+const inFlight = new Map<string, Promise<boolean>>();
+/** At most this many scrypt computations at a time (each takes 32 MiB): the rest wait their turn. */
+const PARALLEL = 2;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function limited<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= PARALLEL) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
+export function verifyPassword(password: string, stored: string, user = ''): Promise<boolean> {
+  const cacheKey = createHash('sha256').update(`${user}\0${password}\0${stored}`).digest('base64');
+  const until = remembered.get(cacheKey);
+  if (until !== undefined && until > Date.now()) return Promise.resolve(true);
+  let pending = inFlight.get(cacheKey);
+  if (!pending) {
+    pending = limited(() => verifySlowly(password, stored, cacheKey)).finally(() => inFlight.delete(cacheKey));
+    inFlight.set(cacheKey, pending);
+  }
+  return pending;
+}
+
+async function verifySlowly(password: string, stored: string, cacheKey: string): Promise<boolean> {
+  const m = /^\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([\w-]+)\$([\w-]+)$/.exec(stored);
+  if (!m) return false;
+  const [, ln, r, p, salt, hash] = m;
+  if (Number(ln) > 20) return false; // refuse hashes that would take minutes: not ours
+  const expected = Buffer.from(hash!, 'base64url');
+  const key = await scryptAsync(password, Buffer.from(salt!, 'base64url'), Number(ln), Number(r), Number(p));
+  const ok = key.length === expected.length && timingSafeEqual(key, expected);
+  if (ok) {
+    if (remembered.size >= REMEMBER_MAX) remembered.delete(remembered.keys().next().value!);
+    remembered.set(cacheKey, Date.now() + REMEMBER_MS);
+  }
+  return ok;
+}
+
+/** A password people can type: 20 characters from an alphabet without look-alikes (~110 bits). */
+export function randomPassword(): string {
+  const alphabet = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  return Array.from(randomBytes(20), (b) => alphabet[b % alphabet.length]).join('');
+}
