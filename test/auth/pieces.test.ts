@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { hashPassword, randomPassword, verifyPassword } from '../../src/auth/passwords.ts';
+import { canSee, rightsAt, showFor } from '../../src/auth/policy.ts';
+import { ANONYMOUS, SYSTEM, type Principal } from '../../src/auth/principal.ts';
+import { makeSessionCookie, sessionUser } from '../../src/auth/session.ts';
+import { parseXml, serialize } from '../../src/tree/dom.ts';
+
+const jack: Principal = { kind: 'user', name: 'jack', admin: false, via: 'basic' };
+const admin: Principal = { kind: 'user', name: 'admin', admin: true, via: 'basic' };
+const fitbit: Principal = { kind: 'plugin', name: 'fitbit' };
+const rights = (p: Principal, path: string) => [...rightsAt(p, path.split('/').filter(Boolean))].sort().join(',');
+
+describe('the access rules', () => {
+  it('give anonymous read access to public parts and the sandbox to play in', () => {
+    assert.equal(rights(ANONYMOUS, '/data/environment/weather'), 'get');
+    assert.equal(rights(ANONYMOUS, '/data/status/igor/start'), 'get');
+    assert.equal(rights(ANONYMOUS, '/data/services/igor/url'), 'get');
+    assert.equal(rights(ANONYMOUS, '/data/sandbox/x'), 'delete,get,post,put');
+    for (const path of ['/data/sensors/x', '/data/identities/jack', '/data/plugindata/p', '/data/actions', '/data/services/other', '/data/people']) {
+      assert.equal(rights(ANONYMOUS, path), '', path);
+    }
+    assert.equal(canSee(ANONYMOUS, ['data']), true, 'the root, as a container');
+    assert.equal(canSee(ANONYMOUS, ['data', 'services']), true, 'on the way to services/igor');
+    assert.equal(canSee(ANONYMOUS, ['data', 'identities']), false);
+  });
+
+  it('let a user own its identity and person, and read the home\'s sensors', () => {
+    assert.equal(rights(jack, '/data/identities/jack/plugindata/x'), 'delete,get,post,put');
+    assert.equal(rights(jack, '/data/people/jack'), 'delete,get,post,put');
+    assert.equal(rights(jack, '/data/people/jill'), 'get');
+    assert.equal(rights(jack, '/data/identities/jill'), '');
+    assert.equal(rights(jack, '/data/sensors/fitbit/jack'), 'get');
+    assert.equal(rights(jack, '/data/plugindata/fitbit'), '');
+    assert.equal(rights(jack, '/data/actions/action'), 'get');
+    assert.equal(rights(jack, '/data/environment/x'), 'get');
+  });
+
+  it('let a plugin own its data, sensors, devices, status and per-user data, and nothing else', () => {
+    for (const path of ['/data/plugindata/fitbit/client_id', '/data/sensors/fitbit/jack', '/data/devices/fitbit', '/data/status/sensors/fitbit', '/data/identities/jack/plugindata/fitbit/token']) {
+      assert.equal(rights(fitbit, path), 'delete,get,post,put', path);
+    }
+    for (const path of ['/data/plugindata/misfit', '/data/sensors/misfit', '/data/identities/jack/plugindata/misfit', '/data/identities/jack']) {
+      assert.equal(rights(fitbit, path), '', path);
+    }
+    assert.equal(rights({ kind: 'plugin', name: 'fitbit', caller: jack }, '/data/people/jack/x'), 'delete,get,post,put', 'plus what its caller may do');
+  });
+
+  it('let admin and the server itself do everything', () => {
+    assert.equal(rights(admin, '/data/identities/jill'), 'delete,get,post,put');
+    assert.equal(rights(SYSTEM, '/data/plugindata/p'), 'delete,get,post,put');
+  });
+
+  it('narrow a token to its subtree and methods', () => {
+    const token: Principal = { ...admin, via: 'token', scope: { path: ['sensors', 'weather'], rights: new Set(['get']) } };
+    assert.equal(rights(token, '/data/sensors/weather/temp'), 'get');
+    assert.equal(rights(token, '/data/sensors/other'), '');
+    assert.equal(rights(token, '/data/sandbox'), '');
+    assert.equal(canSee(token, ['data', 'sensors']), true, 'on the way to its subtree');
+  });
+
+  it('show secrets only to an admin asking raw, and prune what cannot be seen', () => {
+    const doc = parseXml('<data xmlns:own="urn:o"><identities><jack><encryptedPassword>h</encryptedPassword><name>Jack</name></jack><jill><name>Jill</name></jill></identities><environment own:plugin="p"><t>1</t></environment></data>');
+    const root = doc.documentElement!;
+    assert.equal(serialize(root, { show: showFor(jack, false) }), '<data><identities><jack><name>Jack</name></jack></identities><environment><t>1</t></environment></data>');
+    assert.equal(serialize(root, { show: showFor(jack, true) }), '<data><identities><jack><name>Jack</name></jack></identities><environment><t>1</t></environment></data>', 'raw changes nothing for a user');
+    assert.equal(serialize(root, { show: showFor(ANONYMOUS, false) }), '<data><environment><t>1</t></environment></data>');
+    assert.match(serialize(root, { show: showFor(admin, false) }), /<jack><name>Jack<\/name><\/jack>/);
+    assert.match(serialize(root, { show: showFor(admin, true) }), /<encryptedPassword>h<\/encryptedPassword>.*own:plugin="p"/);
+  });
+});
+
+describe('passwords', () => {
+  it('are hashed with scrypt and verified', async () => {
+    const hash = await hashPassword('correct horse');
+    assert.match(hash, /^\$scrypt\$ln=15,r=8,p=1\$[\w-]+\$[\w-]+$/);
+    assert.notEqual(await hashPassword('correct horse'), hash, 'salted');
+    assert.equal(await verifyPassword('correct horse', hash, 'jack'), true);
+    assert.equal(await verifyPassword('correct horse', hash, 'jack'), true, 'and again, from the cache');
+    assert.equal(await verifyPassword('wrong horse', hash, 'jack'), false);
+    assert.equal(await verifyPassword('correct horse', 'plain-text', 'jack'), false);
+    assert.equal(await verifyPassword('x', '$scrypt$ln=30,r=8,p=1$AAAA$AAAA', 'jack'), false, 'absurd costs are refused');
+  });
+  it('verify concurrent attempts with the same password once', async () => {
+    const hash = await hashPassword('together');
+    const results = await Promise.all(Array.from({ length: 20 }, () => verifyPassword('together', hash, 'u')));
+    assert.ok(results.every(Boolean));
+  });
+  it('made at random are long and varied', () => {
+    const a = randomPassword();
+    assert.equal(a.length, 20);
+    assert.notEqual(a, randomPassword());
+  });
+});
+
+describe('session cookies', () => {
+  const key = Buffer.alloc(32, 7);
+  const value = (header: string) => decodeURIComponent(header.split(';')[0]!.split('=').slice(1).join('='));
+  it('name their user while genuine and unexpired', () => {
+    const header = makeSessionCookie(key, 'jack', true);
+    assert.match(header, /HttpOnly/);
+    assert.match(header, /Secure/);
+    assert.match(header, /SameSite=Lax/);
+    assert.equal(sessionUser(key, value(header)), 'jack');
+    assert.equal(sessionUser(Buffer.alloc(32, 8), value(header)), undefined, 'another key');
+    assert.equal(sessionUser(key, value(header).replace(/^[^.]+/, Buffer.from('admin').toString('base64url'))), undefined, 'tampered');
+    assert.equal(sessionUser(key, value(makeSessionCookie(key, 'jack', false, Date.now() - 31 * 86400_000))), undefined, 'expired');
+  });
+});
