@@ -9,7 +9,7 @@
  * Secrets (passwords, client secrets, tokens) are never shown but to an admin asking with .VARIANT=raw.
  */
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
-import { ancestry, isHidden, SHOW_ALL, type Show } from '../tree/dom.ts';
+import { ancestry, isHidden, isSecret, serialize, SHOW_ALL, type Show } from '../tree/dom.ts';
 import { describe, isAdmin, type Principal, type Right } from './principal.ts';
 
 const ALL: ReadonlySet<Right> = new Set(['get', 'put', 'post', 'delete']);
@@ -29,14 +29,7 @@ const PUBLIC: Grant[] = [
   { pattern: ['sandbox'], rights: ALL },
 ];
 
-/** Element names whose content is secret, wherever they are. */
-export const SECRET_NAMES: ReadonlySet<string> = new Set([
-  'encryptedPassword', 'password', 'client_secret', 'secret', 'token', 'token_id', 'access_token', 'refresh_token', 'apiTokens',
-]);
-
-export function isSecret(node: Node): boolean {
-  return SECRET_NAMES.has(node.nodeName);
-}
+export { isSecret, SECRET_NAMES } from '../tree/dom.ts';
 
 function grantsOf(p: Principal): Grant[] | 'all' {
   switch (p.kind) {
@@ -71,6 +64,16 @@ function grantsOf(p: Principal): Grant[] | 'all' {
   }
 }
 
+/** Who is an admin and how one logs in: others may read their own, but only an admin changes them. */
+const ADMIN_WRITES: string[][] = [
+  ['identities', '*', 'admin'],
+  ['identities', '*', 'encryptedPassword'],
+  ['identities', '*', 'apiTokens'],
+];
+
+/** Who was refused what: for an admin's eyes, although the rest of services/igor is public. */
+const ADMIN_READS: string[][] = [['services', 'igor', 'accessFailures']];
+
 function matchesPrefix(pattern: string[], names: string[]): boolean {
   if (pattern.length > names.length) return false;
   for (let i = 0; i < pattern.length; i++) if (pattern[i] !== '*' && pattern[i] !== names[i]) return false;
@@ -96,6 +99,10 @@ export function rightsAt(p: Principal, chain: string[]): ReadonlySet<Right> {
   else {
     const union = new Set<Right>();
     for (const g of grants) if (matchesPrefix(g.pattern, names)) for (const r of g.rights) union.add(r);
+    if (ADMIN_READS.some((pattern) => matchesPrefix(pattern, names))) union.clear();
+    if (union.size > 1 && ADMIN_WRITES.some((pattern) => matchesPrefix(pattern, names))) {
+      for (const r of ALL) if (r !== 'get') union.delete(r);
+    }
     rights = union;
   }
   return scope ? new Set([...rights].filter((r) => scope.rights.has(r))) : rights;
@@ -130,4 +137,33 @@ export function deny(p: Principal, right: Right | 'use', what: string): never {
 export function checkRight(p: Principal, right: Right, node: Node, parent?: Node): void {
   const chain = ancestry(node, parent);
   if (!rightsAt(p, chain).has(right)) deny(p, right, '/' + chain.join('/'));
+}
+
+/**
+ * Checks a written element and everything in it that changed: writing identities/jack whole must not slip in
+ * an <admin>true</admin> that writing identities/jack/admin would be refused, but sending back one's identity
+ * as read (with the admin flag and the secrets the server kept) is fine. `old` is the element it replaces.
+ */
+export function checkWrite(p: Principal, right: Right, el: Element, old?: Element): void {
+  const chain = ancestry(el);
+  const walk = (node: Element, before: Element | undefined, depth: number): void => {
+    if (before && serialize(before, { show: SHOW_ALL }) === serialize(node, { show: SHOW_ALL })) return; // unchanged
+    if (!rightsAt(p, chain.slice(0, depth)).has(right)) deny(p, right, '/' + chain.slice(0, depth).join('/'));
+    // Rules name at most 5 steps below /data: deeper than that, rights are those of the ancestor.
+    if (depth >= 6) return;
+    const seen = new Map<string, number>();
+    for (let c = node.firstChild; c; c = c.nextSibling) {
+      if (c.nodeType !== 1) continue;
+      const k = seen.get(c.nodeName) ?? 0;
+      seen.set(c.nodeName, k + 1);
+      chain[depth] = c.nodeName;
+      walk(c as Element, before && nthChild(before, c.nodeName, k), depth + 1);
+    }
+  };
+  walk(el, old, chain.length);
+}
+
+function nthChild(parent: Element, name: string, n: number): Element | undefined {
+  for (let c = parent.firstChild; c; c = c.nextSibling) if (c.nodeName === name && n-- === 0) return c as Element;
+  return undefined;
 }

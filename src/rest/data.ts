@@ -3,7 +3,7 @@
  * control: a principal reads what it may see (secrets left out), writes only where it may.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { canSee, checkRight, deny, isSecret, showFor, SECRET_NAMES } from '../auth/policy.ts';
+import { canSee, checkRight, checkWrite, deny, isSecret, showFor, SECRET_NAMES } from '../auth/policy.ts';
 import { describe, isAdmin, principalOf, type Principal, type Right } from '../auth/principal.ts';
 import { redactedCopy } from '../auth/redact.ts';
 import { csrfOk } from '../auth/session.ts';
@@ -82,7 +82,10 @@ const RIGHT: Record<'PUT' | 'POST' | 'DELETE', Right> = { PUT: 'put', POST: 'pos
 function authorised(p: Principal, method: 'PUT' | 'POST' | 'DELETE', mutation: Mutation): Mutation {
   if (isAdmin(p)) return mutation;
   try {
-    for (const e of mutation.events) checkRight(p, RIGHT[method], e.node, e.kind === 'delete' ? e.parent : undefined);
+    for (const e of mutation.events) {
+      if (e.kind === 'delete' || e.node.nodeType !== ELEMENT_NODE) checkRight(p, RIGHT[method], e.node, e.parent);
+      else checkWrite(p, RIGHT[method], e.node as Element, e.old);
+    }
   } catch (err) {
     mutation.undo();
     throw err;

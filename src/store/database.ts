@@ -18,7 +18,7 @@ import { parseXml, serialize, SHOW_ALL } from '../tree/dom.ts';
 import { Tree, type ChangeEvent, type JournalOp, type Mutation } from '../tree/tree.ts';
 import { fsyncDir, listBackups, replaceWithBackup } from './files.ts';
 import { Journal, readJournal } from './journal.ts';
-import { lockDirectory } from './lock.ts';
+import { lockDirectory, type DirectoryLock } from './lock.ts';
 
 export interface DatabaseOptions {
   dir: string;
@@ -62,7 +62,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     private readonly options: Required<DatabaseOptions>,
     /** True when this open created the database from the template. */
     readonly created: boolean,
-    private readonly unlock: () => Promise<void>,
+    private readonly lock: DirectoryLock,
   ) {
     super();
   }
@@ -80,16 +80,16 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     };
     const { dir, logger } = options;
     await mkdir(dir, { recursive: true });
-    const unlock = await lockDirectory(dir);
+    const lock = await lockDirectory(dir);
     try {
-      return await Database.load(options, unlock);
+      return await Database.load(options, lock);
     } catch (err) {
-      await unlock();
+      await lock.release();
       throw err;
     }
   }
 
-  private static async load(options: Required<DatabaseOptions>, unlock: () => Promise<void>): Promise<Database> {
+  private static async load(options: Required<DatabaseOptions>, lock: DirectoryLock): Promise<Database> {
     const { dir, logger } = options;
     const dbFile = join(dir, DATABASE);
     const journals = await listJournals(dir);
@@ -131,7 +131,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     }
     const journal = await Journal.open(join(dir, `journal.${current}`));
     await fsyncDir(dir);
-    return new Database(tree, journal, current, options, created, unlock);
+    return new Database(tree, journal, current, options, created, lock);
   }
 
   /**
@@ -193,7 +193,14 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     if (this.journal.size > 0) await this.snapshot().catch((err) => this.options.logger.error({ err }, 'final snapshot failed; the journal still holds every change'));
     this.closed = true;
     await this.journal.close();
-    await this.unlock();
+    await this.lock.release();
+  }
+
+  /** Stops without saving anything or removing the lock, as if the process had died: for crash tests. */
+  abandon(): void {
+    clearTimeout(this.snapshotTimer);
+    this.closed = true;
+    this.lock.abandon();
   }
 
   private scheduleSnapshot(): void {

@@ -88,6 +88,18 @@ export function isHidden(node: Node): boolean {
   return name.includes(':') || name === 'xmlns';
 }
 
+/**
+ * Secrets: element names whose content is never shown but to an admin asking raw (passwords, client secrets,
+ * OAuth and API tokens), wherever they are in the tree.
+ */
+export const SECRET_NAMES: ReadonlySet<string> = new Set([
+  'encryptedPassword', 'password', 'client_secret', 'secret', 'token', 'token_id', 'access_token', 'refresh_token', 'apiTokens',
+]);
+
+export function isSecret(node: Node): boolean {
+  return SECRET_NAMES.has(node.nodeName);
+}
+
 export function escapeText(s: string): string {
   return s.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
 }

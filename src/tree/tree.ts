@@ -6,7 +6,7 @@
  * when it cannot be made durable). Persisting and announcing mutations is the store's job (src/store).
  */
 import { BadRequestError } from '../errors.ts';
-import { ATTRIBUTE_NODE, DOCUMENT_NODE, ELEMENT_NODE, isHidden, parseXml, refOf, serialize, SHOW_ALL } from './dom.ts';
+import { ATTRIBUTE_NODE, DOCUMENT_NODE, ELEMENT_NODE, isHidden, isSecret, parseXml, refOf, serialize, SHOW_ALL } from './dom.ts';
 import { splitLastStep } from './paths.ts';
 import { parseSimplePath, walkSimplePath } from './simplePath.ts';
 import { evaluate, selectNodes, type EvaluateOptions, type XPathValue } from './xpath.ts';
@@ -25,6 +25,8 @@ export interface ChangeEvent {
   node: Node;
   /** The parent it is (or was) under. */
   parent: Element;
+  /** For a replace: the element it replaced. */
+  old?: Element;
 }
 
 export interface Mutation {
@@ -206,7 +208,7 @@ export class Tree {
 
   private replace(old: Element, el: Element): Mutation {
     if (old === this.root) throw new BadRequestError('the root element /data cannot be replaced');
-    carryHiddenData(old, el);
+    carryUnseenData(old, el);
     const ref = refOf(old);
     if (serialize(old, { show: SHOW_ALL }) === serialize(el, { show: SHOW_ALL })) return { ref, ...NOTHING };
     const parent = old.parentNode as Element;
@@ -214,27 +216,46 @@ export class Tree {
     return {
       ref,
       ops: [{ op: 'replace', path: ref, xml: serialize(el, { show: SHOW_ALL }) }],
-      events: [{ kind: 'replace', path: ref, node: el, parent }],
+      events: [{ kind: 'replace', path: ref, node: el, parent, old }],
       undo: () => parent.replaceChild(old, el),
     };
   }
 }
 
 /**
- * A client replacing an element sees and sends only its visible data; the hidden part (own:plugin
- * ownership, au:capability children) stays with the element instead of being lost, as it is in Igor.
+ * A client replacing an element sees and sends only what it is shown: not the hidden part (own:plugin
+ * ownership, au:capability children) nor secrets (passwords, tokens). Those stay with the element instead of
+ * being lost (as hidden data is in Igor), at every level: the same-named child in the same position is
+ * matched up. Removing them takes an explicit DELETE. Linear in the size of the old element.
  */
-function carryHiddenData(from: Element, to: Element): void {
+function carryUnseenData(from: Element, to: Element): void {
   for (let i = 0; i < from.attributes.length; i++) {
     const a = from.attributes[i]!;
     if (isHidden(a) && !to.hasAttribute(a.name)) to.setAttributeNode(a.cloneNode(true) as Attr);
   }
-  const hasHiddenChildren = Array.from({ length: to.childNodes.length }, (_, i) => to.childNodes[i]!).some(
-    (c) => c.nodeType === ELEMENT_NODE && isHidden(c),
-  );
-  if (hasHiddenChildren) return;
+  const targets = new Map<string, Element[]>();
+  let toHasHidden = false;
+  for (let c = to.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType !== ELEMENT_NODE) continue;
+    if (isHidden(c)) toHasHidden = true;
+    const list = targets.get(c.nodeName);
+    if (list) list.push(c as Element);
+    else targets.set(c.nodeName, [c as Element]);
+  }
+  const seen = new Map<string, number>();
   for (let c = from.firstChild; c; c = c.nextSibling) {
-    if (c.nodeType === ELEMENT_NODE && isHidden(c)) to.appendChild(c.cloneNode(true));
+    if (c.nodeType !== ELEMENT_NODE) continue;
+    const name = c.nodeName;
+    if (isHidden(c)) {
+      if (!toHasHidden) to.appendChild(c.cloneNode(true));
+    } else if (isSecret(c)) {
+      if (!targets.has(name)) to.appendChild(c.cloneNode(true));
+    } else {
+      const k = seen.get(name) ?? 0;
+      seen.set(name, k + 1);
+      const match = targets.get(name)?.[k];
+      if (match && (c.firstChild || (c as Element).attributes.length)) carryUnseenData(c as Element, match);
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { EXIT, main } from '../../src/cli/main.ts';
-import { startTestServer, tempDir, type TestServer } from '../helpers.ts';
+import { basic, startTestServer, tempDir, type TestServer } from '../helpers.ts';
 
 async function igor(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -102,5 +102,39 @@ describe('igor init, serve and help', () => {
       assert.equal(res.code, EXIT.ok, args.join(' '));
       assert.match(res.out, /Usage: igor/);
     }
+  });
+});
+
+describe('igor user and igor token', () => {
+  it('set a password and make, list and revoke tokens that the server then honours', async () => {
+    const dir = join(await tempDir(), 'home');
+    assert.equal((await igor(['init', dir])).code, EXIT.ok);
+    const passwd = await igor(['user', 'passwd', 'jack', '--database', dir], 'correct horse\n');
+    assert.equal(passwd.code, EXIT.ok, passwd.err);
+    assert.equal((await igor(['user', 'passwd', 'jack', '--database', dir], 'short\n')).code, EXIT.usage);
+    const made = await igor(['token', 'create', '--user', 'jack', '--path', '/data/people/jack', '--rights', 'get,put', '--comment', 'phone', '--database', dir]);
+    assert.equal(made.code, EXIT.ok, made.err);
+    const token = made.out.trim();
+    assert.match(token, /^igor_[0-9a-f]{16}_[\w-]{32}$/);
+    assert.match(made.err, /shown only now/);
+    const list = await igor(['token', 'list', '--database', dir]);
+    const id = token.split('_')[1]!;
+    assert.match(list.out, new RegExp(`^${id}  jack  get,put  /data/people/jack  expires never  phone$`, 'm'));
+    assert.ok(!list.out.includes(token.split('_')[2]!));
+    assert.equal((await igor(['token', 'create', '--user', 'jack', '--path', '/data/x', '--rights', 'read', '--database', dir])).code, EXIT.usage);
+    assert.equal((await igor(['token', 'create', '--user', 'nobody', '--path', '/data/x', '--rights', 'get', '--database', dir])).code, EXIT.failed);
+
+    const running = await startTestServer({}, dir);
+    assert.equal((await running.anonymous('/data/people/jack', { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    assert.equal((await running.anonymous('/data/people/jack', { headers: { authorization: basic('jack', 'correct horse') } })).status, 200);
+    const locked = await igor(['token', 'revoke', id, '--database', dir]);
+    assert.equal(locked.code, EXIT.failed);
+    assert.match(locked.err, /in use|running|locked/i);
+    await running.close();
+
+    assert.equal((await igor(['token', 'revoke', id, '--database', dir])).code, EXIT.ok);
+    assert.equal((await igor(['token', 'revoke', id, '--database', dir])).code, EXIT.failed);
+    const again = await startTestServer({}, dir);
+    assert.equal((await again.anonymous('/data/people/jack', { headers: { authorization: `Bearer ${token}` } })).status, 401);
   });
 });

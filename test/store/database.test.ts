@@ -52,7 +52,7 @@ describe('durability', () => {
     const db = await open(dir);
     await Promise.all(Array.from({ length: 50 }, (_, i) => put(db, `/data/sandbox/v${i}`, i)));
     await db.write((t) => t.delete('/data/sandbox/v7'));
-    // No close: as after kill -9, only what is on disk counts.
+    db.abandon(); // no close: as after kill -9, only what is on disk counts
     const reopened = await open(dir);
     assert.deepEqual(value(reopened, '/data/sandbox/v49'), ['49']);
     assert.deepEqual(value(reopened, '/data/sandbox/v7'), []);
@@ -67,11 +67,13 @@ describe('durability', () => {
     const journal = join(dir, 'journal.0');
     const good = (await stat(journal)).size;
     await appendFile(journal, '0badc0de {"t":1,"ops":[{"op":"append","parent":"/data/sandbox","xml":"<c>3</c>"}]}'); // no newline: torn
+    db.abandon();
     const reopened = await open(dir);
     assert.deepEqual(value(reopened, '/data/sandbox/a'), ['1']);
     assert.deepEqual(value(reopened, '/data/sandbox/c'), []);
     assert.equal((await stat(journal)).size, good, 'the torn tail is cut off');
     await put(reopened, '/data/sandbox/d', 4);
+    reopened.abandon();
     const third = await open(dir);
     assert.deepEqual(value(third, '/data/sandbox/d'), ['4'], 'writes after the cut replay fine');
   });
@@ -87,6 +89,7 @@ describe('durability', () => {
     const { records, droppedLength } = await readJournal(journal);
     assert.equal(records.length, 1);
     assert.ok(droppedLength > 0);
+    db.abandon();
     const reopened = await open(dir);
     assert.deepEqual(value(reopened, '/data/sandbox/b'), []);
   });
@@ -103,6 +106,7 @@ describe('durability', () => {
     assert.deepEqual(files.filter((f) => f.startsWith('journal.')), ['journal.4']);
     assert.equal(files.filter((f) => /^database\.xml\.\d{14}/.test(f)).length, 2);
     assert.match(await readFile(join(dir, 'database.xml'), 'utf8'), /<\?igor-ts journal="4"\?>/);
+    db.abandon();
     const reopened = await open(dir);
     assert.deepEqual(value(reopened, '/data/sandbox/*'), ['0', '1', '2', '3', 'x']);
   });
@@ -114,6 +118,7 @@ describe('durability', () => {
     const oldJournal = await readFile(join(dir, 'journal.0'));
     await db.snapshot();
     await writeFile(join(dir, 'journal.0'), oldJournal);
+    db.abandon();
     const reopened = await open(dir);
     assert.deepEqual(value(reopened, '/data/sandbox/a'), ['1'], 'not applied twice');
     assert.ok(!(await readdir(dir)).includes('journal.0'));
@@ -125,6 +130,7 @@ describe('durability', () => {
     for (let i = 0; i < 40; i++) await put(db, `/data/sandbox/v${i}`, 'x'.repeat(50));
     await db.snapshot(); // waits for one under way
     assert.ok((await readdir(dir)).some((f) => /^journal\.[1-9]/.test(f)));
+    db.abandon();
     assert.deepEqual((await open(dir)).tree.select('/data/sandbox/*').length, 40);
   });
 });
@@ -147,6 +153,17 @@ describe('failures', () => {
     });
   });
 
+  it('refuses a second opening of a directory in use, and takes over a lock left by a crash', async () => {
+    const dir = await tempDir();
+    const db = await open(dir);
+    await assert.rejects(open(dir), /in use/);
+    db.abandon(); // the lock file stays, with this (now "dead") server's pid
+    assert.ok((await readdir(dir)).includes('igor.lock'));
+    const again = await open(dir);
+    await again.close();
+    assert.ok(!(await readdir(dir)).includes('igor.lock'));
+  });
+
   it('undoes a write the disk cannot take, answers 507, and keeps serving reads', async () => {
     const dir = await tempDir();
     const db = await open(dir);
@@ -164,6 +181,7 @@ describe('failures', () => {
     assert.deepEqual(value(db, '/data/sandbox/a'), ['before']);
     await unlink(join(dir, 'journal.1'));
     await writeFile(join(dir, 'journal.1'), '');
+    db.abandon();
     assert.deepEqual(value(await open(dir), '/data/sandbox/a'), ['before']);
   });
 });
