@@ -35,7 +35,8 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export async function authenticate(settings: AuthSettings, req: IncomingMessage): Promise<Principal> {
+/** The principal, at once when no password needs checking (the common case: a recently seen one). */
+export function authenticate(settings: AuthSettings, req: IncomingMessage): Principal | Promise<Principal> {
   if (settings.noAuth) return SYSTEM;
   const { db } = settings;
   const internal = req.headers[INTERNAL_HEADER];
@@ -52,10 +53,15 @@ export async function authenticate(settings: AuthSettings, req: IncomingMessage)
       const colon = decoded.indexOf(':');
       const name = decoded.slice(0, colon);
       const user = colon > 0 ? findUser(db, name) : undefined;
-      if (!user?.passwordHash || !(await verifyPassword(decoded.slice(colon + 1), user.passwordHash, name))) {
-        throw new UnauthorizedError('wrong user name or password');
-      }
-      return { kind: 'user', name, admin: user.admin, via: 'basic' };
+      const wrong = () => new UnauthorizedError('wrong user name or password');
+      if (!user?.passwordHash) throw wrong();
+      const principal: Principal = { kind: 'user', name, admin: user.admin, via: 'basic' };
+      const ok = verifyPassword(decoded.slice(colon + 1), user.passwordHash, name);
+      if (ok === true) return principal;
+      return ok.then((good) => {
+        if (!good) throw wrong();
+        return principal;
+      });
     }
     if (scheme.toLowerCase() === 'bearer') {
       const found = checkToken(db, value.trim());

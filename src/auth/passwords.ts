@@ -42,10 +42,14 @@ async function limited<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function verifyPassword(password: string, stored: string, user = ''): Promise<boolean> {
+/**
+ * Whether the password matches the stored hash: `true` at once (no promise) when it matched in the last few
+ * minutes, so the clients that send Basic credentials on every request do not pay for a KDF, or a tick, each time.
+ */
+export function verifyPassword(password: string, stored: string, user = ''): true | Promise<boolean> {
   const cacheKey = createHash('sha256').update(`${user}\0${password}\0${stored}`).digest('base64');
   const until = remembered.get(cacheKey);
-  if (until !== undefined && until > Date.now()) return Promise.resolve(true);
+  if (until !== undefined && until > Date.now()) return true;
   let pending = inFlight.get(cacheKey);
   if (!pending) {
     pending = limited(() => verifySlowly(password, stored, cacheKey)).finally(() => inFlight.delete(cacheKey));

@@ -7,7 +7,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { authenticate } from '../auth/authenticate.ts';
-import { principalOf, setPrincipal } from '../auth/principal.ts';
+import { principalOf, setPrincipal, type Principal } from '../auth/principal.ts';
 import { statusOf } from '../errors.ts';
 import { actionRoutes } from './actions.ts';
 import type { HostContext } from './context.ts';
@@ -40,17 +40,25 @@ function expressApp(ctx: HostContext): Express {
 
 export function createRequestListener(ctx: HostContext): RequestListener {
   const app = expressApp(ctx);
+  const serve = (req: IncomingMessage, res: ServerResponse, principal: Principal) => {
+    setPrincipal(req, principal);
+    handleData(ctx, req, res).then(
+      (handled) => {
+        if (!handled) app(req, res);
+      },
+      (err: unknown) => fail(ctx, req, res, err),
+    );
+  };
+  // Synchronous when it can be: a GET answered in the same tick as its request costs half as much.
   return (req: IncomingMessage, res: ServerResponse) => {
-    authenticate(ctx.auth, req)
-      .then((principal) => {
-        setPrincipal(req, principal);
-        return handleData(ctx, req, res);
-      })
-      .then(
-        (handled) => {
-          if (!handled) app(req, res);
-        },
-        (err: unknown) => fail(ctx, req, res, err),
-      );
+    let principal: Principal | Promise<Principal>;
+    try {
+      principal = authenticate(ctx.auth, req);
+    } catch (err) {
+      fail(ctx, req, res, err);
+      return;
+    }
+    if (principal instanceof Promise) principal.then((p) => serve(req, res, p), (err: unknown) => fail(ctx, req, res, err));
+    else serve(req, res, principal);
   };
 }
