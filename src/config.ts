@@ -15,6 +15,8 @@ export interface Config {
   maxBodyBytes: number;
   /** How long a call to another server (from an action or plugin) may take, in ms. */
   callTimeoutMs: number;
+  /** How long a plugin method may take before the caller gets a 504, in ms. */
+  pluginTimeoutMs: number;
   /** Development only: no authentication, everyone may do everything. */
   noAuth: boolean;
   logLevel: string;
@@ -26,6 +28,7 @@ export const DEFAULTS: Config = {
   port: 9333,
   maxBodyBytes: 1024 * 1024,
   callTimeoutMs: 30_000,
+  pluginTimeoutMs: 60_000,
   noAuth: false,
   logLevel: 'info',
 };
@@ -37,6 +40,7 @@ const ENV: Record<keyof Config, string> = {
   publicUrl: 'IGOR_PUBLIC_URL',
   maxBodyBytes: 'IGOR_MAX_BODY_BYTES',
   callTimeoutMs: 'IGOR_CALL_TIMEOUT_MS',
+  pluginTimeoutMs: 'IGOR_PLUGIN_TIMEOUT_MS',
   noAuth: 'IGOR_NO_AUTH',
   logLevel: 'IGOR_LOG_LEVEL',
 };
@@ -69,6 +73,8 @@ export function resolveConfig(flags: Partial<Record<keyof Config, string | numbe
   if (body) config.maxBodyBytes = integer(body.value, body.source, 1, 1024 * 1024 * 1024);
   const timeout = pick('callTimeoutMs');
   if (timeout) config.callTimeoutMs = integer(timeout.value, timeout.source, 1, 24 * 3600 * 1000);
+  const pluginTimeout = pick('pluginTimeoutMs');
+  if (pluginTimeout) config.pluginTimeoutMs = integer(pluginTimeout.value, pluginTimeout.source, 1, 24 * 3600 * 1000);
   const noAuth = pick('noAuth');
   if (noAuth) {
     if (!['true', '1', 'false', '0', ''].includes(noAuth.value)) throw new ConfigError(`${noAuth.source}=${noAuth.value} must be true or false`);

@@ -107,3 +107,10 @@ export class ForbiddenError extends IgorError {
     super(message, 403);
   }
 }
+
+/** A service we called on the client's behalf (a plugin, a cloud API) failed. */
+export class BadGatewayError extends IgorError {
+  constructor(message: string) {
+    super(message, 502);
+  }
+}

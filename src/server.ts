@@ -11,6 +11,7 @@ import { ActionManager } from './actions/manager.ts';
 import { AccessFailures } from './auth/failures.ts';
 import { loadSessionKey } from './auth/session.ts';
 import { ensureAdminPassword } from './auth/users.ts';
+import { PluginRegistry } from './pluginhost/registry.ts';
 import { createRequestListener } from './rest/app.ts';
 import type { HostContext } from './rest/context.ts';
 import { localCaller } from './rest/inject.ts';
@@ -52,6 +53,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
       actions.stop();
+      await plugins.stopAll();
       await work.flush().catch(() => {}); // let running actions record how they went
       await db.close();
       logger.info('stopped');
@@ -60,7 +62,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   const internalSecret = randomBytes(24).toString('base64url');
   const auth = { db, sessionKey: await loadSessionKey(db.dir), internalSecret, noAuth: config.noAuth };
+  let url = '';
+  const plugins = new PluginRegistry({
+    db, logger, callTimeoutMs: config.callTimeoutMs, publicUrl: () => url,
+    searchPath: [join(db.dir, 'plugins'), join(PACKAGE_DIR, 'plugins')],
+  });
   const context: Omit<HostContext, 'actions'> & { actions?: ActionManager } = {
+    plugins,
     db, config, logger, work, auth, failures: new AccessFailures(db, logger), version: VERSION, packageDir: PACKAGE_DIR,
     requestStop: () => void close(),
   };
@@ -75,8 +83,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const url = publicUrlOf(config, port);
+  url = publicUrlOf(config, port);
   await describeSelf(db, config, url, port);
+  await plugins.startAll();
   actions.start();
   if (db.created) logger.info({ database: db.dir }, `created a new database in ${db.dir}`);
   logger.info({ url, database: db.dir }, `Igor-TS ${VERSION} serving ${url}/ from ${db.dir}`);

@@ -10,6 +10,7 @@
  */
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import { ancestry, isHidden, isSecret, serialize, SHOW_ALL, type Show } from '../tree/dom.ts';
+import type { Mutation } from '../tree/tree.ts';
 import { describe, isAdmin, type Principal, type Right } from './principal.ts';
 
 const ALL: ReadonlySet<Right> = new Set(['get', 'put', 'post', 'delete']);
@@ -166,4 +167,21 @@ export function checkWrite(p: Principal, right: Right, el: Element, old?: Elemen
 function nthChild(parent: Element, name: string, n: number): Element | undefined {
   for (let c = parent.firstChild; c; c = c.nextSibling) if (c.nodeName === name && n-- === 0) return c as Element;
   return undefined;
+}
+
+const RIGHT: Record<'PUT' | 'POST' | 'DELETE', Right> = { PUT: 'put', POST: 'post', DELETE: 'delete' };
+
+/** Checks every change of a mutation against the principal's rights; undoes it all if one is refused. */
+export function authoriseMutation(p: Principal, method: 'PUT' | 'POST' | 'DELETE', mutation: Mutation): Mutation {
+  if (isAdmin(p)) return mutation;
+  try {
+    for (const e of mutation.events) {
+      if (e.kind === 'delete' || e.node.nodeType !== 1) checkRight(p, RIGHT[method], e.node, e.parent);
+      else checkWrite(p, RIGHT[method], e.node as Element, e.old);
+    }
+  } catch (err) {
+    mutation.undo();
+    throw err;
+  }
+  return mutation;
 }

@@ -70,6 +70,7 @@ async function runServe(opts: Record<string, string | boolean | undefined>, io: 
     publicUrl: opts['publicUrl'],
     maxBodyBytes: opts['maxBodyBytes'],
     callTimeoutMs: opts['callTimeoutMs'],
+    pluginTimeoutMs: opts['pluginTimeoutMs'],
     noAuth: opts['auth'] === false ? true : undefined,
     logLevel: opts['logLevel'],
   });
@@ -161,6 +162,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('--public-url <url>', 'URL the server is reached at from outside, e.g. behind a proxy (env IGOR_PUBLIC_URL)')
     .option('--max-body-bytes <n>', 'largest request body accepted (env IGOR_MAX_BODY_BYTES; default 1048576)')
     .option('--call-timeout-ms <ms>', 'how long a call to another server from an action or plugin may take (env IGOR_CALL_TIMEOUT_MS; default 30000)')
+    .option('--plugin-timeout-ms <ms>', 'how long a plugin method may take before the caller gets a 504 (env IGOR_PLUGIN_TIMEOUT_MS; default 60000)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env IGOR_LOG_LEVEL; default info)')
     .option('--no-auth', 'DEVELOPMENT ONLY: no authentication, anyone may do anything (env IGOR_NO_AUTH=1)')
     .action(async (opts) => done(await runServe(opts, io)));

@@ -14,6 +14,7 @@ import type { HostContext } from './context.ts';
 import { handleData } from './data.ts';
 import { internalRoutes } from './internal.ts';
 import { loginRoutes } from './login.ts';
+import { pluginRoutes } from './plugins.ts';
 import { notFound, sendError } from './respond.ts';
 
 function fail(ctx: HostContext, req: IncomingMessage, res: ServerResponse, err: unknown): void {
@@ -30,9 +31,13 @@ function expressApp(ctx: HostContext): Express {
   app.use(loginRoutes(ctx));
   app.use(internalRoutes(ctx));
   app.use(actionRoutes(ctx));
-  // Static files: the database's own static/ folder first (the home's own pages), then the package's.
-  app.use(express.static(join(ctx.db.dir, 'static')));
-  app.use(express.static(join(ctx.packageDir, 'static')));
+  app.use(pluginRoutes(ctx));
+  // Static files: the database's own static/ folder first (the home's own pages), then the package's; at /NAME
+  // as in Igor, and at /static/NAME for pages that live elsewhere (plugin pages).
+  for (const dir of [join(ctx.db.dir, 'static'), join(ctx.packageDir, 'static')]) {
+    app.use(express.static(dir));
+    app.use('/static', express.static(dir));
+  }
   app.use(notFound());
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => fail(ctx, req, res, err));
   return app;

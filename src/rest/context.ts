@@ -4,12 +4,14 @@ import type { AuthSettings } from '../auth/authenticate.ts';
 import type { AccessFailures } from '../auth/failures.ts';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import type { PluginRegistry } from '../pluginhost/registry.ts';
 import type { Database } from '../store/database.ts';
 import type { WorkTracker } from '../work.ts';
 
 export interface HostContext {
   db: Database;
   actions: ActionManager;
+  plugins: PluginRegistry;
   auth: AuthSettings;
   failures: AccessFailures;
   config: Config;

@@ -3,14 +3,13 @@
  * control: a principal reads what it may see (secrets left out), writes only where it may.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { canSee, checkRight, checkWrite, deny, isSecret, showFor, SECRET_NAMES } from '../auth/policy.ts';
-import { describe, isAdmin, principalOf, type Principal, type Right } from '../auth/principal.ts';
+import { authoriseMutation, canSee, deny, isSecret, showFor, SECRET_NAMES } from '../auth/policy.ts';
+import { describe, isAdmin, principalOf, type Principal } from '../auth/principal.ts';
 import { redactedCopy } from '../auth/redact.ts';
 import { csrfOk } from '../auth/session.ts';
 import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../errors.ts';
 import { ancestry, ATTRIBUTE_NODE, ELEMENT_NODE, escapeText, isHidden, refOf, textOf } from '../tree/dom.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
-import type { Mutation } from '../tree/tree.ts';
 import { stringOf } from '../tree/xpath.ts';
 import { elementFromBody, elementFromForm, hasBody, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
@@ -76,23 +75,6 @@ function read(ctx: HostContext, req: IncomingMessage, res: ServerResponse, query
   send(res, format, represent(nodes[0]!, format, { show, content: variant === 'content' }) + '\n');
 }
 
-const RIGHT: Record<'PUT' | 'POST' | 'DELETE', Right> = { PUT: 'put', POST: 'post', DELETE: 'delete' };
-
-/** Checks every change of a mutation against the principal's rights; undoes it all if one is refused. */
-function authorised(p: Principal, method: 'PUT' | 'POST' | 'DELETE', mutation: Mutation): Mutation {
-  if (isAdmin(p)) return mutation;
-  try {
-    for (const e of mutation.events) {
-      if (e.kind === 'delete' || e.node.nodeType !== ELEMENT_NODE) checkRight(p, RIGHT[method], e.node, e.parent);
-      else checkWrite(p, RIGHT[method], e.node as Element, e.old);
-    }
-  } catch (err) {
-    mutation.undo();
-    throw err;
-  }
-  return mutation;
-}
-
 function containsHiddenData(el: Element): boolean {
   for (let i = 0; i < el.attributes.length; i++) if (isHidden(el.attributes[i]!)) return true;
   for (let c = el.firstChild; c; c = c.nextSibling) {
@@ -119,7 +101,7 @@ async function write(
   const format = negotiate(req); // like Igor: XML unless the client asks otherwise
   const path = absolutePath(xpath);
   if (method === 'DELETE') {
-    await ctx.db.write((tree) => authorised(p, method, tree.delete(path)));
+    await ctx.db.write((tree) => authoriseMutation(p, method, tree.delete(path)));
     res.writeHead(200, { 'Content-Length': 0 }).end();
     return;
   }
@@ -131,7 +113,7 @@ async function write(
   if (!isAdmin(p) && containsHiddenData(element)) {
     throw new ForbiddenError(`${describe(p)} may not write namespaced (hidden) data such as own:… or au:…`);
   }
-  const mutation = await ctx.db.write((tree) => authorised(p, method, method === 'PUT' ? tree.put(path, element) : tree.post(path, element)));
+  const mutation = await ctx.db.write((tree) => authoriseMutation(p, method, method === 'PUT' ? tree.put(path, element) : tree.post(path, element)));
   send(res, format, representRef(mutation.ref, format) + '\n');
 }
 

@@ -1,0 +1,164 @@
+/**
+ * The plugin API: all a plugin may use of the host, and all the host knows of a plugin. Types only: a plugin
+ * gets everything it uses at run time from the PluginHost handed to its create(), so a plugin folder works
+ * wherever it lives (the package's plugins/ or the database's own plugins/).
+ *
+ * A plugin is a folder `plugins/NAME/` holding `plugin.ts`, whose default export is a PluginDefinition,
+ * and optionally `database-fragment.xml`, pages (`setup.html`, …) and `readme.md`:
+ *
+ *   import type { PluginDefinition } from 'igor-ts/plugin-api';
+ *   export default { description: '…', create: (host) => ({ methods: { … } }) } satisfies PluginDefinition;
+ */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export interface PluginLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * The tree, seen with the plugin's rights: its own plugindata/NAME, sensors/NAME, devices/NAME,
+ * status/sensors/NAME, identities/*\/plugindata/NAME, and during a call also what the caller may do.
+ * Values are Igor's JSON form of an element's content. Secrets are included where the plugin may write.
+ */
+export interface TreeAccess {
+  /** The content of the one element the path selects, or undefined if none. */
+  get(xpath: string): Json | undefined;
+  /** The content of every element the path selects. */
+  getAll(xpath: string): Json[];
+  /** Replaces (or creates, with missing parents) the element; answers its reference. */
+  put(xpath: string, value: Json): Promise<string>;
+  /** Appends a new element; answers its reference. */
+  post(xpath: string, value: Json): Promise<string>;
+  /** Deletes every element the path selects. */
+  delete(xpath: string): Promise<void>;
+  /** Several puts at once, durable together or not at all. */
+  putMany(entries: [xpath: string, value: Json][]): Promise<void>;
+}
+
+export interface HttpRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer | Uint8Array;
+  /** Give up after this long (default: the server's --call-timeout-ms). */
+  timeoutMs?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/** Where and how to authorise with an OAuth2 provider; read afresh for every flow, from the plugin's settings. */
+export interface OAuth2Provider {
+  authorizeUrl: string;
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scope?: string[];
+  /** How the client authenticates to the token endpoint: HTTP Basic header (default) or form fields. */
+  clientAuth?: 'header' | 'body';
+}
+
+export interface OAuth2Client {
+  /** fetch() with the user's access token: refreshed before it expires and once after a 401. */
+  request(user: string, url: string, req?: HttpRequest): Promise<HttpResponse>;
+  /** Whether the user has a token, and whether it still works as far as the host knows. */
+  state(user: string): 'none' | 'authorised' | 'reauthorise';
+}
+
+export interface Caller {
+  /** The user's name, if a user (or a user's token or session) is calling. */
+  user?: string;
+  admin: boolean;
+  /** Nobody logged in. */
+  anonymous: boolean;
+}
+
+export interface PluginCall {
+  /** HTTP method. */
+  method: string;
+  /** Query parameters, form fields and the top-level scalars of a JSON object body, as text. */
+  params: Record<string, string>;
+  /** The request body as sent (for signatures), and parsed when it is JSON. */
+  body?: { raw: Buffer; contentType: string; json?: Json };
+  /** Request headers, names in lower case. */
+  headers: Record<string, string | undefined>;
+  /** The `user` parameter, when the caller may act for that user (the user, an admin, or the server). */
+  user?: string;
+  /** identities/USER/plugindata/NAME of that user, or undefined if the user has none. */
+  userData?: JsonObject;
+  caller: Caller;
+  /** The tree, with the plugin's rights plus the caller's. */
+  data: TreeAccess;
+}
+
+/** What a method answers: text (text/plain), a JSON value, nothing (empty 200), or a reply made by the host. */
+export type PluginResult = string | Json | undefined | void | PluginReply;
+
+/** Made by host.reply() or host.redirect(). */
+export interface PluginReply {
+  readonly status: number;
+  readonly body: string | Buffer;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The HTTP statuses a plugin may answer with an error. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 502 | 503 | 504;
+
+export interface PluginMethodSpec {
+  handler(call: PluginCall): PluginResult | Promise<PluginResult>;
+  /**
+   * Who may call it: 'public' (anyone, e.g. a webhook that checks its own signature), 'user' (anyone logged in;
+   * with `user=U` only U or an admin), 'admin' (the default). The server itself and the plugin's actions may
+   * call every method.
+   */
+  access?: 'public' | 'user' | 'admin';
+}
+
+export type PluginMethod = PluginMethodSpec | ((call: PluginCall) => PluginResult | Promise<PluginResult>);
+
+export interface PluginHost {
+  /** The name this copy is installed under (the same code can be installed twice). */
+  readonly name: string;
+  readonly logger: PluginLogger;
+  /** The tree with the plugin's own rights. */
+  readonly data: TreeAccess;
+  /** plugindata/NAME as JSON (with secrets). */
+  settings(): JsonObject;
+  /** identities/USER/plugindata/NAME as JSON, or undefined. */
+  userData(user: string): JsonObject | undefined;
+  /** HTTP calls to other servers, with the server's timeout. */
+  http(url: string, req?: HttpRequest): Promise<HttpResponse>;
+  /** This server's URL as seen from outside (--public-url), for a path such as /plugin/NAME/auth2. */
+  publicUrl(path: string): string;
+  /** Records how the plugin's work for `representing` (e.g. sensors/NAME) went, under status/. */
+  recordStatus(representing: string, outcome: { ok: boolean; message?: string }): Promise<void>;
+  /**
+   * OAuth2 for this plugin: adds the methods auth1 (?user=U: off to the provider) and auth2 (its callback),
+   * and stores each user's token in identities/U/plugindata/NAME/token.
+   */
+  oauth2(provider: () => OAuth2Provider): OAuth2Client;
+  /** A full answer: status, body, headers. */
+  reply(status: number, body?: string | Buffer | Json, headers?: Record<string, string>): PluginReply;
+  /** A 303 (or other 3xx) to another page. */
+  redirect(location: string, status?: number): PluginReply;
+  /** Ends the call with an error status and a message for the caller. */
+  fail(status: ErrorStatus, message: string): never;
+}
+
+export interface PluginInstance {
+  methods: Record<string, PluginMethod>;
+  /** Called when the plugin is uninstalled or the server stops. */
+  stop?(): void | Promise<void>;
+}
+
+export interface PluginDefinition {
+  /** One line for the plugin list. */
+  description: string;
+  create(host: PluginHost): PluginInstance | Promise<PluginInstance>;
+}

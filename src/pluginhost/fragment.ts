@@ -1,0 +1,55 @@
+/**
+ * A plugin's database-fragment.xml, merged into the tree on install as in Igor: `{plugin}` becomes the
+ * install name; an element marked `own:plugin="NAME"` belongs to the plugin (added if the tree does not have
+ * it, kept as it is if it does, removed on uninstall); an unmarked element is a container (sensors, actions)
+ * matched by tag, created if missing, and merged into.
+ */
+import { BadRequestError } from '../errors.ts';
+import { ELEMENT_NODE, parseXml, refOf } from '../tree/dom.ts';
+import { combine, type Mutation, type Tree } from '../tree/tree.ts';
+
+export const OWNER_NS = 'http://jackjansen.nl/igor/owner';
+const OWNER = 'own:plugin';
+
+export function parseFragment(xml: string, plugin: string): Document {
+  let text = xml.replaceAll('{plugin}', plugin);
+  // Fragments may use own:plugin without declaring the prefix: it is Igor's, and always the same.
+  if (!/xmlns:own\s*=/.test(text)) text = text.replace(/<data(\s|>|\/)/, `<data xmlns:own="${OWNER_NS}"$1`);
+  const doc = parseXml(text, `the database fragment of ${plugin}`);
+  if (doc.documentElement!.nodeName !== 'data') throw new BadRequestError(`the database fragment of ${plugin} must have <data> as its root`);
+  return doc;
+}
+
+function elementChildren(el: Element): Element[] {
+  const out: Element[] = [];
+  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === ELEMENT_NODE) out.push(c as Element);
+  return out;
+}
+
+/** Merges the fragment under /data as one mutation. */
+export function mergeFragment(tree: Tree, fragment: Document): Mutation {
+  const changes: Mutation[] = [];
+  const merge = (from: Element, into: Element): void => {
+    for (const f of elementChildren(from)) {
+      const owner = f.getAttribute(OWNER);
+      const existing = elementChildren(into).find((e) => e.nodeName === f.nodeName && (e.getAttribute(OWNER) || '') === (owner || ''));
+      if (existing && !owner) merge(f, existing);
+      else if (!existing) changes.push(tree.post(`${refOf(into)}/${f.nodeName}`, tree.doc.importNode(f, true) as Element));
+    }
+  };
+  merge(fragment.documentElement!, tree.root);
+  return combine(changes);
+}
+
+/** Every element that belongs to the plugin (own:plugin="NAME"), outermost only. */
+export function ownedBy(tree: Tree, plugin: string): Element[] {
+  const found: Element[] = [];
+  const walk = (el: Element): void => {
+    for (const c of elementChildren(el)) {
+      if (c.getAttribute(OWNER) === plugin) found.push(c);
+      else walk(c);
+    }
+  };
+  walk(tree.root);
+  return found;
+}

@@ -1,0 +1,108 @@
+/**
+ * The PluginHost a plugin's create() receives: its name, logger, tree access with its own rights, settings,
+ * per-user data, HTTP calls, status records, OAuth2 and replies. Everything a plugin does goes through here.
+ */
+import type { Principal } from '../auth/principal.ts';
+import { IgorError } from '../errors.ts';
+import { httpRequest } from '../http/client.ts';
+import type { Logger } from '../logger.ts';
+import type { Json, JsonObject, OAuth2Provider, PluginHost, PluginReply } from '../plugin-api.ts';
+import { recordStatus } from '../status.ts';
+import type { Database } from '../store/database.ts';
+import { isTagName } from '../tree/dom.ts';
+import { OAuth2Flow } from './oauth2.ts';
+import { treeAccess } from './treeAccess.ts';
+
+export interface HostDeps {
+  db: Database;
+  logger: Logger;
+  callTimeoutMs: number;
+  publicUrl(): string;
+}
+
+const replies = new WeakSet<object>();
+
+export function isReply(value: unknown): value is PluginReply {
+  return typeof value === 'object' && value !== null && replies.has(value);
+}
+
+function makeReply(status: number, body: string | Buffer | Json = '', headers: Record<string, string> = {}): PluginReply {
+  const isText = typeof body === 'string' || Buffer.isBuffer(body);
+  const reply: PluginReply = {
+    status,
+    body: isText ? body : JSON.stringify(body) + '\n',
+    headers: isText ? headers : { 'content-type': 'application/json; charset=utf-8', ...headers },
+  };
+  replies.add(reply);
+  return reply;
+}
+
+export interface HostOfPlugin extends PluginHost {
+  /** Set once the plugin asks for OAuth2: gives it the auth1 and auth2 methods. */
+  readonly oauthFlow: OAuth2Flow | undefined;
+}
+
+function asObject(value: Json | undefined): JsonObject | undefined {
+  return value && typeof value === 'object' && !Array.isArray(value) ? value : value === undefined ? undefined : {};
+}
+
+export function makePluginHost(deps: HostDeps, name: string): HostOfPlugin {
+  const self: Principal = { kind: 'plugin', name };
+  const data = treeAccess(deps.db, self);
+  const log = deps.logger.child({ plugin: name });
+  const userPath = (user: string) => {
+    if (!isTagName(user)) throw new IgorError(`"${user}" is not a user name`, 400);
+    return `/data/identities/${user}/plugindata/${name}`;
+  };
+  let oauthFlow: OAuth2Flow | undefined;
+  const http = (url: string, req = {}) => httpRequest(url, { timeoutMs: deps.callTimeoutMs, ...req });
+
+  const host: HostOfPlugin = {
+    name,
+    logger: {
+      debug: (message, fields) => log.debug(fields ?? {}, message),
+      info: (message, fields) => log.info(fields ?? {}, message),
+      warn: (message, fields) => log.warn(fields ?? {}, message),
+      error: (message, fields) => log.error(fields ?? {}, message),
+    },
+    data,
+    settings: () => asObject(data.get(`/data/plugindata/${name}`)) ?? {},
+    userData: (user) => asObject(data.get(userPath(user))),
+    http,
+    publicUrl: (path) => deps.publicUrl() + (path.startsWith('/') ? path : `/${path}`),
+    recordStatus: (representing, outcome) => recordStatus(deps.db, representing, outcome),
+    get oauthFlow() {
+      return oauthFlow;
+    },
+    oauth2(provider: () => OAuth2Provider) {
+      oauthFlow = new OAuth2Flow({
+        plugin: name,
+        provider,
+        redirectUri: () => host.publicUrl(`/plugin/${name}/auth2`),
+        readToken: (user) => asObject(data.get(`${userPath(user)}/token`)),
+        writeToken: async (user, token) => {
+          await data.put(`${userPath(user)}/token`, token);
+        },
+        needsAuthorisation: (user) => data.get(`${userPath(user)}/needsAuthorisation`) === true,
+        setNeedsAuthorisation: async (user, reason) => {
+          if (reason === undefined) {
+            if (data.get(`${userPath(user)}/needsAuthorisation`) !== undefined) await data.delete(`${userPath(user)}/needsAuthorisation`);
+            return;
+          }
+          log.warn({ user }, reason);
+          await data.put(`${userPath(user)}/needsAuthorisation`, true);
+          await recordStatus(deps.db, `sensors/${name}`, { ok: false, message: reason });
+        },
+        http,
+        timeoutMs: deps.callTimeoutMs,
+      });
+      return oauthFlow;
+    },
+    reply: makeReply,
+    redirect: (location, status = 303) => makeReply(status, '', { location }),
+    fail(status, message): never {
+      throw new IgorError(message, status);
+    },
+  };
+  return host;
+}

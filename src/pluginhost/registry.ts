@@ -1,0 +1,185 @@
+/**
+ * Which plugins exist and which run. A plugin source is a folder with a plugin.ts (or plugin.js), found in
+ * the database's own plugins/ folder first, then the package's. Installing one under a name (the same source
+ * can be installed twice, under two names) merges its database fragment, records it under
+ * services/igor/plugins/NAME and starts it; uninstalling stops it and removes what its fragment made.
+ * The host knows plugins only through this folder convention and the plugin API, never by name.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BadRequestError, IgorError, NotFoundError } from '../errors.ts';
+import type { PluginDefinition, PluginInstance, PluginMethodSpec } from '../plugin-api.ts';
+import { recordStatus } from '../status.ts';
+import { isTagName, refOf } from '../tree/dom.ts';
+import { elementFromJson } from '../tree/jsonxml.ts';
+import { combine } from '../tree/tree.ts';
+import { makePluginHost, type HostDeps, type HostOfPlugin } from './host.ts';
+import { mergeFragment, ownedBy, parseFragment } from './fragment.ts';
+
+const RECORDS = '/data/services/igor/plugins';
+const ENTRY_FILES = ['plugin.ts', 'plugin.js'];
+
+export interface PluginSource {
+  source: string;
+  dir: string;
+}
+
+export interface RunningPlugin {
+  name: string;
+  source: string;
+  dir: string;
+  description: string;
+  methods: Map<string, PluginMethodSpec>;
+  host: HostOfPlugin;
+  instance: PluginInstance;
+}
+
+export interface RegistryDeps extends HostDeps {
+  /** Folders holding plugin sources, searched in order. */
+  searchPath: string[];
+}
+
+export class PluginRegistry {
+  private readonly running = new Map<string, RunningPlugin>();
+  /** Plugins that are installed but would not start, and why. */
+  private readonly broken = new Map<string, string>();
+
+  constructor(private readonly deps: RegistryDeps) {}
+
+  /** Every plugin source that could be installed. */
+  async available(): Promise<(PluginSource & { description: string })[]> {
+    const found = new Map<string, PluginSource & { description: string }>();
+    for (const folder of this.deps.searchPath) {
+      const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        if (!e.isDirectory() || found.has(e.name) || !isTagName(e.name)) continue;
+        const dir = join(folder, e.name);
+        if (!ENTRY_FILES.some((f) => existsSync(join(dir, f)))) continue;
+        const description = await this.load(dir).then((d) => d.description, (err: Error) => `(cannot be loaded: ${err.message})`);
+        found.set(e.name, { source: e.name, dir, description });
+      }
+    }
+    return [...found.values()].sort((a, b) => a.source.localeCompare(b.source));
+  }
+
+  /** Installed plugins (from the tree), with whether they run. */
+  installed(): { name: string; source: string; running: boolean; error?: string }[] {
+    return (this.deps.db.tree.select(`${RECORDS}/*`) as Element[]).map((el) => {
+      const name = el.nodeName;
+      const source = el.getElementsByTagName('source')[0]?.textContent || name;
+      const error = this.broken.get(name);
+      return { name, source, running: this.running.has(name), ...(error ? { error } : {}) };
+    });
+  }
+
+  get(name: string): RunningPlugin | undefined {
+    return this.running.get(name);
+  }
+
+  private find(source: string): string {
+    if (!isTagName(source)) throw new BadRequestError(`"${source}" is not a plugin name`);
+    for (const folder of this.deps.searchPath) {
+      const dir = join(folder, source);
+      if (ENTRY_FILES.some((f) => existsSync(join(dir, f)))) return dir;
+    }
+    throw new NotFoundError(`there is no plugin ${source} (looked in ${this.deps.searchPath.join(', ')})`);
+  }
+
+  private async load(dir: string): Promise<PluginDefinition> {
+    const entry = ENTRY_FILES.map((f) => join(dir, f)).find((f) => existsSync(f))!;
+    const module = (await import(pathToFileURL(entry).href)) as { default?: Partial<PluginDefinition> };
+    const def = module.default;
+    if (!def || typeof def.create !== 'function' || typeof def.description !== 'string') {
+      throw new Error(`${entry} must export default { description, create(host) }`);
+    }
+    return def as PluginDefinition;
+  }
+
+  /** Starts every installed plugin; one that fails is logged and recorded under status/plugins/NAME. */
+  async startAll(): Promise<void> {
+    for (const { name, source } of this.installed()) {
+      try {
+        await this.start(name, source);
+      } catch (err) {
+        const message = `plugin ${name} (${source}) did not start: ${(err as Error).message}`;
+        this.broken.set(name, message);
+        this.deps.logger.error({ err, plugin: name }, message);
+        await recordStatus(this.deps.db, `plugins/${name}`, { ok: false, message }).catch(() => {});
+      }
+    }
+  }
+
+  private async start(name: string, source: string): Promise<RunningPlugin> {
+    const dir = this.find(source);
+    const def = await this.load(dir);
+    const host = makePluginHost(this.deps, name);
+    const instance = await def.create(host);
+    const methods = new Map<string, PluginMethodSpec>();
+    for (const [method, m] of Object.entries(instance.methods ?? {})) methods.set(method, typeof m === 'function' ? { handler: m } : m);
+    const flow = host.oauthFlow;
+    if (flow) {
+      if (!methods.has('auth1')) {
+        methods.set('auth1', {
+          access: 'user',
+          handler: (call) => {
+            if (!call.user) throw new BadRequestError('auth1 needs user=NAME: whose account to authorise');
+            return host.redirect(flow.authorizeUrl(call.user));
+          },
+        });
+      }
+      if (!methods.has('auth2')) {
+        methods.set('auth2', {
+          access: 'public', // the provider sends the browser here; the single-use state is the proof
+          handler: async (call) => {
+            const user = await flow.complete(call.params);
+            const setup = existsSync(join(dir, 'setup.html'));
+            return setup ? host.redirect(`/plugin/${name}/page/setup.html?user=${encodeURIComponent(user)}&authorised=1`) : `${name} authorised for ${user}\n`;
+          },
+        });
+      }
+    }
+    const plugin: RunningPlugin = { name, source, dir, description: def.description, methods, host, instance };
+    this.running.set(name, plugin);
+    this.broken.delete(name);
+    return plugin;
+  }
+
+  async install(name: string, source = name): Promise<RunningPlugin> {
+    if (!isTagName(name)) throw new BadRequestError(`"${name}" cannot be a plugin name: use letters, digits, _ - . and start with a letter or _`);
+    if (this.deps.db.tree.select(`${RECORDS}/${name}`).length) throw new IgorError(`a plugin is already installed as ${name}`, 409);
+    const dir = this.find(source);
+    await this.load(dir); // refuse a plugin that cannot load before changing the tree
+    const fragmentFile = join(dir, 'database-fragment.xml');
+    const fragment = existsSync(fragmentFile) ? parseFragment(await readFile(fragmentFile, 'utf8'), name) : undefined;
+    await this.deps.db.write((t) => {
+      const record = elementFromJson(t.doc, name, { source });
+      return combine([...(fragment ? [mergeFragment(t, fragment)] : []), t.put(`${RECORDS}/${name}`, record)]);
+    });
+    this.deps.logger.info({ plugin: name, source }, `installed plugin ${name}`);
+    return this.start(name, source);
+  }
+
+  async uninstall(name: string): Promise<void> {
+    if (!isTagName(name) || this.deps.db.tree.select(`${RECORDS}/${name}`).length === 0) throw new NotFoundError(`no plugin is installed as ${name}`);
+    await this.stop(name);
+    await this.deps.db.write((t) => {
+      // Last first, so that the positional references of the earlier ones stay true.
+      const owned = ownedBy(t, name).reverse();
+      return combine([...owned.map((el) => t.delete(refOf(el))), t.delete(`${RECORDS}/${name}`)]);
+    });
+    this.broken.delete(name);
+    this.deps.logger.info({ plugin: name }, `uninstalled plugin ${name}`);
+  }
+
+  private async stop(name: string): Promise<void> {
+    const plugin = this.running.get(name);
+    this.running.delete(name);
+    await Promise.resolve(plugin?.instance.stop?.()).catch((err: unknown) => this.deps.logger.error({ err, plugin: name }, 'plugin stop failed'));
+  }
+
+  async stopAll(): Promise<void> {
+    for (const name of [...this.running.keys()]) await this.stop(name);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The tree as a plugin sees it (plugin-api TreeAccess): reads and writes checked against the plugin's
+ * principal like a REST request's, without the HTTP round trip. A plugin reads secrets where it may write
+ * (its own client_secret, its users' tokens), nowhere else.
+ */
+import { authoriseMutation, canSee, rightsAt } from '../auth/policy.ts';
+import { isAdmin, type Principal } from '../auth/principal.ts';
+import { BadRequestError } from '../errors.ts';
+import type { TreeAccess } from '../plugin-api.ts';
+import type { Database } from '../store/database.ts';
+import { ancestry, ELEMENT_NODE, isHidden, isSecret, SECRET_NAMES, SHOW_ALL, textOf, type Show } from '../tree/dom.ts';
+import { elementFromJson, jsonOf, scalarOf, type Json } from '../tree/jsonxml.ts';
+import { absolutePath, splitLastStep } from '../tree/paths.ts';
+import { combine } from '../tree/tree.ts';
+
+function showFor(p: Principal): Show {
+  if (isAdmin(p)) return (n) => !isHidden(n);
+  return (n) => {
+    if (isHidden(n)) return false;
+    if (n.nodeType === 2) return true;
+    const chain = ancestry(n);
+    return isSecret(n) ? rightsAt(p, chain).has('put') : canSee(p, chain);
+  };
+}
+
+export function treeAccess(db: Database, p: Principal): TreeAccess {
+  const show = showFor(p);
+  const valueOf = (n: Node): Json => {
+    if (n.nodeType !== ELEMENT_NODE) return scalarOf(textOf(n, SHOW_ALL));
+    return jsonOf(n as Element, show);
+  };
+  const readable = (xpath: string): Node[] =>
+    db.tree.select(absolutePath(xpath)).filter((n) => {
+      if (!show(n.nodeType === 2 ? ((n as Attr).ownerElement ?? n) : n)) return false;
+      // Inside a secret (a token's access_token) only where the plugin may write.
+      if (!isAdmin(p) && ancestry(n).some((name, i, chain) => SECRET_NAMES.has(name) && !rightsAt(p, chain.slice(0, i + 1)).has('put'))) return false;
+      return true;
+    });
+  const element = (xpath: string, value: Json): Element => elementFromJson(db.tree.doc, splitLastStep(absolutePath(xpath)).tag, value);
+  return {
+    get(xpath) {
+      const nodes = readable(xpath);
+      if (nodes.length > 1) throw new BadRequestError(`${xpath} selects ${nodes.length} nodes; use getAll`);
+      return nodes[0] && valueOf(nodes[0]);
+    },
+    getAll: (xpath) => readable(xpath).map(valueOf),
+    async put(xpath, value) {
+      const el = element(xpath, value);
+      return (await db.write((t) => authoriseMutation(p, 'PUT', t.put(absolutePath(xpath), el)))).ref;
+    },
+    async post(xpath, value) {
+      const el = element(xpath, value);
+      return (await db.write((t) => authoriseMutation(p, 'POST', t.post(absolutePath(xpath), el)))).ref;
+    },
+    async delete(xpath) {
+      await db.write((t) => authoriseMutation(p, 'DELETE', t.delete(absolutePath(xpath))));
+    },
+    async putMany(entries) {
+      const elements = entries.map(([xpath, value]) => [absolutePath(xpath), element(xpath, value)] as const);
+      await db.write((t) => {
+        const done = [];
+        try {
+          for (const [path, el] of elements) done.push(authoriseMutation(p, 'PUT', t.put(path, el)));
+        } catch (err) {
+          combine(done).undo();
+          throw err;
+        }
+        return combine(done);
+      });
+    },
+  };
+}
+

@@ -1,0 +1,197 @@
+/**
+ * /plugin/NAME[/METHOD]: calls into a plugin; /plugin/NAME/page/PAGE: its pages and rendered readme;
+ * /internal/plugins: list, install, uninstall (admin). A plugin that throws is a 502 with its message, one
+ * that does not answer in time a 504; neither harms the server.
+ */
+import express, { Router, type Request, type Response } from 'express';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { marked } from 'marked';
+import { deny } from '../auth/policy.ts';
+import { describe, isAdmin, principalOf, type Principal } from '../auth/principal.ts';
+import { csrfOk } from '../auth/session.ts';
+import { BadGatewayError, BadRequestError, ForbiddenError, IgorError, NotFoundError, TimeoutError } from '../errors.ts';
+import type { Caller, Json, JsonObject, PluginCall, PluginMethodSpec } from '../plugin-api.ts';
+import { isReply } from '../pluginhost/host.ts';
+import type { RunningPlugin } from '../pluginhost/registry.ts';
+import { treeAccess } from '../pluginhost/treeAccess.ts';
+import { escapeText, isTagName } from '../tree/dom.ts';
+import type { HostContext } from './context.ts';
+import { adminOnly } from './guards.ts';
+import { negotiate, send } from './negotiate.ts';
+
+const PAGE = /^[A-Za-z0-9_][\w.-]*\.(html|css|js|svg|png|json|md)$/;
+/** Plugin pages run no inline script and load nothing from elsewhere: what they show cannot become code. */
+const PAGE_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'self'";
+
+function callerOf(p: Principal): Caller {
+  return {
+    ...(p.kind === 'user' ? { user: p.name } : {}),
+    admin: isAdmin(p),
+    anonymous: p.kind === 'anonymous',
+  };
+}
+
+/** The server itself, an admin, or this plugin's own actions: may call anything, for any user. */
+function privileged(p: Principal, plugin: string): boolean {
+  return isAdmin(p) || (p.kind === 'plugin' && p.name === plugin);
+}
+
+function checkAccess(req: Request, plugin: RunningPlugin, methodName: string, spec: PluginMethodSpec, p: Principal): void {
+  const access = spec.access ?? 'admin';
+  if (access === 'public' || privileged(p, plugin.name)) return;
+  const what = `/plugin/${plugin.name}/${methodName}`;
+  if (access === 'admin' || p.kind !== 'user') deny(p, 'use', what);
+  if (p.scope) throw new ForbiddenError(`API tokens are for /data; call ${what} with a password or a browser session`);
+  // A browser session must prove the page is ours; following the auth1 link is harmless (it only starts a flow).
+  if (p.via === 'session' && methodName !== 'auth1' && !csrfOk(req, typeof req.query['_csrf'] === 'string' ? req.query['_csrf'] : undefined)) {
+    throw new ForbiddenError(`this call needs the CSRF token of your session (X-CSRF-Token header or _csrf parameter)`);
+  }
+}
+
+/** Query, form fields and a JSON object's top-level scalars, as text; the raw body for signatures. */
+function paramsAndBody(req: Request): { params: Record<string, string>; body?: PluginCall['body'] } {
+  const params: Record<string, string> = {};
+  for (const [k, v] of new URL(req.originalUrl, 'http://x').searchParams) params[k] = v;
+  const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
+  if (!raw || raw.length === 0) return { params };
+  const contentType = (req.headers['content-type'] ?? 'application/octet-stream').toLowerCase();
+  let json: Json | undefined;
+  if (contentType.startsWith('application/json')) {
+    try {
+      json = JSON.parse(raw.toString('utf8')) as Json;
+    } catch (err) {
+      throw new BadRequestError(`the JSON body is not valid: ${(err as Error).message}`);
+    }
+    if (json && typeof json === 'object' && !Array.isArray(json)) {
+      for (const [k, v] of Object.entries(json)) if (v === null || typeof v !== 'object') params[k] ??= String(v);
+    }
+  } else if (contentType.startsWith('application/x-www-form-urlencoded')) {
+    for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) params[k] = v;
+  }
+  return { params, body: { raw, contentType, ...(json !== undefined ? { json } : {}) } };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what} did not answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function callPlugin(ctx: HostContext, req: Request, res: Response): Promise<void> {
+  const name = req.params['name'] as string;
+  const methodName = (req.params['method'] as string | undefined) ?? 'index';
+  const plugin = isTagName(name) ? ctx.plugins.get(name) : undefined;
+  if (!plugin) throw new NotFoundError(`there is no plugin ${name} running here`);
+  const spec = plugin.methods.get(methodName);
+  if (!spec) throw new NotFoundError(`plugin ${name} has no method ${methodName}`);
+  const p = principalOf(req);
+  checkAccess(req, plugin, methodName, spec, p);
+  const { params, body } = paramsAndBody(req);
+
+  let user: string | undefined;
+  let userData: JsonObject | undefined;
+  const asked = params['user'];
+  if (asked !== undefined && asked !== '') {
+    if (!isTagName(asked)) throw new BadRequestError(`user=${asked} is not a user name`);
+    const mayActFor = privileged(p, name) || (p.kind === 'user' && p.name === asked);
+    if (mayActFor) {
+      user = asked;
+      userData = plugin.host.userData(asked);
+    } else if ((spec.access ?? 'admin') !== 'public') throw new ForbiddenError(`${describe(p)} may not act for ${asked}`);
+  }
+  const acting: Principal = p.kind === 'plugin' && p.name === name ? p : { kind: 'plugin', name, caller: p };
+  const call: PluginCall = {
+    method: req.method,
+    params,
+    ...(body ? { body } : {}),
+    headers: req.headers as Record<string, string | undefined>,
+    ...(user ? { user } : {}),
+    ...(userData ? { userData } : {}),
+    caller: callerOf(p),
+    data: treeAccess(ctx.db, acting),
+  };
+  const what = `plugin ${name}/${methodName}`;
+  let result: unknown;
+  try {
+    result = await withTimeout(Promise.resolve().then(() => spec.handler(call)), ctx.config.pluginTimeoutMs, what);
+  } catch (err) {
+    if (err instanceof IgorError) throw err;
+    ctx.logger.error({ err, plugin: name, method: methodName }, `${what} failed`);
+    throw new BadGatewayError(`${what} failed: ${(err as Error)?.message ?? String(err)}`);
+  }
+  if (isReply(result)) {
+    res.status(result.status).set(result.headers).send(result.body);
+  } else if (result === undefined) {
+    res.status(200).end();
+  } else if (typeof result === 'string') {
+    res.status(200).type('text/plain; charset=utf-8').send(result);
+  } else {
+    res.status(200).type('application/json; charset=utf-8').send(JSON.stringify(result) + '\n');
+  }
+}
+
+async function servePage(ctx: HostContext, req: Request, res: Response): Promise<void> {
+  const name = req.params['name'] as string;
+  const page = req.params['page'] as string;
+  const plugin = isTagName(name) ? ctx.plugins.get(name) : undefined;
+  if (!plugin) throw new NotFoundError(`there is no plugin ${name} running here`);
+  if (!PAGE.test(page) || !existsSync(join(plugin.dir, page))) throw new NotFoundError(`plugin ${name} has no page ${page}`);
+  res.set('Content-Security-Policy', PAGE_CSP).set('X-Content-Type-Options', 'nosniff');
+  if (page.endsWith('.md')) {
+    const html = marked.parse(await readFile(join(plugin.dir, page), 'utf8'), { async: false });
+    res.type('text/html; charset=utf-8').send(
+      `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+        `<title>${escapeText(name)}: ${escapeText(page)}</title><link rel="stylesheet" href="/static/igor.css"></head>` +
+        `<body><main class="readme">${html}</main></body></html>\n`,
+    );
+    return;
+  }
+  res.sendFile(page, { root: plugin.dir, dotfiles: 'deny' });
+}
+
+function answer(req: Request, res: Response, value: Json, text: string): void {
+  const format = negotiate(req, ['json', 'text']);
+  send(res, format, format === 'json' ? JSON.stringify(value) + '\n' : text + '\n');
+}
+
+export function pluginRoutes(ctx: HostContext): Router {
+  const router = Router();
+  const body = express.raw({ type: () => true, limit: ctx.config.maxBodyBytes });
+  router.get('/plugin/:name/page/:page', (req, res) => servePage(ctx, req, res));
+  router.all('/plugin/:name{/:method}', body, (req, res) => callPlugin(ctx, req, res));
+
+  const list = async (req: Request, res: Response) => {
+    const installed = ctx.plugins.installed();
+    const available = await ctx.plugins.available();
+    answer(
+      req,
+      res,
+      { installed, available: available.map(({ source, description }) => ({ source, description })) } as unknown as Json,
+      installed.map((p) => `${p.name}${p.source !== p.name ? `=${p.source}` : ''}${p.running ? '' : '  (not running)'}`).join('\n'),
+    );
+  };
+  const install = async (req: Request, res: Response, name: string, source: string | undefined) => {
+    const plugin = await ctx.plugins.install(name, source || name);
+    answer(req, res, { installed: plugin.name, source: plugin.source }, `installed ${plugin.name}`);
+  };
+  const uninstall = async (req: Request, res: Response, name: string) => {
+    await ctx.plugins.uninstall(name);
+    answer(req, res, { uninstalled: name }, `uninstalled ${name}`);
+  };
+  const q = (req: Request, key: string) => (typeof req.query[key] === 'string' ? (req.query[key] as string) : undefined);
+  router.use('/internal/plugins', adminOnly);
+  router.use('/internal/pluginControl', adminOnly);
+  router.get('/internal/plugins', list);
+  router.put('/internal/plugins/:name', (req, res) => install(req, res, req.params['name'] as string, q(req, 'source')));
+  router.post('/internal/plugins/:name', (req, res) => install(req, res, req.params['name'] as string, q(req, 'source')));
+  router.delete('/internal/plugins/:name', (req, res) => uninstall(req, res, req.params['name'] as string));
+  // Igor's names for the same.
+  router.all('/internal/pluginControl/list', list);
+  router.all('/internal/pluginControl/installstd', (req, res) => install(req, res, q(req, 'pluginName') ?? '', q(req, 'stdName')));
+  router.all('/internal/pluginControl/uninstall', (req, res) => uninstall(req, res, q(req, 'pluginName') ?? ''));
+  return router;
+}

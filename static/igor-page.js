@@ -1,0 +1,92 @@
+// The small script every page shares: who is logged in, JSON calls to plugin methods and /data (with the
+// session's CSRF token), forms that post to plugin methods, and showing values — always as text, never as HTML.
+'use strict';
+
+const igor = {
+  /** The CSRF token of this browser's session (double-submit cookie). */
+  csrf() {
+    const c = document.cookie.split('; ').find((x) => x.startsWith('igor_csrf='));
+    return c ? decodeURIComponent(c.slice('igor_csrf='.length)) : '';
+  },
+
+  /** A query parameter of this page. */
+  param(name) {
+    return new URLSearchParams(location.search).get(name);
+  },
+
+  /** fetch() that sends the CSRF token and turns an error answer into an Error with the server's message. */
+  async request(url, options = {}) {
+    const headers = new Headers(options.headers);
+    headers.set('x-csrf-token', igor.csrf());
+    if (!headers.has('accept')) headers.set('accept', 'application/json');
+    const res = await fetch(url, { credentials: 'same-origin', ...options, headers });
+    const type = res.headers.get('content-type') || '';
+    const body = type.includes('json') ? await res.json().catch(() => null) : await res.text();
+    if (!res.ok) {
+      const message = body && typeof body === 'object' ? body.message || JSON.stringify(body) : String(body || res.statusText);
+      const err = new Error(message.trim());
+      err.status = res.status;
+      throw err;
+    }
+    return body;
+  },
+
+  /** { user, admin, csrfNeeded } of whoever this browser is logged in as (user null: nobody). */
+  whoami() {
+    return igor.request('/internal/whoami');
+  },
+
+  /** Calls /plugin/PLUGIN/METHOD with the parameters as a JSON body. */
+  call(plugin, method, params = {}) {
+    return igor.request(`/plugin/${encodeURIComponent(plugin)}/${encodeURIComponent(method)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(params),
+    });
+  },
+
+  /** Shows a message in an element, as text. */
+  say(element, message, kind = 'ok') {
+    if (!element) return;
+    element.textContent = message;
+    element.className = kind;
+    element.hidden = false;
+  },
+
+  /**
+   * Fills elements marked data-field="a.b" with that value of `data`: inputs get it as their value, other
+   * elements as text. Missing values leave inputs empty and elements blank.
+   */
+  fill(root, data) {
+    for (const el of root.querySelectorAll('[data-field]')) {
+      let value = data;
+      for (const key of el.dataset.field.split('.')) value = value == null ? undefined : value[key];
+      const text = value == null ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      if ('value' in el && el.tagName !== 'BUTTON') el.value = text;
+      else el.textContent = text;
+    }
+  },
+
+  /**
+   * Makes every <form data-plugin="P" data-method="M"> post its fields as JSON to /plugin/P/M, show the answer
+   * (or the error) in its [data-result] element and call form.onDone(answer) if set.
+   */
+  wireForms(root = document) {
+    for (const form of root.querySelectorAll('form[data-plugin][data-method]')) {
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const result = form.querySelector('[data-result]');
+        const fields = Object.fromEntries(new FormData(form).entries());
+        try {
+          const answer = await igor.call(form.dataset.plugin, form.dataset.method, fields);
+          igor.say(result, typeof answer === 'string' ? answer || 'Saved.' : (answer && answer.message) || 'Saved.');
+          if (form.onDone) form.onDone(answer);
+        } catch (err) {
+          igor.say(result, err.message, 'error');
+        }
+      });
+    }
+  },
+};
+
+window.igor = igor;
