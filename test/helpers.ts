@@ -43,6 +43,7 @@ export async function startTestServer(overrides: Partial<Record<keyof Config, st
   const server = await startServer(config, quietLogger());
   cleanups.push(() => server.close());
   const adminPassword = server.initialAdminPassword ?? '';
+  const local = `http://127.0.0.1:${server.port}`; // server.url is the public URL, which may be a proxy's
   return {
     ...server,
     dir: database,
@@ -50,9 +51,9 @@ export async function startTestServer(overrides: Partial<Record<keyof Config, st
     request: (path, init = {}) => {
       const headers = new Headers(init.headers);
       if (!headers.has('authorization')) headers.set('authorization', basic('admin', adminPassword));
-      return fetch(server.url + path, { ...init, headers });
+      return fetch(local + path, { ...init, headers });
     },
-    anonymous: (path, init) => fetch(server.url + path, init),
+    anonymous: (path, init) => fetch(local + path, init),
   };
 }
 

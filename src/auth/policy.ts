@@ -149,7 +149,11 @@ export function checkWrite(p: Principal, right: Right, el: Element, old?: Elemen
   const chain = ancestry(el);
   const walk = (node: Element, before: Element | undefined, depth: number): void => {
     if (before && serialize(before, { show: SHOW_ALL }) === serialize(node, { show: SHOW_ALL })) return; // unchanged
-    if (!rightsAt(p, chain.slice(0, depth)).has(right)) deny(p, right, '/' + chain.slice(0, depth).join('/'));
+    const here = chain.slice(0, depth);
+    // A new, text-less container on the way to where the principal may write (identities/jack/plugindata
+    // for a plugin's token) may be made; what goes inside it is checked in turn.
+    const container = !before && !hasOwnText(node) && node.firstChild !== null && leadsToRight(p, here, right);
+    if (!container && !rightsAt(p, here).has(right)) deny(p, right, '/' + here.join('/'));
     // Rules name at most 5 steps below /data: deeper than that, rights are those of the ancestor.
     if (depth >= 6) return;
     const seen = new Map<string, number>();
@@ -162,6 +166,21 @@ export function checkWrite(p: Principal, right: Right, el: Element, old?: Elemen
     }
   };
   walk(el, old, chain.length);
+}
+
+function hasOwnText(el: Element): boolean {
+  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === 3 && c.nodeValue?.trim()) return true;
+  return el.attributes.length > 0;
+}
+
+/** Somewhere below `chain` the principal may exercise `right`. */
+function leadsToRight(p: Principal, chain: string[], right: Right): boolean {
+  if (chain[0] !== 'data') return false;
+  const names = chain.slice(1);
+  const scope = p.kind === 'user' ? p.scope : undefined;
+  if (scope && !(leadsTo(names, scope.path) || matchesPrefix(scope.path, names))) return false;
+  const grants = grantsOf(p);
+  return grants !== 'all' && grants.some((g) => g.rights.has(right) && leadsTo(names, g.pattern));
 }
 
 function nthChild(parent: Element, name: string, n: number): Element | undefined {

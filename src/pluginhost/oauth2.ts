@@ -130,7 +130,7 @@ export class OAuth2Flow implements OAuth2Client {
     const { client } = this.client();
     let fresh: AccessToken;
     try {
-      fresh = await client.createToken(tokenFields(current)).refresh();
+      fresh = await client.createToken({ ...current }).refresh(); // expires_at in seconds is understood
     } catch (err) {
       const status = (err as { output?: { statusCode?: number } }).output?.statusCode;
       if (status === 400 || status === 401) {
@@ -170,12 +170,6 @@ function storable(token: Record<string, unknown>): JsonObject {
     else if (value !== undefined) out[key] = value as Json;
   }
   return out;
-}
-
-function tokenFields(token: JsonObject): Record<string, unknown> {
-  const fields: Record<string, unknown> = { ...token };
-  if (typeof token['expires_at'] === 'number') fields['expires_at'] = token['expires_at'];
-  return fields;
 }
 
 function describeProviderError(err: unknown): string {
