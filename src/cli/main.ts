@@ -143,6 +143,17 @@ async function runControl(command: string, args: string[], opts: Record<string, 
   return report(await httpRequest(url.toString(), { timeoutMs: 120_000, headers: authHeaders(opts) }), io);
 }
 
+/** igor plugin list|add NAME[=SRC]|remove NAME: the running server's /internal/plugins. */
+async function runPlugin(action: 'list' | 'add' | 'remove', spec: string | undefined, opts: Record<string, unknown>, io: Io): Promise<number> {
+  const base = `${String(opts['url']).replace(/\/+$/, '').replace(/\/data$/, '')}/internal/plugins`;
+  const headers = { ...authHeaders(opts), Accept: 'text/plain' };
+  if (action === 'list') return report(await httpRequest(base, { headers }), io);
+  const [name = '', source] = (spec ?? '').split('=', 2);
+  if (!name) throw new UsageError(`igor plugin ${action} needs a plugin name`);
+  const url = `${base}/${encodeURIComponent(name)}${source ? `?source=${encodeURIComponent(source)}` : ''}`;
+  return report(await httpRequest(url, { method: action === 'add' ? 'PUT' : 'DELETE', headers }), io);
+}
+
 class UsageError extends Error {}
 
 export function buildProgram(io: Io, done: (code: number) => void): Command {
@@ -194,6 +205,20 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .argument('<command>', 'version, save, flush or stop')
     .argument('[args...]', 'NAME=VALUE arguments'))
     .action(async (command: string, args: string[], opts) => done(await runControl(command, args, opts, io)));
+
+  const plugin = program.command('plugin').description('list, install and uninstall plugins of a running server (as an admin)');
+  serverOptions(plugin.command('list').description('installed plugins (NAME=SOURCE when installed under another name)')).action(
+    async (opts) => done(await runPlugin('list', undefined, opts, io)),
+  );
+  serverOptions(
+    plugin
+      .command('add')
+      .description('install a plugin; NAME=SOURCE installs plugin SOURCE under the name NAME (the same plugin can be installed twice)')
+      .argument('<name>', 'NAME or NAME=SOURCE'),
+  ).action(async (spec: string, opts) => done(await runPlugin('add', spec, opts, io)));
+  serverOptions(
+    plugin.command('remove').description('uninstall a plugin and remove what it added to the tree').argument('<name>', 'the name it is installed under'),
+  ).action(async (name: string, opts) => done(await runPlugin('remove', name, opts, io)));
 
   const database = () => new Option('-d, --database <dir>', 'database directory (the server must be stopped)').env('IGOR_DATABASE');
   const user = program.command('user').description('manage users (in the database directory, with the server stopped)');
