@@ -23,7 +23,7 @@ const igor = {
     const type = res.headers.get('content-type') || '';
     const body = type.includes('json') ? await res.json().catch(() => null) : await res.text();
     if (!res.ok) {
-      const message = body && typeof body === 'object' ? body.message || JSON.stringify(body) : String(body || res.statusText);
+      const message = body && typeof body === 'object' ? body.error || JSON.stringify(body) : String(body || res.statusText);
       const err = new Error(message.trim());
       err.status = res.status;
       throw err;

@@ -18,7 +18,10 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
   const body = format === 'json' ? JSON.stringify({ error: message, status }) + '\n' : message + '\n';
   const headers: Record<string, string | number> = { 'Content-Type': CONTENT_TYPE[format], 'Content-Length': Buffer.byteLength(body) };
   if (status === 413) headers['Connection'] = 'close'; // the rest of the body is not worth reading
-  if (status === 401) headers['WWW-Authenticate'] = 'Basic realm="Igor", charset="UTF-8"';
+  // Ask for Basic credentials, but not from a page's own fetch(): the browser would pop up a password dialog
+  // over the page, which shows its own way to log in.
+  const fromPage = req.headers['sec-fetch-mode'] !== undefined && req.headers['sec-fetch-mode'] !== 'navigate';
+  if (status === 401 && !fromPage) headers['WWW-Authenticate'] = 'Basic realm="Igor", charset="UTF-8"';
   res.writeHead(status, headers);
   res.end(body);
 }
