@@ -18,6 +18,7 @@ const igor = {
   async request(url, options = {}) {
     const headers = new Headers(options.headers);
     headers.set('x-csrf-token', igor.csrf());
+    headers.set('x-requested-with', 'igor-page'); // a 401 then comes without a browser password dialog
     if (!headers.has('accept')) headers.set('accept', 'application/json');
     const res = await fetch(url, { credentials: 'same-origin', ...options, headers });
     const type = res.headers.get('content-type') || '';

@@ -18,9 +18,9 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
   const body = format === 'json' ? JSON.stringify({ error: message, status }) + '\n' : message + '\n';
   const headers: Record<string, string | number> = { 'Content-Type': CONTENT_TYPE[format], 'Content-Length': Buffer.byteLength(body) };
   if (status === 413) headers['Connection'] = 'close'; // the rest of the body is not worth reading
-  // Ask for Basic credentials, but not from a page's own fetch(): the browser would pop up a password dialog
-  // over the page, which shows its own way to log in.
-  const fromPage = req.headers['sec-fetch-mode'] !== undefined && req.headers['sec-fetch-mode'] !== 'navigate';
+  // Ask for Basic credentials, but not from a page's own fetch() (it says X-Requested-With, as igor-page.js
+  // does): the browser would pop up a password dialog over the page, which has its own way to log in.
+  const fromPage = req.headers['x-requested-with'] !== undefined;
   if (status === 401 && !fromPage) headers['WWW-Authenticate'] = 'Basic realm="Igor", charset="UTF-8"';
   res.writeHead(status, headers);
   res.end(body);

@@ -50,6 +50,9 @@ describe('default rules', () => {
     assert.equal(r.status, 401);
     assert.match(r.headers.get('www-authenticate') ?? '', /^Basic realm=/);
     assert.match(await r.text(), /log in/);
+    const fromPage = await s.anonymous('/data/sensors/fitbit/jack', { headers: { 'x-requested-with': 'igor-page' } });
+    assert.equal(fromPage.status, 401);
+    assert.equal(fromPage.headers.get('www-authenticate'), null, 'no password dialog over a page');
     assert.equal(await status('/data/environment/weather', { method: 'PUT', headers: xml, body: '<weather/>' }), 401);
     assert.equal(await status('/data/devices/lamp/on', { method: 'DELETE' }), 401);
   });
