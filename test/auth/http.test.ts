@@ -177,6 +177,15 @@ describe('secrets', () => {
     });
   }
 
+  it('are left out of raw and multi reads by anyone but an admin', async () => {
+    for (const path of ['/data/identities/jack?.VARIANT=raw', '/data/identities/jack?.VARIANT=multiraw', '/data/identities/jack/plugindata?.VARIANT=multi']) {
+      const r = await s.anonymous(path, { headers: { authorization: JACK, accept: 'application/json' } });
+      assert.equal(r.status, 200, path);
+      const body = await r.text();
+      for (const secret of ['tok-jack', 'ref-jack', 'scrypt']) assert.ok(!body.includes(secret), `${path} shows ${secret}`);
+    }
+  });
+
   it('are refused when asked for directly, with a reason', async () => {
     let r = await s.request('/data/plugindata/_fitbit/client_secret');
     assert.equal(r.status, 403);
