@@ -35,9 +35,14 @@ export interface TreeAccess {
   post(xpath: string, value: Json): Promise<string>;
   /** Deletes every element the path selects. */
   delete(xpath: string): Promise<void>;
-  /** Several puts at once, durable together or not at all. */
-  putMany(entries: [xpath: string, value: Json][]): Promise<void>;
+  /** Several changes at once, durable together or not at all. */
+  batch(changes: TreeChange[]): Promise<void>;
 }
+
+export type TreeChange =
+  | { op: 'put'; xpath: string; value: Json }
+  | { op: 'post'; xpath: string; value: Json }
+  | { op: 'delete'; xpath: string };
 
 export interface HttpRequest {
   method?: string;
@@ -160,5 +165,10 @@ export interface PluginInstance {
 export interface PluginDefinition {
   /** One line for the plugin list. */
   description: string;
+  /**
+   * Subtrees beyond its own (plugindata/NAME, sensors/NAME, devices/NAME, …) the plugin writes, e.g.
+   * 'sensors/fitbit'; under sensors/, devices/, environment/ or status/ only. Installing the plugin grants them.
+   */
+  writes?: string[];
   create(host: PluginHost): PluginInstance | Promise<PluginInstance>;
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { publicUrlOf, type Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { ActionManager } from './actions/manager.ts';
+import type { AuthSettings } from './auth/authenticate.ts';
 import { AccessFailures } from './auth/failures.ts';
 import { loadSessionKey } from './auth/session.ts';
 import { ensureAdminPassword } from './auth/users.ts';
@@ -61,12 +62,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })());
 
   const internalSecret = randomBytes(24).toString('base64url');
-  const auth = { db, sessionKey: await loadSessionKey(db.dir), internalSecret, noAuth: config.noAuth };
+  const auth: AuthSettings = { db, sessionKey: await loadSessionKey(db.dir), internalSecret, noAuth: config.noAuth };
   let url = '';
   const plugins = new PluginRegistry({
     db, logger, callTimeoutMs: config.callTimeoutMs, publicUrl: () => url,
     searchPath: [join(db.dir, 'plugins'), join(PACKAGE_DIR, 'plugins')],
   });
+  auth.pluginPrincipal = (name: string) => plugins.principal(name);
   const context: Omit<HostContext, 'actions'> & { actions?: ActionManager } = {
     plugins,
     db, config, logger, work, auth, failures: new AccessFailures(db, logger), version: VERSION, packageDir: PACKAGE_DIR,

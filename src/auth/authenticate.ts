@@ -22,6 +22,8 @@ export interface AuthSettings {
   internalSecret: string;
   /** --no-auth: every request may do everything. */
   noAuth: boolean;
+  /** The principal a plugin acts as (with the extra subtrees it declares). */
+  pluginPrincipal?: (name: string) => Principal;
 }
 
 /** The header value an in-process call carries to act as `who`. */
@@ -43,7 +45,9 @@ export function authenticate(settings: AuthSettings, req: IncomingMessage): Prin
   if (typeof internal === 'string') {
     const [secret = '', who = ''] = internal.split(' ');
     if (!sameSecret(secret, settings.internalSecret)) throw new UnauthorizedError('invalid internal credentials');
-    return who.startsWith('plugin:') ? { kind: 'plugin', name: who.slice('plugin:'.length) } : SYSTEM;
+    if (!who.startsWith('plugin:')) return SYSTEM;
+    const name = who.slice('plugin:'.length);
+    return settings.pluginPrincipal?.(name) ?? { kind: 'plugin', name };
   }
   const authorization = req.headers.authorization;
   if (authorization) {

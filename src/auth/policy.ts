@@ -58,6 +58,8 @@ function grantsOf(p: Principal): Grant[] | 'all' {
         { pattern: ['status', 'sensors', p.name], rights: ALL },
         { pattern: ['status', 'devices', p.name], rights: ALL },
         { pattern: ['identities', '*', 'plugindata', p.name], rights: ALL },
+        // Subtrees its definition says it writes (sensors/fitbit for _fitbit), accepted by installing it.
+        ...(p.writes ?? []).map((pattern) => ({ pattern, rights: ALL })),
       ];
       const caller = p.caller ? grantsOf(p.caller) : [];
       return caller === 'all' ? 'all' : [...own, ...caller];

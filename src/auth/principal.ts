@@ -13,7 +13,7 @@ export type Principal =
   | { kind: 'anonymous' }
   | { kind: 'user'; name: string; admin: boolean; via: 'basic' | 'token' | 'session'; scope?: TokenScope }
   /** A plugin's code or one of its actions: its own data, plus what the user it works for may do. */
-  | { kind: 'plugin'; name: string; caller?: Principal }
+  | { kind: 'plugin'; name: string; caller?: Principal; writes?: string[][] }
   /** The server itself, and actions under actions/ (which only an admin can write). */
   | { kind: 'system' };
 

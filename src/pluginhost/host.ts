@@ -46,8 +46,8 @@ function asObject(value: Json | undefined): JsonObject | undefined {
   return value && typeof value === 'object' && !Array.isArray(value) ? value : value === undefined ? undefined : {};
 }
 
-export function makePluginHost(deps: HostDeps, name: string): HostOfPlugin {
-  const self: Principal = { kind: 'plugin', name };
+export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin' }): HostOfPlugin {
+  const name = self.name;
   const data = treeAccess(deps.db, self);
   const log = deps.logger.child({ plugin: name });
   const userPath = (user: string) => {

@@ -15,11 +15,23 @@ import { recordStatus } from '../status.ts';
 import { isTagName, refOf } from '../tree/dom.ts';
 import { elementFromJson } from '../tree/jsonxml.ts';
 import { combine } from '../tree/tree.ts';
+import type { Principal } from '../auth/principal.ts';
 import { makePluginHost, type HostDeps, type HostOfPlugin } from './host.ts';
 import { mergeFragment, ownedBy, parseFragment } from './fragment.ts';
 
 const RECORDS = '/data/services/igor/plugins';
 const ENTRY_FILES = ['plugin.ts', 'plugin.js'];
+
+const EXTRA_ROOTS = new Set(['sensors', 'devices', 'environment', 'status']);
+
+/** A declared extra subtree, checked: plain names, under a root where sensor-like data lives. */
+function extraSubtree(path: string, source: string): string[] {
+  const names = path.replace(/^\/?(data\/)?/, '').split('/').filter(Boolean);
+  if (names.length < 2 || !EXTRA_ROOTS.has(names[0]!) || !names.every(isTagName)) {
+    throw new Error(`plugin ${source} declares it writes "${path}": only subtrees such as sensors/NAME, devices/NAME, environment/NAME or status/NAME`);
+  }
+  return names;
+}
 
 export interface PluginSource {
   source: string;
@@ -28,6 +40,8 @@ export interface PluginSource {
 
 export interface RunningPlugin {
   name: string;
+  /** Extra subtrees it writes, as element names from /data. */
+  writes: string[][];
   source: string;
   dir: string;
   description: string;
@@ -78,6 +92,12 @@ export class PluginRegistry {
     return this.running.get(name);
   }
 
+  /** Who the plugin acts as: its own parts of the tree and what its definition declares. */
+  principal(name: string): Principal & { kind: 'plugin' } {
+    const writes = this.running.get(name)?.writes;
+    return writes?.length ? { kind: 'plugin', name, writes } : { kind: 'plugin', name };
+  }
+
   private find(source: string): string {
     if (!isTagName(source)) throw new BadRequestError(`"${source}" is not a plugin name`);
     for (const folder of this.deps.searchPath) {
@@ -114,7 +134,8 @@ export class PluginRegistry {
   private async start(name: string, source: string): Promise<RunningPlugin> {
     const dir = this.find(source);
     const def = await this.load(dir);
-    const host = makePluginHost(this.deps, name);
+    const writes = (def.writes ?? []).map((path) => extraSubtree(path, source));
+    const host = makePluginHost(this.deps, writes.length ? { kind: 'plugin', name, writes } : { kind: 'plugin', name });
     const instance = await def.create(host);
     const methods = new Map<string, PluginMethodSpec>();
     for (const [method, m] of Object.entries(instance.methods ?? {})) methods.set(method, typeof m === 'function' ? { handler: m } : m);
@@ -140,7 +161,7 @@ export class PluginRegistry {
         });
       }
     }
-    const plugin: RunningPlugin = { name, source, dir, description: def.description, methods, host, instance };
+    const plugin: RunningPlugin = { name, writes, source, dir, description: def.description, methods, host, instance };
     this.running.set(name, plugin);
     this.broken.delete(name);
     return plugin;

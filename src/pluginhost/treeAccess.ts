@@ -5,13 +5,13 @@
  */
 import { authoriseMutation, canSee, rightsAt } from '../auth/policy.ts';
 import { isAdmin, type Principal } from '../auth/principal.ts';
-import { BadRequestError } from '../errors.ts';
-import type { TreeAccess } from '../plugin-api.ts';
+import { BadRequestError, ForbiddenError } from '../errors.ts';
+import type { TreeAccess, TreeChange } from '../plugin-api.ts';
 import type { Database } from '../store/database.ts';
-import { ancestry, ELEMENT_NODE, isHidden, isSecret, SECRET_NAMES, SHOW_ALL, textOf, type Show } from '../tree/dom.ts';
+import { ancestry, containsHiddenData, ELEMENT_NODE, isHidden, isSecret, SECRET_NAMES, SHOW_ALL, textOf, type Show } from '../tree/dom.ts';
 import { elementFromJson, jsonOf, scalarOf, type Json } from '../tree/jsonxml.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
-import { combine } from '../tree/tree.ts';
+import { combine, type Mutation, type Tree } from '../tree/tree.ts';
 
 function showFor(p: Principal): Show {
   if (isAdmin(p)) return (n) => !isHidden(n);
@@ -36,7 +36,20 @@ export function treeAccess(db: Database, p: Principal): TreeAccess {
       if (!isAdmin(p) && ancestry(n).some((name, i, chain) => SECRET_NAMES.has(name) && !rightsAt(p, chain.slice(0, i + 1)).has('put'))) return false;
       return true;
     });
-  const element = (xpath: string, value: Json): Element => elementFromJson(db.tree.doc, splitLastStep(absolutePath(xpath)).tag, value);
+  const element = (xpath: string, value: Json): Element => {
+    const el = elementFromJson(db.tree.doc, splitLastStep(absolutePath(xpath)).tag, value);
+    if (containsHiddenData(el)) throw new ForbiddenError(`plugins may not write namespaced (hidden) data such as own:… or au:… (${xpath})`);
+    return el;
+  };
+  const apply = (t: Tree, change: TreeChange, el: Element | undefined): Mutation => {
+    const path = absolutePath(change.xpath);
+    if (change.op === 'delete') return authoriseMutation(p, 'DELETE', t.delete(path));
+    return authoriseMutation(p, change.op === 'put' ? 'PUT' : 'POST', change.op === 'put' ? t.put(path, el!) : t.post(path, el!));
+  };
+  const one = async (change: TreeChange): Promise<string> => {
+    const el = change.op === 'delete' ? undefined : element(change.xpath, change.value);
+    return (await db.write((t) => apply(t, change, el))).ref;
+  };
   return {
     get(xpath) {
       const nodes = readable(xpath);
@@ -44,23 +57,18 @@ export function treeAccess(db: Database, p: Principal): TreeAccess {
       return nodes[0] && valueOf(nodes[0]);
     },
     getAll: (xpath) => readable(xpath).map(valueOf),
-    async put(xpath, value) {
-      const el = element(xpath, value);
-      return (await db.write((t) => authoriseMutation(p, 'PUT', t.put(absolutePath(xpath), el)))).ref;
-    },
-    async post(xpath, value) {
-      const el = element(xpath, value);
-      return (await db.write((t) => authoriseMutation(p, 'POST', t.post(absolutePath(xpath), el)))).ref;
-    },
+    put: (xpath, value) => one({ op: 'put', xpath, value }),
+    post: (xpath, value) => one({ op: 'post', xpath, value }),
     async delete(xpath) {
-      await db.write((t) => authoriseMutation(p, 'DELETE', t.delete(absolutePath(xpath))));
+      await one({ op: 'delete', xpath });
     },
-    async putMany(entries) {
-      const elements = entries.map(([xpath, value]) => [absolutePath(xpath), element(xpath, value)] as const);
+    async batch(changes) {
+      if (changes.length === 0) return;
+      const elements = changes.map((c) => (c.op === 'delete' ? undefined : element(c.xpath, c.value)));
       await db.write((t) => {
-        const done = [];
+        const done: Mutation[] = [];
         try {
-          for (const [path, el] of elements) done.push(authoriseMutation(p, 'PUT', t.put(path, el)));
+          changes.forEach((c, i) => done.push(apply(t, c, elements[i])));
         } catch (err) {
           combine(done).undo();
           throw err;

@@ -8,7 +8,7 @@ import { describe, isAdmin, principalOf, type Principal } from '../auth/principa
 import { redactedCopy } from '../auth/redact.ts';
 import { csrfOk } from '../auth/session.ts';
 import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../errors.ts';
-import { ancestry, ATTRIBUTE_NODE, ELEMENT_NODE, escapeText, isHidden, refOf, textOf } from '../tree/dom.ts';
+import { ancestry, ATTRIBUTE_NODE, containsHiddenData, escapeText, refOf, textOf } from '../tree/dom.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
 import { stringOf } from '../tree/xpath.ts';
 import { elementFromBody, elementFromForm, hasBody, readBody } from './body.ts';
@@ -73,14 +73,6 @@ function read(ctx: HostContext, req: IncomingMessage, res: ServerResponse, query
   }
   if (nodes.length > 1) throw new BadRequestError(`${xpath} selects ${nodes.length} nodes; use .VARIANT=multi to get all of them`);
   send(res, format, represent(nodes[0]!, format, { show, content: variant === 'content' }) + '\n');
-}
-
-function containsHiddenData(el: Element): boolean {
-  for (let i = 0; i < el.attributes.length; i++) if (isHidden(el.attributes[i]!)) return true;
-  for (let c = el.firstChild; c; c = c.nextSibling) {
-    if (c.nodeType === ELEMENT_NODE && (isHidden(c) || containsHiddenData(c as Element))) return true;
-  }
-  return false;
 }
 
 async function write(

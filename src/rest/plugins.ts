@@ -103,7 +103,7 @@ async function callPlugin(ctx: HostContext, req: Request, res: Response): Promis
       userData = plugin.host.userData(asked);
     } else if ((spec.access ?? 'admin') !== 'public') throw new ForbiddenError(`${describe(p)} may not act for ${asked}`);
   }
-  const acting: Principal = p.kind === 'plugin' && p.name === name ? p : { kind: 'plugin', name, caller: p };
+  const acting: Principal = p.kind === 'plugin' && p.name === name ? p : { ...ctx.plugins.principal(name), caller: p };
   const call: PluginCall = {
     method: req.method,
     params,

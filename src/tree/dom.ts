@@ -100,6 +100,15 @@ export function isSecret(node: Node): boolean {
   return SECRET_NAMES.has(node.nodeName);
 }
 
+/** The element holds hidden data anywhere (which only an admin, or the server, may write). */
+export function containsHiddenData(el: Element): boolean {
+  for (let i = 0; i < el.attributes.length; i++) if (isHidden(el.attributes[i]!)) return true;
+  for (let c = el.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType === ELEMENT_NODE && (isHidden(c) || containsHiddenData(c as Element))) return true;
+  }
+  return false;
+}
+
 export function escapeText(s: string): string {
   return s.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
 }

@@ -167,6 +167,18 @@ describe('isolation', () => {
     assert.equal((await write(JACK, '/data/people/jack/fromplugin')).status, 200, "the caller's own rights");
   });
 
+  it('lets a plugin write the subtrees its definition declares, and no hidden data', async () => {
+    assert.equal((await write(JACK, '/data/sensors/shared/x')).status, 200);
+    assert.equal((await s.request('/plugin/t1/selfwrite?path=/data/sensors/shared/y&value=1')).status, 200);
+    const hidden = await as(JACK, `/plugin/t1/write?path=${encodeURIComponent('/data/sensors/t1/h')}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ '@own:plugin': 'other', v: 1 }),
+    });
+    assert.ok([400, 403].includes(hidden.status), `${hidden.status}: ${await hidden.text()}`);
+    assert.equal(await value('/data/sensors/t1/h'), 404);
+  });
+
   it('refuses writes outside them, with 403, and changes nothing', async () => {
     for (const path of ['/data/sensors/t2/x', '/data/plugindata/t2/x', '/data/identities/jill/x', '/data/actions/newaction', '/data/environment/x']) {
       const r = await write(JACK, path);
