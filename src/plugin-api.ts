@@ -29,6 +29,8 @@ export interface TreeAccess {
   get(xpath: string): Json | undefined;
   /** The content of every element the path selects. */
   getAll(xpath: string): Json[];
+  /** The reference (/data/…) of every element the path selects, e.g. to learn which users have data. */
+  refs(xpath: string): string[];
   /** Replaces (or creates, with missing parents) the element; answers its reference. */
   put(xpath: string, value: Json): Promise<string>;
   /** Appends a new element; answers its reference. */

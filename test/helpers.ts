@@ -15,6 +15,11 @@ after(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** Runs `cleanup` when the test file ends (last registered, first run). */
+export function onCleanup(cleanup: () => Promise<unknown>): void {
+  cleanups.push(cleanup);
+}
+
 /** A fresh directory, removed when the test file ends. */
 export async function tempDir(prefix = 'igor-test-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));

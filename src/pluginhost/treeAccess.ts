@@ -8,7 +8,7 @@ import { isAdmin, type Principal } from '../auth/principal.ts';
 import { BadRequestError, ForbiddenError } from '../errors.ts';
 import type { TreeAccess, TreeChange } from '../plugin-api.ts';
 import type { Database } from '../store/database.ts';
-import { ancestry, containsHiddenData, ELEMENT_NODE, isHidden, isSecret, SECRET_NAMES, SHOW_ALL, textOf, type Show } from '../tree/dom.ts';
+import { ancestry, containsHiddenData, ELEMENT_NODE, refOf, isHidden, isSecret, SECRET_NAMES, SHOW_ALL, textOf, type Show } from '../tree/dom.ts';
 import { elementFromJson, jsonOf, scalarOf, type Json } from '../tree/jsonxml.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
 import { combine, type Mutation, type Tree } from '../tree/tree.ts';
@@ -57,6 +57,7 @@ export function treeAccess(db: Database, p: Principal): TreeAccess {
       return nodes[0] && valueOf(nodes[0]);
     },
     getAll: (xpath) => readable(xpath).map(valueOf),
+    refs: (xpath) => readable(xpath).map((n) => refOf(n)),
     put: (xpath, value) => one({ op: 'put', xpath, value }),
     post: (xpath, value) => one({ op: 'post', xpath, value }),
     async delete(xpath) {

@@ -5,64 +5,24 @@
  */
 import assert from 'node:assert/strict';
 import { cp } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { OAuth2Server } from 'oauth2-mock-server';
 import { setPassword } from '../../src/auth/users.ts';
 import { basic, startHttpServer, startTestServer, tempDir, type TestServer } from '../helpers.ts';
+import { startOAuthProvider, type StrictProvider } from '../oauthProvider.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/plugins', import.meta.url));
 const JACK = basic('jack', 'jack-password');
 const JILL = basic('jill', 'jill-password');
 const CLIENT = { id: 'igor-client', secret: 'client-s3cret' };
 
-/** What the provider and API saw and how they should behave. */
-const provider = {
-  codes: new Map<string, string>(), // code → redirect_uri
-  refreshTokens: new Set<string>(),
-  liveAccessTokens: new Set<string>(),
-  grants: { authorization_code: 0, refresh_token: 0 },
-  refuseRefresh: false,
-  apiDelayMs: 0,
-};
-
-let oauth: OAuth2Server;
-let issued = 0;
+let provider: StrictProvider & { apiDelayMs: number };
 let apiUrl: string;
 let s: TestServer;
 
 before(async () => {
-  oauth = new OAuth2Server();
-  await oauth.issuer.keys.generate('RS256');
-  await oauth.start(0, '127.0.0.1');
-  oauth.service.on('beforeAuthorizeRedirect', (redirect: { url: URL }, req: IncomingMessage & { query: Record<string, string> }) => {
-    const code = redirect.url.searchParams.get('code');
-    if (code && req.query['client_id'] === CLIENT.id) provider.codes.set(code, req.query['redirect_uri']!);
-  });
-  oauth.service.on('beforeResponse', (response: { body: Record<string, unknown>; statusCode: number }, req: IncomingMessage & { body: Record<string, string> }) => {
-    const refuse = (error: string) => {
-      response.statusCode = 400;
-      response.body = { error };
-    };
-    const expected = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
-    if (req.headers.authorization !== expected) return refuse('invalid_client');
-    const body = req.body;
-    if (body['grant_type'] === 'authorization_code') {
-      const redirect = provider.codes.get(body['code'] ?? '');
-      provider.codes.delete(body['code'] ?? '');
-      if (redirect === undefined || redirect !== body['redirect_uri']) return refuse('invalid_grant');
-      provider.grants.authorization_code++;
-    } else if (body['grant_type'] === 'refresh_token') {
-      provider.grants.refresh_token++;
-      if (provider.refuseRefresh || !provider.refreshTokens.delete(body['refresh_token'] ?? '')) return refuse('invalid_grant');
-    }
-    // The mock signs the same claims within one second into the same JWT: make each token unique.
-    response.body['access_token'] = `${response.body['access_token'] as string}~${++issued}`;
-    provider.refreshTokens.add(response.body['refresh_token'] as string);
-    provider.liveAccessTokens.add(response.body['access_token'] as string);
-  });
+  provider = Object.assign(await startOAuthProvider(CLIENT), { apiDelayMs: 0 });
   const api = await startHttpServer((req, res) => {
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
     setTimeout(() => {
@@ -81,13 +41,12 @@ before(async () => {
   await setPassword(s.db, 'jack', 'jack-password');
   await setPassword(s.db, 'jill', 'jill-password');
   assert.equal((await s.request('/internal/plugins/cloud?source=tester', { method: 'PUT' })).status, 200);
-  const settings = { client_id: CLIENT.id, client_secret: CLIENT.secret, authBase: oauth.issuer.url!, apiBase: apiUrl };
+  const settings = { client_id: CLIENT.id, client_secret: CLIENT.secret, authBase: provider.url, apiBase: apiUrl };
   for (const [key, value] of Object.entries(settings)) {
     await s.request(`/data/plugindata/cloud/${key}`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: value });
   }
 });
 
-after(() => oauth.stop());
 
 function as(auth: string | undefined, path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
@@ -119,7 +78,7 @@ describe('authorising', () => {
     const start = await as(JACK, '/plugin/cloud/auth1?user=jack');
     assert.equal(start.status, 303);
     const url = new URL(start.headers.get('location')!);
-    assert.equal(url.origin + url.pathname, `${oauth.issuer.url}/authorize`);
+    assert.equal(url.origin + url.pathname, provider.authorizeUrl);
     assert.equal(url.searchParams.get('client_id'), CLIENT.id);
     assert.equal(url.searchParams.get('response_type'), 'code');
     assert.equal(url.searchParams.get('redirect_uri'), `${s.url}/plugin/cloud/auth2`);

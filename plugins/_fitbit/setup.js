@@ -1,0 +1,64 @@
+// The _fitbit setup page: the app registration (admins), and each person's entry and authorisation.
+'use strict';
+document.addEventListener('DOMContentLoaded', async () => {
+  const plugin = location.pathname.split('/')[2];
+  const $ = (id) => document.getElementById(id);
+  const show = (id, on = true) => ($(id).hidden = !on);
+  const authText = { none: 'not authorised yet', authorised: 'authorised', reauthorise: 'needs to be authorised again (re-authorise)' };
+  const me = await igor.whoami().catch(() => ({ user: null, admin: false }));
+  const user = igor.param('user') || me.user;
+  igor.fill(document, { plugin, user });
+  if (!me.user) {
+    $('loginLink').href = `/login?returnTo=${encodeURIComponent(location.pathname + location.search)}`;
+    show('login');
+    return;
+  }
+
+  if (me.admin) {
+    const loadApp = async () => {
+      const s = await igor.request(`/plugin/${plugin}/settings`);
+      igor.fill($('app'), s);
+      $('client_secret').value = '';
+      $('secretState').textContent = s.hasSecret ? '(set; leave empty to keep it)' : '(not set)';
+    };
+    Object.assign($('appForm').dataset, { plugin, method: 'settings' });
+    $('appForm').onDone = loadApp;
+    await loadApp().catch((err) => igor.say($('problem'), err.message, 'error'));
+    show('app');
+  }
+
+  if (!user) return;
+  const userUrl = `/plugin/${plugin}/userSettings?user=${encodeURIComponent(user)}`;
+  const loadUser = async () => {
+    const u = await igor.request(userUrl);
+    igor.fill($('person'), { ...u, user, authorisationText: authText[u.authorisation] || u.authorisation });
+    $('authState').className = u.authorisation === 'authorised' ? 'ok' : 'error';
+    $('authorise').textContent = u.authorisation === 'none' ? 'Authorise Igor at Fitbit' : 'Authorise Igor at Fitbit again';
+    show('noEntry', !u.exists);
+    show('entry', u.exists);
+  };
+  $('authorise').href = `/plugin/${plugin}/auth1?user=${encodeURIComponent(user)}`;
+  Object.assign($('userForm').dataset, { plugin, method: 'userSettings' });
+  $('userForm').onDone = loadUser;
+  $('createUser').addEventListener('click', async () => {
+    try {
+      await igor.request(`${userUrl}&create=1`, { method: 'POST' });
+      await loadUser();
+    } catch (err) {
+      igor.say($('problem'), err.message, 'error');
+    }
+  });
+  $('fetchNow').addEventListener('click', async () => {
+    igor.say($('fetchResult'), 'Asking Fitbit…');
+    try {
+      const r = await igor.request(`/plugin/${plugin}?user=${encodeURIComponent(user)}`, { method: 'POST' });
+      const counts = Object.entries(r.stored).map(([k, n]) => `${k}: ${n} new or changed`).join(', ');
+      igor.say($('fetchResult'), `Done. ${counts || 'Nothing new.'}`);
+    } catch (err) {
+      igor.say($('fetchResult'), err.message, 'error');
+    }
+  });
+  igor.wireForms();
+  show('person');
+  await loadUser().catch((err) => igor.say($('problem'), err.message, 'error'));
+});
