@@ -19,6 +19,8 @@ export interface Config {
   pluginTimeoutMs: number;
   /** Development only: no authentication, everyone may do everything. */
   noAuth: boolean;
+  /** Development mode for plugins (e.g. submit accepts loopback callback URLs). */
+  dev: boolean;
   logLevel: string;
 }
 
@@ -30,6 +32,7 @@ export const DEFAULTS: Config = {
   callTimeoutMs: 30_000,
   pluginTimeoutMs: 60_000,
   noAuth: false,
+  dev: false,
   logLevel: 'info',
 };
 
@@ -42,6 +45,7 @@ const ENV: Record<keyof Config, string> = {
   callTimeoutMs: 'IGOR_CALL_TIMEOUT_MS',
   pluginTimeoutMs: 'IGOR_PLUGIN_TIMEOUT_MS',
   noAuth: 'IGOR_NO_AUTH',
+  dev: 'IGOR_DEV',
   logLevel: 'IGOR_LOG_LEVEL',
 };
 
@@ -80,6 +84,11 @@ export function resolveConfig(flags: Partial<Record<keyof Config, string | numbe
     if (!['true', '1', 'false', '0', ''].includes(noAuth.value)) throw new ConfigError(`${noAuth.source}=${noAuth.value} must be true or false`);
     config.noAuth = noAuth.value === 'true' || noAuth.value === '1';
   }
+  const dev = pick('dev');
+  if (dev) {
+    if (!['true', '1', 'false', '0', ''].includes(dev.value)) throw new ConfigError(`${dev.source}=${dev.value} must be true or false`);
+    config.dev = dev.value === 'true' || dev.value === '1';
+  } else if (env['DEV8dac6d02a913'] !== undefined) config.dev = true; // the submit server's own switch: set at all means on
   const level = pick('logLevel');
   if (level) {
     if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level.value)) {

@@ -91,8 +91,8 @@ export interface PluginCall {
   method: string;
   /** Query parameters, form fields and the top-level scalars of a JSON object body, as text. */
   params: Record<string, string>;
-  /** The request body as sent (for signatures), and parsed when it is JSON. */
-  body?: { raw: Buffer; contentType: string; json?: Json };
+  /** The request body as sent (for signatures), parsed when it is JSON, and the files of a multipart form. */
+  body?: { raw: Buffer; contentType: string; json?: Json; files?: UploadedFile[] };
   /** Request headers, names in lower case. */
   headers: Record<string, string | undefined>;
   /** The `user` parameter, when the caller may act for that user (the user, an admin, or the server). */
@@ -102,6 +102,15 @@ export interface PluginCall {
   caller: Caller;
   /** The tree, with the plugin's rights plus the caller's. */
   data: TreeAccess;
+}
+
+export interface UploadedFile {
+  /** The form field it came in. */
+  field: string;
+  /** The name the client gave it (unchecked: use host.files, which makes it safe). */
+  filename: string;
+  contentType: string;
+  data: Buffer;
 }
 
 /** What a method answers: text (text/plain), a JSON value, nothing (empty 200), or a reply made by the host. */
@@ -125,6 +134,10 @@ export interface PluginMethodSpec {
    * call every method.
    */
   access?: 'public' | 'user' | 'admin';
+  /** Largest request body accepted (default: the server's --max-body-bytes). */
+  maxBodyBytes?: number;
+  /** Let web pages of any origin call it (Access-Control-Allow-Origin: *, OPTIONS preflight); no cookies are used. */
+  cors?: boolean;
 }
 
 export type PluginMethod = PluginMethodSpec | ((call: PluginCall) => PluginResult | Promise<PluginResult>);
@@ -139,6 +152,10 @@ export interface PluginHost {
   settings(): JsonObject;
   /** identities/USER/plugindata/NAME as JSON, or undefined. */
   userData(user: string): JsonObject | undefined;
+  /** The server runs in development mode (--dev): e.g. loopback callback URLs may be allowed. */
+  readonly devMode: boolean;
+  /** Files of the plugin, kept durably in the database directory (files/NAME/). */
+  readonly files: PluginFiles;
   /** HTTP calls to other servers, with the server's timeout. */
   http(url: string, req?: HttpRequest): Promise<HttpResponse>;
   /** This server's URL as seen from outside (--public-url), for a path such as /plugin/NAME/auth2. */
@@ -158,8 +175,19 @@ export interface PluginHost {
   fail(status: ErrorStatus, message: string): never;
 }
 
+export interface PluginFiles {
+  /**
+   * Stores data under a name made safe (no directories, no dots in front, at most 100 characters), in the
+   * folder `dir` (plain names joined by /); answers the path relative to files/NAME/. Durable when it returns.
+   */
+  write(dir: string, filename: string, data: Buffer | string): Promise<string>;
+  read(path: string): Promise<Buffer>;
+}
+
 export interface PluginInstance {
   methods: Record<string, PluginMethod>;
+  /** Admin commands: `igor plugin NAME COMMAND [KEY=VALUE…]`, over /plugin/NAME/command/COMMAND. */
+  commands?: Record<string, (args: Record<string, string>) => PluginResult | Promise<PluginResult>>;
   /** Called when the plugin is uninstalled or the server stops. */
   stop?(): void | Promise<void>;
 }

@@ -72,6 +72,7 @@ async function runServe(opts: Record<string, string | boolean | undefined>, io: 
     callTimeoutMs: opts['callTimeoutMs'],
     pluginTimeoutMs: opts['pluginTimeoutMs'],
     noAuth: opts['auth'] === false ? true : undefined,
+    dev: opts['dev'] === true ? true : undefined,
     logLevel: opts['logLevel'],
   });
   const logger = createLogger(config.logLevel);
@@ -154,6 +155,23 @@ async function runPlugin(action: 'list' | 'add' | 'remove', spec: string | undef
   return report(await httpRequest(url, { method: action === 'add' ? 'PUT' : 'DELETE', headers }), io);
 }
 
+/** igor plugin NAME COMMAND [--KEY VALUE|KEY=VALUE…]: /plugin/NAME/command/COMMAND on the running server. */
+async function runPluginCommand(name: string, command: string, args: string[], opts: Record<string, unknown>, io: Io): Promise<number> {
+  const url = new URL(`${String(opts['url']).replace(/\/+$/, '').replace(/\/data$/, '')}/plugin/${encodeURIComponent(name)}/command/${encodeURIComponent(command)}`);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg.startsWith('--')) {
+      const [key, inline] = arg.slice(2).split('=', 2);
+      const value = inline ?? (args[i + 1] !== undefined && !args[i + 1]!.startsWith('--') ? args[++i]! : 'true');
+      url.searchParams.append(key!, value);
+    } else if (arg.includes('=')) {
+      const eq = arg.indexOf('=');
+      url.searchParams.append(arg.slice(0, eq), arg.slice(eq + 1));
+    } else throw new UsageError(`${arg}: arguments are --KEY VALUE or KEY=VALUE`);
+  }
+  return report(await httpRequest(url.toString(), { headers: { ...authHeaders(opts), Accept: 'text/plain' } }), io);
+}
+
 class UsageError extends Error {}
 
 export function buildProgram(io: Io, done: (code: number) => void): Command {
@@ -175,6 +193,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('--call-timeout-ms <ms>', 'how long a call to another server from an action or plugin may take (env IGOR_CALL_TIMEOUT_MS; default 30000)')
     .option('--plugin-timeout-ms <ms>', 'how long a plugin method may take before the caller gets a 504 (env IGOR_PLUGIN_TIMEOUT_MS; default 60000)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env IGOR_LOG_LEVEL; default info)')
+    .option('--dev', 'development mode for plugins, e.g. submit accepts loopback callback URLs (env IGOR_DEV=1)')
     .option('--no-auth', 'DEVELOPMENT ONLY: no authentication, anyone may do anything (env IGOR_NO_AUTH=1)')
     .action(async (opts) => done(await runServe(opts, io)));
 
@@ -206,19 +225,34 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .argument('[args...]', 'NAME=VALUE arguments'))
     .action(async (command: string, args: string[], opts) => done(await runControl(command, args, opts, io)));
 
-  const plugin = program.command('plugin').description('list, install and uninstall plugins of a running server (as an admin)');
-  serverOptions(plugin.command('list').description('installed plugins (NAME=SOURCE when installed under another name)')).action(
-    async (opts) => done(await runPlugin('list', undefined, opts, io)),
-  );
-  serverOptions(
-    plugin
-      .command('add')
-      .description('install a plugin; NAME=SOURCE installs plugin SOURCE under the name NAME (the same plugin can be installed twice)')
-      .argument('<name>', 'NAME or NAME=SOURCE'),
-  ).action(async (spec: string, opts) => done(await runPlugin('add', spec, opts, io)));
-  serverOptions(
-    plugin.command('remove').description('uninstall a plugin and remove what it added to the tree').argument('<name>', 'the name it is installed under'),
-  ).action(async (name: string, opts) => done(await runPlugin('remove', name, opts, io)));
+  const plugin = serverOptions(
+    program
+      .command('plugin')
+      .description('list, install and uninstall plugins of a running server, or run a plugin\'s command (as an admin): igor plugin NAME COMMAND [--KEY VALUE|KEY=VALUE…]')
+      .argument('[name]', 'a plugin, for its commands')
+      .argument('[command]', 'one of its commands, e.g. igor plugin submit token')
+      .argument('[args...]', '--KEY VALUE or KEY=VALUE arguments')
+      .allowUnknownOption()
+      .helpOption('-h, --help'),
+  ).action(async (name: string | undefined, command: string | undefined, args: string[], opts) => {
+    if (!name || !command) throw new UsageError('igor plugin list|add|remove, or igor plugin NAME COMMAND');
+    done(await runPluginCommand(name, command, args, opts, io));
+  });
+  // Server options (--url, --credentials, --token) belong to `plugin` and apply to its subcommands too.
+  plugin
+    .command('list')
+    .description('installed plugins (NAME=SOURCE when installed under another name)')
+    .action(async (_opts, cmd: Command) => done(await runPlugin('list', undefined, cmd.optsWithGlobals(), io)));
+  plugin
+    .command('add')
+    .description('install a plugin; NAME=SOURCE installs plugin SOURCE under the name NAME (the same plugin can be installed twice)')
+    .argument('<name>', 'NAME or NAME=SOURCE')
+    .action(async (spec: string, _opts, cmd: Command) => done(await runPlugin('add', spec, cmd.optsWithGlobals(), io)));
+  plugin
+    .command('remove')
+    .description('uninstall a plugin and remove what it added to the tree')
+    .argument('<name>', 'the name it is installed under')
+    .action(async (name: string, _opts, cmd: Command) => done(await runPlugin('remove', name, cmd.optsWithGlobals(), io)));
 
   const database = () => new Option('-d, --database <dir>', 'database directory (the server must be stopped)').env('IGOR_DATABASE');
   const user = program.command('user').description('manage users (in the database directory, with the server stopped)');

@@ -10,6 +10,7 @@ import type { Json, JsonObject, OAuth2Provider, PluginHost, PluginReply } from '
 import { recordStatus } from '../status.ts';
 import type { Database } from '../store/database.ts';
 import { isTagName } from '../tree/dom.ts';
+import { pluginFiles } from './files.ts';
 import { OAuth2Flow } from './oauth2.ts';
 import { treeAccess } from './treeAccess.ts';
 
@@ -17,6 +18,7 @@ export interface HostDeps {
   db: Database;
   logger: Logger;
   callTimeoutMs: number;
+  devMode: boolean;
   publicUrl(): string;
 }
 
@@ -66,6 +68,8 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
       error: (message, fields) => log.error(fields ?? {}, message),
     },
     data,
+    devMode: deps.devMode,
+    files: pluginFiles(deps.db.dir, name),
     settings: () => asObject(data.get(`/data/plugindata/${name}`)) ?? {},
     userData: (user) => asObject(data.get(userPath(user))),
     http,

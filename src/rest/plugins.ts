@@ -3,7 +3,8 @@
  * /internal/plugins: list, install, uninstall (admin). A plugin that throws is a 502 with its message, one
  * that does not answer in time a 504; neither harms the server.
  */
-import express, { Router, type Request, type Response } from 'express';
+import busboy from 'busboy';
+import { Router, type Request, type Response } from 'express';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,12 +13,13 @@ import { deny } from '../auth/policy.ts';
 import { describe, isAdmin, principalOf, type Principal } from '../auth/principal.ts';
 import { csrfOk } from '../auth/session.ts';
 import { BadGatewayError, BadRequestError, ForbiddenError, IgorError, NotFoundError, TimeoutError } from '../errors.ts';
-import type { Caller, Json, JsonObject, PluginCall, PluginMethodSpec } from '../plugin-api.ts';
+import type { Caller, Json, JsonObject, PluginCall, PluginMethodSpec, UploadedFile } from '../plugin-api.ts';
 import { isReply } from '../pluginhost/host.ts';
 import type { RunningPlugin } from '../pluginhost/registry.ts';
 import { treeAccess } from '../pluginhost/treeAccess.ts';
 import { escapeText, isTagName } from '../tree/dom.ts';
 import type { HostContext } from './context.ts';
+import { hasBody, readBody } from './body.ts';
 import { adminOnly } from './guards.ts';
 import { negotiate, send } from './negotiate.ts';
 
@@ -50,14 +52,38 @@ function checkAccess(req: Request, plugin: RunningPlugin, methodName: string, sp
   }
 }
 
-/** Query, form fields and a JSON object's top-level scalars, as text; the raw body for signatures. */
-function paramsAndBody(req: Request): { params: Record<string, string>; body?: PluginCall['body'] } {
+/** A multipart/form-data body: its text fields and its files. */
+function parseMultipart(raw: Buffer, contentType: string): Promise<{ fields: [string, string][]; files: UploadedFile[] }> {
+  return new Promise((resolve, reject) => {
+    const fields: [string, string][] = [];
+    const files: UploadedFile[] = [];
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: { 'content-type': contentType }, limits: { fields: 200, files: 20, fieldSize: raw.length, fileSize: raw.length } });
+    } catch (err) {
+      reject(new BadRequestError(`the multipart body cannot be read: ${(err as Error).message}`));
+      return;
+    }
+    parser.on('field', (name, value) => fields.push([name, value]));
+    parser.on('file', (field, stream, info) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => files.push({ field, filename: info.filename ?? '', contentType: info.mimeType, data: Buffer.concat(chunks) }));
+    });
+    parser.on('error', (err: Error) => reject(new BadRequestError(`the multipart body cannot be read: ${err.message}`)));
+    parser.on('close', () => resolve({ fields, files }));
+    parser.end(raw);
+  });
+}
+
+/** Query, form fields and a JSON object's top-level scalars, as text; the raw body for signatures; uploaded files. */
+async function paramsAndBody(req: Request, raw: Buffer | undefined): Promise<{ params: Record<string, string>; body?: PluginCall['body'] }> {
   const params: Record<string, string> = {};
   for (const [k, v] of new URL(req.originalUrl, 'http://x').searchParams) params[k] = v;
-  const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
   if (!raw || raw.length === 0) return { params };
   const contentType = (req.headers['content-type'] ?? 'application/octet-stream').toLowerCase();
   let json: Json | undefined;
+  let files: UploadedFile[] | undefined;
   if (contentType.startsWith('application/json')) {
     try {
       json = JSON.parse(raw.toString('utf8')) as Json;
@@ -69,8 +95,26 @@ function paramsAndBody(req: Request): { params: Record<string, string>; body?: P
     }
   } else if (contentType.startsWith('application/x-www-form-urlencoded')) {
     for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) params[k] = v;
+  } else if (contentType.startsWith('multipart/form-data')) {
+    const form = await parseMultipart(raw, req.headers['content-type']!);
+    for (const [k, v] of form.fields) params[k] = v;
+    files = form.files;
   }
-  return { params, body: { raw, contentType, ...(json !== undefined ? { json } : {}) } };
+  return { params, body: { raw, contentType, ...(json !== undefined ? { json } : {}), ...(files ? { files } : {}) } };
+}
+
+/** Lets pages of any origin call a method marked cors (no cookies: such methods take their credentials as parameters). */
+function allowCors(req: Request, res: Response): boolean {
+  res.set('Access-Control-Allow-Origin', '*');
+  if (req.method !== 'OPTIONS') return false;
+  const asked = req.headers['access-control-request-headers'];
+  res.set({
+    'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
+    'Access-Control-Allow-Headers': typeof asked === 'string' ? asked : 'content-type',
+    'Access-Control-Max-Age': '600',
+  });
+  res.status(204).end();
+  return true;
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
@@ -88,9 +132,11 @@ async function callPlugin(ctx: HostContext, req: Request, res: Response): Promis
   if (!plugin) throw new NotFoundError(`there is no plugin ${name} running here`);
   const spec = plugin.methods.get(methodName);
   if (!spec) throw new NotFoundError(`plugin ${name} has no method ${methodName}`);
+  if (spec.cors && allowCors(req, res)) return;
   const p = principalOf(req);
   checkAccess(req, plugin, methodName, spec, p);
-  const { params, body } = paramsAndBody(req);
+  const raw = hasBody(req) ? await readBody(req, spec.maxBodyBytes ?? ctx.config.maxBodyBytes) : undefined;
+  const { params, body } = await paramsAndBody(req, raw);
 
   let user: string | undefined;
   let userData: JsonObject | undefined;
@@ -114,15 +160,10 @@ async function callPlugin(ctx: HostContext, req: Request, res: Response): Promis
     caller: callerOf(p),
     data: treeAccess(ctx.db, acting),
   };
-  const what = `plugin ${name}/${methodName}`;
-  let result: unknown;
-  try {
-    result = await withTimeout(Promise.resolve().then(() => spec.handler(call)), ctx.config.pluginTimeoutMs, what);
-  } catch (err) {
-    if (err instanceof IgorError) throw err;
-    ctx.logger.error({ err, plugin: name, method: methodName }, `${what} failed`);
-    throw new BadGatewayError(`${what} failed: ${(err as Error)?.message ?? String(err)}`);
-  }
+  sendResult(res, await runPluginCode(ctx, `plugin ${name}/${methodName}`, () => spec.handler(call)));
+}
+
+function sendResult(res: Response, result: unknown): void {
   if (isReply(result)) {
     res.status(result.status).set(result.headers).send(result.body);
   } else if (result === undefined) {
@@ -132,6 +173,32 @@ async function callPlugin(ctx: HostContext, req: Request, res: Response): Promis
   } else {
     res.status(200).type('application/json; charset=utf-8').send(JSON.stringify(result) + '\n');
   }
+}
+
+/** Runs a plugin's code, turning a throw into a 502 and a hang into a 504. */
+async function runPluginCode(ctx: HostContext, what: string, work: () => unknown): Promise<unknown> {
+  try {
+    return await withTimeout(Promise.resolve().then(work), ctx.config.pluginTimeoutMs, what);
+  } catch (err) {
+    if (err instanceof IgorError) throw err;
+    ctx.logger.error({ err }, `${what} failed`);
+    throw new BadGatewayError(`${what} failed: ${(err as Error)?.message ?? String(err)}`);
+  }
+}
+
+/** /plugin/NAME/command/COMMAND: what `igor plugin NAME COMMAND` runs (admin). */
+async function runCommand(ctx: HostContext, req: Request, res: Response): Promise<void> {
+  const name = req.params['name'] as string;
+  const command = req.params['command'] as string;
+  const plugin = isTagName(name) ? ctx.plugins.get(name) : undefined;
+  if (!plugin) throw new NotFoundError(`there is no plugin ${name} running here`);
+  const run = plugin.instance.commands?.[command];
+  if (!run || !Object.hasOwn(plugin.instance.commands!, command)) {
+    throw new NotFoundError(`plugin ${name} has no command ${command}${plugin.instance.commands ? `; it has ${Object.keys(plugin.instance.commands).join(', ')}` : ''}`);
+  }
+  const args: Record<string, string> = {};
+  for (const [k, v] of new URL(req.originalUrl, 'http://x').searchParams) if (k !== '_csrf') args[k] = v;
+  sendResult(res, await runPluginCode(ctx, `plugin ${name} command ${command}`, () => run(args)));
 }
 
 async function servePage(ctx: HostContext, req: Request, res: Response): Promise<void> {
@@ -160,9 +227,9 @@ function answer(req: Request, res: Response, value: Json, text: string): void {
 
 export function pluginRoutes(ctx: HostContext): Router {
   const router = Router();
-  const body = express.raw({ type: () => true, limit: ctx.config.maxBodyBytes });
   router.get('/plugin/:name/page/:page', (req, res) => servePage(ctx, req, res));
-  router.all('/plugin/:name{/:method}', body, (req, res) => callPlugin(ctx, req, res));
+  router.all('/plugin/:name/command/:command', adminOnly, (req, res) => runCommand(ctx, req, res));
+  router.all('/plugin/:name{/:method}', (req, res) => callPlugin(ctx, req, res));
 
   const list = async (req: Request, res: Response) => {
     const installed = ctx.plugins.installed();

@@ -12,10 +12,10 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /** Writes a new file and fsyncs it; the file must not exist yet. */
-export async function writeNewFile(path: string, data: string): Promise<void> {
+export async function writeNewFile(path: string, data: string | Buffer): Promise<void> {
   const handle = await open(path, 'wx');
   try {
-    await handle.writeFile(data, 'utf8');
+    await handle.writeFile(data);
     await handle.sync();
   } finally {
     await handle.close();

@@ -158,3 +158,21 @@ describe('igor plugin', () => {
     assert.equal((await server.anonymous('/plugin/hi')).status, 404);
   });
 });
+
+describe('igor plugin NAME COMMAND', () => {
+  it('runs a plugin\'s admin command with --KEY VALUE arguments', async () => {
+    const url = ['--url', server.url];
+    assert.equal((await igor(['plugin', 'add', 'submit', ...url, ...admin])).code, EXIT.ok);
+    const shown = await igor(['plugin', 'submit', 'token', ...url, ...admin]);
+    assert.equal(shown.code, EXIT.ok, shown.err);
+    assert.match(shown.out, /^[0-9a-f]{32}\n$/);
+    const rotated = await igor(['plugin', 'submit', 'token', '--rotate', ...url, ...admin]);
+    assert.match(rotated.out, /^[0-9a-f]{32}\n$/);
+    assert.notEqual(rotated.out, shown.out);
+    assert.equal((await igor(['plugin', 'submit', 'token', ...url, ...admin])).out, rotated.out);
+    const unknown = await igor(['plugin', 'submit', 'launch', ...url, ...admin]);
+    assert.equal(unknown.code, EXIT.failed);
+    assert.match(unknown.err, /404: plugin submit has no command launch; it has token, clients/);
+    assert.equal((await igor(['plugin', 'submit', 'token', ...url])).code, EXIT.failed, 'needs an admin');
+  });
+});
