@@ -30,13 +30,14 @@ const UNSAFE = /[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g;
 /** `internalSecret` proves to authenticate() that the call comes from inside this process. */
 export function localCaller(listener: RequestListener, internalSecret: string): LocalCaller {
   return async ({ method, url, headers, body, as }) => {
-    const res = await inject(listener, {
-      method,
+    // Without a callback inject() answers a thenable chain; light-my-request 6.6's types do not say so.
+    const res = await (inject(listener, {
+      method: method as NonNullable<inject.InjectOptions['method']>,
       url: url.replace(UNSAFE, (c) => encodeURIComponent(c)),
       headers: { ...headers, host: 'localhost', [INTERNAL_HEADER]: internalCredential(internalSecret, as) },
       payload: body,
       remoteAddress: '127.0.0.1',
-    });
+    }) as unknown as Promise<inject.Response>);
     return { status: res.statusCode, body: res.payload };
   };
 }
