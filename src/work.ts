@@ -28,7 +28,13 @@ export class WorkTracker {
       const busy = [...this.sources].filter((s) => !s.idle());
       if (busy.length === 0) return;
       if (Date.now() > deadline) throw new TimeoutError(`still busy after ${timeoutMs} ms: ${busy.map((s) => s.name).join(', ')}`);
-      await Promise.all(busy.map((s) => s.whenIdle()));
+      // Never wait past the deadline: a source that stays busy must give a 504 naming it, not a hung request.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(busy.map((s) => s.whenIdle())),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()) + 1))),
+      ]);
+      clearTimeout(timer);
       // Let work queued by what just finished get started before looking again.
       await new Promise((resolve) => setImmediate(resolve));
     }
