@@ -52,6 +52,8 @@ export interface HttpRequest {
   body?: string | Buffer | Uint8Array;
   /** Give up after this long (default: the server's --call-timeout-ms). */
   timeoutMs?: number;
+  /** Also trust this CA (PEM) for https, e.g. a test server's own certificate. */
+  ca?: string;
 }
 
 export interface HttpResponse {
@@ -72,6 +74,8 @@ export interface OAuth2Provider {
 }
 
 export interface OAuth2Client {
+  /** Where to send USER's browser to authorise (what auth1 redirects to; e.g. for a CLI to print). */
+  authorizeUrl(user: string): string;
   /** fetch() with the user's access token: refreshed before it expires and once after a 401. */
   request(user: string, url: string, req?: HttpRequest): Promise<HttpResponse>;
   /** Whether the user has a token, and whether it still works as far as the host knows. */
@@ -158,6 +162,18 @@ export interface PluginHost {
   readonly files: PluginFiles;
   /** HTTP calls to other servers, with the server's timeout. */
   http(url: string, req?: HttpRequest): Promise<HttpResponse>;
+  /**
+   * Merges a cloud service's answer into the sensor at `base` (e.g. /data/sensors/fitbit/jack): each list of
+   * measurements by each entry's key (the first of `keys` it has; default logId, id, dateTime, date) — new
+   * ones appended, changed ones replaced, history kept — and anything else replaced. One durable write;
+   * answers how many entries were new or changed, per name.
+   */
+  storeSeries(base: string, answer: JsonObject, keys?: string[]): Promise<Record<string, number>>;
+  /**
+   * Work to finish after answering (e.g. a webhook that must answer at once): errors are logged, and
+   * /internal/flush waits for it.
+   */
+  background(what: string, work: () => Promise<unknown>): void;
   /** This server's URL as seen from outside (--public-url), for a path such as /plugin/NAME/auth2. */
   publicUrl(path: string): string;
   /** Records how the plugin's work for `representing` (e.g. sensors/NAME) went, under status/. */

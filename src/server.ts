@@ -65,7 +65,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const auth: AuthSettings = { db, sessionKey: await loadSessionKey(db.dir), internalSecret, noAuth: config.noAuth };
   let url = '';
   const plugins = new PluginRegistry({
-    db, logger, callTimeoutMs: config.callTimeoutMs, devMode: config.dev, publicUrl: () => url,
+    db, logger, work, callTimeoutMs: config.callTimeoutMs, devMode: config.dev, publicUrl: () => url,
     searchPath: [join(db.dir, 'plugins'), join(PACKAGE_DIR, 'plugins')],
   });
   auth.pluginPrincipal = (name: string) => plugins.principal(name);

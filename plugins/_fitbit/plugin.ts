@@ -4,7 +4,6 @@
  */
 import type { Json, JsonObject, PluginCall, PluginDefinition, PluginHost } from 'igor-ts/plugin-api';
 import { ArgumentError, pathFor } from './fitbitApi.ts';
-import { sensorChanges } from './series.ts';
 
 const DEFAULTS = { apiBase: 'https://api.fitbit.com', authBase: 'https://www.fitbit.com' };
 const SCOPE = ['activity', 'nutrition', 'heartrate', 'location', 'profile', 'settings', 'sleep', 'social', 'weight'];
@@ -81,10 +80,11 @@ function create(host: PluginHost) {
       throw err;
     }
     const answer: JsonObject = {};
-    for (const path of paths) Object.assign(answer, await get(user, path));
-    const base = `/data/${SENSORS}/${user}`;
-    const { changes, counts } = sensorChanges(base, answer, (name) => host.data.getAll(`${base}/${name}`));
-    await host.data.batch(changes);
+    for (const path of paths) {
+      for (const [name, value] of Object.entries(await get(user, path))) answer[name === 'user' ? 'profile' : name] = value; // the profile's `user`
+    }
+    // Fitbit's own keys: a weight log by logId, a time series by dateTime.
+    const counts = await host.storeSeries(`/data/${SENSORS}/${user}`, answer, ['logId', 'dateTime', 'date']);
     rateLimited.delete(user);
     return { user, methods, stored: counts };
   }

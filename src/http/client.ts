@@ -2,6 +2,8 @@
  * The one way the host makes HTTP calls (CLI client, actions, plugins): fetch with a timeout,
  * answering with status, headers and the body as text.
  */
+import { rootCertificates } from 'node:tls';
+import { Agent } from 'undici';
 import { TimeoutError } from '../errors.ts';
 
 export interface HttpRequest {
@@ -10,6 +12,20 @@ export interface HttpRequest {
   body?: string | Buffer | Uint8Array;
   /** Give up after this long (default 30 s). */
   timeoutMs?: number;
+  /** Also trust this CA (PEM) for https, besides the system's. */
+  ca?: string;
+}
+
+/** One connection pool per extra CA, kept: a new Agent per call would defeat keep-alive. */
+const agents = new Map<string, Agent>();
+
+function agentFor(ca: string): Agent {
+  let agent = agents.get(ca);
+  if (!agent) {
+    agent = new Agent({ connect: { ca: [...rootCertificates, ca] } });
+    agents.set(ca, agent);
+  }
+  return agent;
 }
 
 export interface HttpResponse {
@@ -30,7 +46,8 @@ export async function httpRequest(url: string, req: HttpRequest = {}): Promise<H
       body: req.body as BodyInit | undefined,
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
-    });
+      ...(req.ca ? { dispatcher: agentFor(req.ca) } : {}),
+    } as RequestInit);
     return { status: res.status, headers: res.headers, body: await res.text() };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };

@@ -10,13 +10,16 @@ import type { Json, JsonObject, OAuth2Provider, PluginHost, PluginReply } from '
 import { recordStatus } from '../status.ts';
 import type { Database } from '../store/database.ts';
 import { isTagName } from '../tree/dom.ts';
+import type { WorkTracker } from '../work.ts';
 import { pluginFiles } from './files.ts';
+import { sensorChanges } from './series.ts';
 import { OAuth2Flow } from './oauth2.ts';
 import { treeAccess } from './treeAccess.ts';
 
 export interface HostDeps {
   db: Database;
   logger: Logger;
+  work: WorkTracker;
   callTimeoutMs: number;
   devMode: boolean;
   publicUrl(): string;
@@ -57,6 +60,14 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
     return `/data/identities/${user}/plugindata/${name}`;
   };
   let oauthFlow: OAuth2Flow | undefined;
+  // Background work, for /internal/flush to wait on.
+  let running = 0;
+  const idleWaiters: (() => void)[] = [];
+  deps.work.register({
+    name: `plugin ${name}`,
+    idle: () => running === 0,
+    whenIdle: () => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
+  });
   const http = (url: string, req = {}) => httpRequest(url, { timeoutMs: deps.callTimeoutMs, ...req });
 
   const host: HostOfPlugin = {
@@ -75,6 +86,19 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
     http,
     publicUrl: (path) => deps.publicUrl() + (path.startsWith('/') ? path : `/${path}`),
     recordStatus: (representing, outcome) => recordStatus(deps.db, representing, outcome),
+    async storeSeries(base, answer, keys) {
+      const { changes, counts } = sensorChanges(base, answer, (name) => data.getAll(`${base}/${name}`), keys);
+      await data.batch(changes);
+      return counts;
+    },
+    background(what, work) {
+      running++;
+      void work()
+        .catch((err: unknown) => log.error({ err }, `${what} failed`))
+        .finally(() => {
+          if (--running === 0) for (const wake of idleWaiters.splice(0)) wake();
+        });
+    },
     get oauthFlow() {
       return oauthFlow;
     },

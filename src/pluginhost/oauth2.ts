@@ -58,7 +58,7 @@ export class OAuth2Flow implements OAuth2Client {
     return { client: new AuthorizationCode(options), provider };
   }
 
-  /** auth1: where to send the user's browser. */
+  /** auth1 (and a CLI's authorise command): where to send the user's browser. */
   authorizeUrl(user: string): string {
     const { client, provider } = this.client();
     const now = Date.now();
@@ -127,6 +127,12 @@ export class OAuth2Flow implements OAuth2Client {
   }
 
   private async doRefresh(user: string, current: JsonObject): Promise<string> {
+    if (!current['refresh_token']) {
+      // Some providers (Misfit) give no refresh token: a refused token can only be replaced by authorising again.
+      const reason = `${user}'s ${this.deps.plugin} token was refused and there is no refresh token; ${user} must authorise ${this.deps.plugin} again`;
+      await this.deps.setNeedsAuthorisation(user, reason);
+      throw new ForbiddenError(reason);
+    }
     const { client } = this.client();
     let fresh: AccessToken;
     try {

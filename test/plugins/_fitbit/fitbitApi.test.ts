@@ -1,8 +1,7 @@
-/** python-fitbit's URL patterns (its test vectors), argument checks, and how answers merge into sensors. */
+/** python-fitbit's URL patterns (its test vectors) and argument checks. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ArgumentError, pathFor } from '../../../plugins/_fitbit/fitbitApi.ts';
-import { sensorChanges } from '../../../plugins/_fitbit/series.ts';
 
 describe('Fitbit URL patterns', () => {
   it('builds the body log paths of the test vectors', () => {
@@ -37,38 +36,5 @@ describe('Fitbit URL patterns', () => {
       ['nonsense', {}, /unknown method nonsense; known: get_bodyweight/],
     ];
     for (const [method, args, message] of bad) assert.throws(() => pathFor(method, args), (e: Error) => e instanceof ArgumentError && message.test(e.message), `${method} ${JSON.stringify(args)}`);
-  });
-});
-
-describe('merging answers into sensors', () => {
-  const base = '/data/sensors/fitbit/jack';
-
-  it('appends new measurements, replaces changed ones, leaves the same alone', () => {
-    const existing = [
-      { dateTime: '2026-11-01', value: 80.1 },
-      { dateTime: '2026-11-02', value: 80 },
-    ];
-    const answer = { 'body-weight': [{ dateTime: '2026-11-01', value: '80.1' }, { dateTime: '2026-11-02', value: '79.9' }, { dateTime: '2026-11-03', value: '79.8' }] };
-    const { changes, counts } = sensorChanges(base, answer, (name) => (name === 'body-weight' ? existing : []));
-    assert.deepEqual(changes, [
-      { op: 'put', xpath: `${base}/body-weight[dateTime='2026-11-02']`, value: { dateTime: '2026-11-02', value: '79.9' } },
-      { op: 'post', xpath: `${base}/body-weight`, value: { dateTime: '2026-11-03', value: '79.8' } },
-    ]);
-    assert.deepEqual(counts, { 'body-weight': 2 });
-  });
-
-  it('keys weight logs by logId, replaces plain values, keeps the profile as profile, skips empty lists', () => {
-    const answer = { weight: [{ logId: 7, date: '2026-11-01', weight: 80 }], summary: { steps: 10 }, user: { displayName: 'Jack' }, activities: [] };
-    const { changes } = sensorChanges(base, answer, () => [{ logId: 7, date: '2026-11-01', weight: 81 }]);
-    assert.deepEqual(changes, [
-      { op: 'put', xpath: `${base}/weight[logId='7']`, value: { logId: 7, date: '2026-11-01', weight: 80 } },
-      { op: 'put', xpath: `${base}/summary`, value: { steps: 10 } },
-      { op: 'put', xpath: `${base}/profile`, value: { displayName: 'Jack' } },
-    ]);
-  });
-
-  it('never puts an unsafe key into an XPath', () => {
-    const { changes } = sensorChanges(base, { odd: [{ dateTime: "x'] | //secret | a['" }] }, () => []);
-    assert.deepEqual(changes, [{ op: 'put', xpath: `${base}/odd`, value: [{ dateTime: "x'] | //secret | a['" }] }]);
   });
 });

@@ -1,16 +1,19 @@
 /**
- * Fitbit answers become sensor data: a list of measurements (`body-weight: [{dateTime, value}]`, `weight:
- * [{logId, date, time, weight, bmi}]`) is merged into the time series under sensors/fitbit/USER by its key
- * (logId, else dateTime or date with time) — new ones appended, changed ones replaced, the rest of the
- * history kept. Anything else (a profile, a day's summary) replaces what was there.
+ * A cloud service's answer becomes sensor data (plugin-api host.storeSeries): each list of measurements
+ * (`body-weight: [{dateTime, value}]`, `goals: [{id, date, points}]`) is merged into the time series under the
+ * sensor by each entry's key (the first of the key fields it has: logId, id, dateTime, date) — new ones
+ * appended, changed ones replaced, the rest of the history kept. Anything else (a profile, a summary)
+ * replaces what was there.
  */
-import type { Json, JsonObject, TreeChange } from 'igor-ts/plugin-api';
+import type { Json, JsonObject, TreeChange } from '../plugin-api.ts';
+
+export const DEFAULT_KEYS = ['logId', 'id', 'dateTime', 'date'];
 
 const SAFE_KEY = /^[\w:.+-]{1,64}$/;
 
 /** The identity of a measurement: a field name and its value, usable in an XPath predicate. */
-function keyOf(entry: JsonObject): [field: string, value: string] | undefined {
-  for (const field of ['logId', 'dateTime', 'date']) {
+function keyOf(entry: JsonObject, keys: readonly string[]): [field: string, value: string] | undefined {
+  for (const field of keys) {
     const v = entry[field];
     if (v === undefined || v === null || typeof v === 'object') continue;
     const value = String(v);
@@ -28,13 +31,8 @@ function canonical(value: Json | undefined): string {
   return `{${Object.keys(value).sort().map((k) => `${k}:${canonical(value[k])}`).join(',')}}`;
 }
 
-function isSeries(value: Json): value is JsonObject[] {
-  return Array.isArray(value) && value.length > 0 && value.every((e) => e !== null && typeof e === 'object' && !Array.isArray(e) && keyOf(e) !== undefined);
-}
-
-/** Same-named fields of one Fitbit answer (profile's `user` is kept as `profile`). */
-function renamed(name: string): string {
-  return name === 'user' ? 'profile' : name;
+function isSeries(value: Json, keys: readonly string[]): value is JsonObject[] {
+  return Array.isArray(value) && value.length > 0 && value.every((e) => e !== null && typeof e === 'object' && !Array.isArray(e) && keyOf(e, keys) !== undefined);
 }
 
 export interface Stored {
@@ -47,23 +45,22 @@ export interface Stored {
  * The changes that store `answer` under `base` (e.g. /data/sensors/fitbit/jack); `existing(name)` gives the
  * measurements stored there now.
  */
-export function sensorChanges(base: string, answer: JsonObject, existing: (name: string) => Json[]): Stored {
+export function sensorChanges(base: string, answer: JsonObject, existing: (name: string) => Json[], keys: readonly string[] = DEFAULT_KEYS): Stored {
   const changes: TreeChange[] = [];
   const counts: Record<string, number> = {};
-  for (const [rawName, value] of Object.entries(answer)) {
-    const name = renamed(rawName);
+  for (const [name, value] of Object.entries(answer)) {
     const path = `${base}/${name}`;
-    if (isSeries(value)) {
+    if (isSeries(value, keys)) {
       const stored = new Map<string, string>();
       for (const old of existing(name)) {
         if (old && typeof old === 'object' && !Array.isArray(old)) {
-          const key = keyOf(old);
+          const key = keyOf(old, keys);
           if (key) stored.set(key.join('\0'), canonical(old));
         }
       }
       let count = 0;
       for (const entry of value) {
-        const [field, key] = keyOf(entry)!;
+        const [field, key] = keyOf(entry, keys)!;
         const before = stored.get(`${field}\0${key}`);
         if (before === canonical(entry)) continue;
         changes.push(before === undefined ? { op: 'post', xpath: path, value: entry } : { op: 'put', xpath: `${path}[${field}='${key}']`, value: entry });
