@@ -21,6 +21,8 @@ export interface StrictProvider {
 export async function startOAuthProvider(
   client: { id: string; secret: string },
   endpoints: { authorize?: string; token?: string } = {},
+  /** How the client must send its credentials to the token endpoint (Fitbit: header; Misfit: body). */
+  clientAuth: 'header' | 'body' = 'header',
 ): Promise<StrictProvider> {
   const server = new OAuth2Server(undefined, undefined, { endpoints });
   await server.issuer.keys.generate('RS256');
@@ -47,9 +49,10 @@ export async function startOAuthProvider(
       response.statusCode = error === 'invalid_client' ? 401 : 400;
       response.body = { errors: [{ errorType: error, message: error }], success: false };
     };
-    const expected = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`;
-    if (req.headers.authorization !== expected) return refuse('invalid_client');
     const body = req.body;
+    const expected = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`;
+    const credentialsOk = clientAuth === 'header' ? req.headers.authorization === expected : body['client_id'] === client.id && body['client_secret'] === client.secret;
+    if (!credentialsOk) return refuse('invalid_client');
     if (body['grant_type'] === 'authorization_code') {
       const redirect = codes.get(body['code'] ?? '');
       codes.delete(body['code'] ?? '');

@@ -1,7 +1,10 @@
-// The _fitbit setup page: the app registration (admins), and each person's entry and authorisation.
+// The setup page of a plugin that uses a cloud service through OAuth2 (_fitbit, misfit): the app registration
+// (admins: the plugin's settings method), and each person's entry (userSettings), authorisation (auth1) and
+// "get the data now" (the plugin's index). The page names the service in <body data-provider="…">.
 'use strict';
 document.addEventListener('DOMContentLoaded', async () => {
   const plugin = location.pathname.split('/')[2];
+  const provider = document.body.dataset.provider || 'the service';
   const $ = (id) => document.getElementById(id);
   const show = (id, on = true) => ($(id).hidden = !on);
   const authText = { none: 'not authorised yet', authorised: 'authorised', reauthorise: 'needs to be authorised again (re-authorise)' };
@@ -33,7 +36,7 @@ document.addEventListener('DOMContentLoaded', async () => {
     const u = await igor.request(userUrl);
     igor.fill($('person'), { ...u, user, authorisationText: authText[u.authorisation] || u.authorisation });
     $('authState').className = u.authorisation === 'authorised' ? 'ok' : 'error';
-    $('authorise').textContent = u.authorisation === 'none' ? 'Authorise Igor at Fitbit' : 'Authorise Igor at Fitbit again';
+    $('authorise').textContent = u.authorisation === 'none' ? `Authorise Igor at ${provider}` : `Authorise Igor at ${provider} again`;
     show('noEntry', !u.exists);
     show('entry', u.exists);
   };
@@ -49,7 +52,7 @@ document.addEventListener('DOMContentLoaded', async () => {
     }
   });
   $('fetchNow').addEventListener('click', async () => {
-    igor.say($('fetchResult'), 'Asking Fitbit…');
+    igor.say($('fetchResult'), `Asking ${provider}…`);
     try {
       const r = await igor.request(`/plugin/${plugin}?user=${encodeURIComponent(user)}`, { method: 'POST' });
       const counts = Object.entries(r.stored).map(([k, n]) => `${k}: ${n} new or changed`).join(', ');
