@@ -17,6 +17,9 @@ export interface Config {
   callTimeoutMs: number;
   /** How long a plugin method may take before the caller gets a 504, in ms. */
   pluginTimeoutMs: number;
+  /** Live updates (/events): most clients at once, and how often an idle stream gets a heartbeat (ms). */
+  maxSseClients: number;
+  sseHeartbeatMs: number;
   /** Development only: no authentication, everyone may do everything. */
   noAuth: boolean;
   /** Development mode for plugins (e.g. submit accepts loopback callback URLs). */
@@ -31,6 +34,8 @@ export const DEFAULTS: Config = {
   maxBodyBytes: 1024 * 1024,
   callTimeoutMs: 30_000,
   pluginTimeoutMs: 60_000,
+  maxSseClients: 100,
+  sseHeartbeatMs: 15_000,
   noAuth: false,
   dev: false,
   logLevel: 'info',
@@ -44,6 +49,8 @@ const ENV: Record<keyof Config, string> = {
   maxBodyBytes: 'IGOR_MAX_BODY_BYTES',
   callTimeoutMs: 'IGOR_CALL_TIMEOUT_MS',
   pluginTimeoutMs: 'IGOR_PLUGIN_TIMEOUT_MS',
+  maxSseClients: 'IGOR_MAX_SSE_CLIENTS',
+  sseHeartbeatMs: 'IGOR_SSE_HEARTBEAT_MS',
   noAuth: 'IGOR_NO_AUTH',
   dev: 'IGOR_DEV',
   logLevel: 'IGOR_LOG_LEVEL',
@@ -79,6 +86,10 @@ export function resolveConfig(flags: Partial<Record<keyof Config, string | numbe
   if (timeout) config.callTimeoutMs = integer(timeout.value, timeout.source, 1, 24 * 3600 * 1000);
   const pluginTimeout = pick('pluginTimeoutMs');
   if (pluginTimeout) config.pluginTimeoutMs = integer(pluginTimeout.value, pluginTimeout.source, 1, 24 * 3600 * 1000);
+  const sseClients = pick('maxSseClients');
+  if (sseClients) config.maxSseClients = integer(sseClients.value, sseClients.source, 0, 100_000);
+  const heartbeat = pick('sseHeartbeatMs');
+  if (heartbeat) config.sseHeartbeatMs = integer(heartbeat.value, heartbeat.source, 100, 3600 * 1000);
   const noAuth = pick('noAuth');
   if (noAuth) {
     if (!['true', '1', 'false', '0', ''].includes(noAuth.value)) throw new ConfigError(`${noAuth.source}=${noAuth.value} must be true or false`);

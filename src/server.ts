@@ -12,6 +12,8 @@ import type { AuthSettings } from './auth/authenticate.ts';
 import { AccessFailures } from './auth/failures.ts';
 import { loadSessionKey } from './auth/session.ts';
 import { ensureAdminPassword } from './auth/users.ts';
+import { EventHub } from './events/hub.ts';
+import { EventSources } from './events/sources.ts';
 import { PluginRegistry } from './pluginhost/registry.ts';
 import { createRequestListener } from './rest/app.ts';
 import type { HostContext } from './rest/context.ts';
@@ -48,12 +50,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let server: Server;
   const close = () =>
     (closing ??= (async () => {
+      events.close(); // ends the live-update streams, which would keep server.close() waiting
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
       actions.stop();
+      eventSources.stop();
       await plugins.stopAll();
       await work.flush().catch(() => {}); // let running actions record how they went
       await db.close();
@@ -69,14 +73,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     searchPath: [join(db.dir, 'plugins'), join(PACKAGE_DIR, 'plugins')],
   });
   auth.pluginPrincipal = (name: string) => plugins.principal(name);
+  const events = new EventHub(db);
   const context: Omit<HostContext, 'actions'> & { actions?: ActionManager } = {
     plugins,
+    events,
     db, config, logger, work, auth, failures: new AccessFailures(db, logger), version: VERSION, packageDir: PACKAGE_DIR,
     requestStop: () => void close(),
   };
   const listener = createRequestListener(context as HostContext);
   const call = localCaller(listener, internalSecret);
   const actions = (context.actions = new ActionManager({ db, logger, work, call, externalTimeoutMs: config.callTimeoutMs }));
+  const eventSources = new EventSources({ db, logger, call, connectTimeoutMs: config.callTimeoutMs });
   const initialAdminPassword = config.noAuth ? undefined : await ensureAdminPassword(db);
   if (config.noAuth) logger.warn('--no-auth: ANYONE WHO CAN REACH THIS SERVER MAY READ AND CHANGE EVERYTHING. For development only.');
   server = createServer(listener);
@@ -89,6 +96,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await describeSelf(db, config, url, port);
   await plugins.startAll();
   actions.start();
+  eventSources.start();
   if (db.created) logger.info({ database: db.dir }, `created a new database in ${db.dir}`);
   logger.info({ url, database: db.dir }, `Igor-TS ${VERSION} serving ${url}/ from ${db.dir}`);
   return { url, port, db, work, close, stopped, initialAdminPassword };

@@ -55,3 +55,35 @@ export async function httpRequest(url: string, req: HttpRequest = {}): Promise<H
     throw new ConnectionError(`cannot reach ${url}: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
   }
 }
+
+export interface HttpStream {
+  status: number;
+  headers: Headers;
+  body: ReadableStream<Uint8Array>;
+}
+
+/**
+ * A request whose answer is read as it arrives (an event stream): `connectTimeoutMs` limits the wait for the
+ * answer's headers, `signal` ends it.
+ */
+export async function httpStream(url: string, req: HttpRequest & { signal: AbortSignal; connectTimeoutMs?: number }): Promise<HttpStream> {
+  const connectTimeoutMs = req.connectTimeoutMs ?? 30_000;
+  const connect = AbortSignal.timeout(connectTimeoutMs);
+  try {
+    const res = await fetch(url, {
+      method: req.method ?? 'GET',
+      headers: req.headers,
+      body: req.body as BodyInit | undefined,
+      redirect: 'manual',
+      signal: AbortSignal.any([req.signal, connect]),
+      ...(req.ca ? { dispatcher: agentFor(req.ca) } : {}),
+    } as RequestInit);
+    if (!res.body) throw new ConnectionError(`${url} answered without a body`);
+    return { status: res.status, headers: res.headers, body: res.body };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    if (e.name === 'TimeoutError') throw new TimeoutError(`${req.method ?? 'GET'} ${url} did not answer within ${connectTimeoutMs} ms`);
+    if (e.name === 'AbortError' || e instanceof ConnectionError) throw err;
+    throw new ConnectionError(`cannot reach ${url}: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
+  }
+}

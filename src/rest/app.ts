@@ -12,6 +12,7 @@ import { statusOf } from '../errors.ts';
 import { actionRoutes } from './actions.ts';
 import type { HostContext } from './context.ts';
 import { handleData } from './data.ts';
+import { eventRoutes } from './events.ts';
 import { internalRoutes } from './internal.ts';
 import { loginRoutes } from './login.ts';
 import { pluginRoutes } from './plugins.ts';
@@ -32,6 +33,7 @@ function expressApp(ctx: HostContext): Express {
   app.use(internalRoutes(ctx));
   app.use(actionRoutes(ctx));
   app.use(pluginRoutes(ctx));
+  app.use(eventRoutes(ctx));
   // Static files: the database's own static/ folder first (the home's own pages), then the package's; at /NAME
   // as in Igor, and at /static/NAME for pages that live elsewhere (plugin pages).
   for (const dir of [join(ctx.db.dir, 'static'), join(ctx.packageDir, 'static')]) {

@@ -3,6 +3,7 @@ import type { ActionManager } from '../actions/manager.ts';
 import type { AuthSettings } from '../auth/authenticate.ts';
 import type { AccessFailures } from '../auth/failures.ts';
 import type { Config } from '../config.ts';
+import type { EventHub } from '../events/hub.ts';
 import type { Logger } from '../logger.ts';
 import type { PluginRegistry } from '../pluginhost/registry.ts';
 import type { Database } from '../store/database.ts';
@@ -12,6 +13,7 @@ export interface HostContext {
   db: Database;
   actions: ActionManager;
   plugins: PluginRegistry;
+  events: EventHub;
   auth: AuthSettings;
   failures: AccessFailures;
   config: Config;

@@ -1,0 +1,93 @@
+/**
+ * GET /events?xpath=PATH[&xpath=PATH…]: the changes under those paths as Server-Sent Events, as far as the
+ * client may read them — `id`, `event: change`, `data: {"path","operation","value"}` (value: the node's new
+ * content in Igor's JSON, without hidden data or secrets; none for deletes). Heartbeat comments keep proxies
+ * from closing an idle stream; `Last-Event-ID` resumes from the backlog, or gets `event: reset` when it cannot.
+ */
+import { Router, type Request, type Response } from 'express';
+import { canSee } from '../auth/policy.ts';
+import { isAdmin, principalOf, type Principal } from '../auth/principal.ts';
+import { BadRequestError, UnavailableError } from '../errors.ts';
+import type { TreeEvent } from '../events/hub.ts';
+import { isHidden, isSecret, SECRET_NAMES, textOf, type Show } from '../tree/dom.ts';
+import { jsonOf, type Json } from '../tree/jsonxml.ts';
+import { absolutePath } from '../tree/paths.ts';
+import { parseSimplePath } from '../tree/simplePath.ts';
+import type { HostContext } from './context.ts';
+
+/** The element names of a watched path; '*' matches any one name. */
+function filterOf(xpath: string): string[] {
+  const steps = parseSimplePath(absolutePath(xpath));
+  if (!steps || steps[0]?.name !== 'data' || steps.some((s) => s.position !== undefined)) {
+    throw new BadRequestError(`xpath=${xpath}: live updates follow plain paths such as /data/sensors/fitbit (no predicates)`);
+  }
+  return steps.map((s) => s.name);
+}
+
+/** The event is under the watched path, or above it (replacing an ancestor changes what is watched). */
+function matches(filter: string[], chain: string[]): boolean {
+  const n = Math.min(filter.length, chain.length);
+  for (let i = 0; i < n; i++) if (filter[i] !== '*' && filter[i] !== chain[i]) return false;
+  return true;
+}
+
+/** What the principal may see of the detached copy: a node's place is the event's path plus its place in the copy. */
+function showOnCopy(p: Principal, root: Node, base: string[]): Show {
+  if (isAdmin(p)) return (n) => !isHidden(n) && !isSecret(n);
+  return (n) => {
+    if (isHidden(n) || isSecret(n)) return false;
+    if (n.nodeType === 2) return true;
+    const names: string[] = [];
+    for (let c: Node | null = n; c && c !== root; c = c.parentNode) names.unshift(c.nodeName);
+    return canSee(p, [...base, ...names]);
+  };
+}
+
+function valueOf(p: Principal, event: TreeEvent): Json | undefined {
+  const node = event.node;
+  if (!node) return undefined;
+  const show = showOnCopy(p, node, event.chain);
+  return node.nodeType === 1 ? jsonOf(node as Element, show) : textOf(node, show);
+}
+
+export function eventRoutes(ctx: HostContext): Router {
+  const router = Router();
+  router.get('/events', (req: Request, res: Response) => {
+    const p = principalOf(req);
+    const asked = new URL(req.originalUrl, 'http://x').searchParams.getAll('xpath');
+    const filters = (asked.length ? asked : ['/data']).map(filterOf);
+    if (ctx.events.clients >= ctx.config.maxSseClients) {
+      throw new UnavailableError(`there are already ${ctx.config.maxSseClients} live-update clients; try again later`);
+    }
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no', // nginx: pass events on as they come
+    });
+    res.write('retry: 2000\n\n');
+
+    const send = (event: TreeEvent) => {
+      if (!filters.some((f) => matches(f, event.chain))) return;
+      if (!canSee(p, event.chain) || event.chain.some((name) => SECRET_NAMES.has(name))) return;
+      const value = valueOf(p, event);
+      const data = JSON.stringify({ path: event.path, operation: event.operation, ...(value !== undefined ? { value } : {}) });
+      res.write(`id: ${event.id}\nevent: change\ndata: ${data}\n\n`);
+    };
+    const last = req.headers['last-event-id'] ?? req.query['lastEventId'];
+    if (typeof last === 'string' && last) {
+      const missed = ctx.events.since(last);
+      if (missed) missed.forEach(send);
+      else res.write(`event: reset\ndata: ${JSON.stringify({ reason: 'some changes since your last event are no longer kept; read the tree again' })}\n\n`);
+    }
+    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), ctx.config.sseHeartbeatMs);
+    const stop = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      res.end();
+    };
+    const unsubscribe = ctx.events.subscribe(send, stop);
+    req.on('close', stop);
+  });
+  return router;
+}
