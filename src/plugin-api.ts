@@ -93,6 +93,8 @@ export interface Caller {
 export interface PluginCall {
   /** HTTP method. */
   method: string;
+  /** Path segments after the method: /plugin/pusher/channels/lobby/users gives ['lobby', 'users']. */
+  path: string[];
   /** Query parameters, form fields and the top-level scalars of a JSON object body, as text. */
   params: Record<string, string>;
   /** The request body as sent (for signatures), parsed when it is JSON, and the files of a multipart form. */

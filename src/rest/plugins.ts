@@ -150,8 +150,10 @@ async function callPlugin(ctx: HostContext, req: Request, res: Response): Promis
     } else if ((spec.access ?? 'admin') !== 'public') throw new ForbiddenError(`${describe(p)} may not act for ${asked}`);
   }
   const acting: Principal = p.kind === 'plugin' && p.name === name ? p : { ...ctx.plugins.principal(name), caller: p };
+  const rest = req.params['rest'];
   const call: PluginCall = {
     method: req.method,
+    path: Array.isArray(rest) ? rest : [],
     params,
     ...(body ? { body } : {}),
     headers: req.headers as Record<string, string | undefined>,
@@ -229,7 +231,7 @@ export function pluginRoutes(ctx: HostContext): Router {
   const router = Router();
   router.get('/plugin/:name/page/:page', (req, res) => servePage(ctx, req, res));
   router.all('/plugin/:name/command/:command', adminOnly, (req, res) => runCommand(ctx, req, res));
-  router.all('/plugin/:name{/:method}', (req, res) => callPlugin(ctx, req, res));
+  router.all('/plugin/:name{/:method}{/*rest}', (req, res) => callPlugin(ctx, req, res));
 
   const list = async (req: Request, res: Response) => {
     const installed = ctx.plugins.installed();
