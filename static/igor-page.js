@@ -90,4 +90,36 @@ const igor = {
   },
 };
 
+/** Builds an element: attributes (on* not allowed) and children (strings become text, never HTML). */
+igor.el = (tag, attrs = {}, ...children) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) throw new Error('use addEventListener');
+    if (k === 'dataset') Object.assign(e.dataset, v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) e.append(c instanceof Node ? c : String(c));
+  return e;
+};
+
+/** The page header: where to go, and who is logged in (with log in / log out). Answers whoami. */
+igor.nav = async () => {
+  const me = await igor.whoami().catch(() => ({ user: null, admin: false }));
+  const here = location.pathname;
+  const link = (href, text) => igor.el('a', { href, ...(here === href ? { 'aria-current': 'page' } : {}) }, text);
+  const account = me.user
+    ? igor.el('form', { method: 'post', action: '/logout', class: 'inline' }, `${me.user}${me.admin ? ' (admin)' : ''} `,
+      igor.el('input', { type: 'hidden', name: '_csrf', value: igor.csrf() }), igor.el('button', { type: 'submit' }, 'Log out'))
+    : igor.el('a', { href: `/login?returnTo=${encodeURIComponent(here + location.search)}` }, 'Log in');
+  const nav = igor.el('nav', { class: 'top', 'aria-label': 'main' },
+    link('/', 'Home'), link('/sensors.html', 'Sensors'), link('/tree.html', 'Tree'), link('/actions.html', 'Actions'), link('/plugins.html', 'Plugins'),
+    igor.el('span', { class: 'account' }, account));
+  document.body.prepend(nav);
+  return me;
+};
+
+/** Igor's JSON of an element comes as {tag: content}: the content. */
+igor.content = (json) => (json && typeof json === 'object' && !Array.isArray(json) ? Object.values(json)[0] : json);
+
 window.igor = igor;

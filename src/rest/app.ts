@@ -5,7 +5,8 @@
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { authenticate } from '../auth/authenticate.ts';
 import { principalOf, setPrincipal, type Principal } from '../auth/principal.ts';
 import { statusOf } from '../errors.ts';
@@ -17,6 +18,8 @@ import { internalRoutes } from './internal.ts';
 import { loginRoutes } from './login.ts';
 import { pluginRoutes } from './plugins.ts';
 import { notFound, sendError } from './respond.ts';
+
+const require = createRequire(import.meta.url);
 
 function fail(ctx: HostContext, req: IncomingMessage, res: ServerResponse, err: unknown): void {
   const status = statusOf(err);
@@ -40,6 +43,8 @@ function expressApp(ctx: HostContext): Express {
     app.use(express.static(dir));
     app.use('/static', express.static(dir));
   }
+  // The one chart library the pages use, straight from its npm package: no build step.
+  app.use('/vendor/uplot', express.static(join(dirname(require.resolve('uplot/package.json')), 'dist')));
   app.use(notFound());
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => fail(ctx, req, res, err));
   return app;

@@ -257,7 +257,7 @@ describe('/internal and the rest', () => {
   it('serves static/index.html at / and 404s unknown routes', async () => {
     const home = await get('/');
     assert.equal(home.status, 200);
-    assert.match(home.body, /<title>Igor-TS<\/title>/);
+    assert.match(home.body, /<title>Home — Igor-TS<\/title>/);
     const nope = await get('/no/such/thing');
     assert.equal(nope.status, 404);
     assert.match(nope.body, /no such resource: GET \/no\/such\/thing/);
