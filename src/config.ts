@@ -17,6 +17,9 @@ export interface Config {
   callTimeoutMs: number;
   /** How long a plugin method may take before the caller gets a 504, in ms. */
   pluginTimeoutMs: number;
+  /** Longest an XPath evaluation may take (ms), and largest answer to a read (bytes). */
+  xpathTimeoutMs: number;
+  maxResultBytes: number;
   /** Live updates (/events): most clients at once, and how often an idle stream gets a heartbeat (ms). */
   maxSseClients: number;
   sseHeartbeatMs: number;
@@ -34,6 +37,8 @@ export const DEFAULTS: Config = {
   maxBodyBytes: 1024 * 1024,
   callTimeoutMs: 30_000,
   pluginTimeoutMs: 60_000,
+  xpathTimeoutMs: 2000,
+  maxResultBytes: 16 * 1024 * 1024,
   maxSseClients: 100,
   sseHeartbeatMs: 15_000,
   noAuth: false,
@@ -49,6 +54,8 @@ const ENV: Record<keyof Config, string> = {
   maxBodyBytes: 'IGOR_MAX_BODY_BYTES',
   callTimeoutMs: 'IGOR_CALL_TIMEOUT_MS',
   pluginTimeoutMs: 'IGOR_PLUGIN_TIMEOUT_MS',
+  xpathTimeoutMs: 'IGOR_XPATH_TIMEOUT_MS',
+  maxResultBytes: 'IGOR_MAX_RESULT_BYTES',
   maxSseClients: 'IGOR_MAX_SSE_CLIENTS',
   sseHeartbeatMs: 'IGOR_SSE_HEARTBEAT_MS',
   noAuth: 'IGOR_NO_AUTH',
@@ -86,6 +93,10 @@ export function resolveConfig(flags: Partial<Record<keyof Config, string | numbe
   if (timeout) config.callTimeoutMs = integer(timeout.value, timeout.source, 1, 24 * 3600 * 1000);
   const pluginTimeout = pick('pluginTimeoutMs');
   if (pluginTimeout) config.pluginTimeoutMs = integer(pluginTimeout.value, pluginTimeout.source, 1, 24 * 3600 * 1000);
+  const xpathTimeout = pick('xpathTimeoutMs');
+  if (xpathTimeout) config.xpathTimeoutMs = integer(xpathTimeout.value, xpathTimeout.source, 1, 600_000);
+  const resultBytes = pick('maxResultBytes');
+  if (resultBytes) config.maxResultBytes = integer(resultBytes.value, resultBytes.source, 1024, 1024 * 1024 * 1024);
   const sseClients = pick('maxSseClients');
   if (sseClients) config.maxSseClients = integer(sseClients.value, sseClients.source, 0, 100_000);
   const heartbeat = pick('sseHeartbeatMs');

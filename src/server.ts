@@ -13,6 +13,7 @@ import { AccessFailures } from './auth/failures.ts';
 import { loadSessionKey } from './auth/session.ts';
 import { ensureAdminPassword } from './auth/users.ts';
 import { EventHub } from './events/hub.ts';
+import { setXPathTimeLimit } from './tree/xpathBudget.ts';
 import { EventSources } from './events/sources.ts';
 import { PluginRegistry } from './pluginhost/registry.ts';
 import { createRequestListener } from './rest/app.ts';
@@ -41,6 +42,7 @@ export interface RunningServer {
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const db = await Database.open({ dir: config.database, template: join(PACKAGE_DIR, 'template', 'database.xml'), logger });
+  setXPathTimeLimit(config.xpathTimeoutMs);
   const work = new WorkTracker();
   work.register({ name: 'journal', idle: () => db.idle, whenIdle: () => db.flush() });
 

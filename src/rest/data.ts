@@ -46,6 +46,15 @@ function checkReadable(p: Principal, node: Node, raw: boolean): void {
   }
 }
 
+/** Sends an answer unless it is over --max-result-bytes: a read of the whole of a big tree is refused, with advice. */
+function sendResult(ctx: HostContext, res: ServerResponse, format: Format, body: string): void {
+  const limit = ctx.config.maxResultBytes;
+  if (body.length > limit || (body.length * 3 > limit && Buffer.byteLength(body) > limit)) {
+    throw new BadRequestError(`the answer would be ${Buffer.byteLength(body)} bytes, over the limit of ${limit}; ask for less (a narrower path, or .VARIANT=ref)`);
+  }
+  send(res, format, body);
+}
+
 function read(ctx: HostContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, xpath: string): void {
   const variant = variantOf(query);
   const raw = variant === 'raw' || variant === 'multiraw';
@@ -57,22 +66,22 @@ function read(ctx: HostContext, req: IncomingMessage, res: ServerResponse, query
   for (const n of nodes) checkReadable(p, n, raw);
   if (multi) {
     if (format === 'text') throw new BadRequestError('.VARIANT=multi has no text/plain form; ask for application/json or application/xml');
-    send(res, format, representMany(nodes.map((node) => ({ node, ref: refOf(node) })), format, show) + '\n');
+    sendResult(ctx, res, format, representMany(nodes.map((node) => ({ node, ref: refOf(node) })), format, show) + '\n');
     return;
   }
   if (nodes.length === 0) throw new NotFoundError(`nothing matches ${absolutePath(xpath)}`);
   if (variant === 'ref') {
     if (nodes.length > 1 && format !== 'text') throw new BadRequestError(`${xpath} selects ${nodes.length} nodes; use .VARIANT=multi to get all of them`);
-    send(res, format, nodes.map((n) => representRef(refOf(n), format)).join('\n') + '\n');
+    sendResult(ctx, res, format, nodes.map((n) => representRef(refOf(n), format)).join('\n') + '\n');
     return;
   }
   if (format === 'text') {
     // As in Igor, plain text lists several matches one per line.
-    send(res, format, nodes.map((n) => textOf(n, show)).join('\n') + '\n');
+    sendResult(ctx, res, format, nodes.map((n) => textOf(n, show)).join('\n') + '\n');
     return;
   }
   if (nodes.length > 1) throw new BadRequestError(`${xpath} selects ${nodes.length} nodes; use .VARIANT=multi to get all of them`);
-  send(res, format, represent(nodes[0]!, format, { show, content: variant === 'content' }) + '\n');
+  sendResult(ctx, res, format, represent(nodes[0]!, format, { show, content: variant === 'content' }) + '\n');
 }
 
 async function write(
@@ -118,9 +127,9 @@ function evaluateExpression(ctx: HostContext, req: IncomingMessage, res: ServerR
   const value = db.tree.evaluate(expression, root);
   // A node-set's value is its first node's text, with hidden data and secrets left out.
   const scalar = Array.isArray(value) ? (value.length ? textOf(value[0]!, showFor(p, false)) : '') : value;
-  if (format === 'json') send(res, format, JSON.stringify(typeof scalar === 'number' && !Number.isFinite(scalar) ? stringOf(scalar) : scalar) + '\n');
-  else if (format === 'xml') send(res, format, `<value>${escapeText(stringOf(scalar))}</value>\n`);
-  else send(res, format, stringOf(scalar) + '\n');
+  if (format === 'json') sendResult(ctx, res, format, JSON.stringify(typeof scalar === 'number' && !Number.isFinite(scalar) ? stringOf(scalar) : scalar) + '\n');
+  else if (format === 'xml') sendResult(ctx, res, format, `<value>${escapeText(stringOf(scalar))}</value>\n`);
+  else sendResult(ctx, res, format, stringOf(scalar) + '\n');
 }
 
 /**

@@ -11,6 +11,7 @@
 import { Node as DomNode } from '@xmldom/xmldom';
 import xpath from 'xpath';
 import { childrenToken, installChildTracking, onAppend } from './children.ts';
+import { tick } from './xpathBudget.ts';
 
 const INDEX = Symbol('igor.siblingIndex');
 const INDEX_TOKEN = Symbol('igor.siblingIndexToken');
@@ -102,12 +103,20 @@ export function installFastDocumentOrder(): void {
     init(this: NodeSet): void;
     add(this: NodeSet, n: Node): void;
   };
+  // Each predicate test is a step of work too (xpathBudget).
+  const pathExpr = (xpath as unknown as { PathExpr: { predicateMatches(pred: unknown, c: unknown): boolean } }).PathExpr;
+  const predicateMatches = pathExpr.predicateMatches;
+  pathExpr.predicateMatches = (pred, c) => {
+    tick();
+    return predicateMatches(pred, c);
+  };
   const init = nodeSet.init;
   nodeSet.init = function (this: NodeSet) {
     init.call(this);
     this[SEEN] = undefined;
   };
   nodeSet.add = function (this: NodeSet, n: Node) {
+    tick();
     let seen = this[SEEN];
     if (!seen) seen = this[SEEN] = new Set(this.nodes);
     if (seen.has(n)) return;

@@ -10,6 +10,7 @@ import { IgorError, XPathError } from '../errors.ts';
 import { installFastDocumentOrder } from './docorder.ts';
 import { igorFunctions } from './igorFunctions.ts';
 import { parseSimplePath, walkSimplePath } from './simplePath.ts';
+import { withinTimeLimit } from './xpathBudget.ts';
 
 export const NAMESPACES = {
   au: 'http://jackjansen.nl/igor/authentication',
@@ -104,13 +105,15 @@ export function evaluate(expression: string, context: Node, options: EvaluateOpt
   }
   const parsed = compile(expression);
   try {
-    return toValue(
-      parsed.evaluate({
-        node: context,
-        namespaces: NAMESPACES,
-        functions: functionResolver,
-        variables: { originalContext: options.originalContext ?? context },
-      }),
+    return withinTimeLimit(() =>
+      toValue(
+        parsed.evaluate({
+          node: context,
+          namespaces: NAMESPACES,
+          functions: functionResolver,
+          variables: { originalContext: options.originalContext ?? context },
+        }),
+      ),
     );
   } catch (err) {
     if (err instanceof IgorError) throw err;
