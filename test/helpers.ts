@@ -41,13 +41,17 @@ export function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
 
+const adminPasswords = new Map<string, string>();
+
 /** Starts a server on a free port of 127.0.0.1 with a new database; it stops when the test file ends. */
 export async function startTestServer(overrides: Partial<Record<keyof Config, string>> = {}, dir?: string): Promise<TestServer> {
   const database = dir ?? (await tempDir());
   const config = resolveConfig({ database, port: '0', host: '127.0.0.1', ...overrides }, {});
   const server = await startServer(config, quietLogger());
   cleanups.push(() => server.close());
-  const adminPassword = server.initialAdminPassword ?? '';
+  // A database opened again keeps the admin password its first start made.
+  const adminPassword = server.initialAdminPassword ?? adminPasswords.get(database) ?? '';
+  adminPasswords.set(database, adminPassword);
   const local = `http://127.0.0.1:${server.port}`; // server.url is the public URL, which may be a proxy's
   return {
     ...server,

@@ -50,6 +50,9 @@ function valueOf(p: Principal, event: TreeEvent): Json | undefined {
   return node.nodeType === 1 ? jsonOf(node as Element, show) : textOf(node, show);
 }
 
+/** Bytes of events waiting for one slow client before it is skipped. */
+const MAX_BUFFERED = 256 * 1024;
+
 export function eventRoutes(ctx: HostContext): Router {
   const router = Router();
   router.get('/events', (req: Request, res: Response) => {
@@ -67,7 +70,20 @@ export function eventRoutes(ctx: HostContext): Router {
     });
     res.write('retry: 2000\n\n');
 
+    // A client that does not keep up is not buffered for without end: past MAX_BUFFERED it is skipped, and
+    // once its connection drains it gets `event: reset` (read the tree again) instead of what it missed.
+    let lagging = false;
+    res.on('drain', () => {
+      if (!lagging) return;
+      lagging = false;
+      res.write(`event: reset\ndata: ${JSON.stringify({ reason: 'you fell behind; some changes were left out; read the tree again' })}\n\n`);
+    });
     const send = (event: TreeEvent) => {
+      if (lagging) return;
+      if (res.writableLength > MAX_BUFFERED) {
+        lagging = true;
+        return;
+      }
       if (!filters.some((f) => matches(f, event.chain))) return;
       if (!canSee(p, event.chain) || event.chain.some((name) => SECRET_NAMES.has(name))) return;
       const value = valueOf(p, event);

@@ -156,8 +156,9 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
       this.version++; // the journal undid it
       const code = (err as NodeJS.ErrnoException).code;
       this.options.logger.error({ err, dir: this.dir }, 'a write could not be made durable and was undone');
-      if (code === 'ENOSPC' || code === 'EDQUOT') throw new InsufficientStorageError(`the disk holding ${this.dir} is full; the write was not made`);
-      throw new UnavailableError(`the database cannot be written (${code ?? (err as Error).message}); the write was not made`);
+      const restart = (err as { journalBroken?: boolean }).journalBroken ? '; restart the server once that is fixed' : '';
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw new InsufficientStorageError(`the disk holding ${this.dir} is full; the write was not made${restart}`);
+      throw new UnavailableError(`the database cannot be written (${code ?? (err as Error).message}); the write was not made${restart}`);
     }
     this.emit('change', mutation.events);
     this.scheduleSnapshot();

@@ -98,7 +98,12 @@ export class Journal {
       try {
         await this.handle.truncate(this.length);
       } catch (truncateError) {
-        this.broken = truncateError as Error;
+        // Keep the first cause (a full disk stays a full disk to the client), and say why nothing goes on.
+        const cause = err as NodeJS.ErrnoException;
+        this.broken = Object.assign(new Error(`the journal could not be cut back after "${cause.message}" (${(truncateError as Error).message}); restart the server once that is fixed`), {
+          code: cause.code,
+          journalBroken: true,
+        });
       }
     }
   }
