@@ -18,6 +18,7 @@ before(async () => {
       external.push({ method: req.method!, url: req.url!, body });
       if (req.url!.startsWith('/fail')) res.writeHead(500).end('the service broke');
       else if (req.url!.startsWith('/hang')) return; // never answers
+      else if (req.url!.startsWith('/reset')) req.socket.destroy(); // drops the connection
       else if (req.url!.startsWith('/hold')) releaseHeld.push(() => res.writeHead(200).end('released'));
       else res.writeHead(200).end('ok');
     });
@@ -160,19 +161,21 @@ describe('external calls and failures', () => {
     assert.equal((await status('services/hook')).hook.alive, true);
   });
 
-  it('records a failing local call, an HTTP error, a hanging service and an unreachable one, and goes on', async () => {
+  it('records a failing local call, an HTTP error, a hanging service, a reset connection and an unreachable one, and goes on', async () => {
     await addAction('<name>f1</name><url>/data/sandbox/x[[</url><representing>services/f1</representing>');
     await addAction(`<name>f2</name><url>${externalUrl}/fail</url><representing>services/f2</representing>`);
     await addAction(`<name>f3</name><url>${externalUrl}/hang</url><representing>services/f3</representing>`);
     await addAction('<name>f4</name><url>http://127.0.0.1:9/nothing</url><representing>services/f4</representing>');
-    for (const n of ['f1', 'f2', 'f3', 'f4']) await call('GET', `/action/${n}`);
+    await addAction(`<name>f5</name><url>${externalUrl}/reset</url><representing>services/f5</representing>`);
+    for (const n of ['f1', 'f2', 'f3', 'f4', 'f5']) await call('GET', `/action/${n}`);
     await flush();
     const f = async (n: string) => (await status(`services/${n}`))[n];
     assert.match((await f('f1')).errorMessage, /^400 XPath error: syntax error/);
     assert.equal((await f('f2')).errorMessage, '500 the service broke');
     assert.match((await f('f3')).errorMessage, /did not answer within 500 ms/);
     assert.match((await f('f4')).errorMessage, /cannot reach/);
-    for (const n of ['f1', 'f2', 'f3', 'f4']) {
+    assert.match((await f('f5')).errorMessage, /cannot reach .*\/reset/);
+    for (const n of ['f1', 'f2', 'f3', 'f4', 'f5']) {
       assert.equal((await f(n)).alive, false);
       assert.equal(typeof (await f(n)).lastFailure, 'number');
     }

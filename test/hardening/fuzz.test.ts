@@ -71,7 +71,7 @@ describe('fuzzing', () => {
         tried++;
         const path = `/plugin/${plugin}${sub ? `/${sub}` : ''}?${encodeURIComponent(query)}=${encodeURIComponent(query)}`;
         const status = await send(method, path, type, body, admin);
-        assert.ok(status < 500 || status === 502, `${method} ${path} (${type}) gave ${status}`);
+        assert.ok(status < 500, `${method} ${path} (${type}) gave ${status}`);
       }),
       { numRuns: RUNS },
     );
