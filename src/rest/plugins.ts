@@ -149,7 +149,10 @@ async function callPlugin(ctx: HostContext, req: Request, res: Response): Promis
       userData = plugin.host.userData(asked);
     } else if ((spec.access ?? 'admin') !== 'public') throw new ForbiddenError(`${describe(p)} may not act for ${asked}`);
   }
-  const acting: Principal = p.kind === 'plugin' && p.name === name ? p : { ...ctx.plugins.principal(name), caller: p };
+  // The plugin acts with its own rights plus its caller's; a scoped API token lends none of its user's
+  // (its scope is for /data, and could not be honoured through the plugin).
+  const lends = !(p.kind === 'user' && p.scope);
+  const acting: Principal = p.kind === 'plugin' && p.name === name ? p : { ...ctx.plugins.principal(name), ...(lends ? { caller: p } : {}) };
   const rest = req.params['rest'];
   const call: PluginCall = {
     method: req.method,

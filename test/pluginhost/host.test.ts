@@ -4,6 +4,7 @@ import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { createToken } from '../../src/auth/tokens.ts';
 import { setPassword } from '../../src/auth/users.ts';
 import { basic, startTestServer, tempDir, type TestServer } from '../helpers.ts';
 
@@ -189,6 +190,14 @@ describe('isolation', () => {
     // With only its own rights, called by an admin: still not the admin's rights.
     assert.equal((await s.request('/plugin/t1/selfwrite?path=/data/environment/x&value=1')).status, 403);
     assert.equal((await s.request('/plugin/t1/selfwrite?path=/data/devices/t1/y&value=1')).status, 200);
+  });
+
+  it('lends a plugin its caller\'s rights, but not those of a scoped API token', async () => {
+    const { token } = await createToken(s.db, { user: 'jack', path: '/data/people/jack', rights: ['get', 'put'] });
+    const path = encodeURIComponent('/data/identities/jack/fromtoken');
+    assert.equal((await as(JACK, `/plugin/t1/publicwrite?path=${path}&value=1`)).status, 200);
+    assert.equal((await as(`Bearer ${token}`, `/plugin/t1/publicwrite?path=${path}&value=2`)).status, 403);
+    assert.equal((await as(`Bearer ${token}`, '/plugin/t1/echo')).status, 403, 'tokens are for /data');
   });
 
   it('lets a plugin read its own secrets, and only its own', async () => {
