@@ -9,6 +9,9 @@
  *   import type { PluginDefinition } from 'igor-ts/plugin-api';
  *   export default { description: '…', create: (host) => ({ methods: { … } }) } satisfies PluginDefinition;
  */
+import type { HttpRequest, HttpResponse } from './http/client.ts';
+
+export type { HttpRequest, HttpResponse } from './http/client.ts';
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
@@ -46,22 +49,6 @@ export type TreeChange =
   | { op: 'post'; xpath: string; value: Json }
   | { op: 'delete'; xpath: string };
 
-export interface HttpRequest {
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer | Uint8Array;
-  /** Give up after this long (default: the server's --call-timeout-ms). */
-  timeoutMs?: number;
-  /** Also trust this CA (PEM) for https, e.g. a test server's own certificate. */
-  ca?: string;
-}
-
-export interface HttpResponse {
-  status: number;
-  headers: Headers;
-  body: string;
-}
-
 /** Where and how to authorise with an OAuth2 provider; read afresh for every flow, from the plugin's settings. */
 export interface OAuth2Provider {
   authorizeUrl: string;
@@ -80,6 +67,15 @@ export interface OAuth2Client {
   request(user: string, url: string, req?: HttpRequest): Promise<HttpResponse>;
   /** Whether the user has a token, and whether it still works as far as the host knows. */
   state(user: string): 'none' | 'authorised' | 'reauthorise';
+  /** The users whose authorisation works (what a periodic fetch goes through). */
+  authorisedUsers(): string[];
+  /**
+   * A person's entry in identities/USER/plugindata/NAME, as a setup page uses it (call.user is the person):
+   * GET shows it (without the token) and the authorisation state; POST with create=1 makes it (with
+   * `defaults`), forget=1 drops the token, delete=1 drops the entry, and other fields set settings (an empty
+   * value removes one; `_newName`/`_newValue` as in Igor's pages).
+   */
+  userEntry(call: PluginCall, defaults: JsonObject): Promise<JsonObject>;
 }
 
 export interface Caller {

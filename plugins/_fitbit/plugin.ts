@@ -9,8 +9,6 @@ const DEFAULTS = { apiBase: 'https://api.fitbit.com', authBase: 'https://www.fit
 const SCOPE = ['activity', 'nutrition', 'heartrate', 'location', 'profile', 'settings', 'sleep', 'social', 'weight'];
 /** Per-user keys that are not method arguments. */
 const NOT_ARGUMENTS = new Set(['token', 'methods', 'needsAuthorisation', 'user', '_csrf', 'returnTo']);
-/** Request parameters of userSettings that are not settings. */
-const NOT_SETTINGS = new Set(['token', 'needsAuthorisation', 'user', '_csrf', 'returnTo', 'create', 'delete', 'forget', '_newName', '_newValue']);
 const SETTINGS = ['client_id', 'client_secret', 'system', 'apiBase', 'authBase', 'tokenUrl'] as const;
 const SENSORS = 'sensors/fitbit';
 
@@ -121,10 +119,7 @@ function create(host: PluginHost) {
 
   /** Every user who authorised the plugin (what the periodic action calls). */
   async function all() {
-    const users = host.data
-      .refs(`/data/identities/*/plugindata/${host.name}[token]`)
-      .map((ref) => ref.split('/')[3]!)
-      .filter((u) => oauth.state(u) === 'authorised');
+    const users = oauth.authorisedUsers();
     const results: JsonObject = {};
     const failures: string[] = [];
     for (const user of users) {
@@ -165,29 +160,9 @@ function create(host: PluginHost) {
   }
 
   async function userSettings(call: PluginCall) {
-    const user = call.user ?? host.fail(400, 'userSettings needs user=NAME');
-    const base = `/data/identities/${user}/plugindata/${host.name}`;
-    const p = call.params;
-    if (p['delete']) await call.data.delete(base);
-    else if (p['forget']) await call.data.delete(`${base}/token | ${base}/needsAuthorisation`);
-    else if (p['create'] && !call.userData) await call.data.put(base, { methods: 'get_bodyweight' });
-    else if (call.method === 'POST') {
-      if (!call.userData) host.fail(404, `${user} has no ${host.name} entry yet: create it first`);
-      const fields: [string, string][] = Object.entries(p).filter(([k]) => !NOT_SETTINGS.has(k));
-      if (p['_newName']) fields.push([p['_newName'], p['_newValue'] ?? '']);
-      const changes = [];
-      for (const [key, value] of fields) {
-        if (!/^[A-Za-z_][\w.-]*$/.test(key) || NOT_SETTINGS.has(key)) host.fail(400, `"${key}" cannot be a setting name`);
-        changes.push(value === '' ? { op: 'delete' as const, xpath: `${base}/${key}` } : { op: 'put' as const, xpath: `${base}/${key}`, value });
-      }
-      await call.data.batch(changes);
-    }
-    const back = localPath(p['returnTo']);
-    if (back && call.method === 'POST') return host.redirect(back);
-    const data = host.userData(user);
-    const shown: JsonObject = {};
-    for (const [k, v] of Object.entries(data ?? {})) if (k !== 'token' && k !== 'needsAuthorisation') shown[k] = v;
-    return { user, exists: data !== undefined, authorisation: oauth.state(user), settings: shown };
+    const entry = await oauth.userEntry(call, { methods: 'get_bodyweight' });
+    const back = localPath(call.params['returnTo']);
+    return back && call.method === 'POST' ? host.redirect(back) : entry;
   }
 
   return {

@@ -11,7 +11,6 @@ import { AWS_SNS_HOST, checkAwsUrl, SnsError, SnsVerifier } from './sns.ts';
 const DEFAULT_API = 'https://api.misfitwearables.com';
 const SETTINGS = ['client_id', 'client_secret', 'apiBase', 'snsHostPattern', 'snsTopicArn', 'snsCa'] as const;
 const NOT_ARGUMENTS = new Set(['token', 'needsAuthorisation', 'user', 'userId', 'resources', '_csrf', 'returnTo']);
-const NOT_SETTINGS = new Set(['token', 'needsAuthorisation', 'user', 'userId', '_csrf', 'returnTo', 'create', 'delete', 'forget']);
 const OBJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** How long a MessageId is remembered, so that SNS's redeliveries are processed once. */
 const SEEN_MS = 24 * 3600 * 1000;
@@ -137,10 +136,7 @@ function create(host: PluginHost) {
   }
 
   async function all() {
-    const users = host.data
-      .refs(`/data/identities/*/plugindata/${host.name}[token]`)
-      .map((ref) => ref.split('/')[3]!)
-      .filter((u) => oauth.state(u) === 'authorised');
+    const users = oauth.authorisedUsers();
     const results: JsonObject = {};
     const failures: string[] = [];
     for (const user of users) {
@@ -253,35 +249,13 @@ function create(host: PluginHost) {
     };
   }
 
-  async function userSettings(call: PluginCall) {
-    const user = call.user ?? host.fail(400, 'userSettings needs user=NAME');
-    const base = `/data/identities/${user}/plugindata/${host.name}`;
-    const p = call.params;
-    if (p['delete']) await call.data.delete(base);
-    else if (p['forget']) await call.data.delete(`${base}/token | ${base}/needsAuthorisation`);
-    else if (p['create'] && !call.userData) await call.data.put(base, { resources: RESOURCES.join(',') });
-    else if (call.method === 'POST') {
-      if (!call.userData) host.fail(404, `${user} has no ${host.name} entry yet: create it first`);
-      const changes = [];
-      for (const [key, value] of Object.entries(p).filter(([k]) => !NOT_SETTINGS.has(k))) {
-        if (!/^[A-Za-z_][\w.-]*$/.test(key)) host.fail(400, `"${key}" cannot be a setting name`);
-        changes.push(value === '' ? { op: 'delete' as const, xpath: `${base}/${key}` } : { op: 'put' as const, xpath: `${base}/${key}`, value });
-      }
-      await call.data.batch(changes);
-    }
-    const data = host.userData(user);
-    const shown: JsonObject = {};
-    for (const [k, v] of Object.entries(data ?? {})) if (k !== 'token' && k !== 'needsAuthorisation') shown[k] = v;
-    return { user, exists: data !== undefined, authorisation: oauth.state(user), settings: shown };
-  }
-
   return {
     methods: {
       index: { access: 'user' as const, handler: index },
       all,
       notification: { access: 'public' as const, handler: notification },
       settings: settingsMethod,
-      userSettings: { access: 'user' as const, handler: userSettings },
+      userSettings: { access: 'user' as const, handler: (call: PluginCall) => oauth.userEntry(call, { resources: RESOURCES.join(',') }) },
     },
     commands: {
       /** `igor plugin misfit authorize --user U`: the URL U opens in a browser to authorise this Igor. */

@@ -37,22 +37,33 @@ export interface HttpResponse {
 /** The server could not be reached at all (refused, reset, DNS). */
 export class ConnectionError extends Error {}
 
+/** fetch() with the options every call here shares: no redirects followed, the extra CA if any. */
+function send(url: string, req: HttpRequest, signal: AbortSignal): Promise<Response> {
+  return fetch(url, {
+    method: req.method ?? 'GET',
+    headers: req.headers,
+    body: req.body as BodyInit | undefined,
+    redirect: 'manual',
+    signal,
+    ...(req.ca ? { dispatcher: agentFor(req.ca) } : {}),
+  } as RequestInit);
+}
+
+/** A failed fetch as one of ours: it took too long, or the server could not be reached. */
+function failure(err: unknown, url: string, req: HttpRequest, timeoutMs: number): Error {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError') return new TimeoutError(`${req.method ?? 'GET'} ${url} did not answer within ${timeoutMs} ms`);
+  if (e.name === 'AbortError' || e instanceof ConnectionError) return e;
+  return new ConnectionError(`cannot reach ${url}: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
+}
+
 export async function httpRequest(url: string, req: HttpRequest = {}): Promise<HttpResponse> {
   const timeoutMs = req.timeoutMs ?? 30_000;
   try {
-    const res = await fetch(url, {
-      method: req.method ?? 'GET',
-      headers: req.headers,
-      body: req.body as BodyInit | undefined,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-      ...(req.ca ? { dispatcher: agentFor(req.ca) } : {}),
-    } as RequestInit);
+    const res = await send(url, req, AbortSignal.timeout(timeoutMs));
     return { status: res.status, headers: res.headers, body: await res.text() };
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    if (e.name === 'TimeoutError') throw new TimeoutError(`${req.method ?? 'GET'} ${url} did not answer within ${timeoutMs} ms`);
-    throw new ConnectionError(`cannot reach ${url}: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
+    throw failure(err, url, req, timeoutMs);
   }
 }
 
@@ -68,22 +79,11 @@ export interface HttpStream {
  */
 export async function httpStream(url: string, req: HttpRequest & { signal: AbortSignal; connectTimeoutMs?: number }): Promise<HttpStream> {
   const connectTimeoutMs = req.connectTimeoutMs ?? 30_000;
-  const connect = AbortSignal.timeout(connectTimeoutMs);
   try {
-    const res = await fetch(url, {
-      method: req.method ?? 'GET',
-      headers: req.headers,
-      body: req.body as BodyInit | undefined,
-      redirect: 'manual',
-      signal: AbortSignal.any([req.signal, connect]),
-      ...(req.ca ? { dispatcher: agentFor(req.ca) } : {}),
-    } as RequestInit);
+    const res = await send(url, req, AbortSignal.any([req.signal, AbortSignal.timeout(connectTimeoutMs)]));
     if (!res.body) throw new ConnectionError(`${url} answered without a body`);
     return { status: res.status, headers: res.headers, body: res.body };
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    if (e.name === 'TimeoutError') throw new TimeoutError(`${req.method ?? 'GET'} ${url} did not answer within ${connectTimeoutMs} ms`);
-    if (e.name === 'AbortError' || e instanceof ConnectionError) throw err;
-    throw new ConnectionError(`cannot reach ${url}: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
+    throw failure(err, url, req, connectTimeoutMs);
   }
 }

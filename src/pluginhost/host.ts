@@ -108,6 +108,8 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
         provider,
         redirectUri: () => host.publicUrl(`/plugin/${name}/auth2`),
         readToken: (user) => asObject(data.get(`${userPath(user)}/token`)),
+        readUserData: (user) => host.userData(user),
+        usersWithTokens: () => data.refs(`/data/identities/*/plugindata/${name}[token]`).map((ref) => ref.split('/')[3]!),
         writeToken: async (user, token) => {
           await data.put(`${userPath(user)}/token`, token);
         },

@@ -7,8 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AuthorizationCode, type AccessToken, type ModuleOptions } from 'simple-oauth2';
-import { BadGatewayError, BadRequestError, ForbiddenError, IgorError } from '../errors.ts';
-import type { HttpRequest, HttpResponse, Json, JsonObject, OAuth2Client, OAuth2Provider } from '../plugin-api.ts';
+import { BadGatewayError, BadRequestError, ForbiddenError, IgorError, NotFoundError } from '../errors.ts';
+import type { HttpRequest, HttpResponse, Json, JsonObject, OAuth2Client, OAuth2Provider, PluginCall, TreeChange } from '../plugin-api.ts';
+
+/** Request parameters of a user entry call that are not settings. */
+const NOT_SETTINGS = new Set(['token', 'needsAuthorisation', 'userId', 'user', '_csrf', 'returnTo', 'create', 'delete', 'forget', '_newName', '_newValue']);
 
 /** How long a `state` from auth1 stays good: the time a person takes to log in at the provider. */
 const STATE_LIFETIME_MS = 10 * 60 * 1000;
@@ -22,6 +25,10 @@ export interface OAuth2Deps {
   redirectUri: () => string;
   /** The user's stored token (with secrets), or undefined. */
   readToken(user: string): JsonObject | undefined;
+  /** The users who have a token. */
+  usersWithTokens(): string[];
+  /** identities/USER/plugindata/NAME, or undefined. */
+  readUserData(user: string): JsonObject | undefined;
   writeToken(user: string, token: JsonObject): Promise<void>;
   /** Marks the user as needing to authorise again (or clears the mark), and says so under status/. */
   setNeedsAuthorisation(user: string, reason: string | undefined): Promise<void>;
@@ -89,6 +96,35 @@ export class OAuth2Flow implements OAuth2Client {
     await this.deps.writeToken(pending.user, storable(token.token));
     await this.deps.setNeedsAuthorisation(pending.user, undefined);
     return pending.user;
+  }
+
+  authorisedUsers(): string[] {
+    return this.deps.usersWithTokens().filter((u) => this.state(u) === 'authorised');
+  }
+
+  async userEntry(call: PluginCall, defaults: JsonObject): Promise<JsonObject> {
+    const user = call.user;
+    if (!user) throw new BadRequestError(`${this.deps.plugin}'s user entry needs user=NAME`);
+    const base = `/data/identities/${user}/plugindata/${this.deps.plugin}`;
+    const p = call.params;
+    if (p['delete']) await call.data.delete(base);
+    else if (p['forget']) await call.data.delete(`${base}/token | ${base}/needsAuthorisation`);
+    else if (p['create'] && !call.userData) await call.data.put(base, defaults);
+    else if (call.method === 'POST') {
+      if (!call.userData) throw new NotFoundError(`${user} has no ${this.deps.plugin} entry yet: create it first`);
+      const fields = Object.entries(p).filter(([k]) => !NOT_SETTINGS.has(k));
+      if (p['_newName']) fields.push([p['_newName'], p['_newValue'] ?? '']);
+      const changes: TreeChange[] = [];
+      for (const [key, value] of fields) {
+        if (!/^[A-Za-z_][\w.-]*$/.test(key) || NOT_SETTINGS.has(key)) throw new BadRequestError(`"${key}" cannot be a setting name`);
+        changes.push(value === '' ? { op: 'delete', xpath: `${base}/${key}` } : { op: 'put', xpath: `${base}/${key}`, value });
+      }
+      await call.data.batch(changes);
+    }
+    const data = this.deps.readUserData(user);
+    const shown: JsonObject = {};
+    for (const [k, v] of Object.entries(data ?? {})) if (k !== 'token' && k !== 'needsAuthorisation') shown[k] = v;
+    return { user, exists: data !== undefined, authorisation: this.state(user), settings: shown };
   }
 
   state(user: string): 'none' | 'authorised' | 'reauthorise' {
