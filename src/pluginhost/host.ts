@@ -45,6 +45,8 @@ function makeReply(status: number, body: string | Buffer | Json = '', headers: R
 export interface HostOfPlugin extends PluginHost {
   /** Set once the plugin asks for OAuth2: gives it the auth1 and auth2 methods. */
   readonly oauthFlow: OAuth2Flow | undefined;
+  /** Forgets the plugin's background work source (when the plugin is stopped). */
+  dispose(): void;
 }
 
 function asObject(value: Json | undefined): JsonObject | undefined {
@@ -63,7 +65,7 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
   // Background work, for /internal/flush to wait on.
   let running = 0;
   const idleWaiters: (() => void)[] = [];
-  deps.work.register({
+  const unregister = deps.work.register({
     name: `plugin ${name}`,
     idle: () => running === 0,
     whenIdle: () => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
@@ -128,6 +130,7 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
       });
       return oauthFlow;
     },
+    dispose: () => void unregister(),
     reply: makeReply,
     redirect: (location, status = 303) => makeReply(status, '', { location }),
     fail(status, message): never {

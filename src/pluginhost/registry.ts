@@ -198,6 +198,7 @@ export class PluginRegistry {
     const plugin = this.running.get(name);
     this.running.delete(name);
     await Promise.resolve(plugin?.instance.stop?.()).catch((err: unknown) => this.deps.logger.error({ err, plugin: name }, 'plugin stop failed'));
+    plugin?.host.dispose();
   }
 
   async stopAll(): Promise<void> {
