@@ -70,6 +70,11 @@ export interface OAuth2Client {
   /** The users whose authorisation works (what a periodic fetch goes through). */
   authorisedUsers(): string[];
   /**
+   * Runs `work` for each authorised user in turn (a periodic fetch); answers each one's result by user, or
+   * fails with a 502 listing every user whose work failed and why.
+   */
+  forAuthorisedUsers(work: (user: string) => Promise<Json>): Promise<JsonObject>;
+  /**
    * A person's entry in identities/USER/plugindata/NAME, as a setup page uses it (call.user is the person):
    * GET shows it (without the token) and the authorisation state; POST with create=1 makes it (with
    * `defaults`), forget=1 drops the token, delete=1 drops the entry, and other fields set settings (an empty

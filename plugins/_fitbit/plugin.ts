@@ -119,18 +119,7 @@ function create(host: PluginHost) {
 
   /** Every user who authorised the plugin (what the periodic action calls). */
   async function all() {
-    const users = oauth.authorisedUsers();
-    const results: JsonObject = {};
-    const failures: string[] = [];
-    for (const user of users) {
-      try {
-        results[user] = await fetchFor(user, host.userData(user), {});
-      } catch (err) {
-        failures.push(`${user}: ${(err as Error).message.trim()}`);
-      }
-    }
-    if (failures.length) host.fail(502, failures.join('\n'));
-    return { users: results };
+    return { users: await oauth.forAuthorisedUsers((user) => fetchFor(user, host.userData(user), {})) };
   }
 
   async function settingsMethod(call: PluginCall) {

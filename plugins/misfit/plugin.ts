@@ -136,18 +136,7 @@ function create(host: PluginHost) {
   }
 
   async function all() {
-    const users = oauth.authorisedUsers();
-    const results: JsonObject = {};
-    const failures: string[] = [];
-    for (const user of users) {
-      try {
-        results[user] = await fetchFor(user, host.userData(user), {});
-      } catch (err) {
-        failures.push(`${user}: ${(err as Error).message}`);
-      }
-    }
-    if (failures.length) host.fail(502, failures.join('\n'));
-    return { users: results };
+    return { users: await oauth.forAuthorisedUsers((user) => fetchFor(user, host.userData(user), {})) };
   }
 
   /** The Igor user whose Misfit user id this is. */

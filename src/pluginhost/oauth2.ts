@@ -102,6 +102,20 @@ export class OAuth2Flow implements OAuth2Client {
     return this.deps.usersWithTokens().filter((u) => this.state(u) === 'authorised');
   }
 
+  async forAuthorisedUsers(work: (user: string) => Promise<Json>): Promise<JsonObject> {
+    const results: JsonObject = {};
+    const failures: string[] = [];
+    for (const user of this.authorisedUsers()) {
+      try {
+        results[user] = await work(user);
+      } catch (err) {
+        failures.push(`${user}: ${(err as Error).message.trim()}`);
+      }
+    }
+    if (failures.length) throw new BadGatewayError(failures.join('\n'));
+    return results;
+  }
+
   async userEntry(call: PluginCall, defaults: JsonObject): Promise<JsonObject> {
     const user = call.user;
     if (!user) throw new BadRequestError(`${this.deps.plugin}'s user entry needs user=NAME`);
