@@ -32,7 +32,16 @@ const PUBLIC: Grant[] = [
 
 export { isSecret, SECRET_NAMES } from '../tree/dom.ts';
 
+/** Grants per principal: a read asks for every node it shows, so they are made once per principal, not per node. */
+const grantsCache = new WeakMap<Principal, Grant[] | 'all'>();
+
 function grantsOf(p: Principal): Grant[] | 'all' {
+  let grants = grantsCache.get(p);
+  if (!grants) grantsCache.set(p, (grants = makeGrants(p)));
+  return grants;
+}
+
+function makeGrants(p: Principal): Grant[] | 'all' {
   switch (p.kind) {
     case 'system':
       return 'all';
