@@ -9,7 +9,7 @@
  * Secrets (passwords, client secrets, tokens) are never shown but to an admin asking with .VARIANT=raw.
  */
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
-import { ancestry, isHidden, isSecret, serialize, SHOW_ALL, type Show } from '../tree/dom.ts';
+import { ancestry, containsHiddenData, isHidden, isSecret, serialize, SHOW_ALL, type Show } from '../tree/dom.ts';
 import type { Mutation } from '../tree/tree.ts';
 import { describe, isAdmin, type Principal, type Right } from './principal.ts';
 
@@ -144,6 +144,11 @@ export function showFor(p: Principal, raw: boolean): Show {
 export function deny(p: Principal, right: Right | 'use', what: string): never {
   if (p.kind === 'anonymous') throw new UnauthorizedError(`log in to ${right} ${what}`);
   throw new ForbiddenError(`${describe(p)} may not ${right} ${what}`);
+}
+
+/** Only an admin (or the server) writes hidden data (own:plugin ownership, au: capabilities). */
+export function checkNoHiddenData(p: Principal, el: Element): void {
+  if (!isAdmin(p) && containsHiddenData(el)) throw new ForbiddenError(`${describe(p)} may not write namespaced (hidden) data such as own:… or au:…`);
 }
 
 export function checkRight(p: Principal, right: Right, node: Node, parent?: Node): void {

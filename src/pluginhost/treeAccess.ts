@@ -3,12 +3,12 @@
  * principal like a REST request's, without the HTTP round trip. A plugin reads secrets where it may write
  * (its own client_secret, its users' tokens), nowhere else.
  */
-import { authoriseMutation, canSee, rightsAt } from '../auth/policy.ts';
+import { authoriseMutation, canSee, checkNoHiddenData, rightsAt } from '../auth/policy.ts';
 import { isAdmin, type Principal } from '../auth/principal.ts';
-import { BadRequestError, ForbiddenError } from '../errors.ts';
+import { BadRequestError } from '../errors.ts';
 import type { TreeAccess, TreeChange } from '../plugin-api.ts';
 import type { Database } from '../store/database.ts';
-import { ancestry, containsHiddenData, ELEMENT_NODE, refOf, isHidden, isSecret, SECRET_NAMES, SHOW_ALL, textOf, type Show } from '../tree/dom.ts';
+import { ancestry, ELEMENT_NODE, refOf, isHidden, isSecret, SECRET_NAMES, SHOW_ALL, textOf, type Show } from '../tree/dom.ts';
 import { elementFromJson, jsonOf, scalarOf, type Json } from '../tree/jsonxml.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
 import { combine, type Mutation, type Tree } from '../tree/tree.ts';
@@ -38,7 +38,7 @@ export function treeAccess(db: Database, p: Principal): TreeAccess {
     });
   const element = (xpath: string, value: Json): Element => {
     const el = elementFromJson(db.tree.doc, splitLastStep(absolutePath(xpath)).tag, value);
-    if (containsHiddenData(el)) throw new ForbiddenError(`plugins may not write namespaced (hidden) data such as own:… or au:… (${xpath})`);
+    checkNoHiddenData(p, el);
     return el;
   };
   const apply = (t: Tree, change: TreeChange, el: Element | undefined): Mutation => {

@@ -3,12 +3,12 @@
  * control: a principal reads what it may see (secrets left out), writes only where it may.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authoriseMutation, canSee, deny, isSecret, showFor, SECRET_NAMES } from '../auth/policy.ts';
+import { authoriseMutation, canSee, checkNoHiddenData, deny, isSecret, showFor, SECRET_NAMES } from '../auth/policy.ts';
 import { describe, isAdmin, principalOf, type Principal } from '../auth/principal.ts';
 import { redactedCopy } from '../auth/redact.ts';
 import { csrfOk } from '../auth/session.ts';
 import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../errors.ts';
-import { ancestry, ATTRIBUTE_NODE, containsHiddenData, escapeText, refOf, textOf } from '../tree/dom.ts';
+import { ancestry, ATTRIBUTE_NODE, escapeText, refOf, textOf } from '../tree/dom.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
 import { stringOf } from '../tree/xpath.ts';
 import { elementFromBody, elementFromForm, hasBody, readBody } from './body.ts';
@@ -111,9 +111,7 @@ async function write(
   let element: Element;
   if (!viaQuery && hasBody(req)) element = elementFromBody(doc, tag, await readBody(req, ctx.config.maxBodyBytes), req.headers['content-type']);
   else element = elementFromForm(doc, tag, [...query].filter(([k]) => k !== '_csrf'));
-  if (!isAdmin(p) && containsHiddenData(element)) {
-    throw new ForbiddenError(`${describe(p)} may not write namespaced (hidden) data such as own:… or au:…`);
-  }
+  checkNoHiddenData(p, element);
   const mutation = await ctx.db.write((tree) => authoriseMutation(p, method, method === 'PUT' ? tree.put(path, element) : tree.post(path, element)));
   send(res, format, representRef(mutation.ref, format) + '\n');
 }
@@ -123,10 +121,11 @@ function evaluateExpression(ctx: HostContext, req: IncomingMessage, res: ServerR
   const p = principalOf(req);
   const { db } = ctx;
   // Others evaluate over a copy holding only what they may see: a string(…) cannot read around the rules.
-  const root = isAdmin(p) ? db.tree.root : redactedCopy(db.tree, db.version, describe(p), showFor(p, false)).documentElement!;
+  const show = showFor(p, false);
+  const root = isAdmin(p) ? db.tree.root : redactedCopy(db.tree, db.version, describe(p), show).documentElement!;
   const value = db.tree.evaluate(expression, root);
   // A node-set's value is its first node's text, with hidden data and secrets left out.
-  const scalar = Array.isArray(value) ? (value.length ? textOf(value[0]!, showFor(p, false)) : '') : value;
+  const scalar = Array.isArray(value) ? (value.length ? textOf(value[0]!, show) : '') : value;
   if (format === 'json') sendResult(ctx, res, format, JSON.stringify(typeof scalar === 'number' && !Number.isFinite(scalar) ? stringOf(scalar) : scalar) + '\n');
   else if (format === 'xml') sendResult(ctx, res, format, `<value>${escapeText(stringOf(scalar))}</value>\n`);
   else sendResult(ctx, res, format, stringOf(scalar) + '\n');

@@ -78,7 +78,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
       backups: 5,
       ...opts,
     };
-    const { dir, logger } = options;
+    const { dir } = options;
     await mkdir(dir, { recursive: true });
     const lock = await lockDirectory(dir);
     try {

@@ -44,16 +44,15 @@ export async function startFakeFitbit(provider: StrictProvider): Promise<FakeFit
       return send(res, 429, { errors: [{ errorType: 'request', message: 'Too Many Requests' }], success: false }, { 'retry-after': String(seconds), 'fitbit-rate-limit-remaining': '0' });
     }
     const sorted = [...fake.weights].sort(([a], [b]) => a.localeCompare(b));
-    let m: RegExpExecArray | null;
-    if ((m = /^\/1\/user\/-\/body\/log\/weight\/date\/([\w-]+)(\/[\w-]+)?\.json$/.exec(path))) {
+    if (/^\/1\/user\/-\/body\/log\/weight\/date\/([\w-]+)(\/[\w-]+)?\.json$/.test(path)) {
       return send(res, 200, {
         weight: sorted.map(([date, kg], i) => ({ bmi: Math.round((kg / 3.24) * 100) / 100, date, logId: 1000 + i, source: 'Aria', time: '07:30:00', weight: inUnits(kg, language) })),
       });
     }
-    if ((m = /^\/1\/user\/-\/body\/weight\/date\/([\w-]+)\/([\w-]+)\.json$/.exec(path))) {
+    if (/^\/1\/user\/-\/body\/weight\/date\/([\w-]+)\/([\w-]+)\.json$/.test(path)) {
       return send(res, 200, { 'body-weight': sorted.map(([dateTime, kg]) => ({ dateTime, value: String(inUnits(kg, language)) })) });
     }
-    if ((m = /^\/1\/user\/-\/activities\/date\/([\w-]+)\.json$/.exec(path))) {
+    if (/^\/1\/user\/-\/activities\/date\/([\w-]+)\.json$/.test(path)) {
       return send(res, 200, { activities: [], goals: { steps: 10000 }, summary: { steps: 6543, caloriesOut: 2100 } });
     }
     if (path === '/1/user/-/profile.json') return send(res, 200, { user: { displayName: 'Jack', weightUnit: language === 'en_US' ? 'en_US' : 'METRIC' } });

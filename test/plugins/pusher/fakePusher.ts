@@ -39,9 +39,8 @@ export async function startFakePusher(appId: string, key: string, secret: string
       const prefix = query['filter_by_prefix'] ?? '';
       return send(200, { channels: Object.fromEntries(Object.entries(all).filter(([name]) => name.startsWith(prefix))) });
     }
-    let m: RegExpExecArray | null;
-    if (req.method === 'GET' && (m = new RegExp(`^${base}/channels/([^/]+)/users$`).exec(url.pathname))) return send(200, { users: [{ id: '1035' }, { id: '4821' }] });
-    if (req.method === 'GET' && (m = new RegExp(`^${base}/channels/([^/]+)$`).exec(url.pathname))) return send(200, { occupied: true, ...(query['info']?.includes('user_count') ? { user_count: 42 } : {}) });
+    if (req.method === 'GET' && new RegExp(`^${base}/channels/([^/]+)/users$`).test(url.pathname)) return send(200, { users: [{ id: '1035' }, { id: '4821' }] });
+    if (req.method === 'GET' && new RegExp(`^${base}/channels/([^/]+)$`).test(url.pathname)) return send(200, { occupied: true, ...(query['info']?.includes('user_count') ? { user_count: 42 } : {}) });
     return send(404, { error: `no route ${url.pathname}` });
   };
   const { url } = await startHttpServer((req, res) => void handler(req, res));
