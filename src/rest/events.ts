@@ -14,6 +14,7 @@ import { jsonOf, type Json } from '../tree/jsonxml.ts';
 import { absolutePath } from '../tree/paths.ts';
 import { parseSimplePath } from '../tree/simplePath.ts';
 import type { HostContext } from './context.ts';
+import { queryOf } from './negotiate.ts';
 
 /** The element names of a watched path; '*' matches any one name. */
 function filterOf(xpath: string): string[] {
@@ -57,7 +58,7 @@ export function eventRoutes(ctx: HostContext): Router {
   const router = Router();
   router.get('/events', (req: Request, res: Response) => {
     const p = principalOf(req);
-    const asked = new URL(req.originalUrl, 'http://x').searchParams.getAll('xpath');
+    const asked = queryOf(req).getAll('xpath');
     const filters = (asked.length ? asked : ['/data']).map(filterOf);
     if (ctx.events.clients >= ctx.config.maxSseClients) {
       throw new UnavailableError(`there are already ${ctx.config.maxSseClients} live-update clients; try again later`);

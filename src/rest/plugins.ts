@@ -21,7 +21,7 @@ import { escapeText, isTagName } from '../tree/dom.ts';
 import type { HostContext } from './context.ts';
 import { hasBody, readBody } from './body.ts';
 import { adminOnly } from './guards.ts';
-import { negotiate, send } from './negotiate.ts';
+import { negotiate, queryOf, send } from './negotiate.ts';
 
 const PAGE = /^[A-Za-z0-9_][\w.-]*\.(html|css|js|svg|png|json|md)$/;
 /** Plugin pages run no inline script and load nothing from elsewhere: what they show cannot become code. */
@@ -79,7 +79,7 @@ function parseMultipart(raw: Buffer, contentType: string): Promise<{ fields: [st
 /** Query, form fields and a JSON object's top-level scalars, as text; the raw body for signatures; uploaded files. */
 async function paramsAndBody(req: Request, raw: Buffer | undefined): Promise<{ params: Record<string, string>; body?: PluginCall['body'] }> {
   const params: Record<string, string> = {};
-  for (const [k, v] of new URL(req.originalUrl, 'http://x').searchParams) params[k] = v;
+  for (const [k, v] of queryOf(req)) params[k] = v;
   if (!raw || raw.length === 0) return { params };
   const contentType = (req.headers['content-type'] ?? 'application/octet-stream').toLowerCase();
   let json: Json | undefined;
@@ -117,6 +117,13 @@ function allowCors(req: Request, res: Response): boolean {
   return true;
 }
 
+/** The plugin running under that name, or a 404. */
+function runningPlugin(ctx: HostContext, name: string): RunningPlugin {
+  const plugin = isTagName(name) ? ctx.plugins.get(name) : undefined;
+  if (!plugin) throw new NotFoundError(`there is no plugin ${name} running here`);
+  return plugin;
+}
+
 function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {
@@ -128,8 +135,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
 async function callPlugin(ctx: HostContext, req: Request, res: Response): Promise<void> {
   const name = req.params['name'] as string;
   const methodName = (req.params['method'] as string | undefined) ?? 'index';
-  const plugin = isTagName(name) ? ctx.plugins.get(name) : undefined;
-  if (!plugin) throw new NotFoundError(`there is no plugin ${name} running here`);
+  const plugin = runningPlugin(ctx, name);
   const spec = plugin.methods.get(methodName);
   if (!spec) throw new NotFoundError(`plugin ${name} has no method ${methodName}`);
   if (spec.cors && allowCors(req, res)) return;
@@ -195,22 +201,20 @@ async function runPluginCode(ctx: HostContext, what: string, work: () => unknown
 async function runCommand(ctx: HostContext, req: Request, res: Response): Promise<void> {
   const name = req.params['name'] as string;
   const command = req.params['command'] as string;
-  const plugin = isTagName(name) ? ctx.plugins.get(name) : undefined;
-  if (!plugin) throw new NotFoundError(`there is no plugin ${name} running here`);
+  const plugin = runningPlugin(ctx, name);
   const run = plugin.instance.commands?.[command];
   if (!run || !Object.hasOwn(plugin.instance.commands!, command)) {
     throw new NotFoundError(`plugin ${name} has no command ${command}${plugin.instance.commands ? `; it has ${Object.keys(plugin.instance.commands).join(', ')}` : ''}`);
   }
   const args: Record<string, string> = {};
-  for (const [k, v] of new URL(req.originalUrl, 'http://x').searchParams) if (k !== '_csrf') args[k] = v;
+  for (const [k, v] of queryOf(req)) if (k !== '_csrf') args[k] = v;
   sendResult(res, await runPluginCode(ctx, `plugin ${name} command ${command}`, () => run(args)));
 }
 
 async function servePage(ctx: HostContext, req: Request, res: Response): Promise<void> {
   const name = req.params['name'] as string;
   const page = req.params['page'] as string;
-  const plugin = isTagName(name) ? ctx.plugins.get(name) : undefined;
-  if (!plugin) throw new NotFoundError(`there is no plugin ${name} running here`);
+  const plugin = runningPlugin(ctx, name);
   if (!PAGE.test(page) || !existsSync(join(plugin.dir, page))) throw new NotFoundError(`plugin ${name} has no page ${page}`);
   res.set('Content-Security-Policy', PAGE_CSP).set('X-Content-Type-Options', 'nosniff');
   if (page.endsWith('.md')) {
