@@ -2,10 +2,8 @@
  * Igor's XPath extension functions (all named igor_*), as the original defines them (igor-reference §1.5).
  * Times are local time, as in Igor; an argument that is a number is seconds since the epoch.
  */
-import type { XObject } from 'xpath';
 import { BadRequestError } from '../errors.ts';
-
-type XFunction = (context: unknown, ...args: XObject[]) => unknown;
+import type { Arg, ExtensionFunction } from './xpath/evaluate.ts';
 
 function pad(n: number): string {
   return String(n).padStart(2, '0');
@@ -31,13 +29,20 @@ function toDate(value: string, fnName: string): Date {
 const datePart = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 const timePart = (d: Date) => d.getHours() * 3600 + d.getMinutes() * 60 + d.getSeconds();
 
-function comparisons(kind: 'dateTime' | 'date' | 'time'): Record<string, XFunction> {
+function needs(name: string, args: Arg[], count: number): void {
+  if (args.length < count) throw new BadRequestError(`${name}() needs ${count} argument${count === 1 ? '' : 's'}`);
+}
+
+function comparisons(kind: 'dateTime' | 'date' | 'time'): Record<string, ExtensionFunction> {
   const key = (s: string, name: string): string | number => {
     const d = toDate(s, name);
     return kind === 'dateTime' ? d.getTime() : kind === 'date' ? datePart(d) : timePart(d);
   };
-  const make = (name: string, cmp: (a: string | number, b: string | number) => boolean): XFunction =>
-    (_c, a, b) => cmp(key(a!.stringValue(), name), key(b!.stringValue(), name));
+  const make = (name: string, cmp: (a: string | number, b: string | number) => boolean): ExtensionFunction =>
+    (...args) => {
+      needs(name, args, 2);
+      return cmp(key(args[0]!.string(), name), key(args[1]!.string(), name));
+    };
   return {
     [`igor_${kind}_equal`]: make(`igor_${kind}_equal`, (a, b) => a === b),
     [`igor_${kind}_less_than`]: make(`igor_${kind}_less_than`, (a, b) => a < b),
@@ -45,17 +50,25 @@ function comparisons(kind: 'dateTime' | 'date' | 'time'): Record<string, XFuncti
   };
 }
 
-function part(name: string, get: (d: Date) => number): Record<string, XFunction> {
-  return { [name]: (_c, dt) => get(toDate(dt!.stringValue(), name)) };
+function part(name: string, get: (d: Date) => number): Record<string, ExtensionFunction> {
+  return {
+    [name]: (...args) => {
+      needs(name, args, 1);
+      return get(toDate(args[0]!.string(), name));
+    },
+  };
 }
 
-export const igorFunctions: Record<string, XFunction> = {
-  igor_upper: (_c, s) => s!.stringValue().toUpperCase(),
-  igor_error: (_c, a, b) => {
-    throw new BadRequestError(`igor_error: ${a?.stringValue() ?? ''} ${b?.stringValue() ?? ''}`.trim());
+export const igorFunctions: Record<string, ExtensionFunction> = {
+  igor_upper: (...args) => {
+    needs('igor_upper', args, 1);
+    return args[0]!.string().toUpperCase();
   },
-  igor_timestamp: (_c, iso) => Math.floor(toDate(iso ? iso.stringValue() : '', 'igor_timestamp').getTime() / 1000),
-  igor_dateTime: (_c, t) => isoLocal(toDate(t ? t.stringValue() : '', 'igor_dateTime')),
+  igor_error: (a, b) => {
+    throw new BadRequestError(`igor_error: ${a?.string() ?? ''} ${b?.string() ?? ''}`.trim());
+  },
+  igor_timestamp: (iso) => Math.floor(toDate(iso ? iso.string() : '', 'igor_timestamp').getTime() / 1000),
+  igor_dateTime: (t) => isoLocal(toDate(t ? t.string() : '', 'igor_dateTime')),
   ...part('igor_year_from_dateTime', (d) => d.getFullYear()),
   ...part('igor_month_from_dateTime', (d) => d.getMonth() + 1),
   ...part('igor_day_from_dateTime', (d) => d.getDate()),
@@ -65,6 +78,12 @@ export const igorFunctions: Record<string, XFunction> = {
   ...comparisons('dateTime'),
   ...comparisons('date'),
   ...comparisons('time'),
-  igor_ifthenelse: (_c, cond, a, b) => (cond!.booleanValue() ? a : b),
-  igor_ifelse: (_c, a, b) => (a!.booleanValue() ? a : b),
+  igor_ifthenelse: (...args) => {
+    needs('igor_ifthenelse', args, 3);
+    return args[0]!.boolean() ? args[1]! : args[2]!;
+  },
+  igor_ifelse: (...args) => {
+    needs('igor_ifelse', args, 2);
+    return args[0]!.boolean() ? args[0]! : args[1]!;
+  },
 };

@@ -38,6 +38,7 @@ export function parseSimplePath(expression: string, allowQualifiedNames = false)
 }
 
 import { childrenNamed, WIDE } from './children.ts';
+import type { View } from './xpath/evaluate.ts';
 
 const ELEMENT_NODE = 1;
 
@@ -45,18 +46,21 @@ function matches(n: Node, name: string): boolean {
   return n.nodeType === ELEMENT_NODE && (name === '*' || n.nodeName === name);
 }
 
-function selectChildren(parent: Node, step: SimpleStep, out: Node[]): void {
+function selectChildren(parent: Node, step: SimpleStep, out: Node[], view: View | undefined): void {
   const { name, position } = step;
+  const admitted = (c: Node) => matches(c, name) && (!view || view.admits(c));
   // [last()] walks back from the end: O(1) for the newest reading of a series, even right after an append.
   if (name !== '*' && position !== 'last' && parent.childNodes.length >= WIDE) {
     const named = childrenNamed(parent, name);
+    // A view admits all same-named children of a parent or none (View's contract), so one stands for all.
+    if (named.length === 0 || (view && !view.admits(named[0]!))) return;
     if (position === undefined) for (const el of named) out.push(el);
     else if (position <= named.length) out.push(named[position - 1]!);
     return;
   }
   if (position === 'last') {
     for (let c = parent.lastChild; c; c = c.previousSibling) {
-      if (matches(c, name)) {
+      if (admitted(c)) {
         out.push(c);
         return;
       }
@@ -65,7 +69,7 @@ function selectChildren(parent: Node, step: SimpleStep, out: Node[]): void {
   }
   let seen = 0;
   for (let c = parent.firstChild; c; c = c.nextSibling) {
-    if (!matches(c, name)) continue;
+    if (!admitted(c)) continue;
     seen++;
     if (position === undefined) out.push(c);
     else if (seen === position) {
@@ -75,12 +79,12 @@ function selectChildren(parent: Node, step: SimpleStep, out: Node[]): void {
   }
 }
 
-/** Walks `steps` from the document node; returns the matches in document order. */
-export function walkSimplePath(document: Node, steps: readonly SimpleStep[]): Node[] {
+/** Walks `steps` from the document node, within the view if given; returns the matches in document order. */
+export function walkSimplePath(document: Node, steps: readonly SimpleStep[], view?: View): Node[] {
   let current: Node[] = [document];
   for (const step of steps) {
     const next: Node[] = [];
-    for (const parent of current) selectChildren(parent, step, next);
+    for (const parent of current) selectChildren(parent, step, next, view);
     if (next.length === 0) return next;
     current = next;
   }

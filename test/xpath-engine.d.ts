@@ -1,4 +1,4 @@
-// Just the parts of the `xpath` package (goto100/xpath) that src/tree uses; its own typings omit them.
+// Just the parts of the `xpath` package (goto100/xpath) that the tests and benchmarks use as a reference engine; its own typings omit them.
 declare module 'xpath' {
   export interface XObject {
     stringValue(): string;

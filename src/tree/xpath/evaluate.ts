@@ -1,0 +1,781 @@
+/**
+ * Evaluates XPath 1.0 syntax trees over @xmldom/xmldom nodes, within a view: every axis, the string value
+ * of a node and every function walk only the nodes the view admits, so for an expression evaluated in a
+ * principal's view the rest of the tree does not exist — in its predicates, functions and axes as much as
+ * in what it selects. A view is given per evaluation; without one, the whole tree is there.
+ *
+ * Node-sets are arrays kept unique and in document order. Document order is the tree's own: a view leaves
+ * nodes out but never reorders them, so positions are counted among the admitted nodes only.
+ */
+import { XPathError } from '../../errors.ts';
+import { tick } from '../xpathBudget.ts';
+import type { Axis, Expr, NodeTest, Step } from './ast.ts';
+
+export type Value = Node[] | string | number | boolean;
+
+/**
+ * Which nodes exist for an evaluation. `admits` is asked about an element, attribute, or node directly under
+ * the document, only once its parent (or owner element) is known to be admitted; text below an admitted
+ * element is always admitted. It must answer alike for elements of the same name under the same parent
+ * (Igor's rules go by names), which lets an indexed lookup among thousands of siblings ask once.
+ */
+export interface View {
+  admits(node: Node): boolean;
+}
+
+/** An argument of an extension function, converted on demand as XPath converts values. */
+export interface Arg {
+  readonly value: Value;
+  string(): string;
+  number(): number;
+  boolean(): boolean;
+}
+
+export type ExtensionFunction = (...args: Arg[]) => Value | Arg;
+
+export interface Scope {
+  view?: View;
+  namespaces: Readonly<Record<string, string>>;
+  variables: Readonly<Record<string, Value>>;
+  functions: Readonly<Record<string, ExtensionFunction>>;
+}
+
+interface Context {
+  node: Node;
+  position: number;
+  size: number;
+}
+
+const ELEMENT = 1;
+const ATTRIBUTE = 2;
+const TEXT = 3;
+const CDATA = 4;
+const PI = 7;
+const COMMENT = 8;
+const DOCUMENT = 9;
+const XML_NS = 'http://www.w3.org/XML/1998/namespace';
+
+const REVERSE_AXES: ReadonlySet<Axis> = new Set(['ancestor', 'ancestor-or-self', 'preceding', 'preceding-sibling']);
+
+function isNamespaceDeclaration(a: Node): boolean {
+  const name = a.nodeName;
+  return name === 'xmlns' || name.startsWith('xmlns:');
+}
+
+export function isNodeSet(v: Value): v is Node[] {
+  return Array.isArray(v);
+}
+
+/** One evaluation: its scope, and document-order positions worked out as they are needed. */
+class Run {
+  private readonly positions = new Map<Node, number>();
+  private readonly numbered = new Set<Node>();
+
+  constructor(
+    readonly expression: string,
+    readonly scope: Scope,
+  ) {}
+
+  admits(n: Node): boolean {
+    const view = this.scope.view;
+    if (!view) return true;
+    const type = n.nodeType;
+    if (type === TEXT || type === CDATA) return n.parentNode?.nodeType === ELEMENT || view.admits(n);
+    return view.admits(n);
+  }
+
+  fail(reason: string): never {
+    throw new XPathError(reason, this.expression);
+  }
+
+  // ---- values ----
+
+  stringOfNode(n: Node): string {
+    const type = n.nodeType;
+    if (type === ELEMENT || type === DOCUMENT) {
+      let s = '';
+      const stack: Node[] = [];
+      for (let c = n.lastChild; c; c = c.previousSibling) stack.push(c);
+      while (stack.length) {
+        const c = stack.pop()!;
+        const t = c.nodeType;
+        if (t === TEXT || t === CDATA) s += c.nodeValue ?? '';
+        else if (t === ELEMENT && this.admits(c)) for (let g = c.lastChild; g; g = g.previousSibling) stack.push(g);
+      }
+      return s;
+    }
+    return n.nodeValue ?? '';
+  }
+
+  toString(v: Value): string {
+    if (isNodeSet(v)) return v.length ? this.stringOfNode(v[0]!) : '';
+    if (typeof v === 'number') return numberToString(v);
+    if (typeof v === 'boolean') return v ? 'true' : 'false';
+    return v;
+  }
+
+  toNumber(v: Value): number {
+    if (typeof v === 'number') return v;
+    if (typeof v === 'boolean') return v ? 1 : 0;
+    return stringToNumber(this.toString(v));
+  }
+
+  arg(value: Value): Arg {
+    return {
+      value,
+      string: () => this.toString(value),
+      number: () => this.toNumber(value),
+      boolean: () => toBoolean(value),
+    };
+  }
+
+  // ---- document order ----
+
+  /** Position of `n` among its parent's children; attributes come before all children. */
+  private position(n: Node): number {
+    if (n.nodeType === ATTRIBUTE) {
+      const attrs = (n as Attr).ownerElement!.attributes;
+      for (let i = 0; i < attrs.length; i++) if (attrs[i] === n) return i - attrs.length;
+      return -1;
+    }
+    const parent = n.parentNode;
+    if (!parent) return 0;
+    if (!this.numbered.has(parent)) {
+      this.numbered.add(parent);
+      let i = 0;
+      for (let c = parent.firstChild; c; c = c.nextSibling) this.positions.set(c, i++);
+    }
+    return this.positions.get(n) ?? 0;
+  }
+
+  private keyOf(n: Node): number[] {
+    const key: number[] = [];
+    for (let m: Node | null = n; m; m = parentOf(m)) key.push(this.position(m));
+    return key.reverse();
+  }
+
+  /** The nodes, unique, in document order. */
+  inDocumentOrder(nodes: Node[]): Node[] {
+    if (nodes.length < 2) return nodes;
+    const unique = [...new Set(nodes)];
+    const keys = new Map<Node, number[]>();
+    for (const n of unique) keys.set(n, this.keyOf(n));
+    return unique.sort((a, b) => compareKeys(keys.get(a)!, keys.get(b)!));
+  }
+
+  // ---- expressions ----
+
+  evaluate(e: Expr, c: Context): Value {
+    switch (e.t) {
+      case 'or':
+        return toBoolean(this.evaluate(e.l, c)) || toBoolean(this.evaluate(e.r, c));
+      case 'and':
+        return toBoolean(this.evaluate(e.l, c)) && toBoolean(this.evaluate(e.r, c));
+      case 'compare':
+        return this.compare(e.op, this.evaluate(e.l, c), this.evaluate(e.r, c));
+      case 'arith': {
+        const l = this.toNumber(this.evaluate(e.l, c));
+        const r = this.toNumber(this.evaluate(e.r, c));
+        switch (e.op) {
+          case '+':
+            return l + r;
+          case '-':
+            return l - r;
+          case '*':
+            return l * r;
+          case 'div':
+            return l / r;
+          case 'mod':
+            return l % r;
+        }
+        break;
+      }
+      case 'neg':
+        return -this.toNumber(this.evaluate(e.e, c));
+      case 'union': {
+        const l = this.evaluate(e.l, c);
+        const r = this.evaluate(e.r, c);
+        if (!isNodeSet(l) || !isNodeSet(r)) this.fail('both sides of "|" must be node-sets');
+        return this.inDocumentOrder([...l, ...r]);
+      }
+      case 'path':
+        return this.path(e.start, e.steps, c);
+      case 'filter': {
+        const v = this.evaluate(e.e, c);
+        if (!isNodeSet(v)) this.fail('a predicate can only filter a node-set');
+        return this.filterAll(v, e.preds);
+      }
+      case 'literal':
+        return e.v;
+      case 'number':
+        return e.v;
+      case 'var': {
+        const v = this.scope.variables[e.name];
+        if (v === undefined || !Object.hasOwn(this.scope.variables, e.name)) this.fail(`undeclared variable $${e.name}`);
+        return v;
+      }
+      case 'call':
+        return this.call(e.name, e.args, c);
+    }
+    return this.fail('unknown expression');
+  }
+
+  private compare(op: '=' | '!=' | '<' | '<=' | '>' | '>=', l: Value, r: Value): boolean {
+    const equality = op === '=' || op === '!=';
+    if (isNodeSet(l) && isNodeSet(r)) {
+      if (l.length === 0 || r.length === 0) return false;
+      const rights = r.map((n) => this.stringOfNode(n));
+      if (equality) {
+        const set = new Set(rights);
+        for (const n of l) {
+          const s = this.stringOfNode(n);
+          if (op === '=' ? set.has(s) : set.size > 1 || !set.has(s)) return true;
+        }
+        return false;
+      }
+      const rightNumbers = rights.map(stringToNumber);
+      for (const n of l) {
+        const a = stringToNumber(this.stringOfNode(n));
+        for (const b of rightNumbers) if (compareNumbers(op, a, b)) return true;
+      }
+      return false;
+    }
+    if (isNodeSet(l) || isNodeSet(r)) {
+      // One node-set: true when some node's value compares true (the other side's order kept).
+      const flip = !isNodeSet(l);
+      const nodes = (flip ? r : l) as Node[];
+      const other = flip ? l : r;
+      if (typeof other === 'boolean') return this.compareScalars(op, flip ? other : nodes.length > 0, flip ? nodes.length > 0 : other);
+      for (const n of nodes) {
+        tick();
+        const s = this.stringOfNode(n);
+        const mine: Value = typeof other === 'number' ? stringToNumber(s) : s;
+        if (this.compareScalars(op, flip ? other : mine, flip ? mine : other)) return true;
+      }
+      return false;
+    }
+    return this.compareScalars(op, l, r);
+  }
+
+  private compareScalars(op: '=' | '!=' | '<' | '<=' | '>' | '>=', l: Value, r: Value): boolean {
+    if (op === '=' || op === '!=') {
+      let equal: boolean;
+      if (typeof l === 'boolean' || typeof r === 'boolean') equal = toBoolean(l) === toBoolean(r);
+      else if (typeof l === 'number' || typeof r === 'number') equal = this.toNumber(l) === this.toNumber(r);
+      else equal = this.toString(l) === this.toString(r);
+      return op === '=' ? equal : !equal;
+    }
+    return compareNumbers(op, this.toNumber(l), this.toNumber(r));
+  }
+
+  // ---- paths ----
+
+  private path(start: 'root' | 'context' | Expr, steps: Step[], c: Context): Node[] {
+    let nodes: Node[];
+    if (start === 'root') nodes = [rootOf(c.node)];
+    else if (start === 'context') nodes = [c.node];
+    else {
+      const v = this.evaluate(start, c);
+      if (!isNodeSet(v)) this.fail('only a node-set can be the start of a path');
+      nodes = v;
+    }
+    // Flat: no node of the set is inside another, so the children of each, one after the other, are in order.
+    let flat = nodes.length <= 1;
+    for (let i = 0; i < steps.length; i++) {
+      let step = steps[i]!;
+      const next = steps[i + 1];
+      // `//name[…]` is descendant::name[…] when no predicate asks for a position: one walk, already in order.
+      if (isDescendantOrSelfNode(step) && next && next.axis === 'child' && next.preds.every((p) => !positional(p))) {
+        step = { axis: 'descendant', test: next.test, preds: next.preds };
+        i++;
+      }
+      nodes = this.step(step, nodes, flat);
+      flat = nodes.length <= 1 || (flat && (step.axis === 'child' || step.axis === 'attribute' || step.axis === 'self'));
+      if (nodes.length === 0) break;
+    }
+    return nodes;
+  }
+
+  private step(step: Step, contexts: Node[], flat: boolean): Node[] {
+    // An unknown prefix is an error even where nothing would be tested against it.
+    if (step.test.k === 'name' && step.test.prefix !== undefined) this.namespace(step.test.prefix);
+    if (step.test.k === 'nsany') this.namespace(step.test.prefix);
+    const out: Node[] = [];
+    const reverse = REVERSE_AXES.has(step.axis);
+    for (const context of contexts) {
+      const list = this.positionalShortcut(step, context) ?? this.filterAll(this.axis(step.axis, context, step.test), step.preds);
+      if (reverse) for (let i = list.length - 1; i >= 0; i--) out.push(list[i]!);
+      else for (const n of list) out.push(n);
+    }
+    if (contexts.length <= 1 || (flat && (step.axis === 'child' || step.axis === 'attribute' || step.axis === 'self'))) return out;
+    return this.inDocumentOrder(out);
+  }
+
+  /**
+   * `name[N]` and `name[last()]` on the child axis: the one child, found without testing every other
+   * (then the step's other predicates); undefined when the step is not of that form.
+   */
+  private positionalShortcut(step: Step, context: Node): Node[] | undefined {
+    if (step.axis !== 'child' || step.preds.length === 0) return undefined;
+    const first = step.preds[0]!;
+    const last = first.t === 'call' && first.name === 'last' && first.args.length === 0;
+    if (!last && first.t !== 'number') return undefined;
+    let found: Node | undefined;
+    if (last) {
+      for (let c = context.lastChild; c; c = c.previousSibling) {
+        tick();
+        if (this.matches(step.test, c, ELEMENT) && this.admits(c)) {
+          found = c;
+          break;
+        }
+      }
+    } else {
+      const wanted = (first as { v: number }).v;
+      let seen = 0;
+      if (Number.isInteger(wanted) && wanted >= 1) {
+        for (let c = context.firstChild; c; c = c.nextSibling) {
+          tick();
+          if (this.matches(step.test, c, ELEMENT) && this.admits(c) && ++seen === wanted) {
+            found = c;
+            break;
+          }
+        }
+      }
+    }
+    return this.filterAll(found ? [found] : [], step.preds.slice(1));
+  }
+
+  private filterAll(nodes: Node[], preds: Expr[]): Node[] {
+    for (const p of preds) nodes = this.filter(nodes, p);
+    return nodes;
+  }
+
+  private filter(nodes: Node[], p: Expr): Node[] {
+    if (nodes.length === 0) return nodes;
+    if (p.t === 'number') return Number.isInteger(p.v) && p.v >= 1 && p.v <= nodes.length ? [nodes[p.v - 1]!] : [];
+    const out: Node[] = [];
+    const size = nodes.length;
+    for (let i = 0; i < size; i++) {
+      tick();
+      const node = nodes[i]!;
+      const v = this.evaluate(p, { node, position: i + 1, size });
+      if (typeof v === 'number' ? v === i + 1 : toBoolean(v)) out.push(node);
+    }
+    return out;
+  }
+
+  matches(test: NodeTest, n: Node, principal: number): boolean {
+    switch (test.k) {
+      case 'name': {
+        if (n.nodeType !== principal) return false;
+        const local = (n as Element).localName ?? n.nodeName;
+        if (local !== test.local) return false;
+        const ns = (n as Element).namespaceURI || undefined;
+        return test.prefix === undefined ? ns === undefined : ns === this.namespace(test.prefix);
+      }
+      case 'any':
+        return n.nodeType === principal;
+      case 'nsany':
+        return n.nodeType === principal && (n as Element).namespaceURI === this.namespace(test.prefix);
+      case 'node':
+        return true;
+      case 'text':
+        return n.nodeType === TEXT || n.nodeType === CDATA;
+      case 'comment':
+        return n.nodeType === COMMENT;
+      case 'pi':
+        return n.nodeType === PI && (test.target === undefined || n.nodeName === test.target);
+    }
+  }
+
+  private namespace(prefix: string): string {
+    if (prefix === 'xml') return XML_NS;
+    const uri = this.scope.namespaces[prefix];
+    if (uri === undefined || !Object.hasOwn(this.scope.namespaces, prefix)) this.fail(`unknown namespace prefix "${prefix}"`);
+    return uri;
+  }
+
+  /** The nodes on `axis` from `n` that pass `test`, in the axis's order (reverse axes nearest first). */
+  axis(axis: Axis, n: Node, test: NodeTest): Node[] {
+    const out: Node[] = [];
+    const principal = axis === 'attribute' ? ATTRIBUTE : ELEMENT;
+    const take = (m: Node) => {
+      tick();
+      if (this.matches(test, m, principal)) out.push(m);
+    };
+    switch (axis) {
+      case 'child':
+        for (let c = n.firstChild; c; c = c.nextSibling) if (this.admits(c)) take(c);
+        break;
+      case 'descendant':
+        this.descendants(n, take);
+        break;
+      case 'descendant-or-self':
+        take(n);
+        this.descendants(n, take);
+        break;
+      case 'self':
+        take(n);
+        break;
+      case 'parent': {
+        const p = parentOf(n);
+        if (p) take(p);
+        break;
+      }
+      case 'ancestor':
+        for (let m = parentOf(n); m; m = parentOf(m)) take(m);
+        break;
+      case 'ancestor-or-self':
+        for (let m: Node | null = n; m; m = parentOf(m)) take(m);
+        break;
+      case 'following-sibling':
+        if (n.nodeType !== ATTRIBUTE) for (let m = n.nextSibling; m; m = m.nextSibling) if (this.admits(m)) take(m);
+        break;
+      case 'preceding-sibling':
+        if (n.nodeType !== ATTRIBUTE) for (let m = n.previousSibling; m; m = m.previousSibling) if (this.admits(m)) take(m);
+        break;
+      case 'following': {
+        // Everything after n in document order but its own descendants: for an attribute, its element's content too.
+        let m: Node | null = n;
+        if (n.nodeType === ATTRIBUTE) {
+          m = (n as Attr).ownerElement;
+          if (m) this.descendants(m, take);
+        }
+        for (; m; m = parentOf(m)) {
+          for (let s = m.nextSibling; s; s = s.nextSibling) {
+            if (!this.admits(s)) continue;
+            take(s);
+            this.descendants(s, take);
+          }
+        }
+        break;
+      }
+      case 'preceding': {
+        // Everything before n in document order but its ancestors, nearest first.
+        let m: Node | null = n.nodeType === ATTRIBUTE ? (n as Attr).ownerElement : n;
+        for (; m; m = parentOf(m)) {
+          for (let s = m.previousSibling; s; s = s.previousSibling) {
+            if (!this.admits(s)) continue;
+            this.descendantsReversed(s, take);
+            take(s);
+          }
+        }
+        break;
+      }
+      case 'attribute':
+        if (n.nodeType === ELEMENT) {
+          const attrs = (n as Element).attributes;
+          for (let i = 0; i < attrs.length; i++) {
+            const a = attrs[i]!;
+            if (!isNamespaceDeclaration(a) && this.admits(a)) take(a);
+          }
+        }
+        break;
+      case 'namespace':
+        break; // namespace nodes are not modelled: the tree's namespaces are Igor's hidden data
+    }
+    return out;
+  }
+
+  /** The admitted descendants of n, in document order. */
+  private descendants(n: Node, take: (m: Node) => void): void {
+    const stack: Node[] = [];
+    for (let c = n.lastChild; c; c = c.previousSibling) stack.push(c);
+    while (stack.length) {
+      const c = stack.pop()!;
+      if (!this.admits(c)) continue;
+      take(c);
+      for (let g = c.lastChild; g; g = g.previousSibling) stack.push(g);
+    }
+  }
+
+  /** The admitted descendants of n, in reverse document order. */
+  private descendantsReversed(n: Node, take: (m: Node) => void): void {
+    const order: Node[] = [];
+    this.descendants(n, (m) => order.push(m));
+    for (let i = order.length - 1; i >= 0; i--) take(order[i]!);
+  }
+
+  // ---- functions ----
+
+  private call(name: string, args: Expr[], c: Context): Value {
+    const core = CORE[name];
+    if (core && Object.hasOwn(CORE, name)) {
+      const [min, max] = core.arity;
+      if (args.length < min || args.length > max) {
+        const wanted = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+        this.fail(`${name}() takes ${wanted} argument${wanted === '1' ? '' : 's'}, not ${args.length}`);
+      }
+      return core.run(this, c, args.map((a) => this.evaluate(a, c)));
+    }
+    const extension = this.scope.functions[name];
+    if (!extension || !Object.hasOwn(this.scope.functions, name)) this.fail(`unknown function ${name}()`);
+    const result = extension(...args.map((a) => this.arg(this.evaluate(a, c))));
+    return typeof result === 'object' && !Array.isArray(result) ? result.value : result;
+  }
+
+  nodeSetArg(v: Value, fn: string): Node[] {
+    if (!isNodeSet(v)) this.fail(`${fn}() needs a node-set`);
+    return v;
+  }
+}
+
+interface CoreFunction {
+  arity: [number, number];
+  run(run: Run, c: Context, args: Value[]): Value;
+}
+
+function stringArg(run: Run, c: Context, args: Value[]): string {
+  return args.length ? run.toString(args[0]!) : run.stringOfNode(c.node);
+}
+
+function firstNode(run: Run, c: Context, args: Value[], fn: string): Node | undefined {
+  if (!args.length) return c.node;
+  return run.nodeSetArg(args[0]!, fn)[0];
+}
+
+const CORE: Record<string, CoreFunction> = {
+  last: { arity: [0, 0], run: (_r, c) => c.size },
+  position: { arity: [0, 0], run: (_r, c) => c.position },
+  count: { arity: [1, 1], run: (r, _c, [ns]) => r.nodeSetArg(ns!, 'count').length },
+  id: {
+    arity: [1, 1],
+    run: (r, c, [v]) => {
+      const ids = new Set((isNodeSet(v!) ? v.map((n) => r.stringOfNode(n)).join(' ') : r.toString(v!)).split(/[ \t\r\n]+/).filter(Boolean));
+      const found: Node[] = [];
+      const root = rootOf(c.node);
+      for (const el of r.axis('descendant', root, { k: 'any' })) {
+        const id = (el as Element).getAttributeNode?.('id');
+        if (id && ids.has(id.value) && r.admits(id)) found.push(el);
+      }
+      return found;
+    },
+  },
+  'local-name': {
+    arity: [0, 1],
+    run: (r, c, args) => {
+      const n = firstNode(r, c, args, 'local-name');
+      if (!n || (n.nodeType !== ELEMENT && n.nodeType !== ATTRIBUTE && n.nodeType !== PI)) return '';
+      return (n as Element).localName ?? n.nodeName;
+    },
+  },
+  'namespace-uri': {
+    arity: [0, 1],
+    run: (r, c, args) => {
+      const n = firstNode(r, c, args, 'namespace-uri');
+      return n && (n.nodeType === ELEMENT || n.nodeType === ATTRIBUTE) ? ((n as Element).namespaceURI ?? '') : '';
+    },
+  },
+  name: {
+    arity: [0, 1],
+    run: (r, c, args) => {
+      const n = firstNode(r, c, args, 'name');
+      return n && (n.nodeType === ELEMENT || n.nodeType === ATTRIBUTE || n.nodeType === PI) ? n.nodeName : '';
+    },
+  },
+  string: { arity: [0, 1], run: (r, c, args) => stringArg(r, c, args) },
+  concat: { arity: [2, Infinity], run: (r, _c, args) => args.map((a) => r.toString(a)).join('') },
+  'starts-with': { arity: [2, 2], run: (r, _c, [a, b]) => r.toString(a!).startsWith(r.toString(b!)) },
+  contains: { arity: [2, 2], run: (r, _c, [a, b]) => r.toString(a!).includes(r.toString(b!)) },
+  'substring-before': {
+    arity: [2, 2],
+    run: (r, _c, [a, b]) => {
+      const s = r.toString(a!);
+      const at = s.indexOf(r.toString(b!));
+      return at < 0 ? '' : s.slice(0, at);
+    },
+  },
+  'substring-after': {
+    arity: [2, 2],
+    run: (r, _c, [a, b]) => {
+      const s = r.toString(a!);
+      const t = r.toString(b!);
+      const at = s.indexOf(t);
+      return at < 0 ? '' : s.slice(at + t.length);
+    },
+  },
+  substring: {
+    arity: [2, 3],
+    run: (r, _c, [s, from, length]) => {
+      // Positions count characters (code points), from 1, after rounding, as the specification's examples do.
+      const chars = [...r.toString(s!)];
+      const start = xpathRound(r.toNumber(from!));
+      const end = length === undefined ? Infinity : start + xpathRound(r.toNumber(length));
+      let out = '';
+      for (let i = 0; i < chars.length; i++) {
+        const p = i + 1;
+        if (p >= start && p < end) out += chars[i];
+      }
+      return out;
+    },
+  },
+  'string-length': { arity: [0, 1], run: (r, c, args) => [...stringArg(r, c, args)].length },
+  'normalize-space': { arity: [0, 1], run: (r, c, args) => stringArg(r, c, args).replace(/[ \t\r\n]+/g, ' ').replace(/^ | $/g, '') },
+  translate: {
+    arity: [3, 3],
+    run: (r, _c, [s, from, to]) => {
+      const f = [...r.toString(from!)];
+      const t = [...r.toString(to!)];
+      const map = new Map<string, string>();
+      f.forEach((ch, i) => {
+        if (!map.has(ch)) map.set(ch, t[i] ?? '');
+      });
+      return [...r.toString(s!)].map((ch) => map.get(ch) ?? ch).join('');
+    },
+  },
+  boolean: { arity: [1, 1], run: (_r, _c, [v]) => toBoolean(v!) },
+  not: { arity: [1, 1], run: (_r, _c, [v]) => !toBoolean(v!) },
+  true: { arity: [0, 0], run: () => true },
+  false: { arity: [0, 0], run: () => false },
+  lang: {
+    arity: [1, 1],
+    run: (r, c, [v]) => {
+      const wanted = r.toString(v!).toLowerCase();
+      for (let m: Node | null = c.node; m; m = parentOf(m)) {
+        if (m.nodeType !== ELEMENT) continue;
+        const a = (m as Element).getAttributeNodeNS(XML_NS, 'lang');
+        if (a && r.admits(a)) {
+          const lang = a.value.toLowerCase();
+          return lang === wanted || lang.startsWith(wanted + '-');
+        }
+      }
+      return false;
+    },
+  },
+  number: { arity: [0, 1], run: (r, c, args) => (args.length ? r.toNumber(args[0]!) : stringToNumber(r.stringOfNode(c.node))) },
+  sum: {
+    arity: [1, 1],
+    run: (r, _c, [ns]) => {
+      let total = 0;
+      for (const n of r.nodeSetArg(ns!, 'sum')) total += stringToNumber(r.stringOfNode(n));
+      return total;
+    },
+  },
+  floor: { arity: [1, 1], run: (r, _c, [v]) => Math.floor(r.toNumber(v!)) },
+  ceiling: { arity: [1, 1], run: (r, _c, [v]) => Math.ceil(r.toNumber(v!)) },
+  round: { arity: [1, 1], run: (r, _c, [v]) => xpathRound(r.toNumber(v!)) },
+};
+
+/** XPath's round(): to the nearest integer, halves towards positive infinity. */
+function xpathRound(n: number): number {
+  return Math.round(n);
+}
+
+function compareNumbers(op: '=' | '!=' | '<' | '<=' | '>' | '>=', a: number, b: number): boolean {
+  switch (op) {
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+    case '=':
+      return a === b;
+    case '!=':
+      return a !== b;
+  }
+}
+
+function compareKeys(a: number[], b: number[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+function parentOf(n: Node): Node | null {
+  return n.nodeType === ATTRIBUTE ? (n as Attr).ownerElement : n.parentNode;
+}
+
+function rootOf(n: Node): Node {
+  let m = n;
+  for (let p = parentOf(m); p; p = parentOf(p)) m = p;
+  return m;
+}
+
+function isDescendantOrSelfNode(s: Step): boolean {
+  return s.axis === 'descendant-or-self' && s.test.k === 'node' && s.preds.length === 0;
+}
+
+/** The predicate's meaning depends on the context position or size: its value may be a number, or it asks position() or last(). */
+function positional(p: Expr): boolean {
+  return mayBeNumber(p) || asksPosition(p);
+}
+
+const NUMBER_FUNCTIONS = new Set(['last', 'position', 'count', 'string-length', 'number', 'sum', 'floor', 'ceiling', 'round']);
+
+function mayBeNumber(e: Expr): boolean {
+  switch (e.t) {
+    case 'number':
+    case 'arith':
+    case 'neg':
+    case 'var':
+      return true;
+    case 'call':
+      return NUMBER_FUNCTIONS.has(e.name) || !(e.name in CORE); // an extension function may answer anything
+    default:
+      return false;
+  }
+}
+
+/** position() or last() of this context (not inside a path's own steps, which have their own). */
+function asksPosition(e: Expr): boolean {
+  switch (e.t) {
+    case 'call':
+      return e.name === 'position' || e.name === 'last' || e.args.some(asksPosition);
+    case 'path':
+      return typeof e.start === 'object' && asksPosition(e.start);
+    case 'filter':
+      return asksPosition(e.e);
+    case 'or':
+    case 'and':
+    case 'compare':
+    case 'arith':
+    case 'union':
+      return asksPosition(e.l) || asksPosition(e.r);
+    case 'neg':
+      return asksPosition(e.e);
+    default:
+      return false;
+  }
+}
+
+export function toBoolean(v: Value): boolean {
+  if (isNodeSet(v)) return v.length > 0;
+  if (typeof v === 'number') return v !== 0 && !Number.isNaN(v);
+  if (typeof v === 'string') return v.length > 0;
+  return v;
+}
+
+/** XPath's number(string): optional whitespace, an optional minus, digits with an optional fraction; else NaN. */
+export function stringToNumber(s: string): number {
+  const m = /^[ \t\r\n]*(-?(?:\d+(?:\.\d*)?|\.\d+))[ \t\r\n]*$/.exec(s);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** XPath 1.0 string() of a number: no exponent, only the digits needed (`2`, `0.000001`, `1000000000000000000000`). */
+export function numberToString(n: number): string {
+  if (Number.isNaN(n)) return 'NaN';
+  if (!Number.isFinite(n)) return n > 0 ? 'Infinity' : '-Infinity';
+  if (n === 0) return '0';
+  const s = String(n);
+  const e = s.indexOf('e');
+  if (e < 0) return s;
+  const negative = s.startsWith('-');
+  const mantissa = s.slice(negative ? 1 : 0, e);
+  const exponent = Number(s.slice(e + 1));
+  const digits = mantissa.replace('.', '');
+  const point = (mantissa.indexOf('.') < 0 ? mantissa.length : mantissa.indexOf('.')) + exponent;
+  const body = point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return negative ? `-${body}` : body;
+}
+
+export function evaluateExpression(expression: string, e: Expr, context: Node, scope: Scope): Value {
+  return new Run(expression, scope).evaluate(e, { node: context, position: 1, size: 1 });
+}
+
+/** Converts a value as string() would, within the scope's view. */
+export function stringValue(value: Value, scope: Scope): string {
+  return new Run('', scope).toString(value);
+}
