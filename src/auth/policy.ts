@@ -6,10 +6,10 @@
  *   status/devices/P/ and identities/<any>/plugindata/P/, plus what the user it works for may do;
  * - an admin and the server itself: everything.
  * An API token narrows its user's rights to one subtree and some methods.
- * Secrets (passwords, client secrets, tokens) are never shown but to an admin asking with .VARIANT=raw.
+ * What of the tree exists for a principal when it reads is visibility.ts's rule, made from these rights.
  */
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
-import { ancestry, containsHiddenData, isHidden, isSecret, serialize, SHOW_ALL, type Show } from '../tree/dom.ts';
+import { ancestry, containsHiddenData, serialize, SHOW_ALL } from '../tree/dom.ts';
 import type { Mutation } from '../tree/tree.ts';
 import { describe, isAdmin, type Principal, type Right } from './principal.ts';
 
@@ -29,8 +29,6 @@ const PUBLIC: Grant[] = [
   { pattern: ['services', 'igor'], rights: GET },
   { pattern: ['sandbox'], rights: ALL },
 ];
-
-export { isSecret, SECRET_NAMES } from '../tree/dom.ts';
 
 /** Grants per principal: a read asks for every node it shows, so they are made once per principal, not per node. */
 const grantsCache = new WeakMap<Principal, Grant[] | 'all'>();
@@ -131,15 +129,6 @@ export function canSee(p: Principal, chain: string[]): boolean {
   return grants.some((g) => leadsTo(names, g.pattern) && (!scope || leadsTo(names, scope.path) || matchesPrefix(scope.path, names)));
 }
 
-/** What `p` is shown of the tree: what it may see, never secrets but to an admin asking raw, hidden data only raw. */
-export function showFor(p: Principal, raw: boolean): Show {
-  if (isAdmin(p)) return raw ? SHOW_ALL : (n) => !isHidden(n) && !isSecret(n);
-  return (n) => {
-    if (isHidden(n) || isSecret(n)) return false;
-    return n.nodeType === 2 || canSee(p, ancestry(n)); // an attribute goes with its element
-  };
-}
-
 /** Throws 401 (anonymous: log in) or 403 (known, not allowed). */
 export function deny(p: Principal, right: Right | 'use', what: string): never {
   if (p.kind === 'anonymous') throw new UnauthorizedError(`log in to ${right} ${what}`);
@@ -190,7 +179,7 @@ function hasOwnText(el: Element): boolean {
 }
 
 /** Somewhere below `chain` the principal may exercise `right`. */
-function leadsToRight(p: Principal, chain: string[], right: Right): boolean {
+export function leadsToRight(p: Principal, chain: string[], right: Right): boolean {
   if (chain[0] !== 'data') return false;
   const names = chain.slice(1);
   const scope = p.kind === 'user' ? p.scope : undefined;

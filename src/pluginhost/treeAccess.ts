@@ -3,39 +3,25 @@
  * principal like a REST request's, without the HTTP round trip. A plugin reads secrets where it may write
  * (its own client_secret, its users' tokens), nowhere else.
  */
-import { authoriseMutation, canSee, checkNoHiddenData, rightsAt } from '../auth/policy.ts';
-import { isAdmin, type Principal } from '../auth/principal.ts';
+import { authoriseMutation, checkNoHiddenData } from '../auth/policy.ts';
+import type { Principal } from '../auth/principal.ts';
+import { viewOf, visibilityFor, writeOptions } from '../auth/visibility.ts';
 import { BadRequestError } from '../errors.ts';
 import type { TreeAccess, TreeChange } from '../plugin-api.ts';
 import type { Database } from '../store/database.ts';
-import { ancestry, ELEMENT_NODE, refOf, isHidden, isSecret, SECRET_NAMES, SHOW_ALL, textOf, type Show } from '../tree/dom.ts';
+import { ELEMENT_NODE, refOf, textOf } from '../tree/dom.ts';
 import { elementFromJson, jsonOf, scalarOf, type Json } from '../tree/jsonxml.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
 import { combine, type Mutation, type Tree } from '../tree/tree.ts';
 
-function showFor(p: Principal): Show {
-  if (isAdmin(p)) return (n) => !isHidden(n);
-  return (n) => {
-    if (isHidden(n)) return false;
-    if (n.nodeType === 2) return true;
-    const chain = ancestry(n);
-    return isSecret(n) ? rightsAt(p, chain).has('put') : canSee(p, chain);
-  };
-}
-
 export function treeAccess(db: Database, p: Principal): TreeAccess {
-  const show = showFor(p);
+  const reading = visibilityFor(p, 'plugin');
+  const writing = writeOptions(p);
   const valueOf = (n: Node): Json => {
-    if (n.nodeType !== ELEMENT_NODE) return scalarOf(textOf(n, SHOW_ALL));
-    return jsonOf(n as Element, show);
+    if (n.nodeType !== ELEMENT_NODE) return scalarOf(textOf(n, reading.show));
+    return jsonOf(n as Element, reading.show);
   };
-  const readable = (xpath: string): Node[] =>
-    db.tree.select(absolutePath(xpath)).filter((n) => {
-      if (!show(n.nodeType === 2 ? ((n as Attr).ownerElement ?? n) : n)) return false;
-      // Inside a secret (a token's access_token) only where the plugin may write.
-      if (!isAdmin(p) && ancestry(n).some((name, i, chain) => SECRET_NAMES.has(name) && !rightsAt(p, chain.slice(0, i + 1)).has('put'))) return false;
-      return true;
-    });
+  const readable = (xpath: string): Node[] => db.tree.select(absolutePath(xpath), db.tree.doc, { view: viewOf(reading) });
   const element = (xpath: string, value: Json): Element => {
     const el = elementFromJson(db.tree.doc, splitLastStep(absolutePath(xpath)).tag, value);
     checkNoHiddenData(p, el);
@@ -43,8 +29,8 @@ export function treeAccess(db: Database, p: Principal): TreeAccess {
   };
   const apply = (t: Tree, change: TreeChange, el: Element | undefined): Mutation => {
     const path = absolutePath(change.xpath);
-    if (change.op === 'delete') return authoriseMutation(p, 'DELETE', t.delete(path));
-    return authoriseMutation(p, change.op === 'put' ? 'PUT' : 'POST', change.op === 'put' ? t.put(path, el!) : t.post(path, el!));
+    if (change.op === 'delete') return authoriseMutation(p, 'DELETE', t.delete(path, writing));
+    return authoriseMutation(p, change.op === 'put' ? 'PUT' : 'POST', change.op === 'put' ? t.put(path, el!, writing) : t.post(path, el!, writing));
   };
   const one = async (change: TreeChange): Promise<string> => {
     const el = change.op === 'delete' ? undefined : element(change.xpath, change.value);

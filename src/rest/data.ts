@@ -3,13 +3,14 @@
  * control: a principal reads what it may see (secrets left out), writes only where it may.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authoriseMutation, canSee, checkNoHiddenData, deny, isSecret, showFor, SECRET_NAMES } from '../auth/policy.ts';
-import { describe, isAdmin, principalOf, type Principal } from '../auth/principal.ts';
-import { redactedCopy } from '../auth/redact.ts';
+import { authoriseMutation, checkNoHiddenData, deny, rightsAt } from '../auth/policy.ts';
+import { isAdmin, principalOf, type Principal } from '../auth/principal.ts';
 import { csrfOk } from '../auth/session.ts';
+import { isSecretName, viewOf, visibilityFor, writeOptions, type Visibility } from '../auth/visibility.ts';
 import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../errors.ts';
-import { ancestry, ATTRIBUTE_NODE, escapeText, refOf, textOf } from '../tree/dom.ts';
+import { escapeText, refOf, textOf } from '../tree/dom.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
+import { parseSimplePath } from '../tree/simplePath.ts';
 import { stringOf } from '../tree/xpath.ts';
 import { elementFromBody, elementFromForm, hasBody, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
@@ -36,14 +37,33 @@ export function pathAfter(url: string, prefix: string): string {
   }
 }
 
-/** Refuses a selected node the principal may not read; secrets only for an admin asking raw. */
-function checkReadable(p: Principal, node: Node, raw: boolean): void {
-  const chain = ancestry(node);
-  if (!canSee(p, chain)) deny(p, 'get', refOf(node));
-  const secret = chain.some((n) => SECRET_NAMES.has(n)) || (node.nodeType === ATTRIBUTE_NODE && isSecret(node));
-  if (secret && !(raw && isAdmin(p))) {
-    throw new ForbiddenError(`${refOf(node)} is secret; ${isAdmin(p) ? 'ask with .VARIANT=raw to see it' : 'only an admin can read it'}`);
+/** The element names of a plain path, up to its first wildcard; undefined for anything else. */
+function namesOf(path: string): string[] | undefined {
+  const steps = parseSimplePath(path, true);
+  if (!steps) return undefined;
+  const names = steps.map((s) => s.name);
+  const star = names.indexOf('*');
+  return star < 0 ? names : names.slice(0, star);
+}
+
+/**
+ * Nothing the principal may see matches. Whether that is because the rules keep it from the path is told
+ * from the path's names alone, never from the tree: a refusal (401 for an anonymous client, 403 for others)
+ * says what the rules say for anything at that path, a 404 that there is nothing it may see, so neither
+ * tells whether something it may not see is there. An admin, who may see everything, is told when only
+ * secret or hidden data matches.
+ */
+function nothingMatches(ctx: HostContext, p: Principal, path: string, visibility: Visibility): never {
+  const names = namesOf(path);
+  if (names && !visibility.admitsChain(names)) {
+    const secret = names.some(isSecretName);
+    if (secret && isAdmin(p)) throw new ForbiddenError(`${path} is secret; ask with .VARIANT=raw to see it`);
+    deny(p, 'get', `${path}${secret ? ' (it is secret: only an admin can read it)' : ''}`);
   }
+  if (isAdmin(p) && ctx.db.tree.select(path).length > 0) {
+    throw new ForbiddenError(`${path} selects only secret or hidden data; ask with .VARIANT=raw to see it`);
+  }
+  throw new NotFoundError(`nothing matches ${path}`);
 }
 
 /** Sends an answer unless it is over --max-result-bytes: a read of the whole of a big tree is refused, with advice. */
@@ -61,15 +81,16 @@ function read(ctx: HostContext, req: IncomingMessage, res: ServerResponse, query
   const multi = variant === 'multi' || variant === 'multiraw';
   const format = negotiate(req);
   const p = principalOf(req);
-  const show = showFor(p, raw);
-  const nodes = ctx.db.tree.select(absolutePath(xpath));
-  for (const n of nodes) checkReadable(p, n, raw);
+  const visibility = visibilityFor(p, raw ? 'raw' : 'read');
+  const show = visibility.show;
+  const path = absolutePath(xpath);
+  const nodes = ctx.db.tree.select(path, ctx.db.tree.doc, { view: viewOf(visibility) });
   if (multi) {
     if (format === 'text') throw new BadRequestError('.VARIANT=multi has no text/plain form; ask for application/json or application/xml');
     sendResult(ctx, res, format, representMany(nodes.map((node) => ({ node, ref: refOf(node) })), format, show) + '\n');
     return;
   }
-  if (nodes.length === 0) throw new NotFoundError(`nothing matches ${absolutePath(xpath)}`);
+  if (nodes.length === 0) nothingMatches(ctx, p, path, visibility);
   if (variant === 'ref') {
     if (nodes.length > 1 && format !== 'text') throw new BadRequestError(`${xpath} selects ${nodes.length} nodes; use .VARIANT=multi to get all of them`);
     sendResult(ctx, res, format, nodes.map((n) => representRef(refOf(n), format)).join('\n') + '\n');
@@ -101,8 +122,12 @@ async function write(
   variantOf(query); // reject unknown variants before changing anything
   const format = negotiate(req); // like Igor: XML unless the client asks otherwise
   const path = absolutePath(xpath);
+  const options = writeOptions(p);
   if (method === 'DELETE') {
-    await ctx.db.write((tree) => authoriseMutation(p, method, tree.delete(path)));
+    const mutation = await ctx.db.write((tree) => authoriseMutation(p, method, tree.delete(path, options)));
+    // Deleting what is not there is fine, but not where the rules would refuse it if it were (told by names).
+    const names = mutation.ops.length === 0 ? namesOf(path) : undefined;
+    if (names && !rightsAt(p, names).has('delete')) deny(p, 'delete', path);
     res.writeHead(200, { 'Content-Length': 0 }).end();
     return;
   }
@@ -112,20 +137,17 @@ async function write(
   if (!viaQuery && hasBody(req)) element = elementFromBody(doc, tag, await readBody(req, ctx.config.maxBodyBytes), req.headers['content-type']);
   else element = elementFromForm(doc, tag, [...query].filter(([k]) => k !== '_csrf'));
   checkNoHiddenData(p, element);
-  const mutation = await ctx.db.write((tree) => authoriseMutation(p, method, method === 'PUT' ? tree.put(path, element) : tree.post(path, element)));
+  const mutation = await ctx.db.write((tree) => authoriseMutation(p, method, method === 'PUT' ? tree.put(path, element, options) : tree.post(path, element, options)));
   send(res, format, representRef(mutation.ref, format) + '\n');
 }
 
 function evaluateExpression(ctx: HostContext, req: IncomingMessage, res: ServerResponse, expression: string): void {
   const format: Format = negotiate(req, ['text', 'json', 'xml']);
-  const p = principalOf(req);
-  const { db } = ctx;
-  // Others evaluate over a copy holding only what they may see: a string(…) cannot read around the rules.
-  const show = showFor(p, false);
-  const root = isAdmin(p) ? db.tree.root : redactedCopy(db.tree, db.version, describe(p), show).documentElement!;
-  const value = db.tree.evaluate(expression, root);
-  // A node-set's value is its first node's text, with hidden data and secrets left out.
-  const scalar = Array.isArray(value) ? (value.length ? textOf(value[0]!, show) : '') : value;
+  // An admin evaluates over everything; anyone else over what they may read, so that no string(…) or
+  // count(…) can read around the rules.
+  const view = viewOf(visibilityFor(principalOf(req), 'raw'));
+  const value = ctx.db.tree.evaluate(expression, ctx.db.tree.root, { view });
+  const scalar = Array.isArray(value) ? stringOf(value, view) : value;
   if (format === 'json') sendResult(ctx, res, format, JSON.stringify(typeof scalar === 'number' && !Number.isFinite(scalar) ? stringOf(scalar) : scalar) + '\n');
   else if (format === 'xml') sendResult(ctx, res, format, `<value>${escapeText(stringOf(scalar))}</value>\n`);
   else sendResult(ctx, res, format, stringOf(scalar) + '\n');

@@ -5,11 +5,11 @@
  * from closing an idle stream; `Last-Event-ID` resumes from the backlog, or gets `event: reset` when it cannot.
  */
 import { Router, type Request, type Response } from 'express';
-import { canSee } from '../auth/policy.ts';
-import { isAdmin, principalOf, type Principal } from '../auth/principal.ts';
+import { principalOf } from '../auth/principal.ts';
+import { visibilityFor, type Visibility } from '../auth/visibility.ts';
 import { BadRequestError, UnavailableError } from '../errors.ts';
 import type { TreeEvent } from '../events/hub.ts';
-import { isHidden, isSecret, SECRET_NAMES, textOf, type Show } from '../tree/dom.ts';
+import { textOf } from '../tree/dom.ts';
 import { jsonOf, type Json } from '../tree/jsonxml.ts';
 import { absolutePath } from '../tree/paths.ts';
 import { parseSimplePath } from '../tree/simplePath.ts';
@@ -32,22 +32,11 @@ function matches(filter: string[], chain: string[]): boolean {
   return true;
 }
 
-/** What the principal may see of the detached copy: a node's place is the event's path plus its place in the copy. */
-function showOnCopy(p: Principal, root: Node, base: string[]): Show {
-  if (isAdmin(p)) return (n) => !isHidden(n) && !isSecret(n);
-  return (n) => {
-    if (isHidden(n) || isSecret(n)) return false;
-    if (n.nodeType === 2) return true;
-    const names: string[] = [];
-    for (let c: Node | null = n; c && c !== root; c = c.parentNode) names.unshift(c.nodeName);
-    return canSee(p, [...base, ...names]);
-  };
-}
-
-function valueOf(p: Principal, event: TreeEvent): Json | undefined {
+/** The event's value as the principal may see it: the copy is placed where the node was. */
+function valueOf(visibility: Visibility, event: TreeEvent): Json | undefined {
   const node = event.node;
   if (!node) return undefined;
-  const show = showOnCopy(p, node, event.chain);
+  const { show } = visibility.detached(node, event.chain);
   return node.nodeType === 1 ? jsonOf(node as Element, show) : textOf(node, show);
 }
 
@@ -57,7 +46,7 @@ const MAX_BUFFERED = 256 * 1024;
 export function eventRoutes(ctx: HostContext): Router {
   const router = Router();
   router.get('/events', (req: Request, res: Response) => {
-    const p = principalOf(req);
+    const visibility = visibilityFor(principalOf(req), 'read');
     const asked = queryOf(req).getAll('xpath');
     const filters = (asked.length ? asked : ['/data']).map(filterOf);
     if (ctx.events.clients >= ctx.config.maxSseClients) {
@@ -86,8 +75,8 @@ export function eventRoutes(ctx: HostContext): Router {
         return;
       }
       if (!filters.some((f) => matches(f, event.chain))) return;
-      if (!canSee(p, event.chain) || event.chain.some((name) => SECRET_NAMES.has(name))) return;
-      const value = valueOf(p, event);
+      if (!visibility.admitsChain(event.chain)) return;
+      const value = valueOf(visibility, event);
       const data = JSON.stringify({ path: event.path, operation: event.operation, ...(value !== undefined ? { value } : {}) });
       res.write(`id: ${event.id}\nevent: change\ndata: ${data}\n\n`);
     };

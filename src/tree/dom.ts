@@ -88,18 +88,6 @@ export function isHidden(node: Node): boolean {
   return name.includes(':') || name === 'xmlns';
 }
 
-/**
- * Secrets: element names whose content is never shown but to an admin asking raw (passwords, client secrets,
- * OAuth and API tokens), wherever they are in the tree.
- */
-export const SECRET_NAMES: ReadonlySet<string> = new Set([
-  'encryptedPassword', 'password', 'client_secret', 'secret', 'token', 'token_id', 'access_token', 'refresh_token', 'apiTokens',
-]);
-
-export function isSecret(node: Node): boolean {
-  return SECRET_NAMES.has(node.nodeName);
-}
-
 /** The element holds hidden data anywhere (which only an admin, or the server, may write). */
 export function containsHiddenData(el: Element): boolean {
   for (let i = 0; i < el.attributes.length; i++) if (isHidden(el.attributes[i]!)) return true;

@@ -6,10 +6,10 @@
  * when it cannot be made durable). Persisting and announcing mutations is the store's job (src/store).
  */
 import { BadRequestError } from '../errors.ts';
-import { ATTRIBUTE_NODE, DOCUMENT_NODE, ELEMENT_NODE, isHidden, isSecret, parseXml, refOf, serialize, SHOW_ALL } from './dom.ts';
+import { ATTRIBUTE_NODE, DOCUMENT_NODE, ELEMENT_NODE, isHidden, parseXml, refOf, serialize, SHOW_ALL } from './dom.ts';
 import { splitLastStep } from './paths.ts';
 import { parseSimplePath, walkSimplePath } from './simplePath.ts';
-import { evaluate, selectNodes, type EvaluateOptions, type XPathValue } from './xpath.ts';
+import { evaluate, selectNodes, type EvaluateOptions, type View, type XPathValue } from './xpath.ts';
 
 /** One step of a journal record; paths are references as refOf gives them, valid at replay time. */
 export type JournalOp =
@@ -40,6 +40,14 @@ export interface Mutation {
 
 const NOTHING: Omit<Mutation, 'ref'> = { ops: [], events: [], undo: () => {} };
 
+/** Who writes: what its path may select, and what of a replaced element it could not see (and so keeps). */
+export interface WriteOptions {
+  /** The writer's view: its path and predicates select among these nodes only. Everything when not given. */
+  view?: View;
+  /** Nodes of a replaced element the writer could not see, carried into the new one. Default: hidden data. */
+  unseen?: (node: Node) => boolean;
+}
+
 export class Tree {
   constructor(readonly doc: Document) {
     if (doc.documentElement?.nodeName !== 'data') throw new BadRequestError('the database root element must be <data>');
@@ -69,28 +77,28 @@ export class Tree {
   }
 
   /** PUT: replace the one element `path` selects, or create it (and missing parents) if there is none. */
-  put(path: string, element: Element): Mutation {
-    const matches = this.elementsFor(path, 'PUT');
+  put(path: string, element: Element, options: WriteOptions = {}): Mutation {
+    const matches = this.elementsFor(path, 'PUT', options);
     if (matches.length > 1) throw new BadRequestError(`${path} selects ${matches.length} elements; PUT needs one`);
     const el = this.adopt(element);
-    if (matches.length === 0) return this.create(path, el);
-    return this.replace(matches[0]!, el);
+    if (matches.length === 0) return this.create(path, el, options);
+    return this.replace(matches[0]!, el, options.unseen ?? isHidden);
   }
 
   /** POST: append a new element after the ones `path` selects (all must share a parent), or create it. */
-  post(path: string, element: Element): Mutation {
+  post(path: string, element: Element, options: WriteOptions = {}): Mutation {
     const el = this.adopt(element);
     // The common case, `list/item` under one list: append without selecting every existing item (a long
     // series would make each POST cost its length). Same result: all matches are children of that parent.
     const { parent: parentPath, step, tag } = splitLastStep(path);
     if (step === tag && parentPath !== '') {
-      const parents = this.select(parentPath);
+      const parents = this.select(parentPath, this.doc, options);
       if (parents.length === 1 && parents[0]!.nodeType === ELEMENT_NODE && parents[0] !== this.root) {
         return this.append(parents[0] as Element, el);
       }
     }
-    const matches = this.elementsFor(path, 'POST');
-    if (matches.length === 0) return this.create(path, el);
+    const matches = this.elementsFor(path, 'POST', options);
+    if (matches.length === 0) return this.create(path, el, options);
     const parent = matches[0]!.parentNode as Element;
     if (matches.some((m) => m.parentNode !== parent)) {
       throw new BadRequestError(`${path} selects elements under different parents; POST needs them under one`);
@@ -102,8 +110,8 @@ export class Tree {
   }
 
   /** DELETE: remove every element or attribute `path` selects. */
-  delete(path: string): Mutation {
-    const nodes = this.select(path);
+  delete(path: string, options: WriteOptions = {}): Mutation {
+    const nodes = this.select(path, this.doc, options);
     for (const n of nodes) {
       if (n === this.root || n.nodeType === DOCUMENT_NODE) throw new BadRequestError('the root element /data cannot be deleted');
       if (n.nodeType !== ELEMENT_NODE && n.nodeType !== ATTRIBUTE_NODE) {
@@ -169,8 +177,8 @@ export class Tree {
     return attr;
   }
 
-  private elementsFor(path: string, method: string): Element[] {
-    const nodes = this.select(path);
+  private elementsFor(path: string, method: string, options: WriteOptions): Element[] {
+    const nodes = this.select(path, this.doc, options);
     for (const n of nodes) {
       if (n.nodeType !== ELEMENT_NODE) throw new BadRequestError(`${path} selects something other than an element; ${method} needs elements`);
     }
@@ -178,10 +186,10 @@ export class Tree {
   }
 
   /** Attaches `el` at `path`, creating missing ancestors (tags from the path's steps, predicates dropped). */
-  private create(path: string, el: Element): Mutation {
+  private create(path: string, el: Element, options: WriteOptions): Mutation {
     const { parent: parentPath } = splitLastStep(path);
     if (parentPath === '') throw new BadRequestError(`${path}: the tree has one root, /data; create elements under it`);
-    const parents = this.select(parentPath);
+    const parents = this.select(parentPath, this.doc, options);
     if (parents.length > 1) throw new BadRequestError(`${parentPath} selects ${parents.length} elements; cannot tell where to create ${path}`);
     if (parents.length === 1) {
       if (parents[0]!.nodeType !== ELEMENT_NODE) throw new BadRequestError(`${parentPath} is not an element; cannot create ${path} in it`);
@@ -190,7 +198,7 @@ export class Tree {
     const { tag } = splitLastStep(parentPath);
     const wrapper = this.doc.createElement(tag);
     wrapper.appendChild(el);
-    const outer = this.create(parentPath, wrapper);
+    const outer = this.create(parentPath, wrapper, options);
     return { ...outer, ref: refOf(el) };
   }
 
@@ -206,9 +214,9 @@ export class Tree {
     };
   }
 
-  private replace(old: Element, el: Element): Mutation {
+  private replace(old: Element, el: Element, unseen: (node: Node) => boolean): Mutation {
     if (old === this.root) throw new BadRequestError('the root element /data cannot be replaced');
-    carryUnseenData(old, el);
+    carryUnseenData(old, el, unseen);
     const ref = refOf(old);
     if (serialize(old, { show: SHOW_ALL }) === serialize(el, { show: SHOW_ALL })) return { ref, ...NOTHING };
     const parent = old.parentNode as Element;
@@ -224,14 +232,14 @@ export class Tree {
 
 /**
  * A client replacing an element sees and sends only what it is shown: not the hidden part (own:plugin
- * ownership, au:capability children) nor secrets (passwords, tokens). Those stay with the element instead of
- * being lost (as hidden data is in Igor), at every level: the same-named child in the same position is
- * matched up. Removing them takes an explicit DELETE. Linear in the size of the old element.
+ * ownership, au:capability children) nor secrets (passwords, tokens). Those (`unseen`) stay with the element
+ * instead of being lost (as hidden data is in Igor), at every level: the same-named child in the same
+ * position is matched up. Removing them takes an explicit DELETE. Linear in the size of the old element.
  */
-function carryUnseenData(from: Element, to: Element): void {
+function carryUnseenData(from: Element, to: Element, unseen: (node: Node) => boolean): void {
   for (let i = 0; i < from.attributes.length; i++) {
     const a = from.attributes[i]!;
-    if (isHidden(a) && !to.hasAttribute(a.name)) to.setAttributeNode(a.cloneNode(true) as Attr);
+    if (unseen(a) && !to.hasAttribute(a.name)) to.setAttributeNode(a.cloneNode(true) as Attr);
   }
   const targets = new Map<string, Element[]>();
   let toHasHidden = false;
@@ -247,14 +255,14 @@ function carryUnseenData(from: Element, to: Element): void {
     if (c.nodeType !== ELEMENT_NODE) continue;
     const name = c.nodeName;
     if (isHidden(c)) {
-      if (!toHasHidden) to.appendChild(c.cloneNode(true));
-    } else if (isSecret(c)) {
+      if (unseen(c) && !toHasHidden) to.appendChild(c.cloneNode(true));
+    } else if (unseen(c)) {
       if (!targets.has(name)) to.appendChild(c.cloneNode(true));
     } else {
       const k = seen.get(name) ?? 0;
       seen.set(name, k + 1);
       const match = targets.get(name)?.[k];
-      if (match && (c.firstChild || (c as Element).attributes.length)) carryUnseenData(c as Element, match);
+      if (match && (c.firstChild || (c as Element).attributes.length)) carryUnseenData(c as Element, match, unseen);
     }
   }
 }

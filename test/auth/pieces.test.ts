@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hashPassword, randomPassword, verifyPassword } from '../../src/auth/passwords.ts';
-import { canSee, rightsAt, showFor } from '../../src/auth/policy.ts';
+import { canSee, rightsAt } from '../../src/auth/policy.ts';
 import { ANONYMOUS, SYSTEM, type Principal } from '../../src/auth/principal.ts';
 import { makeSessionCookie, sessionUser } from '../../src/auth/session.ts';
+import { visibilityFor } from '../../src/auth/visibility.ts';
 import { parseXml, serialize } from '../../src/tree/dom.ts';
 
 const jack: Principal = { kind: 'user', name: 'jack', admin: false, via: 'basic' };
@@ -62,11 +63,11 @@ describe('the access rules', () => {
   it('show secrets only to an admin asking raw, and prune what cannot be seen', () => {
     const doc = parseXml('<data xmlns:own="urn:o"><identities><jack><encryptedPassword>h</encryptedPassword><name>Jack</name></jack><jill><name>Jill</name></jill></identities><environment own:plugin="p"><t>1</t></environment></data>');
     const root = doc.documentElement!;
-    assert.equal(serialize(root, { show: showFor(jack, false) }), '<data><identities><jack><name>Jack</name></jack></identities><environment><t>1</t></environment></data>');
-    assert.equal(serialize(root, { show: showFor(jack, true) }), '<data><identities><jack><name>Jack</name></jack></identities><environment><t>1</t></environment></data>', 'raw changes nothing for a user');
-    assert.equal(serialize(root, { show: showFor(ANONYMOUS, false) }), '<data><environment><t>1</t></environment></data>');
-    assert.match(serialize(root, { show: showFor(admin, false) }), /<jack><name>Jack<\/name><\/jack>/);
-    assert.match(serialize(root, { show: showFor(admin, true) }), /<encryptedPassword>h<\/encryptedPassword>.*own:plugin="p"/);
+    assert.equal(serialize(root, { show: visibilityFor(jack, 'read').show }), '<data><identities><jack><name>Jack</name></jack></identities><environment><t>1</t></environment></data>');
+    assert.equal(serialize(root, { show: visibilityFor(jack, 'raw').show }), '<data><identities><jack><name>Jack</name></jack></identities><environment><t>1</t></environment></data>', 'raw changes nothing for a user');
+    assert.equal(serialize(root, { show: visibilityFor(ANONYMOUS, 'read').show }), '<data><environment><t>1</t></environment></data>');
+    assert.match(serialize(root, { show: visibilityFor(admin, 'read').show }), /<jack><name>Jack<\/name><\/jack>/);
+    assert.match(serialize(root, { show: visibilityFor(admin, 'raw').show }), /<encryptedPassword>h<\/encryptedPassword>.*own:plugin="p"/);
   });
 });
 
