@@ -84,7 +84,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   };
   const listener = createRequestListener(context as HostContext);
   const call = localCaller(listener, internalSecret);
-  const actions = (context.actions = new ActionManager({ db, logger, work, call, externalTimeoutMs: config.callTimeoutMs }));
+  const actions = (context.actions = new ActionManager({ db, logger, work, call, externalTimeoutMs: config.callTimeoutMs, pluginPrincipal: (name) => plugins.principal(name) }));
   const eventSources = new EventSources({ db, logger, call, connectTimeoutMs: config.callTimeoutMs });
   const initialAdminPassword = config.noAuth ? undefined : await ensureAdminPassword(db);
   if (config.noAuth) logger.warn('--no-auth: ANYONE WHO CAN REACH THIS SERVER MAY READ AND CHANGE EVERYTHING. For development only.');

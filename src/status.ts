@@ -7,6 +7,7 @@ import { BadRequestError } from './errors.ts';
 import type { Database } from './store/database.ts';
 import { isTagName } from './tree/dom.ts';
 import { elementFromJson, type Json } from './tree/jsonxml.ts';
+import { splitLastStep } from './tree/paths.ts';
 import { combine } from './tree/tree.ts';
 
 export interface Outcome {
@@ -23,11 +24,18 @@ export function statusPath(representing: string): string {
   return `/data/status/${steps.join('/')}`;
 }
 
-export async function recordStatus(db: Database, representing: string, outcome: Outcome): Promise<void> {
+/** The fields of a status record, each as the path to put and its value. */
+export function statusFields(representing: string, outcome: Outcome): { xpath: string; value: Json }[] {
   const base = statusPath(representing);
   const now = Math.round(Date.now()) / 1000;
   const values: [string, Json][] = outcome.ok
     ? [['alive', true], ['lastActivity', now], ['lastSuccess', now], ['errorMessage', null]]
     : [['alive', false], ['lastActivity', now], ['lastFailure', now], ['errorMessage', outcome.message || `${representing} failed without error message`]];
-  await db.write((tree) => combine(values.map(([key, value]) => tree.put(`${base}/${key}`, elementFromJson(tree.doc, key, value)))));
+  return values.map(([key, value]) => ({ xpath: `${base}/${key}`, value }));
+}
+
+/** Records a status as the server (actions, event sources, the plugin registry). Plugins record theirs through their own tree access. */
+export async function recordStatus(db: Database, representing: string, outcome: Outcome): Promise<void> {
+  const fields = statusFields(representing, outcome);
+  await db.write((tree) => combine(fields.map(({ xpath, value }) => tree.put(xpath, elementFromJson(tree.doc, splitLastStep(xpath).tag, value)))));
 }

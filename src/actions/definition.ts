@@ -4,7 +4,7 @@
  */
 import nodeCron from 'node-cron';
 import { BadRequestError } from '../errors.ts';
-import { ELEMENT_NODE, refOf, serialize, SHOW_ALL } from '../tree/dom.ts';
+import { ancestry, ELEMENT_NODE, refOf, serialize, SHOW_ALL } from '../tree/dom.ts';
 import { absolutePath } from '../tree/paths.ts';
 import { compile } from '../tree/xpath.ts';
 import { templateExpressions } from './template.ts';
@@ -99,8 +99,10 @@ export function parseAction(el: Element): ActionDefinition {
     const check = nodeCron.validateDetailed(cron);
     if (!check.valid) fail(ref, `<cron> "${cron}" is not a cron expression (${check.errors?.map((e) => e.message).join('; ') ?? 'invalid'})`);
   }
-  const parent = el.parentNode as Element | null;
-  const plugin = parent?.parentNode?.nodeName === 'plugindata' ? parent.nodeName : undefined;
+  // Anywhere under plugindata/NAME/ it is the plugin's, and runs with the plugin's rights only: a plugin
+  // may write there, so an action it nests deeper must not run as the server.
+  const chain = ancestry(el);
+  const plugin = chain[1] === 'plugindata' ? chain[2] : undefined;
   const data = fields.get('data')?.[0];
   return {
     ref,

@@ -6,7 +6,8 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import nodeCron, { type ScheduledTask } from 'node-cron';
-import { SYSTEM } from '../auth/principal.ts';
+import { SYSTEM, type Principal } from '../auth/principal.ts';
+import { viewOf, visibilityFor } from '../auth/visibility.ts';
 import { httpRequest } from '../http/client.ts';
 import type { Logger } from '../logger.ts';
 import type { LocalCaller } from '../rest/inject.ts';
@@ -14,7 +15,7 @@ import { recordStatus } from '../status.ts';
 import type { Database } from '../store/database.ts';
 import { ELEMENT_NODE, textOf } from '../tree/dom.ts';
 import type { ChangeEvent } from '../tree/tree.ts';
-import { stringOf } from '../tree/xpath.ts';
+import { stringOf, type View } from '../tree/xpath.ts';
 import type { WorkTracker } from '../work.ts';
 import { parseAction, type ActionDefinition } from './definition.ts';
 import { ancestry, TriggerPattern } from './pattern.ts';
@@ -29,6 +30,8 @@ export interface ActionHost {
   call: LocalCaller;
   /** Limit for calls to other servers (ms). */
   externalTimeoutMs?: number;
+  /** Who a plugin's actions act as (its declared extra subtrees included); a bare plugin principal if not given. */
+  pluginPrincipal?: (name: string) => Principal;
 }
 
 /** Which actions led to the code running now: a change made inside an action's run carries its chain. */
@@ -60,6 +63,13 @@ class ActiveAction {
   constructor(readonly def: ActionDefinition) {
     this.patterns = def.xpaths.map((x) => new TriggerPattern(x));
     this.ownStatus = def.representing ? ['data', 'status', ...def.representing.split('/')] : undefined;
+  }
+
+  /** What its triggers, condition and templates see: all of the tree for the server's own actions. */
+  view(host: ActionHost): View | undefined {
+    const plugin = this.def.plugin;
+    if (plugin === undefined) return undefined;
+    return viewOf(visibilityFor(host.pluginPrincipal?.(plugin) ?? { kind: 'plugin', name: plugin }, 'plugin'));
   }
 
   get label(): string {
@@ -184,10 +194,12 @@ export class ActionManager {
           if (action.ownStatus && startsWith(chain, action.ownStatus)) continue;
           if (!pattern.mayMatch(chain)) continue;
           if (detached) {
-            if (!pattern.matchedWhenDeleted(node, parentOf.get(node)!, (x, context) => this.host.db.tree.select(x, context))) continue;
+            const view = action.view(this.host);
+            if (!pattern.matchedWhenDeleted(node, parentOf.get(node)!, (x, context) => this.host.db.tree.select(x, context, { view }))) continue;
           } else {
-            let hits = evaluated.get(pattern.xpath);
-            if (!hits) evaluated.set(pattern.xpath, (hits = new Set(this.host.db.tree.select(pattern.xpath))));
+            const key = `${action.def.plugin ?? ''}\0${pattern.xpath}`;
+            let hits = evaluated.get(key);
+            if (!hits) evaluated.set(key, (hits = new Set(this.host.db.tree.select(pattern.xpath, this.host.db.tree.doc, { view: action.view(this.host) }))));
             if (!hits.has(node)) continue;
           }
           const nodes = matched.get(action) ?? [];
@@ -249,17 +261,19 @@ export class ActionManager {
   private enqueue(a: ActiveAction, context: Node, chain: ActiveAction[]): void {
     const { def } = a;
     const tree = this.host.db.tree;
+    const view = a.view(this.host);
     let url: string;
     let data: string | undefined;
     try {
       if (def.condition !== undefined) {
-        const value = tree.evaluate(def.condition, context, { originalContext: context });
+        const value = tree.evaluate(def.condition, context, { originalContext: context, view });
         const truth = Array.isArray(value) ? value.length > 0 : typeof value === 'number' ? value !== 0 && !Number.isNaN(value) : Boolean(value);
         if (!truth) return;
       }
       const valueOf = (expression: string) => {
-        const v = tree.evaluate(expression, context, { originalContext: context });
-        return Array.isArray(v) ? (v.length ? textOf(v[0]!) : '') : stringOf(v);
+        const v = tree.evaluate(expression, context, { originalContext: context, view });
+        // The server's own actions print a node without Igor's hidden data, as they always have.
+        return Array.isArray(v) && !view ? (v.length ? textOf(v[0]!) : '') : stringOf(v, view);
       };
       url = expandTemplate(def.url, valueOf, true);
       data = def.data === undefined ? undefined : expandTemplate(def.data, valueOf, false);

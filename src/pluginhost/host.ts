@@ -7,7 +7,7 @@ import { IgorError } from '../errors.ts';
 import { httpRequest } from '../http/client.ts';
 import type { Logger } from '../logger.ts';
 import type { Json, JsonObject, OAuth2Provider, PluginHost, PluginReply } from '../plugin-api.ts';
-import { recordStatus } from '../status.ts';
+import { statusFields, type Outcome } from '../status.ts';
 import type { Database } from '../store/database.ts';
 import { isTagName } from '../tree/dom.ts';
 import type { WorkTracker } from '../work.ts';
@@ -71,6 +71,9 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
     whenIdle: () => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
   });
   const http = (url: string, req = {}) => httpRequest(url, { timeoutMs: deps.callTimeoutMs, ...req });
+  // Through the plugin's own tree access: a plugin records status only where it may write.
+  const recordStatus = (representing: string, outcome: Outcome) =>
+    data.batch(statusFields(representing, outcome).map(({ xpath, value }) => ({ op: 'put' as const, xpath, value })));
 
   const host: HostOfPlugin = {
     name,
@@ -87,7 +90,7 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
     userData: (user) => asObject(data.get(userPath(user))),
     http,
     publicUrl: (path) => deps.publicUrl() + (path.startsWith('/') ? path : `/${path}`),
-    recordStatus: (representing, outcome) => recordStatus(deps.db, representing, outcome),
+    recordStatus,
     async storeSeries(base, answer, keys) {
       const { changes, counts } = sensorChanges(base, answer, (name) => data.getAll(`${base}/${name}`), keys);
       await data.batch(changes);
@@ -123,7 +126,7 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
           }
           log.warn({ user }, reason);
           await data.put(`${userPath(user)}/needsAuthorisation`, true);
-          await recordStatus(deps.db, `sensors/${name}`, { ok: false, message: reason });
+          await recordStatus(`sensors/${name}`, { ok: false, message: reason });
         },
         http,
         timeoutMs: deps.callTimeoutMs,

@@ -102,8 +102,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
       await fsyncDir(dir);
       created = true;
     }
-    const tree = await loadSnapshot(dbFile);
-    const startIndex = journalIndexOf(tree.doc);
+    const { tree, startIndex } = await loadSnapshot(dbFile);
     let current = startIndex;
     for (const { index, name } of journals) {
       const path = join(dir, name);
@@ -256,9 +255,11 @@ async function listJournals(dir: string): Promise<{ index: number; name: string 
   return out.sort((a, b) => a.index - b.index);
 }
 
-async function loadSnapshot(file: string): Promise<Tree> {
+async function loadSnapshot(file: string): Promise<{ tree: Tree; startIndex: number }> {
   try {
-    return new Tree(parseXml(await readFile(file, 'utf8'), file));
+    const doc = parseXml(await readFile(file, 'utf8'), file);
+    const startIndex = journalIndexOf(doc);
+    return { tree: new Tree(doc), startIndex };
   } catch (err) {
     throw new DatabaseOpenError(`cannot load ${file}: ${(err as Error).message}; ${await backupAdvice(file)}`);
   }

@@ -51,6 +51,12 @@ export interface WriteOptions {
 export class Tree {
   constructor(readonly doc: Document) {
     if (doc.documentElement?.nodeName !== 'data') throw new BadRequestError('the database root element must be <data>');
+    // The tree is its root element: what a file holds beside it (declarations, whitespace) is not data.
+    for (let n = doc.firstChild; n; ) {
+      const next = n.nextSibling;
+      if (n !== doc.documentElement) doc.removeChild(n);
+      n = next;
+    }
   }
 
   get root(): Element {
