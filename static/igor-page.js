@@ -3,7 +3,7 @@
 'use strict';
 
 const igor = {
-  /** The CSRF token of this browser's session (double-submit cookie). */
+  /** The CSRF token of this browser's session (the server keeps it in this cookie; it is bound to the session). */
   csrf() {
     const c = document.cookie.split('; ').find((x) => x.startsWith('igor_csrf='));
     return c ? decodeURIComponent(c.slice('igor_csrf='.length)) : '';
@@ -109,8 +109,8 @@ igor.nav = async () => {
   const here = location.pathname;
   const link = (href, text) => igor.el('a', { href, ...(here === href ? { 'aria-current': 'page' } : {}) }, text);
   const account = me.user
-    ? igor.el('form', { method: 'post', action: '/logout', class: 'inline' }, `${me.user}${me.admin ? ' (admin)' : ''} `,
-      igor.el('input', { type: 'hidden', name: '_csrf', value: igor.csrf() }), igor.el('button', { type: 'submit' }, 'Log out'))
+    ? igor.el('form', { method: 'post', action: `/logout?_csrf=${encodeURIComponent(igor.csrf())}`, class: 'inline' }, `${me.user}${me.admin ? ' (admin)' : ''} `,
+      igor.el('button', { type: 'submit' }, 'Log out'))
     : igor.el('a', { href: `/login?returnTo=${encodeURIComponent(here + location.search)}` }, 'Log in');
   const nav = igor.el('nav', { class: 'top', 'aria-label': 'main' },
     link('/', 'Home'), link('/sensors.html', 'Sensors'), link('/tree.html', 'Tree'), link('/actions.html', 'Actions'), link('/plugins.html', 'Plugins'),

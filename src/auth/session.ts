@@ -1,7 +1,6 @@
 /**
  * Browser sessions: a signed cookie `igor_session` (user, expiry, HMAC-SHA256 with a key kept in the database
- * directory, so sessions survive restarts), and a CSRF token: the cookie `igor_csrf`, which pages send back
- * in the `X-CSRF-Token` header or a `_csrf` field on every request that changes something.
+ * directory, so sessions survive restarts). The CSRF token that goes with a session is csrf.ts's.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
@@ -10,7 +9,7 @@ import { join } from 'node:path';
 
 export const SESSION_COOKIE = 'igor_session';
 export const CSRF_COOKIE = 'igor_csrf';
-const LIFETIME_S = 30 * 24 * 3600;
+export const LIFETIME_S = 30 * 24 * 3600;
 
 /** The directory's secret key, made on first use (readable by the owner only). */
 export async function loadSessionKey(dir: string): Promise<Buffer> {
@@ -50,9 +49,11 @@ function equal(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function makeSessionCookie(key: Buffer, user: string, secure: boolean, now = Date.now()): string {
+/** A new session for `user`: the cookie's value and its Set-Cookie header. */
+export function makeSession(key: Buffer, user: string, secure: boolean, now = Date.now()): { value: string; header: string } {
   const payload = `${Buffer.from(user).toString('base64url')}.${Math.floor(now / 1000) + LIFETIME_S}`;
-  return cookie(SESSION_COOKIE, `${payload}.${sign(key, payload)}`, { maxAge: LIFETIME_S, httpOnly: true, secure });
+  const value = `${payload}.${sign(key, payload)}`;
+  return { value, header: cookie(SESSION_COOKIE, value, { maxAge: LIFETIME_S, httpOnly: true, secure }) };
 }
 
 /** The user a session cookie names, if it is genuine and not expired. */
@@ -68,19 +69,12 @@ export function clearSessionCookie(secure: boolean): string {
   return cookie(SESSION_COOKIE, '', { maxAge: 0, httpOnly: true, secure });
 }
 
-export function makeCsrfCookie(secure: boolean): { value: string; header: string } {
-  const value = randomBytes(18).toString('base64url');
-  return { value, header: cookie(CSRF_COOKIE, value, { maxAge: LIFETIME_S, httpOnly: false, secure, sameSite: 'Strict' }) };
+/** The log-in form's token, before there is a session: random, in the `igor_csrf` cookie of the form's page. */
+export function makeLoginFormCookie(secure: boolean): string {
+  return cookie(CSRF_COOKIE, randomBytes(18).toString('base64url'), { maxAge: 3600, httpOnly: false, secure, sameSite: 'Strict' });
 }
 
-/** The request carries the CSRF token of its cookie (header X-CSRF-Token, or `_csrf` in the query or form). */
-export function csrfOk(req: IncomingMessage, formValue?: string): boolean {
-  const expected = parseCookies(req)[CSRF_COOKIE];
-  const given = (req.headers['x-csrf-token'] as string | undefined) ?? formValue;
-  return !!expected && !!given && equal(expected, given);
-}
-
-function cookie(name: string, value: string, o: { maxAge: number; httpOnly: boolean; secure: boolean; sameSite?: string }): string {
+export function cookie(name: string, value: string, o: { maxAge: number; httpOnly: boolean; secure: boolean; sameSite?: string }): string {
   return [
     `${name}=${encodeURIComponent(value)}`,
     'Path=/',

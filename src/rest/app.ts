@@ -8,6 +8,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { authenticate } from '../auth/authenticate.ts';
+import { csrfGate } from '../auth/csrf.ts';
 import { principalOf, setPrincipal, type Principal } from '../auth/principal.ts';
 import { statusOf } from '../errors.ts';
 import { actionRoutes } from './actions.ts';
@@ -52,8 +53,15 @@ function expressApp(ctx: HostContext): Express {
 
 export function createRequestListener(ctx: HostContext): RequestListener {
   const app = expressApp(ctx);
+  const secure = (ctx.config.publicUrl ?? '').startsWith('https:');
   const serve = (req: IncomingMessage, res: ServerResponse, principal: Principal) => {
     setPrincipal(req, principal);
+    try {
+      csrfGate(ctx.auth.sessionKey, secure, req, res, principal);
+    } catch (err) {
+      fail(ctx, req, res, err);
+      return;
+    }
     handleData(ctx, req, res).then(
       (handled) => {
         if (!handled) app(req, res);

@@ -1,14 +1,14 @@
 /**
- * Browser log-in: GET /login shows the form (and sets the CSRF cookie), POST /login checks the password and
- * sets the session cookie, POST /logout ends the session. Both POSTs need the CSRF token, so another site
- * cannot log a browser in or out.
+ * Browser log-in: GET /login shows the form (and sets the form's CSRF cookie), POST /login checks the
+ * password and sets the session cookie with its CSRF token, POST /logout ends the session. Both POSTs need a
+ * CSRF token (the form's, the session's), so another site cannot log a browser in or out.
  */
 import express, { Router, type Request, type Response } from 'express';
 import { join } from 'node:path';
 import { verifyPassword } from '../auth/passwords.ts';
-import { clearSessionCookie, csrfOk, CSRF_COOKIE, makeCsrfCookie, makeSessionCookie, parseCookies } from '../auth/session.ts';
+import { checkLoginForm, csrfCookie, csrfTokenFor } from '../auth/csrf.ts';
+import { clearSessionCookie, CSRF_COOKIE, makeLoginFormCookie, makeSession, parseCookies } from '../auth/session.ts';
 import { findUser } from '../auth/users.ts';
-import { ForbiddenError } from '../errors.ts';
 import type { HostContext } from './context.ts';
 
 /** Only paths on this server: never `//elsewhere` or `https://elsewhere`. */
@@ -22,13 +22,13 @@ export function loginRoutes(ctx: HostContext): Router {
   const form = express.urlencoded({ extended: false, limit: '16kb' });
 
   router.get('/login', (req: Request, res: Response) => {
-    if (!parseCookies(req)[CSRF_COOKIE]) res.append('Set-Cookie', makeCsrfCookie(secure()).header);
+    if (!parseCookies(req)[CSRF_COOKIE]) res.append('Set-Cookie', makeLoginFormCookie(secure()));
     res.set('Cache-Control', 'no-store').sendFile(join(ctx.packageDir, 'static', 'login.html'));
   });
 
   router.post('/login', form, async (req: Request, res: Response) => {
     const body = (req.body ?? {}) as Record<string, string | undefined>;
-    if (!csrfOk(req, body['_csrf'])) throw new ForbiddenError('the log-in form is out of date or came from another site; reload /login and try again');
+    checkLoginForm(req, body['_csrf']);
     const name = body['username'] ?? '';
     const user = findUser(ctx.db, name);
     const ok = !!user?.passwordHash && (await verifyPassword(body['password'] ?? '', user.passwordHash, name));
@@ -38,13 +38,14 @@ export function loginRoutes(ctx: HostContext): Router {
       res.redirect(303, `/login?error=1&returnTo=${encodeURIComponent(returnTo)}`);
       return;
     }
-    res.append('Set-Cookie', makeSessionCookie(ctx.auth.sessionKey, name, secure()));
+    const session = makeSession(ctx.auth.sessionKey, name, secure());
+    // The session's CSRF token goes with it (csrf.ts): the form's random one is done with.
+    res.append('Set-Cookie', [session.header, csrfCookie(csrfTokenFor(ctx.auth.sessionKey, session.value), secure())]);
     res.redirect(303, returnTo);
   });
 
-  router.post('/logout', form, (req: Request, res: Response) => {
-    const body = (req.body ?? {}) as Record<string, string | undefined>;
-    if (!csrfOk(req, body['_csrf'])) throw new ForbiddenError('log out from this server\'s own pages');
+  // Logging out changes something: the CSRF gate (csrf.ts) has checked the session's token already.
+  router.post('/logout', (_req: Request, res: Response) => {
     res.append('Set-Cookie', clearSessionCookie(secure()));
     res.redirect(303, '/');
   });

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { marked } from 'marked';
 import { deny } from '../auth/policy.ts';
 import { describe, isAdmin, principalOf, type Principal } from '../auth/principal.ts';
-import { csrfOk } from '../auth/session.ts';
 import { BadGatewayError, BadRequestError, ForbiddenError, IgorError, NotFoundError, TimeoutError } from '../errors.ts';
 import type { Caller, Json, JsonObject, PluginCall, PluginMethodSpec, UploadedFile } from '../plugin-api.ts';
 import { isReply } from '../pluginhost/host.ts';
@@ -40,16 +39,12 @@ function privileged(p: Principal, plugin: string): boolean {
   return isAdmin(p) || (p.kind === 'plugin' && p.name === plugin);
 }
 
-function checkAccess(req: Request, plugin: RunningPlugin, methodName: string, spec: PluginMethodSpec, p: Principal): void {
+function checkAccess(plugin: RunningPlugin, methodName: string, spec: PluginMethodSpec, p: Principal): void {
   const access = spec.access ?? 'admin';
   if (access === 'public' || privileged(p, plugin.name)) return;
   const what = `/plugin/${plugin.name}/${methodName}`;
   if (access === 'admin' || p.kind !== 'user') deny(p, 'use', what);
   if (p.scope) throw new ForbiddenError(`API tokens are for /data; call ${what} with a password or a browser session`);
-  // A browser session must prove the page is ours; following the auth1 link is harmless (it only starts a flow).
-  if (p.via === 'session' && methodName !== 'auth1' && !csrfOk(req, typeof req.query['_csrf'] === 'string' ? req.query['_csrf'] : undefined)) {
-    throw new ForbiddenError(`this call needs the CSRF token of your session (X-CSRF-Token header or _csrf parameter)`);
-  }
 }
 
 /** A multipart/form-data body: its text fields and its files. */
@@ -140,7 +135,7 @@ async function callPlugin(ctx: HostContext, req: Request, res: Response): Promis
   if (!spec) throw new NotFoundError(`plugin ${name} has no method ${methodName}`);
   if (spec.cors && allowCors(req, res)) return;
   const p = principalOf(req);
-  checkAccess(req, plugin, methodName, spec, p);
+  checkAccess(plugin, methodName, spec, p);
   const raw = hasBody(req) ? await readBody(req, spec.maxBodyBytes ?? ctx.config.maxBodyBytes) : undefined;
   const { params, body } = await paramsAndBody(req, raw);
 

@@ -283,8 +283,11 @@ describe('browser sessions', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `igor_csrf=${csrf}` },
       body: new URLSearchParams({ username: user, password, _csrf: csrf, returnTo }).toString(),
     });
-    const session = cookiesOf(response)['igor_session'];
-    return { cookie: `igor_csrf=${csrf}` + (session ? `; igor_session=${session}` : ''), csrf, response };
+    const set = cookiesOf(response);
+    const session = set['igor_session'];
+    // Logged in, the session's own token replaces the form's.
+    const token = session ? decodeURIComponent(set['igor_csrf']!) : csrf;
+    return { cookie: `igor_csrf=${token}` + (session ? `; igor_session=${session}` : ''), csrf: token, response };
   }
 
   it('logs in with the form, reads as the user, and writes only with the CSRF token', async () => {
@@ -330,12 +333,7 @@ describe('browser sessions', () => {
     const tampered = cookie.replace(/igor_session=([^;.]+)/, (_, payload: string) => `igor_session=${Buffer.from(Buffer.from(payload, 'base64url').toString().replace('jill', 'admin')).toString('base64url')}`);
     assert.notEqual(tampered, cookie);
     assert.equal(await status('/data/plugindata', { headers: { cookie: tampered } }), 401);
-    const out = await s.anonymous('/logout', {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: `_csrf=${csrf}`,
-    });
+    const out = await s.anonymous(`/logout?_csrf=${encodeURIComponent(csrf)}`, { method: 'POST', redirect: 'manual', headers: { cookie } });
     assert.equal(out.status, 303);
     assert.match(out.headers.getSetCookie().join(), /igor_session=;/);
   });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { hashPassword, randomPassword, verifyPassword } from '../../src/auth/passwords.ts';
 import { canSee, rightsAt } from '../../src/auth/policy.ts';
 import { ANONYMOUS, SYSTEM, type Principal } from '../../src/auth/principal.ts';
-import { makeSessionCookie, sessionUser } from '../../src/auth/session.ts';
+import { makeSession, sessionUser } from '../../src/auth/session.ts';
 import { visibilityFor } from '../../src/auth/visibility.ts';
 import { parseXml, serialize } from '../../src/tree/dom.ts';
 
@@ -98,13 +98,13 @@ describe('session cookies', () => {
   const key = Buffer.alloc(32, 7);
   const value = (header: string) => decodeURIComponent(header.split(';')[0]!.split('=').slice(1).join('='));
   it('name their user while genuine and unexpired', () => {
-    const header = makeSessionCookie(key, 'jack', true);
+    const header = makeSession(key, 'jack', true).header;
     assert.match(header, /HttpOnly/);
     assert.match(header, /Secure/);
     assert.match(header, /SameSite=Lax/);
     assert.equal(sessionUser(key, value(header)), 'jack');
     assert.equal(sessionUser(Buffer.alloc(32, 8), value(header)), undefined, 'another key');
     assert.equal(sessionUser(key, value(header).replace(/^[^.]+/, Buffer.from('admin').toString('base64url'))), undefined, 'tampered');
-    assert.equal(sessionUser(key, value(makeSessionCookie(key, 'jack', false, Date.now() - 31 * 86400_000))), undefined, 'expired');
+    assert.equal(sessionUser(key, value(makeSession(key, 'jack', false, Date.now() - 31 * 86400_000).header)), undefined, 'expired');
   });
 });
