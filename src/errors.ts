@@ -6,6 +6,8 @@ export class IgorError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** Headers the answer carries (Retry-After, say). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = new.target.name;
@@ -112,5 +114,12 @@ export class ForbiddenError extends IgorError {
 export class BadGatewayError extends IgorError {
   constructor(message: string) {
     super(message, 502);
+  }
+}
+
+/** Too many attempts: try again after `retryAfterSeconds` (sent as Retry-After). */
+export class TooManyRequestsError extends IgorError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, 429, { 'Retry-After': String(retryAfterSeconds) });
   }
 }

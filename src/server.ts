@@ -10,6 +10,7 @@ import type { Logger } from './logger.ts';
 import { ActionManager } from './actions/manager.ts';
 import type { AuthSettings } from './auth/authenticate.ts';
 import { AccessFailures } from './auth/failures.ts';
+import { LoginGuard } from './auth/logins.ts';
 import { loadSessionKey } from './auth/session.ts';
 import { ensureAdminPassword } from './auth/users.ts';
 import { EventHub } from './events/hub.ts';
@@ -68,7 +69,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     })());
 
   const internalSecret = randomBytes(24).toString('base64url');
-  const auth: AuthSettings = { db, sessionKey: await loadSessionKey(db.dir), internalSecret, noAuth: config.noAuth };
+  const failures = new AccessFailures(db, logger);
+  const auth: AuthSettings = { db, sessionKey: await loadSessionKey(db.dir), internalSecret, noAuth: config.noAuth, logins: new LoginGuard(failures, logger) };
   let url = '';
   const plugins = new PluginRegistry({
     db, logger, work, callTimeoutMs: config.callTimeoutMs, devMode: config.dev, publicUrl: () => url,
@@ -79,7 +81,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const context: Omit<HostContext, 'actions'> & { actions?: ActionManager } = {
     plugins,
     events,
-    db, config, logger, work, auth, failures: new AccessFailures(db, logger), version: VERSION, packageDir: PACKAGE_DIR,
+    db, config, logger, work, auth, failures, version: VERSION, packageDir: PACKAGE_DIR,
     requestStop: () => void close(),
   };
   const listener = createRequestListener(context as HostContext);

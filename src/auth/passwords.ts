@@ -42,14 +42,23 @@ async function limited<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+function cacheKeyOf(password: string, stored: string, user: string): string {
+  return createHash('sha256').update(`${user}\0${password}\0${stored}`).digest('base64');
+}
+
+/** The password matched this stored hash in the last few minutes: no KDF, no tick, no throttling needed. */
+export function recentlyVerified(password: string, stored: string, user = ''): boolean {
+  const until = remembered.get(cacheKeyOf(password, stored, user));
+  return until !== undefined && until > Date.now();
+}
+
 /**
  * Whether the password matches the stored hash: `true` at once (no promise) when it matched in the last few
  * minutes, so the clients that send Basic credentials on every request do not pay for a KDF, or a tick, each time.
  */
 export function verifyPassword(password: string, stored: string, user = ''): true | Promise<boolean> {
-  const cacheKey = createHash('sha256').update(`${user}\0${password}\0${stored}`).digest('base64');
-  const until = remembered.get(cacheKey);
-  if (until !== undefined && until > Date.now()) return true;
+  if (recentlyVerified(password, stored, user)) return true;
+  const cacheKey = cacheKeyOf(password, stored, user);
   let pending = inFlight.get(cacheKey);
   if (!pending) {
     pending = limited(() => verifySlowly(password, stored, cacheKey)).finally(() => inFlight.delete(cacheKey));
@@ -77,4 +86,14 @@ async function verifySlowly(password: string, stored: string, cacheKey: string):
 export function randomPassword(): string {
   const alphabet = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
   return Array.from(randomBytes(20), (b) => alphabet[b % alphabet.length]).join('');
+}
+
+/**
+ * A hash of a random password nobody knows, in the current format: what a log-in for an unknown user (or
+ * one without a password) is checked against, so that it costs the same as one for a known user.
+ */
+let decoy: Promise<string> | undefined;
+export function decoyHash(): Promise<string> {
+  decoy ??= hashPassword(randomBytes(32).toString('base64url'));
+  return decoy;
 }

@@ -5,10 +5,11 @@
  */
 import express, { Router, type Request, type Response } from 'express';
 import { join } from 'node:path';
-import { verifyPassword } from '../auth/passwords.ts';
+import { clientAddress } from '../auth/logins.ts';
 import { checkLoginForm, csrfCookie, csrfTokenFor } from '../auth/csrf.ts';
 import { clearSessionCookie, CSRF_COOKIE, makeLoginFormCookie, makeSession, parseCookies } from '../auth/session.ts';
 import { findUser } from '../auth/users.ts';
+import { statusOf, type IgorError } from '../errors.ts';
 import type { HostContext } from './context.ts';
 
 /** Only paths on this server: never `//elsewhere` or `https://elsewhere`. */
@@ -30,12 +31,14 @@ export function loginRoutes(ctx: HostContext): Router {
     const body = (req.body ?? {}) as Record<string, string | undefined>;
     checkLoginForm(req, body['_csrf']);
     const name = body['username'] ?? '';
-    const user = findUser(ctx.db, name);
-    const ok = !!user?.passwordHash && (await verifyPassword(body['password'] ?? '', user.passwordHash, name));
     const returnTo = localPath(body['returnTo']);
-    if (!ok) {
-      ctx.logger.warn({ user: name }, 'failed log-in');
-      res.redirect(303, `/login?error=1&returnTo=${encodeURIComponent(returnTo)}`);
+    try {
+      await ctx.auth.logins.check(name, findUser(ctx.db, name), body['password'] ?? '', clientAddress(req), 'the log-in form');
+    } catch (err) {
+      // Back to the form, which says what went wrong: a wrong password, or how long to wait.
+      const wait = statusOf(err) === 429 ? `&wait=${(err as IgorError).headers['Retry-After']}` : '';
+      if (statusOf(err) !== 401 && !wait) throw err;
+      res.redirect(303, `/login?error=1${wait}&returnTo=${encodeURIComponent(returnTo)}`);
       return;
     }
     const session = makeSession(ctx.auth.sessionKey, name, secure());

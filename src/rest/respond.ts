@@ -1,7 +1,7 @@
 /** The one place where errors become HTTP responses. */
 import type { RequestHandler } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NotFoundError, statusOf } from '../errors.ts';
+import { IgorError, NotFoundError, statusOf } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { CONTENT_TYPE, errorFormat } from './negotiate.ts';
 
@@ -16,7 +16,7 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
   }
   const format = errorFormat(req);
   const body = format === 'json' ? JSON.stringify({ error: message, status }) + '\n' : message + '\n';
-  const headers: Record<string, string | number> = { 'Content-Type': CONTENT_TYPE[format], 'Content-Length': Buffer.byteLength(body) };
+  const headers: Record<string, string | number> = { ...(err instanceof IgorError ? err.headers : {}), 'Content-Type': CONTENT_TYPE[format], 'Content-Length': Buffer.byteLength(body) };
   if (status === 413) headers['Connection'] = 'close'; // the rest of the body is not worth reading
   // Ask for Basic credentials, but not from a page's own fetch() (it says X-Requested-With, as igor-page.js
   // does): the browser would pop up a password dialog over the page, which has its own way to log in.
