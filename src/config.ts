@@ -17,8 +17,10 @@ export interface Config {
   callTimeoutMs: number;
   /** How long a plugin method may take before the caller gets a 504, in ms. */
   pluginTimeoutMs: number;
-  /** Longest an XPath evaluation may take (ms), and largest answer to a read (bytes). */
+  /** Longest an XPath evaluation may take (ms): an admin's (and the server's own), and anyone else's. */
   xpathTimeoutMs: number;
+  xpathUserTimeoutMs: number;
+  /** Largest answer to a read (bytes). */
   maxResultBytes: number;
   /** Live updates (/events): most clients at once, and how often an idle stream gets a heartbeat (ms). */
   maxSseClients: number;
@@ -38,6 +40,7 @@ export const DEFAULTS: Config = {
   callTimeoutMs: 30_000,
   pluginTimeoutMs: 60_000,
   xpathTimeoutMs: 2000,
+  xpathUserTimeoutMs: 250,
   maxResultBytes: 16 * 1024 * 1024,
   maxSseClients: 100,
   sseHeartbeatMs: 15_000,
@@ -55,6 +58,7 @@ const ENV: Record<keyof Config, string> = {
   callTimeoutMs: 'IGOR_CALL_TIMEOUT_MS',
   pluginTimeoutMs: 'IGOR_PLUGIN_TIMEOUT_MS',
   xpathTimeoutMs: 'IGOR_XPATH_TIMEOUT_MS',
+  xpathUserTimeoutMs: 'IGOR_XPATH_USER_TIMEOUT_MS',
   maxResultBytes: 'IGOR_MAX_RESULT_BYTES',
   maxSseClients: 'IGOR_MAX_SSE_CLIENTS',
   sseHeartbeatMs: 'IGOR_SSE_HEARTBEAT_MS',
@@ -95,6 +99,8 @@ export function resolveConfig(flags: Partial<Record<keyof Config, string | numbe
   if (pluginTimeout) config.pluginTimeoutMs = integer(pluginTimeout.value, pluginTimeout.source, 1, 24 * 3600 * 1000);
   const xpathTimeout = pick('xpathTimeoutMs');
   if (xpathTimeout) config.xpathTimeoutMs = integer(xpathTimeout.value, xpathTimeout.source, 1, 600_000);
+  const xpathUserTimeout = pick('xpathUserTimeoutMs');
+  if (xpathUserTimeout) config.xpathUserTimeoutMs = integer(xpathUserTimeout.value, xpathUserTimeout.source, 1, 600_000);
   const resultBytes = pick('maxResultBytes');
   if (resultBytes) config.maxResultBytes = integer(resultBytes.value, resultBytes.source, 1024, 1024 * 1024 * 1024);
   const sseClients = pick('maxSseClients');

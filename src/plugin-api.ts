@@ -141,8 +141,14 @@ export interface PluginMethodSpec {
    * call every method.
    */
   access?: 'public' | 'user' | 'admin';
-  /** Largest request body accepted (default: the server's --max-body-bytes). */
+  /**
+   * Largest request body accepted (default: the server's --max-body-bytes). A limit above the server's counts
+   * only for callers who logged in, or whom `acceptsLargeBody` accepts: anyone else is held to the server's
+   * limit, decided before any of the body is read.
+   */
   maxBodyBytes?: number;
+  /** For a public method with a large maxBodyBytes: whether this caller may send that much (a token in the query, say). */
+  acceptsLargeBody?(request: { params: Readonly<Record<string, string>>; headers: Readonly<Record<string, string | undefined>> }): boolean;
   /** Let web pages of any origin call it (Access-Control-Allow-Origin: *, OPTIONS preflight); no cookies are used. */
   cors?: boolean;
 }

@@ -18,6 +18,7 @@ import { setXPathTimeLimit } from './tree/xpathBudget.ts';
 import { EventSources } from './events/sources.ts';
 import { PluginRegistry } from './pluginhost/registry.ts';
 import { createRequestListener } from './rest/app.ts';
+import { FairScheduler } from './rest/fairness.ts';
 import type { HostContext } from './rest/context.ts';
 import { localCaller } from './rest/inject.ts';
 import { Database } from './store/database.ts';
@@ -81,7 +82,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const context: Omit<HostContext, 'actions'> & { actions?: ActionManager } = {
     plugins,
     events,
-    db, config, logger, work, auth, failures, version: VERSION, packageDir: PACKAGE_DIR,
+    db, config, logger, work, auth, failures, fairness: new FairScheduler(), version: VERSION, packageDir: PACKAGE_DIR,
     requestStop: () => void close(),
   };
   const listener = createRequestListener(context as HostContext);

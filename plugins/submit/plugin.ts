@@ -127,6 +127,14 @@ function create(host: PluginHost) {
   /** The per-file limit, read afresh so that a changed setting counts at once. */
   const maxUploadBytes = () => Math.min(Number(text(host.settings()['maxUploadBytes'])) || DEFAULT_MAX_UPLOAD_BYTES, HARD_MAX_UPLOAD_BYTES);
 
+  /** The client's token, if the call carries a valid one. */
+  function tokenRecord(given: unknown, now: number): JsonObject | undefined {
+    if (typeof given !== 'string' || !/^[0-9a-f]{32}$/.test(given)) return undefined;
+    const record = host.data.get(`${base}/tokens/token[hash='${sha256(given)}']`);
+    if (!record || typeof record !== 'object' || Array.isArray(record) || Number(record['expires']) < now) return undefined;
+    return knownClient(text(record['client_id'])) ? record : undefined;
+  }
+
   async function submit(call: PluginCall) {
     if (call.method !== 'POST') return host.reply(405, { status: 'method_not_allowed', message: 'submit takes a POST' }, { allow: 'POST, OPTIONS' });
     const given = call.params['auth_token'] ?? (call.body?.json as JsonObject | undefined)?.['auth_token'];
@@ -178,7 +186,8 @@ function create(host: PluginHost) {
       index: { ...open, handler: () => ({ hello: 'world' }) },
       register: { ...open, handler: register },
       token: { ...open, handler: token },
-      submit: { ...open, maxBodyBytes: HARD_MAX_UPLOAD_BYTES + 1024 * 1024, handler: submit },
+      // Files make large bodies: only with a valid auth_token in the query, checked before the body is read.
+      submit: { ...open, maxBodyBytes: HARD_MAX_UPLOAD_BYTES + 1024 * 1024, acceptsLargeBody: ({ params }: { params: Readonly<Record<string, string>> }) => tokenRecord(params['auth_token'], Math.floor(Date.now() / 1000)) !== undefined, handler: submit },
     },
     commands: {
       /** The registration token; --rotate makes a new one (clients registered with the old one keep working). */

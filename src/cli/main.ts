@@ -72,6 +72,7 @@ async function runServe(opts: Record<string, string | boolean | undefined>, io: 
     callTimeoutMs: opts['callTimeoutMs'],
     pluginTimeoutMs: opts['pluginTimeoutMs'],
     xpathTimeoutMs: opts['xpathTimeoutMs'],
+    xpathUserTimeoutMs: opts['xpathUserTimeoutMs'],
     maxResultBytes: opts['maxResultBytes'],
     maxSseClients: opts['maxSseClients'],
     sseHeartbeatMs: opts['sseHeartbeatMs'],
@@ -197,7 +198,8 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('--call-timeout-ms <ms>', 'how long a call to another server from an action or plugin may take (env IGOR_CALL_TIMEOUT_MS; default 30000)')
     .option('--plugin-timeout-ms <ms>', 'how long a plugin method may take before the caller gets a 504 (env IGOR_PLUGIN_TIMEOUT_MS; default 60000)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env IGOR_LOG_LEVEL; default info)')
-    .option('--xpath-timeout-ms <ms>', 'longest an XPath evaluation may take (env IGOR_XPATH_TIMEOUT_MS; default 2000)')
+    .option('--xpath-timeout-ms <ms>', "longest an admin's XPath evaluation may take (env IGOR_XPATH_TIMEOUT_MS; default 2000)")
+    .option('--xpath-user-timeout-ms <ms>', "longest anyone else's XPath evaluation may take (env IGOR_XPATH_USER_TIMEOUT_MS; default 250)")
     .option('--max-result-bytes <n>', 'largest answer to a read (env IGOR_MAX_RESULT_BYTES; default 16777216)')
     .option('--max-sse-clients <n>', 'most live-update (/events) clients at once (env IGOR_MAX_SSE_CLIENTS; default 100)')
     .option('--sse-heartbeat-ms <ms>', 'heartbeat interval of live-update streams (env IGOR_SSE_HEARTBEAT_MS; default 15000)')

@@ -18,6 +18,7 @@ import { eventRoutes } from './events.ts';
 import { internalRoutes } from './internal.ts';
 import { loginRoutes } from './login.ts';
 import { pluginRoutes } from './plugins.ts';
+import { HOME_PAGES_CSP, securityHeaders } from './headers.ts';
 import { notFound, sendError } from './respond.ts';
 
 const require = createRequire(import.meta.url);
@@ -40,9 +41,10 @@ function expressApp(ctx: HostContext): Express {
   app.use(eventRoutes(ctx));
   // Static files: the database's own static/ folder first (the home's own pages), then the package's; at /NAME
   // as in Igor, and at /static/NAME for pages that live elsewhere (plugin pages).
-  for (const dir of [join(ctx.db.dir, 'static'), join(ctx.packageDir, 'static')]) {
-    app.use(express.static(dir));
-    app.use('/static', express.static(dir));
+  const home = { setHeaders: (res: ServerResponse) => res.setHeader('Content-Security-Policy', HOME_PAGES_CSP) };
+  for (const [dir, options] of [[join(ctx.db.dir, 'static'), home], [join(ctx.packageDir, 'static'), {}]] as const) {
+    app.use(express.static(dir, options));
+    app.use('/static', express.static(dir, options));
   }
   // The one chart library the pages use, straight from its npm package: no build step.
   app.use('/vendor/uplot', express.static(join(dirname(require.resolve('uplot/package.json')), 'dist')));
@@ -54,6 +56,7 @@ function expressApp(ctx: HostContext): Express {
 export function createRequestListener(ctx: HostContext): RequestListener {
   const app = expressApp(ctx);
   const secure = (ctx.config.publicUrl ?? '').startsWith('https:');
+  const headers = securityHeaders(secure);
   const serve = (req: IncomingMessage, res: ServerResponse, principal: Principal) => {
     setPrincipal(req, principal);
     try {
@@ -71,6 +74,7 @@ export function createRequestListener(ctx: HostContext): RequestListener {
   };
   // Synchronous when it can be: a GET answered in the same tick as its request costs half as much.
   return (req: IncomingMessage, res: ServerResponse) => {
+    headers(req, res);
     let principal: Principal | Promise<Principal>;
     try {
       principal = authenticate(ctx.auth, req);

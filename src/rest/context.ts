@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { PluginRegistry } from '../pluginhost/registry.ts';
 import type { Database } from '../store/database.ts';
 import type { WorkTracker } from '../work.ts';
+import type { FairScheduler } from './fairness.ts';
 
 export interface HostContext {
   db: Database;
@@ -19,6 +20,8 @@ export interface HostContext {
   config: Config;
   logger: Logger;
   work: WorkTracker;
+  /** Expensive evaluations, one at a time and a few per client. */
+  fairness: FairScheduler;
   version: string;
   /** Where the package's own files (static/, template/) are. */
   packageDir: string;

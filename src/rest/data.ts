@@ -3,12 +3,13 @@
  * control: a principal reads what it may see (secrets left out), writes only where it may.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authoriseMutation, checkNoHiddenData, deny, rightsAt } from '../auth/policy.ts';
+import { authoriseMutation, checkNoHiddenData, deny, leadsToRight, rightsAt } from '../auth/policy.ts';
 import { isAdmin, principalOf, type Principal } from '../auth/principal.ts';
 import { isSecretName, viewOf, visibilityFor, writeOptions, type Visibility } from '../auth/visibility.ts';
 import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../errors.ts';
 import { escapeText, refOf, textOf } from '../tree/dom.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
+import type { Mutation, Tree } from '../tree/tree.ts';
 import { parseSimplePath } from '../tree/simplePath.ts';
 import { stringOf } from '../tree/xpath.ts';
 import { elementFromBody, elementFromForm, hasBody, readBody } from './body.ts';
@@ -74,17 +75,33 @@ function sendResult(ctx: HostContext, res: ServerResponse, format: Format, body:
   send(res, format, body);
 }
 
-function read(ctx: HostContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, xpath: string): void {
+/**
+ * Runs a client's evaluation of `expression`: a plain path at once, anything else in its turn (fairness.ts);
+ * within the client's time limit, shorter for anyone but an admin.
+ */
+function evaluation<T>(ctx: HostContext, req: IncomingMessage, p: Principal, expression: string, work: (timeLimitMs: number | undefined) => T): T | Promise<T> {
+  const timeLimitMs = isAdmin(p) ? undefined : ctx.config.xpathUserTimeoutMs;
+  if (parseSimplePath(expression)) return work(timeLimitMs);
+  return ctx.fairness.run(p, req, () => work(timeLimitMs));
+}
+
+function read(ctx: HostContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, xpath: string): void | Promise<void> {
   const variant = variantOf(query);
   const raw = variant === 'raw' || variant === 'multiraw';
-  const multi = variant === 'multi' || variant === 'multiraw';
   const format = negotiate(req);
   const p = principalOf(req);
   const visibility = visibilityFor(p, raw ? 'raw' : 'read');
-  const show = visibility.show;
   const path = absolutePath(xpath);
-  const nodes = ctx.db.tree.select(path, ctx.db.tree.doc, { view: viewOf(visibility) });
-  if (multi) {
+  const nodes = evaluation(ctx, req, p, path, (timeLimitMs) => ctx.db.tree.select(path, ctx.db.tree.doc, { view: viewOf(visibility), timeLimitMs }));
+  if (nodes instanceof Promise) return nodes.then((n) => answerRead(ctx, res, n, { variant, format, p, path, visibility }));
+  answerRead(ctx, res, nodes, { variant, format, p, path, visibility });
+}
+
+function answerRead(ctx: HostContext, res: ServerResponse, nodes: Node[], o: { variant: Variant; format: Format; p: Principal; path: string; visibility: Visibility }): void {
+  const { variant, format, p, path, visibility } = o;
+  const xpath = path;
+  const show = visibility.show;
+  if (variant === 'multi' || variant === 'multiraw') {
     if (format === 'text') throw new BadRequestError('.VARIANT=multi has no text/plain form; ask for application/json or application/xml');
     sendResult(ctx, res, format, representMany(nodes.map((node) => ({ node, ref: refOf(node) })), format, show) + '\n');
     return;
@@ -118,9 +135,11 @@ async function write(
   variantOf(query); // reject unknown variants before changing anything
   const format = negotiate(req); // like Igor: XML unless the client asks otherwise
   const path = absolutePath(xpath);
-  const options = writeOptions(p);
+  const options = { ...writeOptions(p), ...(isAdmin(p) ? {} : { timeLimitMs: ctx.config.xpathUserTimeoutMs }) };
+  // A write whose path is more than a plain path waits its turn like an expensive read.
+  const write = (change: (tree: Tree) => Mutation) => evaluation(ctx, req, p, path, () => ctx.db.write(change));
   if (method === 'DELETE') {
-    const mutation = await ctx.db.write((tree) => authoriseMutation(p, method, tree.delete(path, options)));
+    const mutation = await write((tree) => authoriseMutation(p, method, tree.delete(path, options)));
     // Deleting what is not there is fine, but not where the rules would refuse it if it were (told by names).
     const names = mutation.ops.length === 0 ? namesOf(path) : undefined;
     if (names && !rightsAt(p, names).has('delete')) deny(p, 'delete', path);
@@ -128,21 +147,27 @@ async function write(
     return;
   }
   const { tag } = splitLastStep(path);
+  // Where the rules refuse this write whatever the tree holds (told by the path's names), say so before
+  // reading a body.
+  const names = namesOf(path);
+  const right = method === 'PUT' ? 'put' : 'post';
+  if (names && !rightsAt(p, names).has(right) && !leadsToRight(p, names, right)) deny(p, right, path);
   const doc = ctx.db.tree.doc;
   let element: Element;
   if (!viaQuery && hasBody(req)) element = elementFromBody(doc, tag, await readBody(req, ctx.config.maxBodyBytes), req.headers['content-type']);
   else element = elementFromForm(doc, tag, [...query].filter(([k]) => k !== '_csrf'));
   checkNoHiddenData(p, element);
-  const mutation = await ctx.db.write((tree) => authoriseMutation(p, method, method === 'PUT' ? tree.put(path, element, options) : tree.post(path, element, options)));
+  const mutation = await write((tree) => authoriseMutation(p, method, method === 'PUT' ? tree.put(path, element, options) : tree.post(path, element, options)));
   send(res, format, representRef(mutation.ref, format) + '\n');
 }
 
-function evaluateExpression(ctx: HostContext, req: IncomingMessage, res: ServerResponse, expression: string): void {
+async function evaluateExpression(ctx: HostContext, req: IncomingMessage, res: ServerResponse, expression: string): Promise<void> {
   const format: Format = negotiate(req, ['text', 'json', 'xml']);
+  const p = principalOf(req);
   // An admin evaluates over everything; anyone else over what they may read, so that no string(…) or
   // count(…) can read around the rules.
-  const view = viewOf(visibilityFor(principalOf(req), 'raw'));
-  const value = ctx.db.tree.evaluate(expression, ctx.db.tree.root, { view });
+  const view = viewOf(visibilityFor(p, 'raw'));
+  const value = await evaluation(ctx, req, p, expression, (timeLimitMs) => ctx.db.tree.evaluate(expression, ctx.db.tree.root, { view, timeLimitMs }));
   const scalar = Array.isArray(value) ? stringOf(value, view) : value;
   if (format === 'json') sendResult(ctx, res, format, JSON.stringify(typeof scalar === 'number' && !Number.isFinite(scalar) ? stringOf(scalar) : scalar) + '\n');
   else if (format === 'xml') sendResult(ctx, res, format, `<value>${escapeText(stringOf(scalar))}</value>\n`);
@@ -161,7 +186,7 @@ export async function handleData(ctx: HostContext, req: IncomingMessage, res: Se
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     if (method === 'GET') {
       const override = query.get('.METHOD');
-      if (override === null) read(ctx, req, res, query, xpath);
+      if (override === null) await read(ctx, req, res, query, xpath);
       else if (override === 'PUT' || override === 'POST' || override === 'DELETE') await write(ctx, req, res, query, xpath, override, true);
       else throw new BadRequestError(`unknown .METHOD=${override}; use PUT, POST or DELETE`);
     } else if (method === 'PUT' || method === 'POST' || method === 'DELETE') await write(ctx, req, res, query, xpath, method, false);
@@ -170,7 +195,7 @@ export async function handleData(ctx: HostContext, req: IncomingMessage, res: Se
   }
   if (url.startsWith('/evaluate/')) {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError('/evaluate only answers GET');
-    evaluateExpression(ctx, req, res, pathAfter(url, '/evaluate'));
+    await evaluateExpression(ctx, req, res, pathAfter(url, '/evaluate'));
     return true;
   }
   return false;

@@ -5,7 +5,7 @@
  * from closing an idle stream; `Last-Event-ID` resumes from the backlog, or gets `event: reset` when it cannot.
  */
 import { Router, type Request, type Response } from 'express';
-import { principalOf } from '../auth/principal.ts';
+import { isAdmin, principalOf, type Principal } from '../auth/principal.ts';
 import { visibilityFor, type Visibility } from '../auth/visibility.ts';
 import { BadRequestError, UnavailableError } from '../errors.ts';
 import type { TreeEvent } from '../events/hub.ts';
@@ -43,15 +43,49 @@ function valueOf(visibility: Visibility, event: TreeEvent): Json | undefined {
 /** Bytes of events waiting for one slow client before it is skipped. */
 const MAX_BUFFERED = 256 * 1024;
 
+/**
+ * Live-update slots are shared: all anonymous clients together, and any one user, may hold at most a quarter
+ * of them, and the last tenth is kept for admins, so that nobody can take every slot from the others.
+ */
+class Slots {
+  private readonly held = new Map<string, number>();
+  private total = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Takes a slot for `p`, or throws 503 saying why; the answer gives it back. */
+  take(p: Principal): () => void {
+    const key = p.kind === 'user' ? `user:${p.name}` : p.kind;
+    const share = Math.max(1, Math.ceil(this.max / 4));
+    const open = isAdmin(p) ? this.max : this.max - Math.floor(this.max / 10);
+    const mine = this.held.get(key) ?? 0;
+    if (this.total >= open) throw new UnavailableError(`there are already ${this.total} live-update clients; try again later`);
+    if (!isAdmin(p) && mine >= share) {
+      throw new UnavailableError(`${p.kind === 'anonymous' ? 'anonymous clients have' : 'you have'} ${mine} live-update streams open already, the most allowed; close one or log in`);
+    }
+    this.held.set(key, mine + 1);
+    this.total++;
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      this.total--;
+      const left = (this.held.get(key) ?? 1) - 1;
+      if (left > 0) this.held.set(key, left);
+      else this.held.delete(key);
+    };
+  }
+}
+
 export function eventRoutes(ctx: HostContext): Router {
   const router = Router();
+  const slots = new Slots(ctx.config.maxSseClients);
   router.get('/events', (req: Request, res: Response) => {
-    const visibility = visibilityFor(principalOf(req), 'read');
+    const p = principalOf(req);
+    const visibility = visibilityFor(p, 'read');
     const asked = queryOf(req).getAll('xpath');
     const filters = (asked.length ? asked : ['/data']).map(filterOf);
-    if (ctx.events.clients >= ctx.config.maxSseClients) {
-      throw new UnavailableError(`there are already ${ctx.config.maxSseClients} live-update clients; try again later`);
-    }
+    const giveBack = slots.take(p);
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -90,6 +124,7 @@ export function eventRoutes(ctx: HostContext): Router {
     const stop = () => {
       clearInterval(heartbeat);
       unsubscribe();
+      giveBack();
       res.end();
     };
     const unsubscribe = ctx.events.subscribe(send, stop);

@@ -23,8 +23,6 @@ import { adminOnly } from './guards.ts';
 import { negotiate, queryOf, send } from './negotiate.ts';
 
 const PAGE = /^[A-Za-z0-9_][\w.-]*\.(html|css|js|svg|png|json|md)$/;
-/** Plugin pages run no inline script and load nothing from elsewhere: what they show cannot become code. */
-const PAGE_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'self'";
 
 function callerOf(p: Principal): Caller {
   return {
@@ -45,6 +43,18 @@ function checkAccess(plugin: RunningPlugin, methodName: string, spec: PluginMeth
   const what = `/plugin/${plugin.name}/${methodName}`;
   if (access === 'admin' || p.kind !== 'user') deny(p, 'use', what);
   if (p.scope) throw new ForbiddenError(`API tokens are for /data; call ${what} with a password or a browser session`);
+}
+
+/**
+ * How much body this caller may send: a method's larger limit only for a caller who logged in, or whom the
+ * method accepts from the query and headers alone; anyone else is held to the server's limit.
+ */
+function bodyLimit(ctx: HostContext, req: Request, spec: PluginMethodSpec, p: Principal): number {
+  const server = ctx.config.maxBodyBytes;
+  if (spec.maxBodyBytes === undefined || spec.maxBodyBytes <= server) return spec.maxBodyBytes ?? server;
+  if (p.kind !== 'anonymous') return spec.maxBodyBytes;
+  const params = Object.fromEntries(queryOf(req)) as Record<string, string>;
+  return spec.acceptsLargeBody?.({ params, headers: req.headers as Record<string, string | undefined> }) ? spec.maxBodyBytes : server;
 }
 
 /** A multipart/form-data body: its text fields and its files. */
@@ -136,7 +146,7 @@ async function callPlugin(ctx: HostContext, req: Request, res: Response): Promis
   if (spec.cors && allowCors(req, res)) return;
   const p = principalOf(req);
   checkAccess(plugin, methodName, spec, p);
-  const raw = hasBody(req) ? await readBody(req, spec.maxBodyBytes ?? ctx.config.maxBodyBytes) : undefined;
+  const raw = hasBody(req) ? await readBody(req, bodyLimit(ctx, req, spec, p)) : undefined;
   const { params, body } = await paramsAndBody(req, raw);
 
   let user: string | undefined;
@@ -211,7 +221,7 @@ async function servePage(ctx: HostContext, req: Request, res: Response): Promise
   const page = req.params['page'] as string;
   const plugin = runningPlugin(ctx, name);
   if (!PAGE.test(page) || !existsSync(join(plugin.dir, page))) throw new NotFoundError(`plugin ${name} has no page ${page}`);
-  res.set('Content-Security-Policy', PAGE_CSP).set('X-Content-Type-Options', 'nosniff');
+  // Plugin pages run no inline script and load nothing from elsewhere (headers.ts): what they show cannot become code.
   if (page.endsWith('.md')) {
     const html = marked.parse(await readFile(join(plugin.dir, page), 'utf8'), { async: false });
     res.type('text/html; charset=utf-8').send(

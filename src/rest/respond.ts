@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IgorError, NotFoundError, statusOf } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { hasBody } from './body.ts';
 import { CONTENT_TYPE, errorFormat } from './negotiate.ts';
 
 export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, logger: Logger): void {
@@ -17,7 +18,8 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
   const format = errorFormat(req);
   const body = format === 'json' ? JSON.stringify({ error: message, status }) + '\n' : message + '\n';
   const headers: Record<string, string | number> = { ...(err instanceof IgorError ? err.headers : {}), 'Content-Type': CONTENT_TYPE[format], 'Content-Length': Buffer.byteLength(body) };
-  if (status === 413) headers['Connection'] = 'close'; // the rest of the body is not worth reading
+  // Refused before its body was read (too large, not allowed): the rest of the body is not worth reading.
+  if (status === 413 || (hasBody(req) && !req.complete)) headers['Connection'] = 'close';
   // Ask for Basic credentials, but not from a page's own fetch() (it says X-Requested-With, as igor-page.js
   // does): the browser would pop up a password dialog over the page, which has its own way to log in.
   const fromPage = req.headers['x-requested-with'] !== undefined;

@@ -46,6 +46,8 @@ export interface WriteOptions {
   view?: View;
   /** Nodes of a replaced element the writer could not see, carried into the new one. Default: hidden data. */
   unseen?: (node: Node) => boolean;
+  /** A time limit for evaluating the path, shorter than the server's. */
+  timeLimitMs?: number;
 }
 
 export class Tree {

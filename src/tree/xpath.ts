@@ -39,6 +39,8 @@ export interface EvaluateOptions {
   originalContext?: Node;
   /** What exists for this evaluation; everything when not given. */
   view?: View;
+  /** A time limit shorter than the server's (--xpath-timeout-ms), for a client's evaluation. */
+  timeLimitMs?: number;
 }
 
 function scopeOf(context: Node, options: EvaluateOptions): Scope {
@@ -57,7 +59,7 @@ export function evaluate(expression: string, context: Node, options: EvaluateOpt
   }
   const parsed = compile(expression);
   try {
-    return withinTimeLimit(() => evaluateExpression(expression, parsed, context, scopeOf(context, options)));
+    return withinTimeLimit(() => evaluateExpression(expression, parsed, context, scopeOf(context, options)), options.timeLimitMs);
   } catch (err) {
     if (err instanceof IgorError) throw err;
     throw new XPathError((err as Error).message, expression);

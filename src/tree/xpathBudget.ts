@@ -21,14 +21,17 @@ export function setXPathTimeLimit(ms: number): void {
 /** Counts one step of work; throws when the evaluation under way is over its time. */
 export function tick(): void {
   if ((++steps & 4095) === 0 && Date.now() > deadline) {
-    throw new XPathTooCostlyError(`the XPath expression took more than ${limitMs} ms to evaluate; ask for less (a narrower path, fewer predicates)`);
+    throw new XPathTooCostlyError(`the XPath expression took more than ${limitNow} ms to evaluate; ask for less (a narrower path, fewer predicates)`);
   }
 }
 
-/** Runs an evaluation under the time limit (nested evaluations share the outer deadline). */
-export function withinTimeLimit<T>(work: () => T): T {
+let limitNow = limitMs;
+
+/** Runs an evaluation under the time limit, or a shorter one given (nested evaluations share the outer deadline). */
+export function withinTimeLimit<T>(work: () => T, ms = limitMs): T {
   if (depth++ === 0) {
-    deadline = Date.now() + limitMs;
+    limitNow = ms;
+    deadline = Date.now() + ms;
     steps = 0;
   }
   try {

@@ -122,19 +122,36 @@ describe('GET /events', () => {
 
   it('refuses clients over the limit, and takes new ones when others leave', async () => {
     const small = await startTestServer({ maxSseClients: '2' });
-    const a = await open(small, '/events');
-    const b = await open(small, '/events');
+    const asAdmin = { authorization: basic('admin', small.adminPassword) };
+    const a = await open(small, '/events', asAdmin);
+    const b = await open(small, '/events', asAdmin);
     assert.deepEqual([a.status, b.status], [200, 200]);
     const over = await small.anonymous('/events');
     assert.equal(over.status, 503);
     assert.match(await over.text(), /already 2 live-update clients/);
     a.close();
     await waitFor(async () => {
-      const c = await open(small, '/events');
+      const c = await open(small, '/events', asAdmin);
       c.close();
       return c.status === 200;
     }, 'a free place');
     b.close();
+  });
+
+  it('shares the slots: anonymous clients together and any one user get a quarter, and an admin always gets one', async () => {
+    const small = await startTestServer({ maxSseClients: '8' });
+    await setPassword(small.db, 'jack', 'jack-password');
+    const anonymous = [await open(small, '/events'), await open(small, '/events')];
+    assert.deepEqual(anonymous.map((a) => a.status), [200, 200]);
+    const third = await open(small, '/events');
+    assert.equal(third.status, 503, 'anonymous clients have had their quarter');
+    const jacks = [await open(small, '/events', { authorization: JACK }), await open(small, '/events', { authorization: JACK })];
+    assert.deepEqual(jacks.map((j) => j.status), [200, 200]);
+    assert.equal((await open(small, '/events', { authorization: JACK })).status, 503, 'so has jack');
+    const admins = [];
+    for (let i = 0; i < 4; i++) admins.push(await open(small, '/events', { authorization: basic('admin', small.adminPassword) }));
+    assert.deepEqual(admins.map((a) => a.status), [200, 200, 200, 200], 'the admin gets the rest');
+    for (const stream of [...anonymous, ...jacks, ...admins]) stream.close();
   });
 });
 
