@@ -80,15 +80,21 @@ for (const [label, dir] of [['small', dirs[0]!], ['100k', dirs[1]!]] as const) {
   results.push(...(await igorCases(label, server)));
   await server.stop();
 }
+// The same reads with access control off, beside them in this run: what the rules cost (issue #14: ≥ 90%).
+const open = await startIgor(dirs[0]!, [], ['--no-auth']);
+results.push(await load('GET XML no-auth', { url: `${open.url}/data/sensors/test/value` }));
+results.push(await load('GET JSON no-auth', { url: `${open.url}/data/sensors/test/value`, headers: { accept: 'application/json' } }));
+await open.stop();
 for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 
 const ceiling = results[0]!.rps;
 const byName = new Map(results.map((r) => [r.name, r]));
 console.log(`\nREST benchmark: ${connections} connections, ${duration} s each, node ${process.version}, ${(await import('node:os')).cpus().length} cores\n`);
-console.log('case                  req/s    p99 ms  errors  vs express  100k/small');
+console.log('case                  req/s    p99 ms  errors  vs express  100k/small  auth/no-auth');
 for (const r of results) {
   const small = r.name.endsWith(' 100k') ? byName.get(r.name.replace(' 100k', ' small')) : undefined;
+  const open = r.name.endsWith(' small') ? byName.get(r.name.replace(' small', ' no-auth')) : undefined;
   console.log(
-    `${r.name.padEnd(20)} ${r.rps.toFixed(0).padStart(7)} ${r.p99.toFixed(1).padStart(8)} ${String(r.errors).padStart(7)} ${(r.rps / ceiling).toFixed(2).padStart(11)} ${small ? (r.rps / small.rps).toFixed(2).padStart(11) : ''}`,
+    `${r.name.padEnd(20)} ${r.rps.toFixed(0).padStart(7)} ${r.p99.toFixed(1).padStart(8)} ${String(r.errors).padStart(7)} ${(r.rps / ceiling).toFixed(2).padStart(11)} ${small ? (r.rps / small.rps).toFixed(2).padStart(11) : ''.padStart(11)} ${open ? (r.rps / open.rps).toFixed(2).padStart(13) : ''}`,
   );
 }

@@ -3,7 +3,7 @@
  * A verification costs tens of milliseconds on purpose; successful ones are remembered for a few minutes
  * (keyed by a hash of user, password and stored hash), so HTTP Basic clients do not pay it per request.
  */
-import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { hash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const LN = 15;
 const R = 8;
@@ -43,7 +43,7 @@ async function limited<T>(work: () => Promise<T>): Promise<T> {
 }
 
 function cacheKeyOf(password: string, stored: string, user: string): string {
-  return createHash('sha256').update(`${user}\0${password}\0${stored}`).digest('base64');
+  return hash('sha256', `${user}\0${password}\0${stored}`, 'base64');
 }
 
 /** The password matched this stored hash in the last few minutes: no KDF, no tick, no throttling needed. */

@@ -17,8 +17,19 @@ export function checkUserName(name: string): string {
   return name;
 }
 
+/** Users as last read, while the tree is unchanged: every authenticated request asks. */
+let known: { db: Database; version: number; users: Map<string, UserRecord | undefined> } | undefined;
+
 export function findUser(db: Database, name: string): UserRecord | undefined {
   if (!isTagName(name)) return undefined;
+  if (known?.db !== db || known.version !== db.version) known = { db, version: db.version, users: new Map() };
+  if (known.users.has(name)) return known.users.get(name);
+  const user = readUser(db, name);
+  if (known.users.size < 1000) known.users.set(name, user);
+  return user;
+}
+
+function readUser(db: Database, name: string): UserRecord | undefined {
   const el = db.tree.select(`/data/identities/${name}`)[0] as Element | undefined;
   if (!el) return undefined;
   const field = (n: string) => {

@@ -16,8 +16,22 @@ export interface SimpleStep {
 const NAME = /^(\*|[A-Za-z_][\w.\-]*(:[A-Za-z_][\w.\-]*)?)$/;
 const STEP = /^([^[\]]+)(?:\[(\d+|last\(\))\])?$/;
 
+/** Parsed paths (the same few are asked again and again), and expressions known not to be simple paths. */
+const parsed = new Map<string, SimpleStep[] | null>();
+const PARSED_LIMIT = 2000;
+
 /** Parses an absolute simple path, or returns undefined if the expression is anything more. */
 export function parseSimplePath(expression: string, allowQualifiedNames = false): SimpleStep[] | undefined {
+  if (allowQualifiedNames) return parseUncached(expression, true);
+  let steps = parsed.get(expression);
+  if (steps === undefined) {
+    if (parsed.size >= PARSED_LIMIT) parsed.delete(parsed.keys().next().value!);
+    parsed.set(expression, (steps = parseUncached(expression, false) ?? null));
+  }
+  return steps ?? undefined;
+}
+
+function parseUncached(expression: string, allowQualifiedNames: boolean): SimpleStep[] | undefined {
   if (expression.length < 2 || expression[0] !== '/' || expression[1] === '/') return undefined;
   const steps: SimpleStep[] = [];
   for (const raw of expression.slice(1).split('/')) {
@@ -46,9 +60,12 @@ function matches(n: Node, name: string): boolean {
   return n.nodeType === ELEMENT_NODE && (name === '*' || n.nodeName === name);
 }
 
+function admitted(c: Node, name: string, view: View | undefined): boolean {
+  return matches(c, name) && (!view || view.admits(c));
+}
+
 function selectChildren(parent: Node, step: SimpleStep, out: Node[], view: View | undefined): void {
   const { name, position } = step;
-  const admitted = (c: Node) => matches(c, name) && (!view || view.admits(c));
   // [last()] walks back from the end: O(1) for the newest reading of a series, even right after an append.
   if (name !== '*' && position !== 'last' && parent.childNodes.length >= WIDE) {
     const named = childrenNamed(parent, name);
@@ -60,7 +77,7 @@ function selectChildren(parent: Node, step: SimpleStep, out: Node[], view: View 
   }
   if (position === 'last') {
     for (let c = parent.lastChild; c; c = c.previousSibling) {
-      if (admitted(c)) {
+      if (admitted(c, name, view)) {
         out.push(c);
         return;
       }
@@ -69,7 +86,7 @@ function selectChildren(parent: Node, step: SimpleStep, out: Node[], view: View 
   }
   let seen = 0;
   for (let c = parent.firstChild; c; c = c.nextSibling) {
-    if (!admitted(c)) continue;
+    if (!admitted(c, name, view)) continue;
     seen++;
     if (position === undefined) out.push(c);
     else if (seen === position) {
