@@ -20,6 +20,8 @@ export interface Config {
   /** Longest an XPath evaluation may take (ms): an admin's (and the server's own), and anyone else's. */
   xpathTimeoutMs: number;
   xpathUserTimeoutMs: number;
+  /** Deepest nesting of elements the tree takes (/data is 1). */
+  maxDepth: number;
   /** Largest answer to a read (bytes). */
   maxResultBytes: number;
   /** Live updates (/events): most clients at once, and how often an idle stream gets a heartbeat (ms). */
@@ -41,6 +43,7 @@ export const DEFAULTS: Config = {
   pluginTimeoutMs: 60_000,
   xpathTimeoutMs: 2000,
   xpathUserTimeoutMs: 250,
+  maxDepth: 256,
   maxResultBytes: 16 * 1024 * 1024,
   maxSseClients: 100,
   sseHeartbeatMs: 15_000,
@@ -59,6 +62,7 @@ const ENV: Record<keyof Config, string> = {
   pluginTimeoutMs: 'IGOR_PLUGIN_TIMEOUT_MS',
   xpathTimeoutMs: 'IGOR_XPATH_TIMEOUT_MS',
   xpathUserTimeoutMs: 'IGOR_XPATH_USER_TIMEOUT_MS',
+  maxDepth: 'IGOR_MAX_DEPTH',
   maxResultBytes: 'IGOR_MAX_RESULT_BYTES',
   maxSseClients: 'IGOR_MAX_SSE_CLIENTS',
   sseHeartbeatMs: 'IGOR_SSE_HEARTBEAT_MS',
@@ -101,6 +105,9 @@ export function resolveConfig(flags: Partial<Record<keyof Config, string | numbe
   if (xpathTimeout) config.xpathTimeoutMs = integer(xpathTimeout.value, xpathTimeout.source, 1, 600_000);
   const xpathUserTimeout = pick('xpathUserTimeoutMs');
   if (xpathUserTimeout) config.xpathUserTimeoutMs = integer(xpathUserTimeout.value, xpathUserTimeout.source, 1, 600_000);
+  const maxDepth = pick('maxDepth');
+  // Above 1024, building elements one level per call could run out of stack (jsonxml.ts MAX_JSON_DEPTH).
+  if (maxDepth) config.maxDepth = integer(maxDepth.value, maxDepth.source, 16, 1024);
   const resultBytes = pick('maxResultBytes');
   if (resultBytes) config.maxResultBytes = integer(resultBytes.value, resultBytes.source, 1024, 1024 * 1024 * 1024);
   const sseClients = pick('maxSseClients');

@@ -43,7 +43,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const db = await Database.open({ dir: config.database, template: join(PACKAGE_DIR, 'template', 'database.xml'), logger });
+  const db = await Database.open({ dir: config.database, template: join(PACKAGE_DIR, 'template', 'database.xml'), logger, maxDepth: config.maxDepth });
   setXPathTimeLimit(config.xpathTimeoutMs);
   const work = new WorkTracker();
   work.register({ name: 'journal', idle: () => db.idle, whenIdle: () => db.flush() });

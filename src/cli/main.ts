@@ -73,6 +73,7 @@ async function runServe(opts: Record<string, string | boolean | undefined>, io: 
     pluginTimeoutMs: opts['pluginTimeoutMs'],
     xpathTimeoutMs: opts['xpathTimeoutMs'],
     xpathUserTimeoutMs: opts['xpathUserTimeoutMs'],
+    maxDepth: opts['maxDepth'],
     maxResultBytes: opts['maxResultBytes'],
     maxSseClients: opts['maxSseClients'],
     sseHeartbeatMs: opts['sseHeartbeatMs'],
@@ -200,6 +201,7 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env IGOR_LOG_LEVEL; default info)')
     .option('--xpath-timeout-ms <ms>', "longest an admin's XPath evaluation may take (env IGOR_XPATH_TIMEOUT_MS; default 2000)")
     .option('--xpath-user-timeout-ms <ms>', "longest anyone else's XPath evaluation may take (env IGOR_XPATH_USER_TIMEOUT_MS; default 250)")
+    .option('--max-depth <n>', 'deepest nesting of elements the tree takes, /data being 1 (env IGOR_MAX_DEPTH; default 256, at most 1024)')
     .option('--max-result-bytes <n>', 'largest answer to a read (env IGOR_MAX_RESULT_BYTES; default 16777216)')
     .option('--max-sse-clients <n>', 'most live-update (/events) clients at once (env IGOR_MAX_SSE_CLIENTS; default 100)')
     .option('--sse-heartbeat-ms <ms>', 'heartbeat interval of live-update streams (env IGOR_SSE_HEARTBEAT_MS; default 15000)')

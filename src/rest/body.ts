@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
 import { parseXml } from '../tree/dom.ts';
-import { elementFromJson, type Json } from '../tree/jsonxml.ts';
+import { elementFromJson, getOwn, setOwn, type Json } from '../tree/jsonxml.ts';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -52,22 +52,54 @@ function unwrap(value: Json, tag: string): Json {
 
 /** Form fields (from a urlencoded body or the query) as a JSON object; repeated names become arrays. */
 export function formObject(params: Iterable<[string, string]>): { [key: string]: Json } {
+  // Own properties only: a field named __proto__ or constructor is a field like any other.
   const obj: { [key: string]: Json } = {};
   for (const [key, value] of params) {
     if (key.startsWith('.')) continue; // .METHOD, .VARIANT: instructions, not data
-    const existing = obj[key];
-    if (existing === undefined) obj[key] = value;
+    const existing = getOwn(obj, key);
+    if (existing === undefined) setOwn(obj, key, value);
     else if (Array.isArray(existing)) existing.push(value);
-    else obj[key] = [existing, value];
+    else setOwn(obj, key, [existing, value]);
   }
   return obj;
 }
 
 function parseJson(text: string): Json {
+  let value: Json;
   try {
-    return JSON.parse(text) as Json;
+    value = JSON.parse(text) as Json;
   } catch (err) {
     throw new BadRequestError(`the body is not valid JSON: ${(err as Error).message}`);
+  }
+  checkJsonNumbers(text);
+  return value;
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/**
+ * Numbers are kept as numbers when a double holds them as sent: one that overflows (1e400) or underflows
+ * (1e-400) to something else, or an integer with more digits than a double keeps (2^53 and beyond, where
+ * 12345678901234567891 would read back as 12345678901234567000), is refused; such values go as strings.
+ * Checked on the text, since JSON.parse has already rounded them.
+ */
+export function checkJsonNumbers(text: string): void {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: skip it, escapes and all.
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+      continue;
+    }
+    if (c !== 0x2d && (c < 0x30 || c > 0x39)) continue;
+    NUMBER.lastIndex = i;
+    const token = NUMBER.exec(text)?.[0];
+    if (!token) continue;
+    i += token.length - 1;
+    const n = Number(token);
+    const integer = !/[.eE]/.test(token);
+    const lost = !Number.isFinite(n) || (n === 0 && /[1-9]/.test(token.split(/[eE]/)[0]!)) || (integer && !Number.isSafeInteger(n) && BigInt(token) !== BigInt(n));
+    if (lost) throw new BadRequestError(`the JSON number ${token.length > 40 ? `${token.slice(0, 40)}…` : token} cannot be kept as sent (a double cannot hold it); send it as a string`);
   }
 }
 

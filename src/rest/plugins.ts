@@ -17,6 +17,7 @@ import { isReply } from '../pluginhost/host.ts';
 import type { RunningPlugin } from '../pluginhost/registry.ts';
 import { treeAccess } from '../pluginhost/treeAccess.ts';
 import { escapeText, isTagName } from '../tree/dom.ts';
+import { setOwn } from '../tree/jsonxml.ts';
 import type { HostContext } from './context.ts';
 import { hasBody, readBody } from './body.ts';
 import { adminOnly } from './guards.ts';
@@ -83,8 +84,9 @@ function parseMultipart(raw: Buffer, contentType: string): Promise<{ fields: [st
 
 /** Query, form fields and a JSON object's top-level scalars, as text; the raw body for signatures; uploaded files. */
 async function paramsAndBody(req: Request, raw: Buffer | undefined): Promise<{ params: Record<string, string>; body?: PluginCall['body'] }> {
+  // Own properties only: a parameter named __proto__ or constructor is a parameter like any other.
   const params: Record<string, string> = {};
-  for (const [k, v] of queryOf(req)) params[k] = v;
+  for (const [k, v] of queryOf(req)) setOwn(params, k, v);
   if (!raw || raw.length === 0) return { params };
   const contentType = (req.headers['content-type'] ?? 'application/octet-stream').toLowerCase();
   let json: Json | undefined;
@@ -96,13 +98,13 @@ async function paramsAndBody(req: Request, raw: Buffer | undefined): Promise<{ p
       throw new BadRequestError(`the JSON body is not valid: ${(err as Error).message}`);
     }
     if (json && typeof json === 'object' && !Array.isArray(json)) {
-      for (const [k, v] of Object.entries(json)) if (v === null || typeof v !== 'object') params[k] ??= String(v);
+      for (const [k, v] of Object.entries(json)) if ((v === null || typeof v !== 'object') && !Object.hasOwn(params, k)) setOwn(params, k, String(v));
     }
   } else if (contentType.startsWith('application/x-www-form-urlencoded')) {
-    for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) params[k] = v;
+    for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) setOwn(params, k, v);
   } else if (contentType.startsWith('multipart/form-data')) {
     const form = await parseMultipart(raw, req.headers['content-type']!);
-    for (const [k, v] of form.fields) params[k] = v;
+    for (const [k, v] of form.fields) setOwn(params, k, v);
     files = form.files;
   }
   return { params, body: { raw, contentType, ...(json !== undefined ? { json } : {}), ...(files ? { files } : {}) } };

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { InsufficientStorageError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { parseXml, serialize, SHOW_ALL } from '../tree/dom.ts';
-import { Tree, type ChangeEvent, type JournalOp, type Mutation } from '../tree/tree.ts';
+import { DEFAULT_MAX_DEPTH, Tree, type ChangeEvent, type JournalOp, type Mutation } from '../tree/tree.ts';
 import { fsyncDir, listBackups, replaceWithBackup } from './files.ts';
 import { Journal, readJournal } from './journal.ts';
 import { lockDirectory, type DirectoryLock } from './lock.ts';
@@ -31,6 +31,8 @@ export interface DatabaseOptions {
   snapshotDelayMs?: number;
   /** How many old snapshots to keep. */
   backups?: number;
+  /** Deepest nesting the tree takes (Tree.maxDepth). */
+  maxDepth?: number;
 }
 
 interface JournalRecord {
@@ -76,6 +78,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
       snapshotJournalBytes: 16 * 1024 * 1024,
       snapshotDelayMs: 10 * 60 * 1000,
       backups: 5,
+      maxDepth: DEFAULT_MAX_DEPTH,
       ...opts,
     };
     const { dir } = options;
@@ -130,6 +133,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     }
     const journal = await Journal.open(join(dir, `journal.${current}`));
     await fsyncDir(dir);
+    tree.maxDepth = options.maxDepth;
     return new Database(tree, journal, current, options, created, lock);
   }
 

@@ -35,9 +35,27 @@ export function newDocument(rootTag = 'data'): Document {
   return new DOMImplementation().createDocument(null, rootTag, null) as unknown as Document;
 }
 
+/** The first character XML cannot hold in `s`, as U+XXXX, or undefined. */
+function illegalCharacter(s: string): string | undefined {
+  const bad = ILLEGAL_XML_CHAR.exec(s);
+  return bad ? `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` : undefined;
+}
+
+interface Located {
+  lineNumber?: number;
+  columnNumber?: number;
+}
+
+function where(n: Node): string {
+  const { lineNumber, columnNumber } = n as Node & Located;
+  return lineNumber !== undefined ? ` at line ${lineNumber}, column ${columnNumber}` : '';
+}
+
 /**
  * Parses an XML document. Errors say what is wrong and where (line and column). DOCTYPEs are refused:
- * the tree has no use for them and they are the door to entity-expansion attacks.
+ * the tree has no use for them and they are the door to entity-expansion attacks. What the parser decoded
+ * (character references such as &#x1;) is checked as the characters it became: XML cannot hold U+0000,
+ * most control characters, U+FFFE or U+FFFF, however they were written.
  */
 export function parseXml(text: string, what = 'XML'): Document {
   checkXmlText(text, what);
@@ -59,27 +77,60 @@ export function parseXml(text: string, what = 'XML'): Document {
   if (problem !== undefined || !doc.documentElement) {
     throw new BadRequestError(`${what} is not well-formed: ${problem ?? 'no root element'}`);
   }
+  checkDecoded(doc.documentElement, what);
   normalize(doc.documentElement);
   return doc;
 }
 
+/** Every attribute value and text under `root`, as decoded, holds only characters XML can hold. */
+function checkDecoded(root: Element, what: string): void {
+  const stack: Node[] = [root];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.nodeType === ELEMENT_NODE) {
+      const el = n as Element;
+      for (let i = 0; i < el.attributes.length; i++) {
+        const a = el.attributes[i]!;
+        const bad = illegalCharacter(a.value);
+        if (bad) throw new BadRequestError(`${what} holds ${bad}, a character XML cannot hold, in the attribute ${a.name} of <${el.nodeName}>${where(el)}`);
+      }
+      for (let c = el.lastChild; c; c = c.previousSibling) stack.push(c);
+    } else if (n.nodeType === TEXT_NODE || n.nodeType === CDATA_SECTION_NODE) {
+      const bad = illegalCharacter(n.nodeValue ?? '');
+      if (bad) throw new BadRequestError(`${what} holds ${bad}, a character XML cannot hold, in the text of <${n.parentNode?.nodeName}>${where(n)}`);
+    }
+  }
+}
+
 /**
  * Brings parsed XML to the tree's form: CDATA becomes text, comments and processing instructions go,
- * and whitespace-only text between elements (indentation) is dropped. Leaf text is kept exactly.
+ * adjacent texts become one, and whitespace-only text between elements (indentation) is dropped. Leaf text is
+ * kept exactly. Iterative: a document of any depth is brought to form without running out of stack.
  */
-export function normalize(el: Element): void {
-  let hasElementChild = false;
-  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === ELEMENT_NODE) hasElementChild = true;
-  for (let c = el.firstChild; c; ) {
-    const next = c.nextSibling;
-    if (c.nodeType === ELEMENT_NODE) normalize(c as Element);
-    else if (c.nodeType === CDATA_SECTION_NODE) el.replaceChild(el.ownerDocument.createTextNode(c.nodeValue ?? ''), c);
-    else if (c.nodeType === TEXT_NODE) {
-      if (hasElementChild && /^\s*$/.test(c.nodeValue ?? '')) el.removeChild(c);
-    } else el.removeChild(c);
-    c = next;
+export function normalize(root: Element): void {
+  const stack: Element[] = [root];
+  while (stack.length) {
+    const el = stack.pop()!;
+    let hasElementChild = false;
+    for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === ELEMENT_NODE) hasElementChild = true;
+    for (let c = el.firstChild; c; ) {
+      let next = c.nextSibling;
+      if (c.nodeType === ELEMENT_NODE) stack.push(c as Element);
+      else if (c.nodeType === CDATA_SECTION_NODE || c.nodeType === TEXT_NODE) {
+        let text = c.nodeValue ?? '';
+        // Gather the texts and CDATA that follow into one text node.
+        while (next && (next.nodeType === TEXT_NODE || next.nodeType === CDATA_SECTION_NODE || (next.nodeType !== ELEMENT_NODE && !next.firstChild))) {
+          if (next.nodeType === TEXT_NODE || next.nodeType === CDATA_SECTION_NODE) text += next.nodeValue ?? '';
+          const gone = next;
+          next = next.nextSibling;
+          el.removeChild(gone);
+        }
+        if (hasElementChild && /^\s*$/.test(text)) el.removeChild(c);
+        else if (c.nodeType === CDATA_SECTION_NODE || text !== c.nodeValue) el.replaceChild(el.ownerDocument.createTextNode(text), c);
+      } else el.removeChild(c);
+      c = next;
+    }
   }
-  el.normalize();
 }
 
 /** Igor's hidden data: anything namespaced (au:capability, own:plugin="…") and namespace declarations. */
@@ -89,10 +140,16 @@ export function isHidden(node: Node): boolean {
 }
 
 /** The element holds hidden data anywhere (which only an admin, or the server, may write). */
-export function containsHiddenData(el: Element): boolean {
-  for (let i = 0; i < el.attributes.length; i++) if (isHidden(el.attributes[i]!)) return true;
-  for (let c = el.firstChild; c; c = c.nextSibling) {
-    if (c.nodeType === ELEMENT_NODE && (isHidden(c) || containsHiddenData(c as Element))) return true;
+export function containsHiddenData(root: Element): boolean {
+  const stack: Element[] = [root];
+  while (stack.length) {
+    const el = stack.pop()!;
+    for (let i = 0; i < el.attributes.length; i++) if (isHidden(el.attributes[i]!)) return true;
+    for (let c = el.firstChild; c; c = c.nextSibling) {
+      if (c.nodeType !== ELEMENT_NODE) continue;
+      if (isHidden(c)) return true;
+      stack.push(c as Element);
+    }
   }
   return false;
 }
@@ -131,36 +188,57 @@ function onlyElementChildren(el: Element, show: Show): boolean {
   return any;
 }
 
-function write(el: Element, opts: SerializeOptions, depth: number, out: string[], declare: string): void {
+/** An element being written: where in its children the writing is, and what it needs to close. */
+interface Open {
+  el: Element;
+  depth: number;
+  next: Node | null;
+  /** Index in `out` of the '>' that ends its start tag (replaced by '/>' if nothing inside is shown). */
+  start: number;
+  pretty: boolean;
+}
+
+/** Writes `root` and everything shown inside it; iterative, so any depth can be written. */
+function write(root: Element, opts: SerializeOptions, out: string[], declare: string): void {
   const show = opts.show ?? SHOW_VISIBLE;
-  out.push('<', el.nodeName);
-  if (declare) out.push(declare);
-  const attrs = el.attributes;
-  for (let i = 0; i < attrs.length; i++) {
-    const a = attrs[i]!;
-    if (!show(a)) continue;
-    out.push(' ', a.name, '="', escapeAttr(a.value), '"');
+  const indent = opts.indent;
+  const stack: Open[] = [];
+  const open = (el: Element, depth: number, declarations: string): void => {
+    out.push('<', el.nodeName);
+    if (declarations) out.push(declarations);
+    const attrs = el.attributes;
+    for (let i = 0; i < attrs.length; i++) {
+      const a = attrs[i]!;
+      if (show(a)) out.push(' ', a.name, '="', escapeAttr(a.value), '"');
+    }
+    if (!el.firstChild) {
+      out.push('/>');
+      return;
+    }
+    stack.push({ el, depth, next: el.firstChild, start: out.length, pretty: indent !== undefined && onlyElementChildren(el, show) });
+    out.push('>');
+  };
+  open(root, 0, declare);
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const c = top.next;
+    if (c) {
+      top.next = c.nextSibling;
+      if (c.nodeType === ELEMENT_NODE) {
+        if (!show(c)) continue;
+        if (top.pretty) out.push('\n', indent!.repeat(top.depth + 1));
+        open(c as Element, top.depth + 1, '');
+      } else if (c.nodeType === TEXT_NODE) out.push(escapeText(c.nodeValue ?? ''));
+      continue;
+    }
+    stack.pop();
+    if (out.length === top.start + 1) {
+      out[top.start] = '/>'; // everything inside was hidden
+      continue;
+    }
+    if (top.pretty) out.push('\n', indent!.repeat(top.depth));
+    out.push('</', top.el.nodeName, '>');
   }
-  if (!el.firstChild) {
-    out.push('/>');
-    return;
-  }
-  const pretty = opts.indent !== undefined && onlyElementChildren(el, show);
-  const start = out.length;
-  out.push('>');
-  for (let c: Node | null = el.firstChild; c; c = c.nextSibling) {
-    if (c.nodeType === ELEMENT_NODE) {
-      if (!show(c)) continue;
-      if (pretty) out.push('\n', opts.indent!.repeat(depth + 1));
-      write(c as Element, opts, depth + 1, out, '');
-    } else if (c.nodeType === TEXT_NODE) out.push(escapeText(c.nodeValue ?? ''));
-  }
-  if (out.length === start + 1) {
-    out[start] = '/>'; // everything inside was hidden
-    return;
-  }
-  if (pretty) out.push('\n', opts.indent!.repeat(depth));
-  out.push('</', el.nodeName, '>');
 }
 
 /** Namespace declarations a standalone fragment needs for the prefixes it shows. */
@@ -189,7 +267,7 @@ export function serialize(node: Node, opts: SerializeOptions = {}): string {
     const out: string[] = [];
     const el = node as Element;
     const show = opts.show ?? SHOW_VISIBLE;
-    write(el, opts, 0, out, show !== SHOW_VISIBLE && el.parentNode?.nodeType !== DOCUMENT_NODE ? neededDeclarations(el, show) : '');
+    write(el, opts, out, show !== SHOW_VISIBLE && el.parentNode?.nodeType !== DOCUMENT_NODE ? neededDeclarations(el, show) : '');
     return out.join('');
   }
   return escapeText(node.nodeValue ?? '');
@@ -200,9 +278,12 @@ export function textOf(node: Node, show: Show = SHOW_VISIBLE): string {
   if (node.nodeType === DOCUMENT_NODE) node = (node as Document).documentElement!;
   if (node.nodeType !== ELEMENT_NODE) return node.nodeValue ?? '';
   let s = '';
-  for (let c = node.firstChild; c; c = c.nextSibling) {
+  const stack: Node[] = [];
+  for (let c = node.lastChild; c; c = c.previousSibling) stack.push(c);
+  while (stack.length) {
+    const c = stack.pop()!;
     if (c.nodeType === TEXT_NODE) s += c.nodeValue ?? '';
-    else if (c.nodeType === ELEMENT_NODE && show(c)) s += textOf(c, show);
+    else if (c.nodeType === ELEMENT_NODE && show(c)) for (let g = c.lastChild; g; g = g.previousSibling) stack.push(g);
   }
   return s;
 }

@@ -12,11 +12,25 @@
  * JSON → XML is the inverse; `null` and `""` become an empty element (read back as `{}`, as in Igor),
  * `false` is the text `false` (Igor stored it as empty). Arrays inside arrays cannot be represented and are
  * refused instead of being flattened to text.
+ *
+ * Keys are kept as sent, `__proto__`, `constructor` and `toString` included: every key is an own property
+ * (setOwn), looked up as one, so none can collide with what objects inherit.
  */
 import { BadRequestError } from '../errors.ts';
 import { ELEMENT_NODE, SHOW_VISIBLE, TEXT_NODE, checkXmlText, isTagName, type Show } from './dom.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Sets an own property, also one named __proto__ (which plain assignment would take as the prototype). */
+export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
+/** An own property's value, never an inherited one (constructor, toString…). */
+export function getOwn<T>(obj: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
 
 const ESCAPE = '_e';
 
@@ -55,17 +69,17 @@ export function jsonOf(el: Element, show: Show = SHOW_VISIBLE): Json {
   }
   if (attrs.length === 0 && children.length === 0) return text === '' ? {} : scalarOf(text);
   const obj: { [key: string]: Json } = {};
-  for (const [name, value] of attrs) obj[`@${name}`] = value;
+  for (const [name, value] of attrs) setOwn(obj, `@${name}`, value);
   for (const child of children) {
     const key = keyOf(child);
     const value = jsonOf(child, show);
-    const existing = obj[key];
-    if (existing === undefined || key.startsWith('@')) obj[key] = value;
+    const existing = getOwn(obj, key);
+    if (existing === undefined || key.startsWith('@')) setOwn(obj, key, value);
     // An element's own value is never an array, so an array here was made from repeated tags.
     else if (Array.isArray(existing)) existing.push(value);
-    else obj[key] = [existing, value];
+    else setOwn(obj, key, [existing, value]);
   }
-  if (textParts > 0 && text.trim() !== '') obj['#text'] = text;
+  if (textParts > 0 && text.trim() !== '') setOwn(obj, '#text', text);
   return obj;
 }
 
@@ -97,8 +111,31 @@ function appendValue(doc: Document, parent: Element, value: Json, where: string)
   }
 }
 
+/**
+ * Deepest JSON value turned into elements: far beyond any sensible document, and well within what building
+ * elements one level per call can do without running out of stack. The tree's own limit (--max-depth) is
+ * checked where the element is put in it.
+ */
+export const MAX_JSON_DEPTH = 1024;
+
+/** How deeply `value` nests objects and arrays, counted without recursion; stops counting past `limit`. */
+export function jsonDepth(value: Json, limit = Infinity): number {
+  let deepest = 0;
+  const stack: [Json, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) return deepest;
+    if (v !== null && typeof v === 'object') for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 /** Builds `<tag>` holding `value`. Keys that are not valid tags become `<_e _e="key">`. */
 export function elementFromJson(doc: Document, tag: string, value: Json, where = tag): Element {
+  if (where === tag && jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    throw new BadRequestError(`${where}: the JSON is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  }
   checkXmlText(tag, `the key "${tag}"`);
   let el: Element;
   if (isTagName(tag) && tag !== ESCAPE) el = doc.createElement(tag);

@@ -50,7 +50,13 @@ export interface WriteOptions {
   timeLimitMs?: number;
 }
 
+/** The deepest nesting the tree takes by default (/data is 1): --max-depth. */
+export const DEFAULT_MAX_DEPTH = 256;
+
 export class Tree {
+  /** The deepest an element may be (/data is 1); whatever enters the tree is checked against it. */
+  maxDepth = DEFAULT_MAX_DEPTH;
+
   constructor(readonly doc: Document) {
     if (doc.documentElement?.nodeName !== 'data') throw new BadRequestError('the database root element must be <data>');
     // The tree is its root element: what a file holds beside it (declarations, whitespace) is not data.
@@ -89,8 +95,7 @@ export class Tree {
     const matches = this.elementsFor(path, 'PUT', options);
     if (matches.length > 1) throw new BadRequestError(`${path} selects ${matches.length} elements; PUT needs one`);
     const el = this.adopt(element);
-    if (matches.length === 0) return this.create(path, el, options);
-    return this.replace(matches[0]!, el, options.unseen ?? isHidden);
+    return this.admitted(matches.length === 0 ? this.create(path, el, options) : this.replace(matches[0]!, el, options.unseen ?? isHidden), el);
   }
 
   /** POST: append a new element after the ones `path` selects (all must share a parent), or create it. */
@@ -102,11 +107,11 @@ export class Tree {
     if (step === tag && parentPath !== '') {
       const parents = this.select(parentPath, this.doc, options);
       if (parents.length === 1 && parents[0]!.nodeType === ELEMENT_NODE && parents[0] !== this.root) {
-        return this.append(parents[0] as Element, el);
+        return this.admitted(this.append(parents[0] as Element, el), el);
       }
     }
     const matches = this.elementsFor(path, 'POST', options);
-    if (matches.length === 0) return this.create(path, el, options);
+    if (matches.length === 0) return this.admitted(this.create(path, el, options), el);
     const parent = matches[0]!.parentNode as Element;
     if (matches.some((m) => m.parentNode !== parent)) {
       throw new BadRequestError(`${path} selects elements under different parents; POST needs them under one`);
@@ -114,7 +119,23 @@ export class Tree {
     if (parent === this.root) {
       throw new BadRequestError(`${path}: top-level elements are unique; POST to a child of ${refOf(matches[0]!)} instead`);
     }
-    return this.append(parent, el);
+    return this.admitted(this.append(parent, el), el);
+  }
+
+  /**
+   * The one gate for what enters the tree, however it came (XML with character references, JSON, text, forms,
+   * plugins, actions): every text and attribute value holds only characters XML can hold, and nothing is
+   * deeper than maxDepth. A change that fails is undone and refused, so the tree can always be saved and
+   * loaded again.
+   */
+  private admitted(m: Mutation, el: Element): Mutation {
+    try {
+      checkEntering(el, depthOf(el), this.maxDepth);
+    } catch (err) {
+      m.undo();
+      throw err;
+    }
+    return m;
   }
 
   /** DELETE: remove every element or attribute `path` selects. */
@@ -271,6 +292,38 @@ function carryUnseenData(from: Element, to: Element, unseen: (node: Node) => boo
       seen.set(name, k + 1);
       const match = targets.get(name)?.[k];
       if (match && (c.firstChild || (c as Element).attributes.length)) carryUnseenData(c as Element, match, unseen);
+    }
+  }
+}
+
+function depthOf(el: Node): number {
+  let depth = 0;
+  for (let n: Node | null = el; n && n.nodeType === ELEMENT_NODE; n = n.parentNode) depth++;
+  return depth;
+}
+
+const ILLEGAL = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+function refuseCharacter(el: Element, value: string, what: string): void {
+  const bad = ILLEGAL.exec(value);
+  if (!bad) return;
+  const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+  const at = [...value.slice(0, bad.index)].length + 1;
+  throw new BadRequestError(`${refOf(el)}: ${what} holds U+${code} at character ${at}, a character XML cannot hold`);
+}
+
+/** Checks an element entering the tree at `depth` (see Tree.admitted); iterative, so any input is checked. */
+function checkEntering(root: Element, depth: number, maxDepth: number): void {
+  const stack: [Element, number][] = [[root, depth]];
+  while (stack.length) {
+    const [el, d] = stack.pop()!;
+    if (d > maxDepth) {
+      throw new BadRequestError(`${refOf(root)}: this would nest elements ${d} levels deep (counting /data as 1); the most is ${maxDepth} (--max-depth)`);
+    }
+    for (let i = 0; i < el.attributes.length; i++) refuseCharacter(el, el.attributes[i]!.value, `the attribute ${el.attributes[i]!.name}`);
+    for (let c = el.firstChild; c; c = c.nextSibling) {
+      if (c.nodeType === ELEMENT_NODE) stack.push([c as Element, d + 1]);
+      else refuseCharacter(el, c.nodeValue ?? '', 'the text');
     }
   }
 }

@@ -36,6 +36,10 @@ const bodyArb = fc.oneof(
   fc.integer({ min: 1, max: 3000 }).map((n) => '['.repeat(n) + ']'.repeat(n)),
   fc.integer({ min: 1, max: 100 }).map((n) => `<new>${'<x>1</x>'.repeat(n * 100)}</new>`),
   fc.constantFrom('<new>ok</new>', '{"new": 1}', '<new><!DOCTYPE x [<!ENTITY e "e">]></new>', '<?xml version="1.0"?><new/>', '\uFEFF<new/>', '<new xmlns:own="x" own:plugin="p"/>'),
+  // Character references to what XML cannot hold, deep nesting in JSON, keys that are Object's own names.
+  fc.tuple(fc.constantFrom('&#x1;', '&#0;', '&#xFFFE;', '&#xD800;', '&#x1F;', '&#65535;', '&#x10FFFF;', '&#9;'), fc.boolean()).map(([ref, attr]) => (attr ? `<new a="${ref}"/>` : `<new>a${ref}b</new>`)),
+  fc.integer({ min: 1, max: 5000 }).map((n) => '{"a":'.repeat(n) + '1' + '}'.repeat(n)),
+  fc.constantFrom('{"__proto__":{"p":1}}', '{"constructor":"c","toString":"t"}', '{"new":{"__proto__":[1,2]}}', '{"n":1e400}', '{"n":-0}', '{"n":123456789012345678901234567890}'),
 );
 
 async function send(method: string, path: string, type: string, body: string | Buffer | undefined, asAdmin: boolean): Promise<number> {
@@ -61,6 +65,9 @@ describe('fuzzing', () => {
       { numRuns: RUNS },
     );
     console.log(`# fuzz: ${tried} /data and /evaluate requests tried`);
+    // Whatever was taken can be saved and loaded again.
+    await s.close();
+    s = await startTestServer({ maxBodyBytes: '65536' }, s.dir);
     // Anonymous: an admin's generated DELETE may have removed the admin's own password by now.
     assert.equal((await s.anonymous('/internal/version')).status, 200, 'the server is still there');
   });
