@@ -44,12 +44,12 @@ export function mergeFragment(tree: Tree, fragment: Document): Mutation {
 /** Every element that belongs to the plugin (own:plugin="NAME"), outermost only. */
 export function ownedBy(tree: Tree, plugin: string): Element[] {
   const found: Element[] = [];
-  const walk = (el: Element): void => {
-    for (const c of elementChildren(el)) {
-      if (c.getAttribute(OWNER) === plugin) found.push(c);
-      else walk(c);
-    }
-  };
-  walk(tree.root);
+  // Iterative, in document order: a tree of any depth is walked.
+  const stack: Element[] = elementChildren(tree.root).reverse();
+  while (stack.length) {
+    const el = stack.pop()!;
+    if (el.getAttribute(OWNER) === plugin) found.push(el);
+    else stack.push(...elementChildren(el).reverse());
+  }
   return found;
 }

@@ -7,9 +7,9 @@
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BadRequestError, IgorError, NotFoundError } from '../errors.ts';
+import { BadGatewayError, BadRequestError, IgorError, NotFoundError } from '../errors.ts';
 import type { PluginDefinition, PluginInstance, PluginMethodSpec } from '../plugin-api.ts';
 import { recordStatus } from '../status.ts';
 import { isTagName, refOf } from '../tree/dom.ts';
@@ -25,10 +25,10 @@ const ENTRY_FILES = ['plugin.ts', 'plugin.js'];
 const EXTRA_ROOTS = new Set(['sensors', 'devices', 'environment', 'status']);
 
 /** A declared extra subtree, checked: plain names, under a root where sensor-like data lives. */
-function extraSubtree(path: string, source: string): string[] {
-  const names = path.replace(/^\/?(data\/)?/, '').split('/').filter(Boolean);
+function extraSubtree(path: unknown, source: string): string[] {
+  const names = typeof path === 'string' ? path.replace(/^\/?(data\/)?/, '').split('/').filter(Boolean) : [];
   if (names.length < 2 || !EXTRA_ROOTS.has(names[0]!) || !names.every(isTagName)) {
-    throw new Error(`plugin ${source} declares it writes "${path}": only subtrees such as sensors/NAME, devices/NAME, environment/NAME or status/NAME`);
+    throw new BadRequestError(`plugin ${source} declares it writes "${String(path)}": only subtrees such as sensors/NAME, devices/NAME, environment/NAME or status/NAME`);
   }
   return names;
 }
@@ -71,7 +71,7 @@ export class PluginRegistry {
         if (!e.isDirectory() || found.has(e.name) || !isTagName(e.name)) continue;
         const dir = join(folder, e.name);
         if (!ENTRY_FILES.some((f) => existsSync(join(dir, f)))) continue;
-        const description = await this.load(dir).then((d) => d.description, (err: Error) => `(cannot be loaded: ${err.message})`);
+        const description = await this.load(dir).then((d) => d.def.description, (err: Error) => `(cannot be loaded: ${err.message})`);
         found.set(e.name, { source: e.name, dir, description });
       }
     }
@@ -107,14 +107,25 @@ export class PluginRegistry {
     throw new NotFoundError(`there is no plugin ${source} (looked in ${this.deps.searchPath.join(', ')})`);
   }
 
-  private async load(dir: string): Promise<PluginDefinition> {
+  /**
+   * The plugin's definition, checked: a module that cannot be loaded is a 502 (its code failed), one that does
+   * not define a plugin, or declares subtrees it may not write, a 400.
+   */
+  private async load(dir: string): Promise<{ def: PluginDefinition; writes: string[][] }> {
     const entry = ENTRY_FILES.map((f) => join(dir, f)).find((f) => existsSync(f))!;
-    const module = (await import(pathToFileURL(entry).href)) as { default?: Partial<PluginDefinition> };
+    let module: { default?: Partial<PluginDefinition> };
+    try {
+      module = (await import(pathToFileURL(entry).href)) as typeof module;
+    } catch (err) {
+      throw new BadGatewayError(`${entry} cannot be loaded: ${(err as Error)?.message ?? String(err)}`);
+    }
     const def = module.default;
     if (!def || typeof def.create !== 'function' || typeof def.description !== 'string') {
-      throw new Error(`${entry} must export default { description, create(host) }`);
+      throw new BadRequestError(`${entry} must export default { description, create(host) }`);
     }
-    return def as PluginDefinition;
+    if (def.writes !== undefined && !Array.isArray(def.writes)) throw new BadRequestError(`${entry}: writes must be a list of paths`);
+    const writes = (def.writes ?? []).map((path) => extraSubtree(path, basename(dir)));
+    return { def: def as PluginDefinition, writes };
   }
 
   /** Starts every installed plugin; one that fails is logged and recorded under status/plugins/NAME. */
@@ -133,10 +144,15 @@ export class PluginRegistry {
 
   private async start(name: string, source: string): Promise<RunningPlugin> {
     const dir = this.find(source);
-    const def = await this.load(dir);
-    const writes = (def.writes ?? []).map((path) => extraSubtree(path, source));
+    const { def, writes } = await this.load(dir);
     const host = makePluginHost(this.deps, writes.length ? { kind: 'plugin', name, writes } : { kind: 'plugin', name });
-    const instance = await def.create(host);
+    let instance: PluginInstance;
+    try {
+      instance = await def.create(host);
+    } catch (err) {
+      host.dispose();
+      throw new BadGatewayError(`plugin ${name} (${source}) did not start: ${(err as Error)?.message ?? String(err)}`);
+    }
     const methods = new Map<string, PluginMethodSpec>();
     for (const [method, m] of Object.entries(instance.methods ?? {})) methods.set(method, typeof m === 'function' ? { handler: m } : m);
     const flow = host.oauthFlow;
@@ -167,6 +183,10 @@ export class PluginRegistry {
     return plugin;
   }
 
+  /**
+   * Installs all or nothing: the definition and fragment are checked before the tree is touched, and a plugin
+   * that does not start is removed again (its record and what its fragment made) before the error is given.
+   */
   async install(name: string, source = name): Promise<RunningPlugin> {
     if (!isTagName(name)) throw new BadRequestError(`"${name}" cannot be a plugin name: use letters, digits, _ - . and start with a letter or _`);
     if (this.deps.db.tree.select(`${RECORDS}/${name}`).length) throw new IgorError(`a plugin is already installed as ${name}`, 409);
@@ -178,18 +198,34 @@ export class PluginRegistry {
       const record = elementFromJson(t.doc, name, { source });
       return combine([...(fragment ? [mergeFragment(t, fragment)] : []), t.put(`${RECORDS}/${name}`, record)]);
     });
-    this.deps.logger.info({ plugin: name, source }, `installed plugin ${name}`);
-    return this.start(name, source);
+    try {
+      const plugin = await this.start(name, source);
+      this.deps.logger.info({ plugin: name, source }, `installed plugin ${name}`);
+      return plugin;
+    } catch (err) {
+      await this.removeFromTree(name);
+      this.deps.logger.error({ err, plugin: name }, `plugin ${name} did not start, and was not installed`);
+      throw err;
+    }
+  }
+
+  /**
+   * Removes the plugin's record and what its fragment made (last first, so earlier references stay true), and
+   * the list of records if this was its last.
+   */
+  private async removeFromTree(name: string): Promise<void> {
+    await this.deps.db.write((t) => {
+      const owned = ownedBy(t, name).reverse();
+      const removed = [...owned.map((el) => t.delete(refOf(el))), t.delete(`${RECORDS}/${name}`)];
+      if (t.select(`${RECORDS}/*`).length === 0) removed.push(t.delete(RECORDS));
+      return combine(removed);
+    });
   }
 
   async uninstall(name: string): Promise<void> {
     if (!isTagName(name) || this.deps.db.tree.select(`${RECORDS}/${name}`).length === 0) throw new NotFoundError(`no plugin is installed as ${name}`);
     await this.stop(name);
-    await this.deps.db.write((t) => {
-      // Last first, so that the positional references of the earlier ones stay true.
-      const owned = ownedBy(t, name).reverse();
-      return combine([...owned.map((el) => t.delete(refOf(el))), t.delete(`${RECORDS}/${name}`)]);
-    });
+    await this.removeFromTree(name);
     this.broken.delete(name);
     this.deps.logger.info({ plugin: name }, `uninstalled plugin ${name}`);
   }

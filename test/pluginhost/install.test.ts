@@ -1,0 +1,39 @@
+/** Installing a plugin is all or nothing, with an error that says why (issue #15). */
+import assert from 'node:assert/strict';
+import { cp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startTestServer, tempDir, type TestServer } from '../helpers.ts';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/plugins', import.meta.url));
+let s: TestServer;
+
+before(async () => {
+  const dir = await tempDir();
+  for (const name of ['brokenstart', 'badwrites', 'nocreate', 'badcode']) await cp(join(FIXTURES, name), join(dir, 'plugins', name), { recursive: true });
+  s = await startTestServer({}, dir);
+});
+
+const tree = async () => (await s.request('/data?.VARIANT=raw')).text();
+const installed = async () => ((await (await s.request('/internal/plugins', { headers: { accept: 'application/json' } })).json()) as { installed: { name: string }[] }).installed;
+
+describe('a plugin install that fails', () => {
+  for (const [source, status, reason] of [
+    ['brokenstart', 502, /did not start: the frobnicator is not plugged in/],
+    ['badwrites', 400, /declares it writes "identities\/admin"/],
+    ['nocreate', 400, /must export default \{ description, create\(host\) \}/],
+    ['badcode', 502, /cannot be loaded: this module is broken/],
+  ] as const) {
+    it(`(${source}) is a ${status} that says why, leaves nothing behind, and can be tried again`, async () => {
+      const before = await tree();
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const r = await s.request(`/internal/plugins/${source}`, { method: 'PUT' });
+        assert.equal(r.status, status, `attempt ${attempt + 1}`);
+        assert.match(await r.text(), reason);
+        assert.equal(await tree(), before, 'the tree is as it was: no record, no fragment');
+        assert.deepEqual(await installed(), []);
+      }
+    });
+  }
+});
