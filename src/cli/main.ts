@@ -12,6 +12,7 @@ import { IgorError, TimeoutError } from '../errors.ts';
 import { ConnectionError, httpRequest } from '../http/client.ts';
 import { createLogger } from '../logger.ts';
 import { PACKAGE_DIR, startServer, VERSION } from '../server.ts';
+import { checkDatabase, describeReport, recoverDatabase } from '../store/recovery.ts';
 import { Database, DatabaseOpenError } from '../store/database.ts';
 import { DirectoryLockedError } from '../store/lock.ts';
 
@@ -326,6 +327,27 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .action(async (id: string, opts) => {
       await withDatabase(opts, (db) => revokeToken(db, id));
       io.out(`token ${id} revoked\n`);
+      done(EXIT.ok);
+    });
+
+  const db = program.command('db').description('check and recover a database directory (with the server stopped)');
+  db.command('check')
+    .description('read everything and say what is wrong, changing nothing; exit 0 when healthy')
+    .addOption(database())
+    .action(async (opts) => {
+      const dir = resolveConfig({ database: opts.database }).database;
+      const report = await checkDatabase(dir);
+      io.out(describeReport(report, false));
+      done(report.healthy ? EXIT.ok : EXIT.failed);
+    });
+  db.command('recover')
+    .description('rebuild from the newest intact snapshot and every intact record after it; reports what is lost, keeps the damaged files aside')
+    .option('--keep-snapshot', 'take a database.xml edited by hand as it is (its checksum no longer matches)')
+    .addOption(database())
+    .action(async (opts) => {
+      const dir = resolveConfig({ database: opts.database }).database;
+      const report = await recoverDatabase(dir, opts.keepSnapshot === true);
+      io.out(report.aside ? describeReport(report, true) : 'Nothing to recover: the database is healthy; nothing was changed.\n');
       done(EXIT.ok);
     });
   return program;

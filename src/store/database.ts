@@ -2,23 +2,31 @@
  * The durable database: the state tree plus its journal and snapshots in one directory.
  *
  * - `database.xml`: the latest snapshot (Igor's format, so an Igor database directory can be adopted as is),
- *   starting with `<?igor-ts journal="N"?>`: the journal files from N on hold what came after it.
+ *   with a checksum and the journal that follows it (snapshot.ts).
  * - `journal.N`: records of changes since (see journal.ts). A write is acknowledged once its record is on disk.
- * - `database.xml.YYYYMMDDHHMMSS`: the last few snapshots, as backups.
+ * - `database.xml.YYYYMMDDHHMMSS`: the last few snapshots, as backups, and the journals since the oldest of
+ *   them: any backup and the journals after it make the whole database again, so a damaged snapshot loses
+ *   nothing (`igor db recover`).
+ *
+ * Opening never changes or drops anything it cannot vouch for. Only an incomplete last record — a write a
+ * crash cut short, never acknowledged — is cut off by itself. A damaged snapshot, a damaged record (one that
+ * fails its check, with or without intact records after it) or a record that does not apply stops the start
+ * with a message saying what is wrong and the command that recovers (recovery.ts).
  *
  * A snapshot is taken when the journal has grown past a limit, after a while with changes, on request and
  * on close. Its cost is the size of the database, but it is paid rarely; a write costs its own size.
  */
 import { EventEmitter } from 'node:events';
-import { copyFile, mkdir, readFile, readdir, truncate, unlink, access } from 'node:fs/promises';
+import { access, open as openFile, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InsufficientStorageError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { parseXml, serialize, SHOW_ALL } from '../tree/dom.ts';
+import { parseXml } from '../tree/dom.ts';
 import { DEFAULT_MAX_DEPTH, Tree, type ChangeEvent, type JournalOp, type Mutation } from '../tree/tree.ts';
-import { fsyncDir, listBackups, replaceWithBackup } from './files.ts';
-import { Journal, readJournal } from './journal.ts';
+import { fsyncDir, listBackups, mkdirDurably, readHead, replaceWithBackup } from './files.ts';
+import { Journal, scanJournal, type JournalScan } from './journal.ts';
 import { lockDirectory, type DirectoryLock } from './lock.ts';
+import { DamagedSnapshotError, formatSnapshot, readSnapshot, snapshotHeader } from './snapshot.ts';
 
 export interface DatabaseOptions {
   dir: string;
@@ -35,16 +43,26 @@ export interface DatabaseOptions {
   maxDepth?: number;
 }
 
-interface JournalRecord {
-  t: number;
-  ops: JournalOp[];
-}
-
 /** The database directory cannot be opened; the message says why and what to do. */
 export class DatabaseOpenError extends Error {}
 
-const DATABASE = 'database.xml';
+export const DATABASE = 'database.xml';
 const JOURNAL = /^journal\.(\d+)$/;
+
+/** What to do when opening refused: the one command that recovers, with the server stopped. */
+export function recoverAdvice(dir: string): string {
+  return `Nothing was changed. With the server stopped, \`igor db check --database ${dir}\` says what is wrong and \`igor db recover --database ${dir}\` rebuilds the database from every intact record, reports exactly which writes are lost, and keeps the damaged files aside.`;
+}
+
+/** What the damaged stretches of a journal are, in words. */
+export function describeDamage(path: string, scan: JournalScan): string {
+  return scan.damaged
+    .map((d) => {
+      const after = scan.records.filter((r) => r.offset > d.offset).length;
+      return `${path}: bytes ${d.offset}–${d.offset + d.length - 1} hold no intact record (${d.hint}), with ${after} intact record${after === 1 ? '' : 's'} after them`;
+    })
+    .join('; ');
+}
 
 /** Looks at a change before it is made durable; throwing refuses it (the tree is restored). */
 export type Validator = (events: ChangeEvent[]) => void;
@@ -82,7 +100,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
       ...opts,
     };
     const { dir } = options;
-    await mkdir(dir, { recursive: true });
+    await mkdirDurably(dir);
     const lock = await lockDirectory(dir);
     try {
       return await Database.load(options, lock);
@@ -98,40 +116,51 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     const journals = await listJournals(dir);
     let created = false;
     if (!(await exists(dbFile))) {
-      if (journals.length > 0) {
-        throw new DatabaseOpenError(`${dbFile} is missing but ${dir} has journal files; restore database.xml from a backup`);
-      }
-      await copyFile(options.template, dbFile);
-      await fsyncDir(dir);
+      if (journals.length > 0) throw new DatabaseOpenError(`${dbFile} is missing, but ${dir} has journal files. ${recoverAdvice(dir)}`);
+      // Saved as a snapshot (its data on disk before its name, with a backup beside it): a power cut must not
+      // leave an empty database.xml, and a damaged one is rebuilt from the backup and the journals.
+      const template = new Tree(parseXml(await readFile(options.template, 'utf8'), options.template));
+      await replaceWithBackup(dbFile, formatSnapshot(template.root, 0, 0), options.backups);
       created = true;
     }
-    const { tree, startIndex } = await loadSnapshot(dbFile);
-    let current = startIndex;
-    for (const { index, name } of journals) {
+    let snapshot: ReturnType<typeof readSnapshot>;
+    try {
+      snapshot = readSnapshot(await readFile(dbFile), dbFile);
+    } catch (err) {
+      if (err instanceof DamagedSnapshotError) throw new DatabaseOpenError(`${err.message}. ${recoverAdvice(dir)}`);
+      throw err;
+    }
+    const tree = new Tree(snapshot.doc);
+    let last = snapshot.info.last;
+    let current = snapshot.info.journal;
+    // Journals before the snapshot's are already in it (kept for the backups that need them).
+    const later = journals.filter((j) => j.index >= snapshot.info.journal);
+    for (const [i, { index, name }] of later.entries()) {
       const path = join(dir, name);
-      if (index < startIndex) {
-        await unlink(path); // already in the snapshot: left over from a crash right after saving it
-        continue;
+      const scan = await scanJournal(path);
+      if (scan.damaged.length) throw new DatabaseOpenError(`${describeDamage(path, scan)}. ${recoverAdvice(dir)}`);
+      if (scan.tail && i < later.length - 1) {
+        throw new DatabaseOpenError(`${path} ends in an incomplete record, yet later journals exist, so it is damage, not a crash. ${recoverAdvice(dir)}`);
       }
-      const { records, validLength, droppedLength } = await readJournal(path);
-      records.forEach((record, i) => {
+      let unterminated: number | undefined;
+      for (const { record, offset, length, unterminated: open } of scan.records) {
+        if (open) unterminated = offset + length;
         try {
-          for (const op of (record as JournalRecord).ops) tree.apply(op);
+          tree.applyAll((record.ops ?? []) as JournalOp[]);
         } catch (err) {
-          throw new DatabaseOpenError(`${path}: record ${i + 1} cannot be applied (${(err as Error).message}); the journal does not match ${DATABASE}`);
+          throw new DatabaseOpenError(`${path}: the record at byte ${offset}${record.n !== undefined ? ` (number ${record.n})` : ''} cannot be applied (${(err as Error).message}). ${recoverAdvice(dir)}`);
         }
-      });
-      if (droppedLength > 0) {
-        if (index !== journals[journals.length - 1]!.index) {
-          throw new DatabaseOpenError(`${path} is corrupt after ${validLength} bytes, and later journals exist; restore from a backup`);
-        }
-        logger.warn({ journal: path, keptBytes: validLength, droppedBytes: droppedLength }, 'dropping a torn record at the end of the journal (a write that was never acknowledged)');
-        await truncate(path, validLength);
+        if (record.n !== undefined) last = record.n;
+      }
+      if (scan.tail || unterminated !== undefined) {
+        const keep = unterminated ?? scan.tail!.offset;
+        logger.warn({ journal: path, keptBytes: keep, droppedBytes: scan.size - keep }, 'cutting off an incomplete last record (a write a crash cut short, never acknowledged)');
+        await truncateDurably(path, keep, unterminated !== undefined);
       }
       current = index;
-      logger.debug({ journal: path, records: records.length }, 'replayed journal');
+      logger.debug({ journal: path, records: scan.records.length }, 'replayed journal');
     }
-    const journal = await Journal.open(join(dir, `journal.${current}`));
+    const journal = await Journal.open(join(dir, `journal.${current}`), last);
     await fsyncDir(dir);
     tree.maxDepth = options.maxDepth;
     return new Database(tree, journal, current, options, created, lock);
@@ -154,7 +183,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
       throw err;
     }
     try {
-      await this.journal.append({ t: Date.now(), ops: mutation.ops } satisfies JournalRecord, mutation.undo);
+      await this.journal.append({ t: Date.now(), ops: mutation.ops }, mutation.undo);
     } catch (err) {
       this.version++; // the journal undid it
       const code = (err as NodeJS.ErrnoException).code;
@@ -204,6 +233,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
   abandon(): void {
     clearTimeout(this.snapshotTimer);
     this.closed = true;
+    this.journal.abandon();
     this.lock.abandon();
   }
 
@@ -226,20 +256,32 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     const next = await Journal.open(join(dir, `journal.${nextIndex}`));
     await fsyncDir(dir);
     // Serialise and switch journals with nothing in flight, in one synchronous step: every record in the
-    // old journal is in the snapshot, every later one goes to the new journal.
+    // old journal is in the snapshot, every later one goes to the new journal, numbered on.
     while (!this.journal.idle) await this.journal.whenIdle();
     const started = performance.now();
-    const xml = `<?xml version="1.0" encoding="utf-8"?>\n<?igor-ts journal="${nextIndex}"?>\n${serialize(this.tree.root, { show: SHOW_ALL, indent: '\t' })}\n`;
     const old = this.journal;
+    next.continueFrom(old.lastDurable);
+    const content = formatSnapshot(this.tree.root, nextIndex, old.lastDurable);
     this.journal = next;
     this.journalIndex = nextIndex;
-    const backup = await replaceWithBackup(join(dir, DATABASE), xml, this.options.backups);
+    const backup = await replaceWithBackup(join(dir, DATABASE), content, this.options.backups);
     await old.close();
-    for (const { index, name } of await listJournals(dir)) {
-      if (index < nextIndex) await unlink(join(dir, name));
-    }
-    logger.info({ backup, bytes: xml.length, ms: Math.round(performance.now() - started) }, 'saved snapshot');
+    await this.pruneJournals();
+    logger.info({ backup, bytes: content.length, ms: Math.round(performance.now() - started) }, 'saved snapshot');
     return backup;
+  }
+
+  /** Removes the journals no kept snapshot needs: those before the oldest backup's. */
+  private async pruneJournals(): Promise<void> {
+    const dbFile = join(this.dir, DATABASE);
+    let oldest = this.journalIndex;
+    for (const name of await listBackups(dbFile)) {
+      const header = snapshotHeader(await readHead(join(this.dir, name)).catch(() => ''));
+      if (header && header.journal < oldest) oldest = header.journal;
+    }
+    for (const { index, name } of await listJournals(this.dir)) {
+      if (index < oldest) await unlink(join(this.dir, name));
+    }
   }
 }
 
@@ -250,7 +292,7 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function listJournals(dir: string): Promise<{ index: number; name: string }[]> {
+export async function listJournals(dir: string): Promise<{ index: number; name: string }[]> {
   const out: { index: number; name: string }[] = [];
   for (const name of await readdir(dir)) {
     const m = JOURNAL.exec(name);
@@ -259,36 +301,14 @@ async function listJournals(dir: string): Promise<{ index: number; name: string 
   return out.sort((a, b) => a.index - b.index);
 }
 
-async function loadSnapshot(file: string): Promise<{ tree: Tree; startIndex: number }> {
+/** Cuts a file back to `length` (ending it with a newline, if asked) and makes that durable. */
+async function truncateDurably(path: string, length: number, newline = false): Promise<void> {
+  const handle = await openFile(path, 'r+');
   try {
-    const doc = parseXml(await readFile(file, 'utf8'), file);
-    const startIndex = journalIndexOf(doc);
-    return { tree: new Tree(doc), startIndex };
-  } catch (err) {
-    throw new DatabaseOpenError(`cannot load ${file}: ${(err as Error).message}; ${await backupAdvice(file)}`);
+    await handle.truncate(length);
+    if (newline) await handle.write(Buffer.from('\n'), 0, 1, length);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
-}
-
-/** Names the newest backup that loads (the newest may be the damaged file itself: they share an inode). */
-async function backupAdvice(file: string): Promise<string> {
-  for (const name of await listBackups(file).catch(() => [])) {
-    const path = join(file, '..', name);
-    try {
-      parseXml(await readFile(path, 'utf8'), path);
-      return `the newest backup that loads is ${path}: copy it to ${file} to start from it (changes since it was saved are lost)`;
-    } catch {
-      // damaged too: try an older one
-    }
-  }
-  return 'there is no backup that loads';
-}
-
-function journalIndexOf(doc: Document): number {
-  for (let n = doc.firstChild; n; n = n.nextSibling) {
-    if (n.nodeType === 7 && n.nodeName === 'igor-ts') {
-      const m = /journal="(\d+)"/.exec(n.nodeValue ?? '');
-      if (m) return Number(m[1]);
-    }
-  }
-  return 0;
 }

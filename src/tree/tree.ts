@@ -178,19 +178,40 @@ export class Tree {
     };
   }
 
-  /** Replays one journal operation (at start-up). */
-  apply(op: JournalOp): void {
+  /** Replays one journal operation (at start-up); answers how to undo it. */
+  apply(op: JournalOp): () => void {
     if (op.op === 'delete') {
       const node = this.resolveRef(op.path);
-      if (node.nodeType === ATTRIBUTE_NODE) (node as Attr).ownerElement!.removeAttributeNode(node as Attr);
-      else node.parentNode!.removeChild(node);
-    } else {
-      const el = this.adopt(parseXml(op.xml, 'journal record').documentElement!);
-      if (op.op === 'append') this.resolveRef(op.parent).appendChild(el);
-      else {
-        const old = this.resolveRef(op.path);
-        old.parentNode!.replaceChild(el, old);
+      if (node.nodeType === ATTRIBUTE_NODE) {
+        const owner = (node as Attr).ownerElement!;
+        owner.removeAttributeNode(node as Attr);
+        return () => owner.setAttributeNode(node as Attr);
       }
+      const parent = node.parentNode!;
+      const next = node.nextSibling;
+      parent.removeChild(node);
+      return () => parent.insertBefore(node, next);
+    }
+    const el = this.adopt(parseXml(op.xml, 'journal record').documentElement!);
+    if (op.op === 'append') {
+      const parent = this.resolveRef(op.parent);
+      parent.appendChild(el);
+      return () => parent.removeChild(el);
+    }
+    const old = this.resolveRef(op.path);
+    const parent = old.parentNode!;
+    parent.replaceChild(el, old);
+    return () => parent.replaceChild(old, el);
+  }
+
+  /** Replays the operations of one record, all or none: if one cannot be applied, those before it are undone. */
+  applyAll(ops: readonly JournalOp[]): void {
+    const undos: (() => void)[] = [];
+    try {
+      for (const op of ops) undos.push(this.apply(op));
+    } catch (err) {
+      for (const undo of undos.reverse()) undo();
+      throw err;
     }
   }
 

@@ -176,3 +176,34 @@ describe('igor plugin NAME COMMAND', () => {
     assert.equal((await igor(['plugin', 'submit', 'token', ...url])).code, EXIT.failed, 'needs an admin');
   });
 });
+
+describe('igor db check and igor db recover', () => {
+  it('say what is wrong and what would be lost, rebuild, and refuse a directory a server holds', async () => {
+    const { Database } = await import('../../src/store/database.ts');
+    const { elementFromJson } = await import('../../src/tree/jsonxml.ts');
+    const { quietLogger } = await import('../../src/logger.ts');
+    const { PACKAGE_DIR } = await import('../../src/server.ts');
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const running = await startTestServer();
+    assert.equal((await igor(['db', 'recover', '--database', running.dir])).code, EXIT.failed, 'not while a server runs');
+
+    const dir = await tempDir();
+    const db = await Database.open({ dir, template: join(PACKAGE_DIR, 'template', 'database.xml'), logger: quietLogger() });
+    for (const v of ['a', 'b', 'c']) await db.write((t) => t.put(`/data/sandbox/${v}`, elementFromJson(t.doc, v, v)));
+    db.abandon(); // as a crash leaves it: the writes are in the journal only
+    assert.equal((await igor(['db', 'check', '--database', dir])).code, EXIT.ok);
+    const journal = join(dir, 'journal.0');
+    await writeFile(journal, (await readFile(journal, 'utf8')).replace('<b>b</b>', '<b>x</b>'));
+    const check = await igor(['db', 'check', '--database', dir]);
+    assert.equal(check.code, EXIT.failed);
+    assert.match(check.out, /LOST write 2: .*journal\.0, bytes \d+–\d+: damaged \(record 2, written .*, to \/data\/sandbox\)/);
+    assert.match(check.out, /`igor db recover` rebuilds it/);
+    const recover = await igor(['db', 'recover', '--database', dir]);
+    assert.equal(recover.code, EXIT.ok, recover.err);
+    assert.match(recover.out, /Rebuilt from .*LOST write 2: .*kept aside in .*damaged-/s);
+    assert.equal((await igor(['db', 'check', '--database', dir])).code, EXIT.ok, 'healthy afterwards');
+    const again = await startTestServer({}, dir);
+    assert.equal((await again.request('/data/sandbox/c')).status, 200);
+    assert.equal((await again.request('/data/sandbox/b')).status, 404);
+  });
+});

@@ -1,6 +1,7 @@
 /**
  * Faults over HTTP: a full disk and a disk that fails writes (507 / 503 with a clear message, reads go on,
- * nothing corrupt after a restart), and a damaged snapshot (the server refuses to start, naming the backup).
+ * nothing corrupt after a restart), and a damaged snapshot (the server refuses to start, saying how to recover,
+ * and recovery loses nothing).
  * SIGKILL during writes is test/store/crash.test.ts; hanging and resetting services are in the action and
  * plugin tests.
  */
@@ -8,6 +9,7 @@ import assert from 'node:assert/strict';
 import { rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { recoverDatabase } from '../../src/store/recovery.ts';
 import { startTestServer, tempDir } from '../helpers.ts';
 
 const text = { 'content-type': 'text/plain' };
@@ -39,14 +41,21 @@ describe('disk faults', () => {
     });
   }
 
-  it('refuses to start on a damaged snapshot, naming the backup that loads', async () => {
+  it('refuses to start on a damaged snapshot, saying how to recover; recovery loses nothing', async () => {
     const dir = await tempDir();
     const s = await startTestServer({}, dir);
     await s.request('/data/sandbox/kept', { method: 'PUT', headers: text, body: 'v1' });
     await s.request('/internal/save');
+    await s.request('/data/sandbox/later', { method: 'PUT', headers: text, body: 'v2' });
     await s.close();
     await rm(join(dir, 'database.xml'));
     await writeFile(join(dir, 'database.xml'), '<data><sandbox>');
-    await assert.rejects(startTestServer({}, dir), /not well-formed.*newest backup that loads is \S*database\.xml\.\d{14}: copy it to/s);
+    await assert.rejects(startTestServer({}, dir), /not well-formed.*Nothing was changed.*igor db recover --database/s);
+    const report = await recoverDatabase(dir);
+    assert.deepEqual(report.lost, []);
+    const again = await startTestServer({}, dir);
+    for (const [path, value] of [['kept', 'v1'], ['later', 'v2']]) {
+      assert.equal((await (await again.request(`/data/sandbox/${path}`, { headers: { accept: 'text/plain' } })).text()).trim(), value);
+    }
   });
 });

@@ -6,7 +6,8 @@ import { InsufficientStorageError } from '../../src/errors.ts';
 import { quietLogger } from '../../src/logger.ts';
 import { PACKAGE_DIR } from '../../src/server.ts';
 import { Database, DatabaseOpenError } from '../../src/store/database.ts';
-import { Journal, readJournal } from '../../src/store/journal.ts';
+import { Journal, scanJournal } from '../../src/store/journal.ts';
+import { recoverDatabase } from '../../src/store/recovery.ts';
 import { serialize, SHOW_ALL } from '../../src/tree/dom.ts';
 import { elementFromJson } from '../../src/tree/jsonxml.ts';
 import { tempDir } from '../helpers.ts';
@@ -78,7 +79,7 @@ describe('durability', () => {
     assert.deepEqual(value(third, '/data/sandbox/d'), ['4'], 'writes after the cut replay fine');
   });
 
-  it('drops a last record whose checksum does not match, even if it is complete', async () => {
+  it('refuses a complete last record whose checksum does not match (damage, not a crash); recover keeps the rest and reports it', async () => {
     const dir = await tempDir();
     const db = await open(dir);
     await put(db, '/data/sandbox/a', 1);
@@ -86,11 +87,16 @@ describe('durability', () => {
     const journal = join(dir, 'journal.0');
     const text = await readFile(journal, 'utf8');
     await writeFile(journal, text.replace('<b>2</b>', '<b>3</b>'));
-    const { records, droppedLength } = await readJournal(journal);
-    assert.equal(records.length, 1);
-    assert.ok(droppedLength > 0);
+    const scan = await scanJournal(journal);
+    assert.equal(scan.records.length, 1);
+    assert.equal(scan.damaged.length, 1);
     db.abandon();
+    await assert.rejects(open(dir), (err: Error) => err instanceof DatabaseOpenError && /igor db recover --database/.test(err.message) && /Nothing was changed/.test(err.message));
+    assert.equal(await readFile(journal, 'utf8'), text.replace('<b>2</b>', '<b>3</b>'), 'the refusal changed nothing');
+    const report = await recoverDatabase(dir);
+    assert.deepEqual(report.lost.map((l) => l.numbers), [[2]]);
     const reopened = await open(dir);
+    assert.deepEqual(value(reopened, '/data/sandbox/a'), ['1']);
     assert.deepEqual(value(reopened, '/data/sandbox/b'), []);
   });
 
@@ -103,9 +109,10 @@ describe('durability', () => {
     }
     await put(db, '/data/sandbox/after', 'x');
     const files = await readdir(dir);
-    assert.deepEqual(files.filter((f) => f.startsWith('journal.')), ['journal.4']);
+    // The journals since the oldest backup stay: with it, they make the whole database again.
+    assert.deepEqual(files.filter((f) => f.startsWith('journal.')).sort(), ['journal.3', 'journal.4']);
     assert.equal(files.filter((f) => /^database\.xml\.\d{14}/.test(f)).length, 2);
-    assert.match(await readFile(join(dir, 'database.xml'), 'utf8'), /<\?igor-ts journal="4"\?>/);
+    assert.match(await readFile(join(dir, 'database.xml'), 'utf8'), /<\?igor-ts journal="4" last="4" sha256="[0-9a-f]{64}"\?>/);
     db.abandon();
     const reopened = await open(dir);
     assert.deepEqual(value(reopened, '/data/sandbox/*'), ['0', '1', '2', '3', 'x']);
@@ -121,7 +128,7 @@ describe('durability', () => {
     db.abandon();
     const reopened = await open(dir);
     assert.deepEqual(value(reopened, '/data/sandbox/a'), ['1'], 'not applied twice');
-    assert.ok(!(await readdir(dir)).includes('journal.0'));
+    assert.deepEqual(await readFile(join(dir, 'journal.0')), oldJournal, 'and left alone');
   });
 
   it('takes a snapshot by itself once the journal is big', async () => {
@@ -136,21 +143,28 @@ describe('durability', () => {
 });
 
 describe('failures', () => {
-  it('refuses a damaged database.xml, naming the newest backup that loads', async () => {
+  it('refuses a damaged database.xml, and recover rebuilds it from the backup before and the journals since, losing nothing', async () => {
     const dir = await tempDir();
     const db = await open(dir);
     await put(db, '/data/sandbox/a', 1);
     const backup = await db.snapshot();
     await put(db, '/data/sandbox/b', 2);
     await db.snapshot();
-    await db.close();
-    await writeFile(join(dir, 'database.xml'), '<data><sandbox>'); // also damages the newest backup: same inode
+    await put(db, '/data/sandbox/c', 3);
+    db.abandon();
+    const bytes = await readFile(join(dir, 'database.xml'));
+    bytes[bytes.length - 20] = bytes[bytes.length - 20]! ^ 0x04; // also damages the newest backup: same inode
+    await writeFile(join(dir, 'database.xml'), bytes);
     await assert.rejects(open(dir), (err: Error) => {
       assert.ok(err instanceof DatabaseOpenError);
-      assert.match(err.message, /not well-formed/);
-      assert.ok(err.message.includes(`newest backup that loads is ${backup}`), err.message);
+      assert.match(err.message, /does not match its checksum.*igor db recover/s);
       return true;
     });
+    const report = await recoverDatabase(dir);
+    assert.equal(report.base, join(dir, backup.split('/').pop()!), 'the backup before');
+    assert.deepEqual(report.lost, []);
+    const reopened = await open(dir);
+    assert.deepEqual(value(reopened, '/data/sandbox/*'), ['1', '2', '3']);
   });
 
   it('refuses a second opening of a directory in use, and takes over a lock left by a crash', async () => {
@@ -192,9 +206,9 @@ describe('the journal', () => {
     const journal = await Journal.open(join(dir, 'j'));
     await Promise.all(Array.from({ length: 200 }, (_, i) => journal.append({ i }, () => {})));
     await journal.close();
-    const { records, droppedLength } = await readJournal(join(dir, 'j'));
-    assert.deepEqual(records, Array.from({ length: 200 }, (_, i) => ({ i })));
-    assert.equal(droppedLength, 0);
+    const { records, damaged, tail } = await scanJournal(join(dir, 'j'));
+    assert.deepEqual(records.map((r) => r.record), Array.from({ length: 200 }, (_, i) => ({ n: i + 1, i })), 'numbered, in order');
+    assert.deepEqual([damaged, tail], [[], undefined]);
   });
 
   it('on a failed write undoes every pending record, last first, and rejects them all', async () => {
