@@ -71,7 +71,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   const internalSecret = randomBytes(24).toString('base64url');
   const failures = new AccessFailures(db, logger);
-  const auth: AuthSettings = { db, sessionKey: await loadSessionKey(db.dir), internalSecret, noAuth: config.noAuth, logins: new LoginGuard(failures, logger) };
+  const auth: AuthSettings = { db, sessionKey: await loadSessionKey(db.dir, (why) => logger.warn(why)), internalSecret, noAuth: config.noAuth, logins: new LoginGuard(failures, logger) };
   let url = '';
   const plugins = new PluginRegistry({
     db, logger, work, callTimeoutMs: config.callTimeoutMs, devMode: config.dev, publicUrl: () => url,

@@ -3,25 +3,32 @@
  * directory, so sessions survive restarts). The CSRF token that goes with a session is csrf.ts's.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import { writeFileDurably } from '../store/files.ts';
 
 export const SESSION_COOKIE = 'igor_session';
 export const CSRF_COOKIE = 'igor_csrf';
 export const LIFETIME_S = 30 * 24 * 3600;
 
-/** The directory's secret key, made on first use (readable by the owner only). */
-export async function loadSessionKey(dir: string): Promise<Buffer> {
+/**
+ * The directory's secret key, made on first use (readable by the owner only), written durably. A key file
+ * that is missing, empty or short (a power cut before it reached the disk, a damaged file) is never used: a
+ * new key is made, which ends the sessions signed with the old one.
+ */
+export async function loadSessionKey(dir: string, onReplaced?: (why: string) => void): Promise<Buffer> {
   const path = join(dir, 'secret.key');
-  try {
-    return Buffer.from((await readFile(path, 'utf8')).trim(), 'hex');
-  } catch {
-    const key = randomBytes(32);
-    await writeFile(path, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' }).catch(() => {});
-    await chmod(path, 0o600);
-    return Buffer.from((await readFile(path, 'utf8')).trim(), 'hex');
-  }
+  const text = await readFile(path, 'utf8').then(
+    (t) => t.trim(),
+    () => undefined,
+  );
+  if (text !== undefined && /^[0-9a-f]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (text !== undefined) onReplaced?.(`${path} holds no valid key (${text.length} characters); a new one was made, so every browser must log in again`);
+  const key = randomBytes(32);
+  await writeFileDurably(path, key.toString('hex') + '\n', 0o600);
+  await chmod(path, 0o600);
+  return key;
 }
 
 export function parseCookies(req: IncomingMessage): Record<string, string> {

@@ -4,11 +4,11 @@
  * (file and directory fsynced) before it is acknowledged. Nothing outside the plugin's folder is reachable.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import type { PluginFiles } from '../plugin-api.ts';
-import { fsyncDir, writeNewFile } from '../store/files.ts';
+import { fsyncDir, mkdirDurably, writeNewFile } from '../store/files.ts';
 
 const SAFE_DIR = /^[A-Za-z0-9_][\w.-]{0,99}$/;
 
@@ -36,7 +36,8 @@ export function pluginFiles(databaseDir: string, plugin: string): PluginFiles {
       const parts = dir.split('/').filter(Boolean);
       if (!parts.every((p) => SAFE_DIR.test(p))) throw new BadRequestError(`"${dir}" is not a folder name for plugin files`);
       const folder = inside(parts.join('/'));
-      await mkdir(folder, { recursive: true });
+      // Each folder made is made durable in its parent, like the file in it.
+      await mkdirDurably(folder);
       // A prefix keeps two uploads of the same name apart, and the time orders them.
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('.', '');
       const name = `${stamp}-${randomBytes(3).toString('hex')}-${safeFilename(filename)}`;

@@ -8,11 +8,11 @@
  * as a new snapshot, and keeps the damaged files aside in `damaged-TIME/` with the report. An incomplete
  * last record (a write a crash cut short) was never acknowledged; it is dropped and said so, not counted lost.
  */
-import { link, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tree, type JournalOp } from '../tree/tree.ts';
 import { DATABASE, listJournals } from './database.ts';
-import { fsyncDir, listBackups, replaceWithBackup } from './files.ts';
+import { fsyncDir, listBackups, mkdirDurably, replaceWithBackup, writeFileDurably } from './files.ts';
 import { Journal, scanJournal, type DamagedStretch, type JournalScan } from './journal.ts';
 import { lockDirectory } from './lock.ts';
 import { DamagedSnapshotError, formatSnapshot, readSnapshot, type SnapshotInfo } from './snapshot.ts';
@@ -168,24 +168,29 @@ export async function recoverDatabase(dir: string, keepSnapshot = false): Promis
     const { tree, baseInfo, ...report } = checked;
     if (!tree || !baseInfo) throw new Error(`no snapshot in ${dir} can be read (${report.snapshotProblem ?? 'none found'}); there is nothing to rebuild from`);
     if (checked.healthy && checked.incomplete.length === 0 && !keepSnapshot) return report;
-    const aside = join(dir, `damaged-${stamp()}`);
-    await mkdir(aside, { recursive: true });
-    // The damaged files go aside (a damaged database.xml shares its inode with its backup: both go).
     const journals = await listJournals(dir);
     const newIndex = Math.max(baseInfo.info.journal, ...journals.map((j) => j.index)) + 1;
-    for (const file of report.damagedFiles) {
-      const name = file.slice(dir.length + 1);
-      if (file === join(dir, DATABASE)) await link(file, join(aside, name));
-      else await rename(file, join(aside, name));
-    }
-    // The journals the new snapshot holds stay for the backups that need them; incomplete tails are in it.
-    await replaceWithBackup(join(dir, DATABASE), formatSnapshot(tree.root, newIndex, report.last), 5);
+    const aside = join(dir, `damaged-${stamp()}`);
+    await mkdirDurably(aside);
+    const move = async (files: string[]) => {
+      for (const file of files) await rename(file, join(aside, file.slice(dir.length + 1)));
+      await fsyncDir(aside);
+      await fsyncDir(dir);
+    };
+    // Damaged backups go aside first (a damaged database.xml lives on in the backup it shares its data with),
+    // so that pruning cannot take them; nothing needs them.
+    const dbFile = join(dir, DATABASE);
+    await move(report.damagedFiles.filter((f) => f !== dbFile && !/journal\.\d+$/.test(f)));
+    // Then the new snapshot, durably: should the power go now, it stands, and the journals before its own
+    // (the damaged ones too) are not read again. Only then do the damaged journals go aside.
+    await replaceWithBackup(dbFile, formatSnapshot(tree.root, newIndex, report.last), 5);
     const journal = await Journal.open(join(dir, `journal.${newIndex}`), report.last);
     await journal.close();
     await fsyncDir(dir);
+    await move(report.damagedFiles.filter((f) => /journal\.\d+$/.test(f)));
     report.aside = aside;
-    await writeFile(join(aside, 'report.txt'), describeReport(report, true));
-    await writeFile(join(aside, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+    await writeFileDurably(join(aside, 'report.txt'), describeReport(report, true));
+    await writeFileDurably(join(aside, 'report.json'), JSON.stringify(report, null, 2) + '\n');
     return report;
   } finally {
     await lock.release();
