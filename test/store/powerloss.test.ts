@@ -55,10 +55,12 @@ class PowerFs {
 
   /** The power cut: the filesystem loses everything it did not make durable. */
   async cut(): Promise<void> {
-    const child = this.child!;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await gone;
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+    }
     spawnSync(FUSERMOUNT!, ['-u', '-z', this.mount]);
   }
 }
@@ -85,7 +87,7 @@ async function startServer(dir: string): Promise<Server> {
 }
 
 async function kill(server: Server): Promise<void> {
-  if (server.child.exitCode !== null) return;
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
   const gone = new Promise((r) => server.child.once('exit', r));
   server.child.kill('SIGKILL');
   await gone;
