@@ -12,7 +12,7 @@ import { recentlyVerified } from './passwords.ts';
 import { ANONYMOUS, SYSTEM, type Principal } from './principal.ts';
 import { parseCookies, SESSION_COOKIE, sessionUser } from './session.ts';
 import { checkToken } from './tokens.ts';
-import { findUser } from './users.ts';
+import { findUser, type UserRecord } from './users.ts';
 
 export const INTERNAL_HEADER = 'x-igor-internal';
 
@@ -40,6 +40,27 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** Basic credentials that checked out on a connection (kept only as long as the connection). */
+const seenOnConnection = new WeakMap<object, { header: string; name: string; stored: string; until: number }>();
+const SEEN_MS = 60_000;
+
+/**
+ * One principal object per user, admin flag and way in, reused from request to request, so that what is worked
+ * out per principal (its visibility, its grants) is found again by identity. A change of admin flag is a
+ * different key, so a new object.
+ */
+const userPrincipals = new Map<string, Principal>();
+
+function userPrincipal(name: string, admin: boolean, via: 'basic' | 'session'): Principal {
+  const key = `${via}:${admin ? 1 : 0}:${name}`;
+  let p = userPrincipals.get(key);
+  if (!p) {
+    if (userPrincipals.size >= 1000) userPrincipals.clear();
+    userPrincipals.set(key, (p = Object.freeze({ kind: 'user', name, admin, via })));
+  }
+  return p;
+}
+
 /** The principal, at once when no password needs checking (the common case: a recently seen one). */
 export function authenticate(settings: AuthSettings, req: IncomingMessage): Principal | Promise<Principal> {
   if (settings.noAuth) return SYSTEM;
@@ -54,6 +75,13 @@ export function authenticate(settings: AuthSettings, req: IncomingMessage): Prin
   }
   const authorization = req.headers.authorization;
   if (authorization) {
+    // A keep-alive client sends the same credentials on every request: the same header on the same
+    // connection, for a user whose password has not changed, is the same principal.
+    const seen = seenOnConnection.get(req.socket);
+    if (seen?.header === authorization && seen.until > Date.now()) {
+      const user = findUser(db, seen.name);
+      if (user?.passwordHash === seen.stored) return userPrincipal(user.name, user.admin, 'basic');
+    }
     const [scheme = '', value = ''] = authorization.split(' ', 2);
     if (scheme.toLowerCase() === 'basic') {
       const decoded = Buffer.from(value, 'base64').toString('utf8');
@@ -61,10 +89,12 @@ export function authenticate(settings: AuthSettings, req: IncomingMessage): Prin
       const name = colon > 0 ? decoded.slice(0, colon) : decoded;
       const password = colon > 0 ? decoded.slice(colon + 1) : '';
       const user = findUser(db, name);
-      const principal = (): Principal => ({ kind: 'user', name, admin: user!.admin, via: 'basic' });
       // The common case, a password that matched a moment ago, answers in this tick.
-      if (user?.passwordHash && recentlyVerified(password, user.passwordHash, name)) return principal();
-      return settings.logins.check(name, user, password, clientAddress(req), 'HTTP Basic').then(principal);
+      if (user?.passwordHash && recentlyVerified(password, user.passwordHash, name)) {
+        seenOnConnection.set(req.socket, { header: authorization, name, stored: user.passwordHash, until: Date.now() + SEEN_MS });
+        return userPrincipal(name, user.admin, 'basic');
+      }
+      return checkedBasic(settings, req, name, user, password);
     }
     if (scheme.toLowerCase() === 'bearer') {
       const found = checkToken(db, value.trim());
@@ -78,7 +108,13 @@ export function authenticate(settings: AuthSettings, req: IncomingMessage): Prin
   if (cookie) {
     const name = sessionUser(settings.sessionKey, cookie);
     const user = name !== undefined ? findUser(db, name) : undefined;
-    if (user) return { kind: 'user', name: user.name, admin: user.admin, via: 'session' };
+    if (user) return userPrincipal(user.name, user.admin, 'session');
   }
   return ANONYMOUS;
+}
+
+async function checkedBasic(settings: AuthSettings, req: IncomingMessage, name: string, user: UserRecord | undefined, password: string): Promise<Principal> {
+  await settings.logins.check(name, user, password, clientAddress(req), 'HTTP Basic');
+  seenOnConnection.set(req.socket, { header: req.headers.authorization!, name, stored: user!.passwordHash!, until: Date.now() + SEEN_MS });
+  return userPrincipal(name, user!.admin, 'basic');
 }

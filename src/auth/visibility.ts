@@ -220,7 +220,20 @@ function keyOf(p: Principal): string {
   }
 }
 
+/** The same principal object asks again and again (authenticate reuses them): found without building a key. */
+const byObject = new WeakMap<Principal, Partial<Record<Purpose, Visibility>>>();
+
 export function visibilityFor(p: Principal, purpose: Purpose): Visibility {
+  let mine = byObject.get(p);
+  const known = mine?.[purpose];
+  if (known) return known;
+  const v = visibilityByKey(p, purpose);
+  if (!mine) byObject.set(p, (mine = {}));
+  mine[purpose] = v;
+  return v;
+}
+
+function visibilityByKey(p: Principal, purpose: Purpose): Visibility {
   // A non-admin's raw read is a read.
   const effective = purpose === 'raw' && !isAdmin(p) ? 'read' : purpose;
   const key = `${effective}|${keyOf(p)}`;
