@@ -1,12 +1,20 @@
 /**
  * Per-parent knowledge of an element's children that stays cheap for very wide parents (a sensor series
  * with 10,000 readings under one element):
- * - a token that changes whenever the parent's children change, so caches keyed on it (sibling positions
- *   for document order, this module's index of children by name) are rebuilt only for parents that changed;
- * - appending at the end, by far the most common change, updates those caches in place instead.
- * The DOM's own mutation methods are wrapped, so no change can slip past the caches.
+ * - a token that changes whenever the parent's children change, so caches keyed on it (this module's index of
+ *   children by name) are rebuilt only for parents that changed;
+ * - appending at the end, by far the most common change, updates those caches in place instead;
+ * - two counters per node for changes anywhere below it (deepVersion), and for those that are not appends to
+ *   the node itself (deepOtherVersion), so caches of a whole subtree (xpath/indexes.ts) know whether they
+ *   are still right, or only need what was appended.
+ *
+ * The DOM's own mutation methods (insertBefore, removeChild, replaceChild of @xmldom/xmldom, and Element's
+ * attribute setters and removers) are wrapped, so no change can slip past the caches. This is the one place the project patches a dependency;
+ * test/tree/children-contract.test.ts fails loudly if an upgrade of xmldom changes children another way.
+ * (xmldom's own normalize() unlinks text nodes directly; the tree never calls it. Text is never changed in
+ * place either: a changed value is a new element.)
  */
-import { Document as DomDocument, Node as DomNode } from '@xmldom/xmldom';
+import { Document as DomDocument, Element as DomElement, Node as DomNode } from '@xmldom/xmldom';
 
 const ELEMENT_NODE = 1;
 /** Parents with at least this many children are worth looking up by name through the index. */
@@ -14,6 +22,8 @@ export const WIDE = 32;
 const DOCUMENT_FRAGMENT_NODE = 11;
 const TOKEN = Symbol('igor.childrenToken');
 const NAMES = Symbol('igor.childrenByName');
+const DEEP = Symbol('igor.deepVersion');
+const DEEP_OTHER = Symbol('igor.deepOtherVersion');
 
 interface NameIndex {
   token: object;
@@ -23,6 +33,27 @@ interface NameIndex {
 interface Tracked {
   [TOKEN]?: object;
   [NAMES]?: NameIndex;
+  [DEEP]?: number;
+  [DEEP_OTHER]?: number;
+}
+
+/** Changes anywhere below `node` so far. */
+export function deepVersion(node: Node): number {
+  return (node as Node & Tracked)[DEEP] ?? 0;
+}
+
+/** Changes below `node` so far that are not appends of children to `node` itself. */
+export function deepOtherVersion(node: Node): number {
+  return (node as Node & Tracked)[DEEP_OTHER] ?? 0;
+}
+
+function changedBelow(parent: Node & Tracked, append: boolean): void {
+  parent[DEEP] = (parent[DEEP] ?? 0) + 1;
+  if (!append) parent[DEEP_OTHER] = (parent[DEEP_OTHER] ?? 0) + 1;
+  for (let a = parent.parentNode as (Node & Tracked) | null; a; a = a.parentNode as (Node & Tracked) | null) {
+    a[DEEP] = (a[DEEP] ?? 0) + 1;
+    a[DEEP_OTHER] = (a[DEEP_OTHER] ?? 0) + 1;
+  }
 }
 
 type AppendHook = (parent: Node, child: Node, token: object) => void;
@@ -81,18 +112,35 @@ export function installChildTracking(): void {
               const result = original.call(this, child, before);
               // Moving a node out of this parent first went through removeChild, which changed the token.
               const token = this[TOKEN];
-              if (before == null && token && (child as Node).nodeType !== DOCUMENT_FRAGMENT_NODE) {
+              const append = before == null && (child as Node).nodeType !== DOCUMENT_FRAGMENT_NODE;
+              if (append && token) {
                 for (const hook of appendHooks) hook(this, child as Node, token);
-              } else this[TOKEN] = {};
+              } else if (!append) this[TOKEN] = {};
+              changedBelow(this, append);
               return result;
             }
           : function (this: Node & Tracked, ...args: unknown[]) {
               const result = original.apply(this, args);
               this[TOKEN] = {};
+              changedBelow(this, false);
               return result;
             };
     }
   }
+  // An element's attributes decide what of its subtree a view admits (own:plugin, hidden): a change to them is a
+  // change below it for the caches of whole subtrees.
+  const element = DomElement.prototype as Record<string, (...args: unknown[]) => unknown>;
+  for (const method of ATTRIBUTE_METHODS) {
+    const original = element[method]!;
+    element[method] = function (this: Node & Tracked, ...args: unknown[]) {
+      const result = original.apply(this, args);
+      changedBelow(this, false);
+      return result;
+    };
+  }
 }
+
+/** The methods of xmldom's Element that change its attributes (the contract test checks they exist). */
+export const ATTRIBUTE_METHODS = ['setAttribute', 'setAttributeNS', 'setAttributeNode', 'setAttributeNodeNS', 'removeAttribute', 'removeAttributeNS', 'removeAttributeNode'];
 
 installChildTracking();
