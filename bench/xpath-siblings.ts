@@ -1,8 +1,17 @@
 /**
- * XPath over a time series of 10,000 readings under one parent (the shape sensor data has).
- * Upstream `xpath` over @xmldom/xmldom is quadratic in the number of siblings (goto100/xpath#97); this prints
- * our figures, and with --upstream the unpatched engine's on smaller series (bench/xpath-upstream.ts, in a
- * child process so none of our patches is loaded there). Usage: node --import tsx bench/xpath-siblings.ts [--upstream]
+ * XPath over a sensor time series: 10,000 and 100,000 readings under one parent (the shape sensor data has,
+ * weeks to years of one sensor), next to a few hundred other elements.
+ *
+ * Each expression is timed four ways, because the evaluator keeps indexes of what it walked
+ * (src/tree/xpath/indexes.ts) and a figure for a repeated query alone would flatter it:
+ * - first:  the first evaluation on a freshly loaded tree (nothing indexed yet);
+ * - again:  the same expression again, nothing changed (mean of 20);
+ * - +1:     after a reading was appended to the series, as sensor data changes (mean of 20);
+ * - other:  after an unrelated element elsewhere was replaced (mean of 20).
+ *
+ * With --upstream, the plain `xpath` engine over plain @xmldom/xmldom (bench/xpath-upstream.ts, in a child
+ * process so none of src/ is loaded there), which is quadratic in the number of siblings (goto100/xpath#97).
+ * Usage: node --import tsx bench/xpath-siblings.ts [--upstream] [--sizes 10000,100000]
  */
 import { spawnSync } from 'node:child_process';
 import { parseXml } from '../src/tree/dom.ts';
@@ -10,30 +19,58 @@ import { elementFromJson } from '../src/tree/jsonxml.ts';
 import { Tree } from '../src/tree/tree.ts';
 import { series } from './series.ts';
 
-const SIBLINGS = 10_000;
+const sizesArg = process.argv.indexOf('--sizes');
+const SIZES = sizesArg > 0 ? process.argv[sizesArg + 1]!.split(',').map(Number) : [10_000, 100_000];
+const SERIES = '/data/sensors/fitbit/jack/body-weight';
 
-function time(label: string, fn: () => unknown, repeat = 20): void {
-  fn(); // warm up, and build the per-parent caches as a first query would
-  const start = performance.now();
-  for (let i = 0; i < repeat; i++) fn();
-  const ms = (performance.now() - start) / repeat;
-  console.log(`${label.padEnd(64)} ${ms < 1 ? `${(ms * 1000).toFixed(1)} µs` : `${ms.toFixed(2)} ms`}`);
+const EXPRESSIONS: [string, (t: Tree) => unknown][] = [
+  ['simple path: body-weight[last()]', (t) => t.select(`${SERIES}[last()]`)],
+  ['simple path: all body-weight elements', (t) => t.select(SERIES)],
+  [`(${SERIES})[last()]`, (t) => t.select(`(${SERIES})[last()]`)],
+  ['body-weight[value > 79.8] (1% match)', (t) => t.select(`${SERIES}[value > 79.8]`)],
+  ['//value[. = 75] (1% match, whole document)', (t) => t.select('//value[. = 75]')],
+  [`count(${SERIES})`, (t) => t.evaluate(`count(${SERIES})`)],
+  ['body-weight[last()]/value > 79 (a condition)', (t) => t.evaluate(`${SERIES}[last()]/value > 79`)],
+  ['sum(body-weight[position() > last() - 7]/value)', (t) => t.evaluate(`sum(${SERIES}[position() > last() - 7]/value)`)],
+];
+
+/** A home's other elements beside the series: devices and a status section, a few hundred in all. */
+function household(): string {
+  const devices = Array.from({ length: 100 }, (_, i) => `<lamp${i}><on>false</on><level>${i}</level></lamp${i}>`).join('');
+  return `<devices>${devices}</devices><status><igor><start>2026-01-01</start></igor></status>`;
 }
 
-const tree = new Tree(parseXml(series(SIBLINGS)));
-console.log(`XPath over ${SIBLINGS.toLocaleString('en')} readings under one parent (mean of 20 runs)\n`);
-time('fast path: /data/sensors/fitbit/jack/body-weight[last()]', () => tree.select('/data/sensors/fitbit/jack/body-weight[last()]'));
-time('fast path: /data/sensors/fitbit/jack/body-weight[5000]', () => tree.select('/data/sensors/fitbit/jack/body-weight[5000]'));
-time('fast path: all 10,000 body-weight elements', () => tree.select('/data/sensors/fitbit/jack/body-weight'));
-time('engine: (/data/sensors/fitbit/jack/body-weight)[last()]', () => tree.select('(/data/sensors/fitbit/jack/body-weight)[last()]'));
-time('engine: body-weight[value > 79.8] (100 matches)', () => tree.select('/data/sensors/fitbit/jack/body-weight[value > 79.8]'));
-time('engine: //value[. = 75] (100 matches, whole document)', () => tree.select('//value[. = 75]'));
-time('engine: count(/data/sensors/fitbit/jack/body-weight)', () => tree.evaluate('count(/data/sensors/fitbit/jack/body-weight)'));
-let i = 0;
-time('POST a reading, then read body-weight[last()]', () => {
-  tree.post('/data/sensors/fitbit/jack/body-weight', elementFromJson(tree.doc, 'body-weight', { value: i++ }));
-  return tree.select('/data/sensors/fitbit/jack/body-weight[last()]');
-}, 1000);
+function ms(x: number): string {
+  return x < 1 ? `${(x * 1000).toFixed(0)} µs` : `${x.toFixed(x < 10 ? 2 : 1)} ms`;
+}
+
+function mean(repeat: number, before: () => void, fn: () => unknown): number {
+  let total = 0;
+  for (let i = 0; i < repeat; i++) {
+    before();
+    const start = performance.now();
+    fn();
+    total += performance.now() - start;
+  }
+  return total / repeat;
+}
+
+for (const n of SIZES) {
+  const xml = series(n).replace('</sensors>', `</sensors>${household()}`);
+  console.log(`\nXPath over ${n.toLocaleString('en')} readings under one parent (first | again | after +1 reading | after another write)`);
+  for (const [label, query] of EXPRESSIONS) {
+    const tree = new Tree(parseXml(xml));
+    let start = performance.now();
+    query(tree);
+    const first = performance.now() - start;
+    start = performance.now();
+    const again = mean(20, () => {}, () => query(tree));
+    let i = 0;
+    const appended = mean(20, () => tree.post(SERIES, elementFromJson(tree.doc, 'body-weight', { dateTime: '2026-02-01', value: 70 + (i++ % 10) })), () => query(tree));
+    const other = mean(20, () => tree.put('/data/devices/lamp7/level', elementFromJson(tree.doc, 'level', i++)), () => query(tree));
+    console.log(`  ${label.padEnd(52)} ${[first, again, appended, other].map((x) => ms(x).padStart(9)).join(' |')}`);
+  }
+}
 
 if (process.argv.includes('--upstream')) {
   console.log('');

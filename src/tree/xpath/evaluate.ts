@@ -8,6 +8,8 @@
  * nodes out but never reorders them, so positions are counted among the admitted nodes only.
  */
 import { XPathError } from '../../errors.ts';
+import { childrenNamed, deepOtherVersion, WIDE } from '../children.ts';
+import { columnOf, descendantsNamed } from './indexes.ts';
 import { tick } from '../xpathBudget.ts';
 import type { Axis, Expr, NodeTest, Step } from './ast.ts';
 
@@ -70,6 +72,12 @@ export function isNodeSet(v: Value): v is Node[] {
 class Run {
   private readonly positions = new Map<Node, number>();
   private readonly numbered = new Set<Node>();
+  /**
+   * Absolute paths met in this evaluation, with what they selected: such a path means the same wherever it is
+   * asked, so one inside a predicate (`reading[value > /data/environment/threshold]`) is walked once, not once
+   * per node tested. Keyed by the root it started from as well, in case a run ever reaches another tree.
+   */
+  private readonly absolute = new Map<Expr, { root: Node; nodes: Node[] }>();
 
   constructor(
     readonly expression: string,
@@ -92,6 +100,12 @@ class Run {
 
   stringOfNode(n: Node): string {
     const type = n.nodeType;
+    if (type === ELEMENT) {
+      // The common leaf: one text child.
+      const only = n.firstChild;
+      if (only && only === n.lastChild && (only.nodeType === TEXT || only.nodeType === CDATA)) return only.nodeValue ?? '';
+      if (!only) return '';
+    }
     if (type === ELEMENT || type === DOCUMENT) {
       let s = '';
       const stack: Node[] = [];
@@ -198,8 +212,15 @@ class Run {
         if (!isNodeSet(l) || !isNodeSet(r)) this.fail('both sides of "|" must be node-sets');
         return this.inDocumentOrder([...l, ...r]);
       }
-      case 'path':
-        return this.path(e.start, e.steps, c);
+      case 'path': {
+        if (e.start !== 'root') return this.path(e.start, e.steps, c);
+        const root = rootOf(c.node);
+        const known = this.absolute.get(e);
+        if (known?.root === root) return known.nodes;
+        const nodes = this.path(e.start, e.steps, c);
+        this.absolute.set(e, { root, nodes });
+        return nodes;
+      }
       case 'filter': {
         const v = this.evaluate(e.e, c);
         if (!isNodeSet(v)) this.fail('a predicate can only filter a node-set');
@@ -304,10 +325,12 @@ class Run {
     const reverse = REVERSE_AXES.has(step.axis);
     for (const context of contexts) {
       const list = this.positionalShortcut(step, context) ?? this.filterAll(this.axis(step.axis, context, step.test), step.preds);
+      if (contexts.length === 1 && !reverse) return list;
       if (reverse) for (let i = list.length - 1; i >= 0; i--) out.push(list[i]!);
       else for (const n of list) out.push(n);
     }
-    if (contexts.length <= 1 || (flat && (step.axis === 'child' || step.axis === 'attribute' || step.axis === 'self'))) return out;
+    // The self axis keeps a subset of the contexts, which are in document order already.
+    if (contexts.length <= 1 || step.axis === 'self' || (flat && (step.axis === 'child' || step.axis === 'attribute'))) return out;
     return this.inDocumentOrder(out);
   }
 
@@ -321,7 +344,11 @@ class Run {
     const last = first.t === 'call' && first.name === 'last' && first.args.length === 0;
     if (!last && first.t !== 'number') return undefined;
     let found: Node | undefined;
-    if (last) {
+    const named = this.namedChildren(context, step.test);
+    if (named) {
+      const wanted = last ? named.length : (first as { v: number }).v;
+      found = Number.isInteger(wanted) && wanted >= 1 ? named[wanted - 1] : undefined;
+    } else if (last) {
       for (let c = context.lastChild; c; c = c.previousSibling) {
         tick();
         if (this.matches(step.test, c, ELEMENT) && this.admits(c)) {
@@ -353,7 +380,46 @@ class Run {
   private filter(nodes: Node[], p: Expr): Node[] {
     if (nodes.length === 0) return nodes;
     if (p.t === 'number') return Number.isInteger(p.v) && p.v >= 1 && p.v <= nodes.length ? [nodes[p.v - 1]!] : [];
+    if (p.t === 'call' && p.name === 'last' && p.args.length === 0) return [nodes[nodes.length - 1]!];
     const out: Node[] = [];
+    const range = positionCompared(p);
+    if (range) {
+      // `position() > last() - 7` and the like: the bound is the same for every node, so it is worked out once.
+      const bound = this.toNumber(this.evaluate(range.bound, { node: nodes[0]!, position: 1, size: nodes.length }));
+      tick();
+      let from = 1;
+      let to = nodes.length;
+      // Relations select one run of positions; NaN compares false, so it leaves from..to empty.
+      if (range.op === '>') from = Math.floor(bound) + 1;
+      else if (range.op === '>=') from = Math.ceil(bound);
+      else if (range.op === '<') to = Math.ceil(bound) - 1;
+      else if (range.op === '<=') to = Math.floor(bound);
+      else {
+        for (let i = 0; i < nodes.length; i++) if (compareNumbers(range.op, i + 1, bound)) out.push(nodes[i]!);
+        return out;
+      }
+      for (let i = Math.max(from, 1); i <= Math.min(to, nodes.length); i++) out.push(nodes[i - 1]!);
+      return out;
+    }
+    const shape = compared(p);
+    if (shape) {
+      const version = indexed.get(nodes);
+      if (version !== undefined) {
+        // A list the indexes know: its values side by side, kept for the next query.
+        const column = columnOf(nodes as Element[], shape.child, this.scope.view, version, stringToNumber, shape.numeric);
+        for (let i = 0; i < nodes.length; i++) {
+          tick();
+          const s = column.strings[i];
+          if (s === null ? shape.test(this, nodes[i]!) : shape.numeric ? compareNumbers(shape.op, column.numbers![i]!, shape.number) : shape.op === '=' ? s === shape.string : s !== shape.string) out.push(nodes[i]!);
+        }
+        return out;
+      }
+      for (const node of nodes) {
+        tick();
+        if (shape.test(this, node)) out.push(node);
+      }
+      return out;
+    }
     const size = nodes.length;
     for (let i = 0; i < size; i++) {
       tick();
@@ -404,11 +470,20 @@ class Run {
       if (this.matches(test, m, principal)) out.push(m);
     };
     switch (axis) {
-      case 'child':
+      case 'child': {
+        const named = this.namedChildren(n, test);
+        if (named) return named;
         for (let c = n.firstChild; c; c = c.nextSibling) if (this.admits(c)) take(c);
         break;
+      }
       case 'descendant':
-        this.descendants(n, take);
+        if (test.k === 'name' && test.prefix === undefined && (n.nodeType === ELEMENT || n.nodeType === DOCUMENT)) {
+          const list = descendantsNamed(n, test.local, this.scope.view) as Element[] as Node[];
+          indexed.set(list, 0);
+          return list;
+        }
+        if (test.k === 'name' || test.k === 'any' || test.k === 'node' || test.k === 'text') this.descendantsMatching(n, test, out);
+        else this.descendants(n, take);
         break;
       case 'descendant-or-self':
         take(n);
@@ -475,6 +550,51 @@ class Run {
         break; // namespace nodes are not modelled: the tree's namespaces are Igor's hidden data
     }
     return out;
+  }
+
+  /**
+   * The element children of a wide parent that a plain name test selects, from the per-parent index
+   * (children.ts), without testing each; undefined when the index does not apply.
+   */
+  namedChildren(n: Node, test: NodeTest): Node[] | undefined {
+    if (test.k !== 'name' || test.prefix !== undefined || n.childNodes.length < WIDE) return undefined;
+    const named = childrenNamed(n, test.local);
+    // A view admits same-named siblings alike (View's contract); an element in a default namespace is not
+    // selected by an unprefixed name, and the index goes by name only, so those take the plain path.
+    if (named.length === 0 || !this.admits(named[0]!)) return [];
+    if (!allWithoutNamespace(named)) return undefined;
+    tick();
+    // Shared with the index: never changed here (the evaluator makes new arrays), copied before it is returned.
+    indexed.set(named, deepOtherVersion(n));
+    return named;
+  }
+
+  /** Descendants passing a name, any-element, node() or text() test, in document order, in one threaded walk. */
+  private descendantsMatching(root: Node, test: NodeTest, out: Node[]): void {
+    const view = this.scope.view;
+    const name = test.k === 'name' ? test.local : undefined;
+    const ns = test.k === 'name' && test.prefix !== undefined ? this.namespace(test.prefix) : undefined;
+    let c: Node | null = root.firstChild;
+    while (c) {
+      tick();
+      const type = c.nodeType;
+      let descend = false;
+      if (type === ELEMENT) {
+        if (!view || view.admits(c)) {
+          descend = c.firstChild !== null;
+          if (test.k === 'any' || test.k === 'node') out.push(c);
+          else if (name !== undefined && ((c as Element).localName ?? c.nodeName) === name && ((c as Element).namespaceURI || undefined) === ns) out.push(c);
+        }
+      } else if (test.k === 'node' || (test.k === 'text' && (type === TEXT || type === CDATA))) {
+        if (!view || type === TEXT || type === CDATA || view.admits(c)) out.push(c);
+      }
+      if (descend) {
+        c = c.firstChild;
+        continue;
+      }
+      while (c && c !== root && !c.nextSibling) c = c.parentNode;
+      c = c && c !== root ? c.nextSibling : null;
+    }
   }
 
   /** The admitted descendants of n, in document order. */
@@ -750,8 +870,142 @@ export function toBoolean(v: Value): boolean {
 
 /** XPath's number(string): optional whitespace, an optional minus, digits with an optional fraction; else NaN. */
 export function stringToNumber(s: string): number {
-  const m = /^[ \t\r\n]*(-?(?:\d+(?:\.\d*)?|\.\d+))[ \t\r\n]*$/.exec(s);
-  return m ? Number(m[1]) : NaN;
+  // By hand rather than a regular expression: it is asked for every node a numeric predicate tests.
+  let i = 0;
+  let end = s.length;
+  while (i < end && isSpace(s.charCodeAt(i))) i++;
+  while (end > i && isSpace(s.charCodeAt(end - 1))) end--;
+  const start = i;
+  if (s.charCodeAt(i) === 0x2d) i++;
+  let digits = 0;
+  while (i < end && isDigit(s.charCodeAt(i))) (i++, digits++);
+  if (i < end && s.charCodeAt(i) === 0x2e) {
+    i++;
+    while (i < end && isDigit(s.charCodeAt(i))) (i++, digits++);
+  }
+  if (digits === 0 || i !== end) return NaN;
+  return Number(start === 0 && end === s.length ? s : s.slice(start, end));
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** Lists shared with the indexes (never changed here), with what says their elements are unchanged. */
+const indexed = new WeakMap<Node[], number>();
+
+const plain = new WeakMap<readonly Element[], number>();
+
+/** No element of the list is in a namespace (checked once, and again only for what was appended since). */
+function allWithoutNamespace(list: readonly Element[]): boolean {
+  const upTo = plain.get(list) ?? 0;
+  if (upTo < 0) return false;
+  for (let i = upTo; i < list.length; i++) {
+    if (list[i]!.namespaceURI) {
+      plain.set(list, -1);
+      return false;
+    }
+  }
+  plain.set(list, list.length);
+  return true;
+}
+
+/** What a predicate compares when it is `NAME op literal` or `. op literal` (either way round), else undefined. */
+function comparedPart(e: Expr): { self: true } | { child: string } | undefined {
+  if (e.t !== 'path' || e.start !== 'context' || e.steps.length !== 1) return undefined;
+  const step = e.steps[0]!;
+  if (step.preds.length) return undefined;
+  if (step.axis === 'self' && step.test.k === 'node') return { self: true };
+  if (step.axis === 'child' && step.test.k === 'name' && step.test.prefix === undefined) return { child: step.test.local };
+  return undefined;
+}
+
+const FLIPPED = { '=': '=', '!=': '!=', '<': '>', '<=': '>=', '>': '<', '>=': '<=' } as const;
+
+interface Compared {
+  /** The child compared, or undefined for the node itself. */
+  child: string | undefined;
+  op: keyof typeof FLIPPED;
+  numeric: boolean;
+  number: number;
+  string: string;
+  /** The predicate on one node, without building node-sets. */
+  test: (run: Run, node: Node) => boolean;
+}
+
+const comparedShapes = new WeakMap<Expr, Compared | null>();
+
+/** A number computed from numbers and last() only: the same for every node of a predicate's list. */
+function sizeOnly(e: Expr): boolean {
+  switch (e.t) {
+    case 'number':
+      return true;
+    case 'call':
+      return e.name === 'last' && e.args.length === 0;
+    case 'arith':
+      return sizeOnly(e.l) && sizeOnly(e.r);
+    case 'neg':
+      return sizeOnly(e.e);
+    default:
+      return false;
+  }
+}
+
+function isPosition(e: Expr): boolean {
+  return e.t === 'call' && e.name === 'position' && e.args.length === 0;
+}
+
+/** `position() op E` (either way round) with E from numbers and last() only, else undefined. */
+function positionCompared(p: Expr): { op: keyof typeof FLIPPED; bound: Expr } | undefined {
+  if (p.t !== 'compare') return undefined;
+  if (isPosition(p.l) && sizeOnly(p.r)) return { op: p.op, bound: p.r };
+  if (isPosition(p.r) && sizeOnly(p.l)) return { op: FLIPPED[p.op], bound: p.l };
+  return undefined;
+}
+
+/**
+ * The predicates sensor data is filtered by most — a child's or the node's own value compared with a number
+ * or a string — understood once, so that they are tested without building node-sets, with XPath's rules for
+ * comparing a node-set with a scalar (true when some node's value compares true). Undefined for anything else.
+ */
+function compared(p: Expr): Compared | undefined {
+  const known = comparedShapes.get(p);
+  if (known !== undefined) return known ?? undefined;
+  let made: Compared | null = null;
+  if (p.t === 'compare') {
+    let part = comparedPart(p.l);
+    let other = p.r;
+    let op: keyof typeof FLIPPED = p.op;
+    if (!part) {
+      part = comparedPart(p.r);
+      other = p.l;
+      op = FLIPPED[p.op];
+    }
+    if (part && (other.t === 'number' || other.t === 'literal')) {
+      const numeric = other.t === 'number' || (op !== '=' && op !== '!=');
+      const number = other.t === 'number' ? other.v : stringToNumber(other.v);
+      const string = other.t === 'literal' ? other.v : '';
+      const matches = numeric ? (s: string) => compareNumbers(op, stringToNumber(s), number) : op === '=' ? (s: string) => s === string : (s: string) => s !== string;
+      const child = 'child' in part ? part.child : undefined;
+      const test =
+        child === undefined
+          ? (run: Run, node: Node) => matches(run.stringOfNode(node))
+          : (run: Run, node: Node) => {
+              for (let c = node.firstChild; c; c = c.nextSibling) {
+                if (c.nodeType !== ELEMENT || c.nodeName !== child || (c as Element).namespaceURI || !run.admits(c)) continue;
+                if (matches(run.stringOfNode(c))) return true;
+              }
+              return false;
+            };
+      made = { child, op, numeric, number, string, test };
+    }
+  }
+  comparedShapes.set(p, made);
+  return made ?? undefined;
 }
 
 /** XPath 1.0 string() of a number: no exponent, only the digits needed (`2`, `0.000001`, `1000000000000000000000`). */
@@ -772,7 +1026,9 @@ export function numberToString(n: number): string {
 }
 
 export function evaluateExpression(expression: string, e: Expr, context: Node, scope: Scope): Value {
-  return new Run(expression, scope).evaluate(e, { node: context, position: 1, size: 1 });
+  const value = new Run(expression, scope).evaluate(e, { node: context, position: 1, size: 1 });
+  // A list shared with the indexes is copied: the caller may change what it gets.
+  return isNodeSet(value) && indexed.has(value) ? value.slice() : value;
 }
 
 /** Converts a value as string() would, within the scope's view. */
