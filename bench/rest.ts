@@ -14,7 +14,13 @@ import { parseArgs } from 'node:util';
 import { startIgor, startProcess, type IgorProcess } from './processes.ts';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '5' }, connections: { type: 'string', default: '50' } },
+  options: {
+    duration: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '50' },
+    // Only the comparison of GET with and without access control, in this many alternated rounds.
+    'access-only': { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '5' },
+  },
 });
 const duration = Number(values.duration);
 const connections = Number(values.connections);
@@ -71,16 +77,19 @@ async function igorCases(label: string, server: IgorProcess): Promise<Result[]> 
 }
 
 const results: Result[] = [];
-const bare = await startProcess(['--import', 'tsx', 'bench/bare-express.ts']);
-results.push(await load('bare express hello', { url: `${bare.url}/` }));
-await bare.stop();
-
-const dirs = [await makeDatabase(0, 0), await makeDatabase(1000, 33)]; // 1000 × (reading + dateTime + value) ≈ 100,000 elements
-for (const [label, dir] of [['small', dirs[0]!], ['100k', dirs[1]!]] as const) {
-  const server = await startIgor(dir);
-  results.push(...(await igorCases(label, server)));
-  await server.stop();
+const dirs: string[] = [];
+if (!values['access-only']) {
+  const bare = await startProcess(['--import', 'tsx', 'bench/bare-express.ts']);
+  results.push(await load('bare express hello', { url: `${bare.url}/` }));
+  await bare.stop();
+  dirs.push(await makeDatabase(0, 0), await makeDatabase(1000, 33)); // 1000 × (reading + dateTime + value) ≈ 100,000 elements
+  for (const [label, dir] of [['small', dirs[0]!], ['100k', dirs[1]!]] as const) {
+    const server = await startIgor(dir);
+    results.push(...(await igorCases(label, server)));
+    await server.stop();
+  }
 }
+const rounds = Number(values.rounds);
 // What the access rules cost (issue #14: GET with them ≥ 90% of GET without): the same read against two
 // servers on the same fresh database, one with and one without access control, alternated in short rounds so
 // that drift of the machine falls on both. Besides requests per second, the CPU time each server spends per
@@ -102,7 +111,7 @@ const cost: { name: string; ratio: number; auth: number; open: number; authCpu: 
   for (const [name, accept] of [['GET XML', 'application/xml'], ['GET JSON', 'application/json']] as const) {
     const auth: { rps: number; cpuUs: number }[] = [];
     const open: { rps: number; cpuUs: number }[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < rounds; i++) {
       auth.push(await round(withAuth, accept));
       open.push(await round(without, accept));
     }
@@ -122,17 +131,17 @@ const cost: { name: string; ratio: number; auth: number; open: number; authCpu: 
 }
 for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 
-const ceiling = results[0]!.rps;
+const ceiling = results[0]?.rps ?? 1;
 const byName = new Map(results.map((r) => [r.name, r]));
 console.log(`\nREST benchmark: ${connections} connections, ${duration} s each, node ${process.version}, ${(await import('node:os')).cpus().length} cores\n`);
-console.log('case                  req/s    p99 ms  errors  vs express  100k/small');
+if (results.length) console.log('case                  req/s    p99 ms  errors  vs express  100k/small');
 for (const r of results) {
   const small = r.name.endsWith(' 100k') ? byName.get(r.name.replace(' 100k', ' small')) : undefined;
   console.log(
     `${r.name.padEnd(20)} ${r.rps.toFixed(0).padStart(7)} ${r.p99.toFixed(1).padStart(8)} ${String(r.errors).padStart(7)} ${(r.rps / ceiling).toFixed(2).padStart(11)} ${small ? (r.rps / small.rps).toFixed(2).padStart(11) : ''}`,
   );
 }
-console.log('\naccess control, alternated in 5 rounds (medians): with HTTP Basic as admin / --no-auth');
+console.log(`\naccess control, alternated in ${rounds} rounds (medians): with HTTP Basic as admin / --no-auth`);
 for (const c of cost) {
   console.log(
     `${c.name.padEnd(20)} ${c.auth.toFixed(0).padStart(7)} / ${c.open.toFixed(0).padStart(7)} req/s = ${c.ratio.toFixed(2)};  server CPU ${c.authCpu.toFixed(0)} / ${c.openCpu.toFixed(0)} µs per request = ${(c.openCpu / c.authCpu).toFixed(2)}`,
