@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { NotFoundError } from '../errors.ts';
 import { adminOnly } from './guards.ts';
 import type { HostContext } from './context.ts';
-import { negotiate, send } from './negotiate.ts';
+import { answerText } from './negotiate.ts';
 
 export function actionRoutes(ctx: HostContext): Router {
   const router = Router();
@@ -12,8 +12,7 @@ export function actionRoutes(ctx: HostContext): Router {
     const { name, plugin } = req.params as { name: string; plugin?: string };
     const count = ctx.actions.runByName(name, plugin);
     if (count === 0) throw new NotFoundError(plugin ? `plugin ${plugin} has no action named ${name}` : `no action named ${name}`);
-    const format = negotiate(req, ['text', 'json']);
-    send(res, format, format === 'json' ? JSON.stringify({ started: count }) + '\n' : 'OK\n');
+    answerText(req, res, 'OK', { started: count });
   });
   return router;
 }

@@ -3,12 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { isAdmin, principalOf } from '../auth/principal.ts';
 import { adminOnly } from './guards.ts';
 import type { HostContext } from './context.ts';
-import { negotiate, queryOf, send } from './negotiate.ts';
-
-function answer(req: Request, res: Response, text: string, json: unknown = text): void {
-  const format = negotiate(req, ['text', 'json']);
-  send(res, format, format === 'json' ? JSON.stringify(json) + '\n' : text + '\n');
-}
+import { answerText as answer, queryOf } from './negotiate.ts';
 
 export function internalRoutes(ctx: HostContext): Router {
   const router = Router();

@@ -29,6 +29,18 @@ export function negotiate(req: IncomingMessage, order: readonly Format[] = ['xml
   return FORMAT_OF[best]!;
 }
 
+/**
+ * The answer of a route that has one meaning, a line of text such as "OK" (with a JSON form for clients that
+ * prefer JSON): JSON when the client prefers it, else the text — also for a client whose Accept names only XML,
+ * as Igor's own clients send on every request (`Accept: application/xml`). Igor answers those with the text; a
+ * 406 there would only break them, and HTTP lets a server disregard Accept instead (RFC 9110 §12.5.1).
+ * /data, where the choice is real, keeps answering 406.
+ */
+export function answerText(req: IncomingMessage, res: ServerResponse, text: string, json: unknown = text): void {
+  const asJson = req.headers.accept !== undefined && new Negotiator(req).mediaType(['text/plain', 'application/json']) === 'application/json';
+  send(res, asJson ? 'json' : 'text', asJson ? JSON.stringify(json) + '\n' : text + '\n');
+}
+
 /** For error bodies: JSON only for a client that prefers it, plain text otherwise. */
 export function errorFormat(req: IncomingMessage): 'json' | 'text' {
   return req.headers.accept && new Negotiator(req).mediaType(['text/plain', 'application/json']) === 'application/json' ? 'json' : 'text';

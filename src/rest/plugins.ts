@@ -21,7 +21,7 @@ import { setOwn } from '../tree/jsonxml.ts';
 import type { HostContext } from './context.ts';
 import { hasBody, readBody } from './body.ts';
 import { adminOnly } from './guards.ts';
-import { negotiate, queryOf, send } from './negotiate.ts';
+import { answerText, queryOf } from './negotiate.ts';
 
 const PAGE = /^[A-Za-z0-9_][\w.-]*\.(html|css|js|svg|png|json|md)$/;
 
@@ -237,8 +237,7 @@ async function servePage(ctx: HostContext, req: Request, res: Response): Promise
 }
 
 function answer(req: Request, res: Response, value: Json, text: string): void {
-  const format = negotiate(req, ['json', 'text']);
-  send(res, format, format === 'json' ? JSON.stringify(value) + '\n' : text + '\n');
+  answerText(req, res, text, value);
 }
 
 export function pluginRoutes(ctx: HostContext): Router {
