@@ -21,6 +21,13 @@ import { mergeFragment, ownedBy, parseFragment } from './fragment.ts';
 
 const RECORDS = '/data/services/igor/plugins';
 const ENTRY_FILES = ['plugin.ts', 'plugin.js'];
+/** What an Igor (Python) plugin folder holds instead: an Igor database directory keeps them in plugins/. */
+const PYTHON_FILES = ['igorplugin.py', '__init__.py'];
+export const PYTHON_PLUGIN = 'Python plugin, not runnable here';
+
+function isPythonPlugin(dir: string): boolean {
+  return PYTHON_FILES.some((f) => existsSync(join(dir, f)));
+}
 
 const EXTRA_ROOTS = new Set(['sensors', 'devices', 'environment', 'status']);
 
@@ -70,7 +77,11 @@ export class PluginRegistry {
       for (const e of entries) {
         if (!e.isDirectory() || found.has(e.name) || !isTagName(e.name)) continue;
         const dir = join(folder, e.name);
-        if (!ENTRY_FILES.some((f) => existsSync(join(dir, f)))) continue;
+        if (!ENTRY_FILES.some((f) => existsSync(join(dir, f)))) {
+          // Listed, so that someone who brought an Igor database over sees what did not come with it.
+          if (isPythonPlugin(dir)) found.set(e.name, { source: e.name, dir, description: PYTHON_PLUGIN });
+          continue;
+        }
         const description = await this.load(dir).then((d) => d.def.description, (err: Error) => `(cannot be loaded: ${err.message})`);
         found.set(e.name, { source: e.name, dir, description });
       }
@@ -103,6 +114,7 @@ export class PluginRegistry {
     for (const folder of this.deps.searchPath) {
       const dir = join(folder, source);
       if (ENTRY_FILES.some((f) => existsSync(join(dir, f)))) return dir;
+      if (isPythonPlugin(dir)) throw new BadRequestError(`${source} in ${folder} is an Igor plugin written in Python: ${PYTHON_PLUGIN}`);
     }
     throw new NotFoundError(`there is no plugin ${source} (looked in ${this.deps.searchPath.join(', ')})`);
   }
