@@ -36,8 +36,8 @@ export interface RunningServer {
   work: WorkTracker;
   /** Stops accepting requests, finishes pending writes, saves a snapshot. */
   close(): Promise<void>;
-  /** Resolves when the server has stopped (by close(), /internal/stop or a signal). */
-  stopped: Promise<void>;
+  /** Resolves when the server has stopped (by close(), /internal/stop or a signal), with whether /internal/restart asked to start it again. */
+  stopped: Promise<'stop' | 'restart'>;
   /** The admin's password when this start had to make one (shown once). */
   initialAdminPassword?: string;
 }
@@ -48,8 +48,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const work = new WorkTracker();
   work.register({ name: 'journal', idle: () => db.idle, whenIdle: () => db.flush() });
 
-  let resolveStopped!: () => void;
-  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  let resolveStopped!: (how: 'stop' | 'restart') => void;
+  const stopped = new Promise<'stop' | 'restart'>((resolve) => (resolveStopped = resolve));
+  let restart = false;
   let closing: Promise<void> | undefined;
   let server: Server;
   const close = () =>
@@ -65,8 +66,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await plugins.stopAll();
       await work.flush().catch(() => {}); // let running actions record how they went
       await db.close();
-      logger.info('stopped');
-      resolveStopped();
+      logger.info(restart ? 'stopped, to start again' : 'stopped');
+      resolveStopped(restart ? 'restart' : 'stop');
     })());
 
   const internalSecret = randomBytes(24).toString('base64url');
@@ -83,7 +84,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     plugins,
     events,
     db, config, logger, work, auth, failures, fairness: new FairScheduler(), version: VERSION, packageDir: PACKAGE_DIR,
-    requestStop: () => void close(),
+    requestStop: (again = false) => {
+      restart ||= again;
+      void close();
+    },
   };
   const listener = createRequestListener(context as HostContext);
   const call = localCaller(listener, internalSecret);

@@ -34,8 +34,13 @@ export function statusFields(representing: string, outcome: Outcome): { xpath: s
   return values.map(([key, value]) => ({ xpath: `${base}/${key}`, value }));
 }
 
-/** Records a status as the server (actions, event sources, the plugin registry). Plugins record theirs through their own tree access. */
-export async function recordStatus(db: Database, representing: string, outcome: Outcome): Promise<void> {
-  const fields = statusFields(representing, outcome);
+/**
+ * Records a status as the server (actions, event sources, the plugin registry, /internal/updateStatus), with
+ * any `extra` fields beside the usual ones. Plugins record theirs through their own tree access.
+ */
+export async function recordStatus(db: Database, representing: string, outcome: Outcome, extra: Record<string, Json> = {}): Promise<void> {
+  const base = statusPath(representing);
+  for (const key of Object.keys(extra)) if (!isTagName(key)) throw new BadRequestError(`"${key}" cannot be the name of a status field`);
+  const fields = [...statusFields(representing, outcome), ...Object.entries(extra).map(([key, value]) => ({ xpath: `${base}/${key}`, value }))];
   await db.write((tree) => combine(fields.map(({ xpath, value }) => tree.put(xpath, elementFromJson(tree.doc, splitLastStep(xpath).tag, value)))));
 }

@@ -47,7 +47,8 @@ const adminPasswords = new Map<string, string>();
 export async function startTestServer(overrides: Partial<Record<keyof Config, string>> = {}, dir?: string): Promise<TestServer> {
   const database = dir ?? (await tempDir());
   const config = resolveConfig({ database, port: '0', host: '127.0.0.1', ...overrides }, {});
-  const server = await startServer(config, quietLogger());
+  // Quiet: nothing on stderr; a logLevel override keeps lines for /internal/log.
+  const server = await startServer(config, quietLogger(overrides.logLevel ?? 'silent'));
   cleanups.push(() => server.close());
   // A database opened again keeps the admin password its first start made.
   const adminPassword = server.initialAdminPassword ?? adminPasswords.get(database) ?? '';

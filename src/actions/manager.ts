@@ -108,6 +108,22 @@ export class ActionManager {
     this.actions = [];
   }
 
+  /** What runs and what waits, as lines of text (Igor's /internal/dump). */
+  dump(): string[] {
+    const lines = Object.entries(this.runner.load()).map(([lane, { waiting, running }]) => `queue ${lane}: ${running} running, ${waiting} waiting`);
+    for (const a of this.actions) {
+      const { def } = a;
+      const when = [
+        def.interval !== undefined ? `every ${def.interval} s` : '',
+        def.cron !== undefined ? `cron ${def.cron}` : '',
+        ...def.xpaths.map((x) => `on ${x}`),
+      ].filter(Boolean);
+      const last = Number.isFinite(a.lastRun) ? `, last run ${new Date(a.lastRun).toISOString()}` : '';
+      lines.push(`action ${a.label}${def.plugin ? ` [plugin ${def.plugin}]` : ''}: ${def.method} ${def.url}${when.length ? `; ${when.join(', ')}` : ''}${last}${a.running ? `, ${a.running} running` : ''}`);
+    }
+    return lines;
+  }
+
   /** GET /action/NAME and /action/PLUGIN/NAME: runs the actions of that name; answers how many. */
   runByName(name: string, plugin?: string): number {
     const chosen = this.actions.filter(

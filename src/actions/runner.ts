@@ -38,6 +38,12 @@ export class ActionRunner implements WorkSource {
     return true;
   }
 
+  /** Per lane: calls waiting and calls running (for /internal/dump). */
+  load(): Record<Lane, { waiting: number; running: number }> {
+    const of = (l: Lane) => ({ waiting: this.waiting[l].length, running: this.running[l] });
+    return { data: of('data'), plugin: of('plugin'), external: of('external') };
+  }
+
   idle(): boolean {
     return (Object.keys(this.waiting) as Lane[]).every((l) => this.waiting[l].length === 0 && this.running[l] === 0);
   }

@@ -83,20 +83,24 @@ async function runServe(opts: Record<string, string | boolean | undefined>, io: 
     logLevel: opts['logLevel'],
   });
   const logger = createLogger(config.logLevel);
-  const server = await startServer(config, logger);
-  io.out(`Igor-TS ${VERSION} is serving ${server.url}/ from the database in ${server.db.dir}\n`);
-  if (server.db.created) io.out(`That database is new: it was created from the shipped template.\n`);
-  if (server.initialAdminPassword) {
-    io.out(`Log in at ${server.url}/login as admin with password: ${server.initialAdminPassword}\n`);
-    io.out(`(shown only this once; change it with: igor user passwd admin --database ${server.db.dir})\n`);
+  // /internal/restart (Igor: save and re-exec) stops the server and starts it again here, in the same process:
+  // the database, settings and plugins are read again, and a service manager sees one process throughout.
+  for (;;) {
+    const server = await startServer(config, logger);
+    io.out(`Igor-TS ${VERSION} is serving ${server.url}/ from the database in ${server.db.dir}\n`);
+    if (server.db.created) io.out(`That database is new: it was created from the shipped template.\n`);
+    if (server.initialAdminPassword) {
+      io.out(`Log in at ${server.url}/login as admin with password: ${server.initialAdminPassword}\n`);
+      io.out(`(shown only this once; change it with: igor user passwd admin --database ${server.db.dir})\n`);
+    }
+    const stop = () => void server.close();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const how = await server.stopped;
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    if (how !== 'restart') return EXIT.ok;
   }
-  const stop = () => void server.close();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  await server.stopped;
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
-  return EXIT.ok;
 }
 
 async function runInit(dir: string, io: Io): Promise<number> {

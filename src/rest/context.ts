@@ -25,6 +25,6 @@ export interface HostContext {
   version: string;
   /** Where the package's own files (static/, template/) are. */
   packageDir: string;
-  /** Asks the server to stop (after the current response). */
-  requestStop(): void;
+  /** Stops the server (after the answer is sent); `restart` starts it again in the same process. */
+  requestStop(restart?: boolean): void;
 }

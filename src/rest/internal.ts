@@ -1,9 +1,47 @@
-/** /internal/CMD: version, save, flush, started, stop (igor-reference §2.9). */
+/**
+ * /internal/CMD (igor-reference §2.9): version, whoami, help, dump, log, save, flush, fail, started, stop,
+ * restart, updateStatus/REPRESENTING. Plugin control lives with the plugin routes.
+ */
 import { Router, type Request, type Response } from 'express';
 import { isAdmin, principalOf } from '../auth/principal.ts';
+import { BadRequestError } from '../errors.ts';
+import { recentLogLines } from '../logger.ts';
+import { recordStatus } from '../status.ts';
+import type { Json } from '../tree/jsonxml.ts';
+import { hasBody, readBody } from './body.ts';
 import { adminOnly } from './guards.ts';
 import type { HostContext } from './context.ts';
 import { answerText as answer, queryOf } from './negotiate.ts';
+
+/** What /internal/help lists, one a line, as Igor does. */
+const HELP = [
+  'version: the server version',
+  'whoami: who you are logged in as',
+  'help: this list',
+  'dump: the action queues and the actions, as text',
+  'log?lines=N: the newest lines of the log (N at most 500, default 100)',
+  'save: write a snapshot of the database now',
+  'flush?timeout=S: wait until queued work (actions, writes) is done',
+  'fail: answer 500, for testing clients',
+  'started: what the _start action calls once the server runs',
+  'stop: save and stop the server',
+  'restart: save, stop and start the server again (database, settings and plugins read again)',
+  'updateStatus/REPRESENTING: record status/REPRESENTING from a JSON body {alive, resultData, errorMessage}',
+  'pluginControl/list, pluginControl/installstd?pluginName=&stdName=, pluginControl/uninstall?pluginName=: plugins',
+];
+
+/** The JSON object body of /internal/updateStatus (as Igor's scripts send it), checked. */
+async function statusBody(ctx: HostContext, req: Request): Promise<{ alive?: unknown; resultData?: unknown; errorMessage?: unknown }> {
+  if (!hasBody(req)) throw new BadRequestError('updateStatus needs a JSON body: {"alive": true|false, "resultData": ..., "errorMessage": "..."}');
+  let body: unknown;
+  try {
+    body = JSON.parse((await readBody(req, ctx.config.maxBodyBytes)).toString('utf8'));
+  } catch (err) {
+    throw new BadRequestError(`updateStatus: the body is not JSON (${(err as Error).message})`);
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('updateStatus: the body must be a JSON object {alive, resultData, errorMessage}');
+  return body as { alive?: unknown; resultData?: unknown; errorMessage?: unknown };
+}
 
 export function internalRoutes(ctx: HostContext): Router {
   const router = Router();
@@ -31,7 +69,34 @@ export function internalRoutes(ctx: HostContext): Router {
       res.on('finish', () => ctx.requestStop());
       answer(req, res, 'OK');
     },
+    restart: (req, res) => {
+      res.on('finish', () => ctx.requestStop(true));
+      answer(req, res, 'OK');
+    },
+    help: (req, res) => answer(req, res, HELP.join('\n'), HELP),
+    dump: (req, res) => {
+      const lines = ctx.actions.dump();
+      answer(req, res, lines.join('\n'), lines);
+    },
+    log: (req, res) => {
+      const wanted = Number(queryOf(req).get('lines') ?? 100);
+      const lines = recentLogLines(Number.isInteger(wanted) && wanted > 0 ? wanted : 100);
+      answer(req, res, lines.join('\n'), lines);
+    },
+    fail: () => {
+      throw new Error('/internal/fail: a failure on request, for testing clients');
+    },
   };
   for (const [name, handler] of Object.entries(commands)) router.all(`/internal/${name}`, handler);
+  // Igor's scripts and plugins report how a service is doing: a dict resultData becomes fields of its own.
+  router.post('/internal/updateStatus/*representing', async (req, res) => {
+    const representing = ([] as string[]).concat((req.params as { representing: string | string[] }).representing).join('/');
+    const body = await statusBody(ctx, req);
+    const data = body.resultData;
+    const extra = data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, Json>) : {};
+    const message = typeof body.errorMessage === 'string' && body.errorMessage ? body.errorMessage : typeof data === 'string' ? data : undefined;
+    await recordStatus(ctx.db, representing, { ok: !!body.alive, message }, extra);
+    answer(req, res, 'OK');
+  });
   return router;
 }
