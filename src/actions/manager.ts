@@ -36,6 +36,12 @@ export interface ActionHost {
 
 /** Which actions led to the code running now: a change made inside an action's run carries its chain. */
 const causes = new AsyncLocalStorage<{ chain: ActiveAction[] }>();
+/** The action whose run is under way here, if any (for the access-failure record of a refused call). */
+export function currentAction(): string | undefined {
+  const chain = causes.getStore()?.chain;
+  return chain?.length ? chain[chain.length - 1]!.label : undefined;
+}
+
 /** Longest chain of actions triggering one another that is let through. */
 const MAX_CHAIN = 10;
 const ACTION_PATHS = /^\/data\/(actions|plugindata)(\/|$)/;

@@ -21,14 +21,19 @@ export class AccessFailures {
     private readonly logger: Logger,
   ) {}
 
-  record(who: Principal, operation: string, path: string): void {
-    const key = `${describe(who)}\0${operation}\0${path}`;
+  /**
+   * In Igor's shape, so Igor's tooling and pages read it: `operation` lowercase (get, put, post, delete, or
+   * login), `path` what was refused, `requestPath` the URL asked, `action` the action whose call was refused
+   * (when one was), and `who` besides.
+   */
+  record(who: Principal, operation: string, path: string, context: { requestPath?: string; action?: string } = {}): void {
+    const key = `${describe(who)}\0${operation}\0${path}\0${context.action ?? ''}`;
     const now = Date.now();
     if ((this.recent.get(key) ?? 0) > now) return;
     if (this.recent.size > 10_000) this.recent.clear();
     this.recent.set(key, now + QUIET_MS);
-    this.logger.warn({ who: describe(who), operation, path }, 'access refused');
-    const entry = { operation, path, who: describe(who), timestamp: Math.floor(now / 1000) };
+    this.logger.warn({ who: describe(who), operation, path, ...context }, 'access refused');
+    const entry = { operation: operation.toLowerCase(), path, requestPath: context.requestPath ?? path, ...(context.action ? { action: context.action } : {}), who: describe(who), timestamp: Math.floor(now / 1000) };
     this.db
       .write((t) => {
         const added = t.post(PATH, elementFromJson(t.doc, 'accessFailure', entry));

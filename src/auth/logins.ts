@@ -69,7 +69,7 @@ export class LoginGuard {
       if (consumedPoints > FREE_FAILURES) await this.waits.block(key, Math.min(2 ** (consumedPoints - FREE_FAILURES - 1), MAX_WAIT_S));
     }
     this.logger?.warn({ user: name, address, via: what }, 'failed log-in');
-    this.record?.record({ kind: 'anonymous' }, `log in as ${name}`, `${what} from ${address}`);
+    this.record?.record({ kind: 'anonymous' }, 'login', `${what} as ${name} from ${address}`, { requestPath: what === 'HTTP Basic' ? undefined : '/login' });
     throw new UnauthorizedError('wrong user name or password');
   }
 }

@@ -12,6 +12,7 @@ import { csrfGate } from '../auth/csrf.ts';
 import { principalOf, setPrincipal, type Principal } from '../auth/principal.ts';
 import { statusOf } from '../errors.ts';
 import { actionRoutes } from './actions.ts';
+import { currentAction } from '../actions/manager.ts';
 import type { HostContext } from './context.ts';
 import { handleData } from './data.ts';
 import { eventRoutes } from './events.ts';
@@ -25,7 +26,15 @@ const require = createRequire(import.meta.url);
 
 function fail(ctx: HostContext, req: IncomingMessage, res: ServerResponse, err: unknown): void {
   const status = statusOf(err);
-  if (status === 401 || status === 403) ctx.failures.record(principalOf(req), req.method ?? 'GET', (req.url ?? '').split('?')[0]!);
+  if (status === 401 || status === 403) {
+    const requestPath = (req.url ?? '').split('?')[0]!;
+    // For /data the refused path is the XPath of the request, as Igor records it.
+    let path = requestPath;
+    try {
+      path = decodeURIComponent(requestPath);
+    } catch {}
+    ctx.failures.record(principalOf(req), req.method ?? 'GET', path, { requestPath, action: currentAction() });
+  }
   sendError(req, res, err, ctx.logger);
 }
 

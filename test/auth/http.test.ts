@@ -345,14 +345,29 @@ describe('access failures', () => {
     for (let i = 0; i < 5; i++) assert.equal(await status(path, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: `${i}`, auth: JILL }), 403);
     await s.request('/internal/flush');
     const r = await s.request('/data/services/igor/accessFailures/accessFailure?.VARIANT=multi', { headers: { accept: 'application/json' } });
-    const list = (await r.json()) as { ref: string; accessFailure: { who: string; operation: string; path: string } }[];
+    const list = (await r.json()) as { ref: string; accessFailure: { who: string; operation: string; path: string; requestPath: string } }[];
     const mine = list.filter((f) => f.accessFailure.who === 'jill' && f.accessFailure.path === path);
     assert.equal(mine.length, 1);
-    assert.equal(mine[0]!.accessFailure.operation, 'PUT');
+    assert.equal(mine[0]!.accessFailure.operation, 'put', "Igor's lowercase operation");
+    assert.equal(mine[0]!.accessFailure.requestPath, path);
     assert.equal(await status('/data/services/igor/accessFailures', { auth: JILL }), 403);
     assert.equal(await status('/data/services/igor/accessFailures'), 401);
     const igor = await (await s.anonymous('/data/services/igor', { headers: { accept: 'application/json' } })).text();
     assert.ok(!igor.includes('accessFailure'), igor);
+  });
+
+  it("name the action whose call was refused, as Igor's records do", async () => {
+    // A plugin's action acts with the plugin's rights, which do not reach environment/.
+    const action = '<action><name>overreach</name><url>/data/environment/overreached</url><method>PUT</method><data>1</data></action>';
+    assert.equal((await s.request("/data/plugindata/ghost/action[name='overreach']", { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: action })).status, 200);
+    await s.request('/action/ghost/overreach');
+    await s.request('/internal/flush');
+    const r = await s.request('/data/services/igor/accessFailures/accessFailure?.VARIANT=multi', { headers: { accept: 'application/json' } });
+    const list = (await r.json()) as { accessFailure: { who: string; operation: string; path: string; action?: string } }[];
+    const refused = list.find((f) => f.accessFailure.path === '/data/environment/overreached');
+    assert.ok(refused, JSON.stringify(list));
+    assert.equal(refused.accessFailure.operation, 'put');
+    assert.match(refused.accessFailure.action ?? '', /^overreach \(\/data\/plugindata\/ghost\/action/);
   });
 });
 
