@@ -84,6 +84,6 @@ describe('log-ins over HTTP', () => {
   it('record failures for the admin, with the name tried', async () => {
     await s.request('/internal/flush');
     const failures = await (await s.request('/data/services/igor/accessFailures', { headers: { accept: 'application/json' } })).text();
-    assert.match(failures, /log in as jack/);
+    assert.match(failures, /"operation":"login","path":"HTTP Basic as jack from /);
   });
 });
