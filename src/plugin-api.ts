@@ -109,6 +109,17 @@ export interface PluginCall {
   caller: Caller;
   /** The tree, with the plugin's rights plus the caller's. */
   data: TreeAccess;
+  /** User accounts, with the caller's rights only: an admin manages everyone, a user their own password. */
+  accounts: Accounts;
+}
+
+/** Users at run time (Igor's user plugin); refusals are errors with their HTTP status and a reason. */
+export interface Accounts {
+  /** A new user with a password (weak ones are refused, saying why); an existing one is a 400. */
+  add(name: string, password: string, options?: { admin?: boolean }): Promise<void>;
+  /** An admin sets anyone's; a user their own, with the old password. */
+  setPassword(name: string, password: string, oldPassword?: string): Promise<void>;
+  delete(name: string): Promise<void>;
 }
 
 export interface UploadedFile {

@@ -6,8 +6,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { join } from 'node:path';
 import { ConfigError, resolveConfig } from '../config.ts';
-import { createToken, listTokens, parseRights, revokeToken } from '../auth/tokens.ts';
-import { setPassword } from '../auth/users.ts';
 import { IgorError, TimeoutError } from '../errors.ts';
 import { ConnectionError, httpRequest } from '../http/client.ts';
 import { createLogger } from '../logger.ts';
@@ -15,53 +13,14 @@ import { PACKAGE_DIR, startServer, VERSION } from '../server.ts';
 import { checkDatabase, describeReport, recoverDatabase } from '../store/recovery.ts';
 import { Database, DatabaseOpenError } from '../store/database.ts';
 import { DirectoryLockedError } from '../store/lock.ts';
+import { tokenCommand, userCommand } from './accounts.ts';
+import { authHeaders, EXIT, processIo, report, serverOptions, UsageError, withDatabase, type Io } from './common.ts';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+export { EXIT } from './common.ts';
 
-interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  stdin: () => Promise<string>;
-}
 
-const processIo: Io = {
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
-  stdin: async () => {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  },
-};
 
-const DEFAULT_URL = 'http://127.0.0.1:9333';
 
-function serverOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('-u, --url <url>', 'server to talk to').env('IGOR_URL').default(DEFAULT_URL))
-    .addOption(new Option('--credentials <user:password>', 'log in with HTTP Basic').env('IGOR_CREDENTIALS'))
-    .addOption(new Option('--token <token>', 'log in with an API token (igor token create)').env('IGOR_TOKEN'));
-}
-
-function authHeaders(opts: Record<string, unknown>): Record<string, string> {
-  if (typeof opts['token'] === 'string') return { Authorization: `Bearer ${opts['token']}` };
-  if (typeof opts['credentials'] === 'string') {
-    if (!opts['credentials'].includes(':')) throw new UsageError('--credentials takes USER:PASSWORD');
-    return { Authorization: `Basic ${Buffer.from(opts['credentials']).toString('base64')}` };
-  }
-  return {};
-}
-
-/** Opens the database directory itself, for commands that work with the server stopped. */
-async function withDatabase<T>(opts: Record<string, unknown>, use: (db: Database) => Promise<T>): Promise<T> {
-  const config = resolveConfig({ database: opts['database'] as string | undefined });
-  const db = await Database.open({ dir: config.database, template: join(PACKAGE_DIR, 'template', 'database.xml'), logger: createLogger('warn') });
-  try {
-    return await use(db);
-  } finally {
-    await db.close();
-  }
-}
 
 async function runServe(opts: Record<string, string | boolean | undefined>, io: Io): Promise<number> {
   const config = resolveConfig({
@@ -115,15 +74,7 @@ async function runInit(dir: string, io: Io): Promise<number> {
   return EXIT.ok;
 }
 
-/** Prints a response; the exit code says whether the server said yes. */
-function report(res: { status: number; body: string }, io: Io): number {
-  if (res.status >= 200 && res.status < 300) {
-    io.out(res.body);
-    return EXIT.ok;
-  }
-  io.err(`igor: ${res.status}: ${res.body.endsWith('\n') ? res.body : res.body + '\n'}`);
-  return EXIT.failed;
-}
+
 
 async function runVar(xpath: string, opts: Record<string, string | boolean | undefined>, io: Io): Promise<number> {
   const writes = [opts['put'], opts['post'], opts['delete']].filter((w) => w !== undefined);
@@ -183,7 +134,6 @@ async function runPluginCommand(name: string, command: string, args: string[], o
   return report(await httpRequest(url.toString(), { headers: { ...authHeaders(opts), Accept: 'text/plain' } }), io);
 }
 
-class UsageError extends Error {}
 
 export function buildProgram(io: Io, done: (code: number) => void): Command {
   const program = new Command('igor')
@@ -272,67 +222,8 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .action(async (name: string, _opts, cmd: Command) => done(await runPlugin('remove', name, cmd.optsWithGlobals(), io)));
 
   const database = () => new Option('-d, --database <dir>', 'database directory (the server must be stopped)').env('IGOR_DATABASE');
-  const user = program.command('user').description('manage users (in the database directory, with the server stopped)');
-  user
-    .command('passwd')
-    .description('set a user\'s password, read from standard input; makes the user if new')
-    .argument('<user>', 'user name, e.g. admin')
-    .addOption(database())
-    .action(async (name: string, opts) => {
-      const password = (await io.stdin()).split('\n')[0]!.replace(/\r$/, '');
-      await withDatabase(opts, (db) => setPassword(db, name, password));
-      io.out(`password of ${name} set\n`);
-      done(EXIT.ok);
-    });
-
-  const token = program.command('token').description('manage API tokens (in the database directory, with the server stopped)');
-  token
-    .command('create')
-    .description('make an API token for a user, limited to one subtree and some methods; prints it once')
-    .requiredOption('--user <user>', 'whose token it is')
-    .requiredOption('--path <xpath>', 'subtree it is good for, e.g. /data/sensors/weather')
-    .requiredOption('--rights <rights>', 'comma-separated: get, put, post, delete')
-    .option('--expires-days <days>', 'valid for this many days (default: until revoked)')
-    .option('--comment <text>', 'what it is for')
-    .addOption(database())
-    .action(async (opts) => {
-      const days = opts.expiresDays === undefined ? undefined : Number(opts.expiresDays);
-      if (days !== undefined && !(days > 0)) throw new UsageError('--expires-days takes a positive number');
-      const made = await withDatabase(opts, (db) =>
-        createToken(db, {
-          user: opts.user,
-          path: opts.path,
-          rights: parseRights(opts.rights),
-          expires: days === undefined ? undefined : Math.floor(Date.now() / 1000 + days * 86400),
-          comment: opts.comment,
-        }),
-      );
-      io.out(`${made.token}\n`);
-      io.err(`token ${made.id} made; it is shown only now. Use it as: Authorization: Bearer <token>\n`);
-      done(EXIT.ok);
-    });
-  token
-    .command('list')
-    .description('list API tokens (not their secrets)')
-    .addOption(database())
-    .action(async (opts) => {
-      const tokens = await withDatabase(opts, async (db) => listTokens(db));
-      for (const t of tokens) {
-        const expires = t.expires ? new Date(t.expires * 1000).toISOString() : 'never';
-        io.out(`${t.id}  ${t.user}  ${t.rights}  ${t.path}  expires ${expires}${t.comment ? `  ${t.comment}` : ''}\n`);
-      }
-      done(EXIT.ok);
-    });
-  token
-    .command('revoke')
-    .description('revoke an API token')
-    .argument('<id>', 'the token id (from igor token list)')
-    .addOption(database())
-    .action(async (id: string, opts) => {
-      await withDatabase(opts, (db) => revokeToken(db, id));
-      io.out(`token ${id} revoked\n`);
-      done(EXIT.ok);
-    });
+  program.addCommand(userCommand(io, done));
+  program.addCommand(tokenCommand(io, done));
 
   const db = program.command('db').description('check and recover a database directory (with the server stopped)');
   db.command('check')

@@ -11,6 +11,7 @@ import { authenticate } from '../auth/authenticate.ts';
 import { csrfGate } from '../auth/csrf.ts';
 import { principalOf, setPrincipal, type Principal } from '../auth/principal.ts';
 import { statusOf } from '../errors.ts';
+import { accountRoutes } from './accounts.ts';
 import { actionRoutes } from './actions.ts';
 import { currentAction } from '../actions/manager.ts';
 import type { HostContext } from './context.ts';
@@ -44,6 +45,8 @@ function expressApp(ctx: HostContext): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(loginRoutes(ctx));
+  // Before internalRoutes, which keeps the rest of /internal for admins: users manage their own here.
+  app.use(accountRoutes(ctx));
   app.use(internalRoutes(ctx));
   app.use(actionRoutes(ctx));
   app.use(pluginRoutes(ctx));

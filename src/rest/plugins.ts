@@ -22,6 +22,7 @@ import type { HostContext } from './context.ts';
 import { hasBody, readBody } from './body.ts';
 import { adminOnly } from './guards.ts';
 import { answerText, queryOf } from './negotiate.ts';
+import { accountsFor } from '../auth/accounts.ts';
 
 const PAGE = /^[A-Za-z0-9_][\w.-]*\.(html|css|js|svg|png|json|md)$/;
 
@@ -177,6 +178,7 @@ async function callPlugin(ctx: HostContext, req: Request, res: Response): Promis
     ...(userData ? { userData } : {}),
     caller: callerOf(p),
     data: treeAccess(ctx.db, acting),
+    accounts: accountsFor(ctx.db, p),
   };
   sendResult(res, await runPluginCode(ctx, `plugin ${name}/${methodName}`, () => spec.handler(call)));
 }

@@ -147,14 +147,14 @@ describe('igor plugin', () => {
     assert.equal(res.out, 'installed hello\n');
     assert.equal((await igor(['plugin', 'add', 'hi=hello', ...url, ...admin])).code, EXIT.ok);
     res = await igor(['plugin', 'list', ...url, ...admin]);
-    assert.equal(res.out, 'hello\nhi=hello\n');
+    assert.equal(res.out, 'user\nhello\nhi=hello\n', 'user is installed in every new database');
     assert.equal(await (await server.anonymous('/plugin/hi')).text(), 'Hello from hi!\n');
     res = await igor(['plugin', 'add', 'hi=hello', ...url, ...admin]);
     assert.equal(res.code, EXIT.failed);
     assert.match(res.err, /409: .*already installed as hi/);
     assert.equal((await igor(['plugin', 'add', 'x', ...url])).code, EXIT.failed, 'no credentials: 401');
     assert.equal((await igor(['plugin', 'remove', 'hi', ...url, ...admin])).code, EXIT.ok);
-    assert.equal((await igor(['plugin', 'list', ...url, ...admin])).out, 'hello\n');
+    assert.equal((await igor(['plugin', 'list', ...url, ...admin])).out, 'user\nhello\n');
     assert.equal((await server.anonymous('/plugin/hi')).status, 404);
   });
 });

@@ -1,0 +1,92 @@
+/**
+ * /internal/users and /internal/tokens: users and API tokens while the server runs, for `igor user`,
+ * `igor token` and the pages. Who may do what is decided in auth/accounts.ts (an admin: everyone; a user: their
+ * own password and tokens), so these routes only read what is asked and say what was done.
+ */
+import { Router, type Request } from 'express';
+import { addUser, changePassword, deleteUser, dropToken, listUsers, makeToken, setAdmin, tokensFor } from '../auth/accounts.ts';
+import { principalOf } from '../auth/principal.ts';
+import { parseRights } from '../auth/tokens.ts';
+import { BadRequestError } from '../errors.ts';
+import { hasBody, readBody } from './body.ts';
+import type { HostContext } from './context.ts';
+import { answerText, queryOf } from './negotiate.ts';
+
+/** The fields of a JSON object or form body (and the query), as given. */
+async function fieldsOf(ctx: HostContext, req: Request): Promise<Record<string, unknown>> {
+  const fields: Record<string, unknown> = Object.create(null);
+  for (const [k, v] of queryOf(req)) fields[k] = v;
+  if (!hasBody(req)) return fields;
+  const raw = (await readBody(req, ctx.config.maxBodyBytes)).toString('utf8');
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  if (type.startsWith('application/x-www-form-urlencoded')) {
+    for (const [k, v] of new URLSearchParams(raw)) fields[k] = v;
+    return fields;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch (err) {
+    throw new BadRequestError(`the body is not JSON or a form: ${(err as Error).message}`);
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('the body must be a JSON object');
+  return Object.assign(fields, body);
+}
+
+const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+const flag = (v: unknown) => v === true || v === 'true';
+
+export function accountRoutes(ctx: HostContext): Router {
+  const router = Router();
+  const { db } = ctx;
+
+  router.get('/internal/users', (req, res) => {
+    const users = listUsers(db, principalOf(req));
+    answerText(req, res, users.map((u) => `${u.name}${u.admin ? '  admin' : ''}${u.hasPassword ? '' : '  (no password)'}  ${u.tokens} token(s)`).join('\n'), users);
+  });
+  router.post('/internal/users', async (req, res) => {
+    const f = await fieldsOf(ctx, req);
+    const name = text(f['name']) ?? text(f['username']) ?? '';
+    await addUser(db, principalOf(req), name, f['password'], flag(f['admin']));
+    answerText(req, res, `user ${name} added`, { added: name });
+  });
+  router.put('/internal/users/:name/password', async (req, res) => {
+    const f = await fieldsOf(ctx, req);
+    const name = req.params['name'] as string;
+    await changePassword(db, principalOf(req), name, f['password'], f['oldPassword']);
+    answerText(req, res, `password of ${name} changed`, { changed: name });
+  });
+  router.put('/internal/users/:name/admin', async (req, res) => {
+    const f = await fieldsOf(ctx, req);
+    const name = req.params['name'] as string;
+    if (f['admin'] === undefined) throw new BadRequestError('admin=true or admin=false is needed');
+    await setAdmin(db, principalOf(req), name, flag(f['admin']));
+    answerText(req, res, `${name} is ${flag(f['admin']) ? 'now' : 'no longer'} an admin`, { name, admin: flag(f['admin']) });
+  });
+  router.delete('/internal/users/:name', async (req, res) => {
+    const name = req.params['name'] as string;
+    await deleteUser(db, principalOf(req), name);
+    answerText(req, res, `user ${name} deleted`, { deleted: name });
+  });
+
+  router.get('/internal/tokens', (req, res) => {
+    const tokens = tokensFor(db, principalOf(req));
+    const line = (t: (typeof tokens)[number]) => `${t.id}  ${t.user}  ${t.rights}  ${t.path}  expires ${t.expires ? new Date(t.expires * 1000).toISOString() : 'never'}${t.comment ? `  ${t.comment}` : ''}`;
+    answerText(req, res, tokens.map(line).join('\n'), tokens);
+  });
+  router.post('/internal/tokens', async (req, res) => {
+    const f = await fieldsOf(ctx, req);
+    const rights = Array.isArray(f['rights']) ? f['rights'].join(',') : (text(f['rights']) ?? '');
+    const days = f['expiresDays'] === undefined || f['expiresDays'] === '' ? undefined : Number(f['expiresDays']);
+    const made = await makeToken(db, principalOf(req), { user: text(f['user']) || undefined, path: text(f['path']) ?? '', rights: parseRights(rights), expiresDays: days, comment: text(f['comment']) });
+    // Shown only now: nothing keeps the token itself.
+    res.set('Cache-Control', 'no-store');
+    answerText(req, res, made.token, made);
+  });
+  router.delete('/internal/tokens/:id', async (req, res) => {
+    const id = req.params['id'] as string;
+    await dropToken(db, principalOf(req), id);
+    answerText(req, res, `token ${id} revoked`, { revoked: id });
+  });
+  return router;
+}
