@@ -70,7 +70,7 @@ describe('copytree', () => {
   });
 
   it('refuses what it cannot do with a 400 and changes nothing', async () => {
-    for (const q of [{ src: '/data/sandbox/a' }, { src: '/data/sandbox/a', dst: 'sandbox/z' }, { src: '/data/sandbox/a', dst: '/data/sandbox/z', mimetype: 'image/png' }, { src: '/data/sandbox/a', dst: '/data/sandbox/z', method: 'DELETE' }, { src: 'file:///etc/passwd', dst: '/data/sandbox/z' }]) {
+    for (const q of <Record<string, string>[]>[{ src: '/data/sandbox/a' }, { src: '/data/sandbox/a', dst: 'sandbox/z' }, { src: '/data/sandbox/a', dst: '/data/sandbox/z', mimetype: 'image/png' }, { src: '/data/sandbox/a', dst: '/data/sandbox/z', method: 'DELETE' }, { src: 'file:///etc/passwd', dst: '/data/sandbox/z' }]) {
       assert.equal((await copy(q)).status, 400, JSON.stringify(q));
     }
     assert.equal((await s.request('/data/sandbox/z')).status, 404);
