@@ -11,6 +11,7 @@ import { clientAddress, type LoginGuard } from './logins.ts';
 import { recentlyVerified } from './passwords.ts';
 import { ANONYMOUS, SYSTEM, type Principal } from './principal.ts';
 import { parseCookies, SESSION_COOKIE, sessionUser } from './session.ts';
+import { pluginOfCredentials } from './pluginCredentials.ts';
 import { checkToken } from './tokens.ts';
 import { findUser, type UserRecord } from './users.ts';
 
@@ -88,6 +89,10 @@ export function authenticate(settings: AuthSettings, req: IncomingMessage): Prin
       const colon = decoded.indexOf(':');
       const name = colon > 0 ? decoded.slice(0, colon) : decoded;
       const password = colon > 0 ? decoded.slice(colon + 1) : '';
+      // A plugin script's credentials (pluginCredentials.ts): the plugin's rights only, until they lapse.
+      const plugin = pluginOfCredentials(settings.sessionKey, name, password);
+      if (plugin === null) throw new UnauthorizedError('the plugin credentials are not valid, or have expired');
+      if (plugin !== undefined) return settings.pluginPrincipal?.(plugin) ?? { kind: 'plugin', name: plugin };
       const user = findUser(db, name);
       // The common case, a password that matched a moment ago, answers in this tick.
       if (user?.passwordHash && recentlyVerified(password, user.passwordHash, name)) {

@@ -23,6 +23,8 @@ import { hasBody, readBody } from './body.ts';
 import { adminOnly } from './guards.ts';
 import { answerText, queryOf } from './negotiate.ts';
 import { accountsFor } from '../auth/accounts.ts';
+import { pluginCredentials } from '../auth/pluginCredentials.ts';
+import { runScript } from '../pluginhost/scripts.ts';
 
 const PAGE = /^[A-Za-z0-9_][\w.-]*\.(html|css|js|svg|png|json|md)$/;
 
@@ -126,6 +128,26 @@ function allowCors(req: Request, res: Response): boolean {
 }
 
 /** The plugin running under that name, or a 404. */
+/** /plugin/NAME/script/SCRIPT: for an admin or the plugin's own actions (pluginhost/scripts.ts). */
+async function runPluginScript(ctx: HostContext, req: Request, res: Response): Promise<void> {
+  const plugin = runningPlugin(ctx, req.params['name'] as string);
+  const p = principalOf(req);
+  if (!privileged(p, plugin.name)) deny(p, 'use', `/plugin/${plugin.name}/script`);
+  const timeoutMs = ctx.config.pluginTimeoutMs;
+  const output = await runScript({
+    dir: plugin.dir,
+    plugin: plugin.name,
+    script: req.params['script'] as string,
+    query: queryOf(req),
+    settings: plugin.host.settings(),
+    // This server as the script can reach it from here (the public URL may be a proxy's).
+    serverUrl: `http://${(req.socket.localAddress ?? '127.0.0.1').includes(':') ? `[${req.socket.localAddress}]` : req.socket.localAddress}:${req.socket.localPort}`,
+    credentials: pluginCredentials(ctx.auth.sessionKey, plugin.name, timeoutMs + 60_000),
+    timeoutMs,
+  });
+  res.status(200).type('text/plain; charset=utf-8').send(output);
+}
+
 function runningPlugin(ctx: HostContext, name: string): RunningPlugin {
   const plugin = isTagName(name) ? ctx.plugins.get(name) : undefined;
   if (!plugin) throw new NotFoundError(`there is no plugin ${name} running here`);
@@ -246,6 +268,7 @@ export function pluginRoutes(ctx: HostContext): Router {
   const router = Router();
   router.get('/plugin/:name/page/:page', (req, res) => servePage(ctx, req, res));
   router.all('/plugin/:name/command/:command', adminOnly, (req, res) => runCommand(ctx, req, res));
+  router.all('/plugin/:name/script/:script', (req, res) => runPluginScript(ctx, req, res));
   router.all('/plugin/:name{/:method}{/*rest}', (req, res) => callPlugin(ctx, req, res));
 
   const list = async (req: Request, res: Response) => {
