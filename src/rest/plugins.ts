@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { marked } from 'marked';
 import { deny } from '../auth/policy.ts';
+import { viewOf, visibilityFor } from '../auth/visibility.ts';
 import { describe, isAdmin, principalOf, type Principal } from '../auth/principal.ts';
 import { BadGatewayError, BadRequestError, ForbiddenError, IgorError, NotFoundError, TimeoutError } from '../errors.ts';
 import type { Caller, Json, JsonObject, PluginCall, PluginMethodSpec, UploadedFile } from '../plugin-api.ts';
@@ -17,7 +18,7 @@ import { isReply } from '../pluginhost/host.ts';
 import type { RunningPlugin } from '../pluginhost/registry.ts';
 import { treeAccess } from '../pluginhost/treeAccess.ts';
 import { escapeText, isTagName } from '../tree/dom.ts';
-import { setOwn } from '../tree/jsonxml.ts';
+import { jsonOf, setOwn } from '../tree/jsonxml.ts';
 import type { HostContext } from './context.ts';
 import { hasBody, readBody } from './body.ts';
 import { adminOnly } from './guards.ts';
@@ -25,6 +26,7 @@ import { answerText, queryOf } from './negotiate.ts';
 import { accountsFor } from '../auth/accounts.ts';
 import { pluginCredentials } from '../auth/pluginCredentials.ts';
 import { runScript } from '../pluginhost/scripts.ts';
+import { renderIfTemplate } from '../pluginhost/templates.ts';
 
 const PAGE = /^[A-Za-z0-9_][\w.-]*\.(html|css|js|svg|png|json|md)$/;
 
@@ -257,7 +259,41 @@ async function servePage(ctx: HostContext, req: Request, res: Response): Promise
     );
     return;
   }
+  const rendered = await renderIfTemplate(plugin.dir, page, () => pageContext(ctx, req, name));
+  if (rendered !== undefined) {
+    res.type('text/html; charset=utf-8').send(rendered);
+    return;
+  }
   res.sendFile(page, { root: plugin.dir, dotfiles: 'deny' });
+}
+
+/**
+ * Igor's template variables, with what the caller may read only (their visibility for reading, so no secrets):
+ * pluginData is plugindata/NAME, userData identities/USER/plugindata/NAME for the user they may act for (the
+ * query's user= if they may, else themselves); the query parameters as kwargs and, beside Igor's own names, as
+ * variables of their own.
+ */
+function pageContext(ctx: HostContext, req: Request, name: string): Record<string, unknown> {
+  const p = principalOf(req);
+  const reading = visibilityFor(p, 'read');
+  const view = viewOf(reading);
+  const valueAt = (path: string): Json | undefined => {
+    const el = ctx.db.tree.select(path, ctx.db.tree.doc, { view })[0];
+    return el && el.nodeType === 1 ? jsonOf(el as Element, reading.show) : undefined;
+  };
+  const kwargs: Record<string, string> = {};
+  for (const [k, v] of queryOf(req)) setOwn(kwargs, k, v);
+  const asked = kwargs['user'];
+  const self = p.kind === 'user' ? p.name : undefined;
+  const user = asked && isTagName(asked) && (privileged(p, name) || asked === self) ? asked : self;
+  return {
+    ...kwargs,
+    kwargs,
+    pluginName: name,
+    pluginData: valueAt(`/data/plugindata/${name}`) ?? {},
+    user: user ?? null,
+    userData: (user && valueAt(`/data/identities/${user}/plugindata/${name}`)) ?? {},
+  };
 }
 
 function answer(req: Request, res: Response, value: Json, text: string): void {

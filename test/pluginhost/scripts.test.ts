@@ -1,4 +1,7 @@
-/** A plugin's scripts (Igor's /plugin/NAME/script/SCRIPT): environment, arguments, credentials, limits, rights. */
+/**
+ * A plugin's scripts (Igor's /plugin/NAME/script/SCRIPT): environment, arguments, credentials, limits, rights;
+ * and its pages that are templates (Igor's Jinja2 pages, rendered here by nunjucks).
+ */
 import assert from 'node:assert/strict';
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,7 +33,8 @@ describe('plugin scripts', () => {
     assert.match(r.headers.get('content-type')!, /^text\/plain/);
     const out = await r.text();
     assert.match(out, new RegExp(`^name=scripty colour=green room=kitchen url=http://127\\.0\\.0\\.1:${s.port}/data/$`, 'm'));
-    assert.match(out, /^data=\{"colour":"green"\}$/m);
+    // A script is the plugin's own code: it gets the settings the plugin itself sees.
+    assert.match(out, /^data=\{"colour":"green","client_secret":"never-shown"\}$/m);
     assert.match(out, /^arg=one\narg=two words\narg=three \$HOME\narg=fo ur$/m, 'no expansion: no shell runs them');
   });
 
@@ -70,5 +74,41 @@ describe('splitArgs', () => {
     assert.deepEqual(splitArgs(`a 'b c' "d e" f\\ g`), ['a', 'b c', 'd e', 'f g']);
     assert.deepEqual(splitArgs(''), []);
     for (const bad of ['a | b', 'a > f', 'a && b', 'a; b']) assert.throws(() => splitArgs(bad), /operators/, bad);
+  });
+});
+
+describe('plugin pages that are templates', () => {
+  const page = async (path: string, auth?: string) => {
+    const r = await s.anonymous(`/plugin/scripty/page/${path}`, auth ? { headers: { authorization: auth } } : {});
+    return { status: r.status, csp: r.headers.get('content-security-policy') ?? '', body: await r.text() };
+  };
+  const field = (html: string, id: string) => new RegExp(`<p id="${id}">([^<]*)</p>`).exec(html)?.[1];
+
+  it("are rendered with Igor's variables, escaped, and with what the caller may read only", async () => {
+    await s.request('/data/identities/jack/plugindata/scripty', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"mood": "sunny"}' });
+    const admin = basic('admin', s.adminPassword);
+    const { status, csp, body } = await page(`status.html?q=${encodeURIComponent('<b>bold</b>')}&user=jack`, admin);
+    assert.equal(status, 200);
+    assert.match(csp, /script-src 'self'/, 'the strict CSP stays');
+    assert.equal(field(body, 'name'), 'scripty');
+    assert.equal(field(body, 'colour'), 'green');
+    assert.equal(field(body, 'secret'), '[]', 'secrets are not in the context, even for an admin');
+    assert.equal(field(body, 'q'), '&lt;b&gt;bold&lt;/b&gt;', 'autoescaped');
+    assert.equal(field(body, 'kw'), '&lt;b&gt;bold&lt;/b&gt;');
+    assert.equal(field(body, 'user'), 'jack', 'an admin may look as jack');
+    assert.equal(field(body, 'mood'), 'sunny');
+    assert.match(body, /<p id="cond">green it is<\/p>/);
+
+    const jack = await page('status.html?user=admin', basic('jack', 'a good long phrase'));
+    assert.equal(field(jack.body, 'user'), 'jack', 'a user cannot look as someone else');
+    assert.equal(field(jack.body, 'colour'), '', 'plugindata is not for a user to read');
+    const nobody = await page('status.html');
+    assert.equal(nobody.status, 200);
+    assert.equal(field(nobody.body, 'user'), '');
+    assert.equal(field(nobody.body, 'mood'), '');
+  });
+
+  it('leave plain pages as they are', async () => {
+    assert.match((await page('plain.html')).body, /\{ braces \} stay/);
   });
 });
