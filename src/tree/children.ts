@@ -17,6 +17,7 @@
 import { Document as DomDocument, Element as DomElement, Node as DomNode } from '@xmldom/xmldom';
 
 const ELEMENT_NODE = 1;
+const DOCUMENT_NODE = 9;
 /** Parents with at least this many children are worth looking up by name through the index. */
 export const WIDE = 32;
 const DOCUMENT_FRAGMENT_NODE = 11;
@@ -47,7 +48,25 @@ export function deepOtherVersion(node: Node): number {
   return (node as Node & Tracked)[DEEP_OTHER] ?? 0;
 }
 
+/** Documents whose nodes count changes below them: the tree's, not the documents request bodies are parsed into. */
+const trackedDocuments = new WeakSet<object>();
+
+/**
+ * Makes every change in `doc` count in deepVersion/deepOtherVersion of the nodes above it (what the Tree does
+ * for its document). Counting walks up to the root, so documents that are only parsed and read, such as a
+ * request's body, are left out: parsing one 100,000 levels deep would otherwise cost the square of that.
+ */
+export function trackDeepChanges(doc: Document): void {
+  trackedDocuments.add(doc);
+}
+
+/** Whether changes below `node` are counted, so that caches of its subtree may trust deepVersion. */
+export function tracksDeepChanges(node: Node): boolean {
+  return trackedDocuments.has(node.nodeType === DOCUMENT_NODE ? node : (node.ownerDocument as object));
+}
+
 function changedBelow(parent: Node & Tracked, append: boolean): void {
+  if (!tracksDeepChanges(parent)) return;
   parent[DEEP] = (parent[DEEP] ?? 0) + 1;
   if (!append) parent[DEEP_OTHER] = (parent[DEEP_OTHER] ?? 0) + 1;
   for (let a = parent.parentNode as (Node & Tracked) | null; a; a = a.parentNode as (Node & Tracked) | null) {

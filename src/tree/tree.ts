@@ -6,6 +6,7 @@
  * when it cannot be made durable). Persisting and announcing mutations is the store's job (src/store).
  */
 import { BadRequestError } from '../errors.ts';
+import { trackDeepChanges } from './children.ts';
 import { ATTRIBUTE_NODE, DOCUMENT_NODE, ELEMENT_NODE, isHidden, parseXml, refOf, serialize, SHOW_ALL } from './dom.ts';
 import { splitLastStep } from './paths.ts';
 import { parseSimplePath, walkSimplePath } from './simplePath.ts';
@@ -59,6 +60,7 @@ export class Tree {
 
   constructor(readonly doc: Document) {
     if (doc.documentElement?.nodeName !== 'data') throw new BadRequestError('the database root element must be <data>');
+    trackDeepChanges(doc);
     // The tree is its root element: what a file holds beside it (declarations, whitespace) is not data.
     for (let n = doc.firstChild; n; ) {
       const next = n.nextSibling;
@@ -81,6 +83,8 @@ export class Tree {
 
   /** Makes `el` (from any document) into a node of this tree. */
   adopt(el: Element): Element {
+    // Deeper than the tree may hold is refused before it is copied in (checkEntering says so again, with where).
+    if (el.ownerDocument !== this.doc) refuseTooDeep(el, this.maxDepth);
     const own = el.ownerDocument === this.doc ? el : (this.doc.importNode(el, true) as Element);
     // Declarations the root already makes are noise once the element is in the tree.
     for (let i = own.attributes.length - 1; i >= 0; i--) {
@@ -314,6 +318,16 @@ function carryUnseenData(from: Element, to: Element, unseen: (node: Node) => boo
       const match = targets.get(name)?.[k];
       if (match && (c.firstChild || (c as Element).attributes.length)) carryUnseenData(c as Element, match, unseen);
     }
+  }
+}
+
+/** Refuses an element whose own depth alone is over what the tree holds (iteratively: it may be very deep). */
+function refuseTooDeep(el: Element, maxDepth: number): void {
+  const stack: [Element, number][] = [[el, 1]];
+  while (stack.length) {
+    const [n, d] = stack.pop()!;
+    if (d > maxDepth) throw new BadRequestError(`the element ${el.nodeName} nests elements more than ${maxDepth} levels deep; the most is ${maxDepth} (--max-depth)`);
+    for (let c = n.firstChild; c; c = c.nextSibling) if (c.nodeType === ELEMENT_NODE) stack.push([c as Element, d + 1]);
   }
 }
 

@@ -52,7 +52,7 @@ describe('installing', () => {
     assert.equal(status, 200);
     const sources = body.available.map((p: { source: string }) => p.source);
     assert.ok(sources.includes('hello') && sources.includes('tester'), sources.join());
-    assert.deepEqual(body.installed, []);
+    assert.deepEqual(body.installed, [{ name: 'user', source: 'user', running: true }], 'a new database has the user plugin');
   });
 
   it('installs one plugin twice under two names, each with its own data', async () => {
@@ -67,6 +67,7 @@ describe('installing', () => {
     assert.match(owned, /own:plugin="t1"/);
     const { body } = await json('/internal/plugins');
     assert.deepEqual(body.installed, [
+      { name: 'user', source: 'user', running: true },
       { name: 't1', source: 'tester', running: true },
       { name: 't2', source: 'tester', running: true },
     ]);
@@ -265,6 +266,6 @@ describe('uninstalling and restarting', () => {
     assert.equal(await value('/data/plugindata/t2/label'), 't2 settings');
     assert.equal((await s.request('/internal/plugins/t1', { method: 'DELETE' })).status, 404);
     assert.equal((await json('/internal/pluginControl/uninstall?pluginName=t2')).status, 200);
-    assert.deepEqual((await json('/internal/plugins')).body.installed.map((p: { name: string }) => p.name), ['hello']);
+    assert.deepEqual((await json('/internal/plugins')).body.installed.map((p: { name: string }) => p.name), ['user', 'hello']);
   });
 });

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { Document as DomDocument, Element as DomElement, Node as DomNode } from '@xmldom/xmldom';
 import { describe, it } from 'node:test';
-import { ATTRIBUTE_METHODS, childrenNamed, deepOtherVersion, deepVersion } from '../../src/tree/children.ts';
+import { ATTRIBUTE_METHODS, childrenNamed, deepOtherVersion, deepVersion, trackDeepChanges } from '../../src/tree/children.ts';
 import { parseXml } from '../../src/tree/dom.ts';
 
 describe("@xmldom/xmldom, as children.ts relies on it", () => {
@@ -45,6 +45,7 @@ describe("@xmldom/xmldom, as children.ts relies on it", () => {
       assert.equal(typeof (DomElement.prototype as unknown as Record<string, unknown>)[method], 'function', method);
     }
     const doc = parseXml('<data><s><r><v>1</v></r></s></data>');
+    trackDeepChanges(doc);
     const data = doc.documentElement!;
     const s = data.firstChild as Element;
     const v = s.firstChild!.firstChild as Element;
@@ -70,5 +71,16 @@ describe("@xmldom/xmldom, as children.ts relies on it", () => {
       assert.equal(deepOtherVersion(s) > before[1]!, !append, `${way}: ${append ? 'is' : 'is not'} only an append to the node`);
       assert.ok(deepVersion(data) > before[2]! && deepOtherVersion(data) > before[3]!, `${way}: moves its ancestors' counts`);
     }
+  });
+
+  it('counts nothing in documents that are not tracked (parsed bodies), so parsing very deep ones stays linear', () => {
+    const doc = parseXml(`<d>${'<d>'.repeat(20_000)}${'</d>'.repeat(20_000)}</d>`);
+    const root = doc.documentElement!;
+    assert.equal(deepVersion(root), 0);
+    root.appendChild(doc.createElement('x'));
+    assert.equal(deepVersion(root), 0, 'not tracked');
+    trackDeepChanges(doc);
+    root.appendChild(doc.createElement('x'));
+    assert.equal(deepVersion(root), 1);
   });
 });

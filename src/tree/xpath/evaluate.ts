@@ -8,7 +8,7 @@
  * nodes out but never reorders them, so positions are counted among the admitted nodes only.
  */
 import { XPathError } from '../../errors.ts';
-import { childrenNamed, deepOtherVersion, WIDE } from '../children.ts';
+import { childrenNamed, deepOtherVersion, tracksDeepChanges, WIDE } from '../children.ts';
 import { columnOf, descendantsNamed } from './indexes.ts';
 import { tick } from '../xpathBudget.ts';
 import type { Axis, Expr, NodeTest, Step } from './ast.ts';
@@ -479,7 +479,7 @@ class Run {
       case 'descendant':
         if (test.k === 'name' && test.prefix === undefined && (n.nodeType === ELEMENT || n.nodeType === DOCUMENT)) {
           const list = descendantsNamed(n, test.local, this.scope.view) as Element[] as Node[];
-          indexed.set(list, 0);
+          if (tracksDeepChanges(n)) indexed.set(list, 0);
           return list;
         }
         if (test.k === 'name' || test.k === 'any' || test.k === 'node' || test.k === 'text') this.descendantsMatching(n, test, out);
@@ -565,7 +565,9 @@ class Run {
     if (!allWithoutNamespace(named)) return undefined;
     tick();
     // Shared with the index: never changed here (the evaluator makes new arrays), copied before it is returned.
-    indexed.set(named, deepOtherVersion(n));
+    // Its column of values may be kept only where changes below n are counted.
+    if (tracksDeepChanges(n)) indexed.set(named, deepOtherVersion(n));
+    else return named.slice();
     return named;
   }
 
