@@ -3,7 +3,7 @@
  * A verification costs tens of milliseconds on purpose; successful ones are remembered for a few minutes
  * (keyed by a hash of user, password and stored hash), so HTTP Basic clients do not pay it per request.
  */
-import { hash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { hash, pbkdf2, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const LN = 15;
 const R = 8;
@@ -67,13 +67,41 @@ export function verifyPassword(password: string, stored: string, user = ''): tru
   return pending;
 }
 
-async function verifySlowly(password: string, stored: string, cacheKey: string): Promise<boolean> {
+/** passlib's "adapted base64" (Igor's hashes): '.' for '+', no padding. */
+function ab64(s: string): Buffer {
+  return Buffer.from(s.replace(/\./g, '+'), 'base64');
+}
+
+/**
+ * The key the stored hash names, computed from the password: our scrypt, or an Igor database's passlib
+ * `$pbkdf2-sha256$ROUNDS$SALT$HASH`, so that users keep their passwords when a database comes over from Igor
+ * (the next password they set is stored as scrypt).
+ */
+async function keysOf(password: string, stored: string): Promise<{ key: Buffer; expected: Buffer } | undefined> {
   const m = /^\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([\w-]+)\$([\w-]+)$/.exec(stored);
-  if (!m) return false;
-  const [, ln, r, p, salt, hash] = m;
-  if (Number(ln) > 20) return false; // refuse hashes that would take minutes: not ours
-  const expected = Buffer.from(hash!, 'base64url');
-  const key = await scryptAsync(password, Buffer.from(salt!, 'base64url'), Number(ln), Number(r), Number(p));
+  if (m) {
+    const [, ln, r, p, salt, hash] = m;
+    if (Number(ln) > 20) return undefined; // refuse hashes that would take minutes: not ours
+    return { key: await scryptAsync(password, Buffer.from(salt!, 'base64url'), Number(ln), Number(r), Number(p)), expected: Buffer.from(hash!, 'base64url') };
+  }
+  const igor = /^\$pbkdf2-sha256\$(\d+)\$([\w./]+)\$([\w./]+)$/.exec(stored);
+  if (igor) {
+    const [, rounds, salt, hash] = igor;
+    if (Number(rounds) > 5_000_000) return undefined;
+    const expected = ab64(hash!);
+    const key = await new Promise<Buffer>((resolve, reject) =>
+      // As passlib does: the password's UTF-8, not normalised.
+      pbkdf2(password, ab64(salt!), Number(rounds), expected.length, 'sha256', (err, k) => (err ? reject(err) : resolve(k))),
+    );
+    return { key, expected };
+  }
+  return undefined;
+}
+
+async function verifySlowly(password: string, stored: string, cacheKey: string): Promise<boolean> {
+  const keys = await keysOf(password, stored);
+  if (!keys) return false;
+  const { key, expected } = keys;
   const ok = key.length === expected.length && timingSafeEqual(key, expected);
   if (ok) {
     if (remembered.size >= REMEMBER_MAX) remembered.delete(remembered.keys().next().value!);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { passwordWeakness } from '../../src/auth/accounts.ts';
 import { EXIT, main } from '../../src/cli/main.ts';
+import { elementFromJson } from '../../src/tree/jsonxml.ts';
 import { basic, startTestServer, type TestServer } from '../helpers.ts';
 
 let s: TestServer;
@@ -31,6 +32,16 @@ describe('passwords', () => {
     assert.match(passwordWeakness('aaaabbbb', 'ann')!, /5 different characters/);
     assert.match(passwordWeakness('Password1', 'ann')!, /guessed/);
     assert.equal(passwordWeakness('correct horse battery', 'ann'), undefined);
+  });
+});
+
+describe('users from an Igor database', () => {
+  it("log in with the passwords they had: Igor's passlib pbkdf2-sha256 hashes are read", async () => {
+    // Made with Python's hashlib (pbkdf2_hmac, 29,000 rounds) and passlib's adapted base64, as Igor stores them.
+    const igorHash = '$pbkdf2-sha256$29000$aWdvci1zYWx0LTE2Ynl0ZQ$yuRKhUz6egomKAge7DCUxzFjnZcv6xwI.GxdEm7lrQg';
+    await s.db.write((t) => t.put('/data/identities/olga/encryptedPassword', elementFromJson(t.doc, 'encryptedPassword', igorHash)));
+    assert.equal((await s.anonymous('/internal/whoami', as(basic('olga', 'tulips in spring'), { headers: { accept: 'text/plain' } }))).status, 200);
+    assert.equal((await s.anonymous('/internal/whoami', as(basic('olga', 'tulips in summer')))).status, 401);
   });
 });
 
