@@ -8,7 +8,7 @@ import { before, describe, it } from 'node:test';
 import { passwordWeakness } from '../../src/auth/accounts.ts';
 import { EXIT, main } from '../../src/cli/main.ts';
 import { elementFromJson } from '../../src/tree/jsonxml.ts';
-import { basic, startTestServer, type TestServer } from '../helpers.ts';
+import { basic, startTestServer, tempDir, type TestServer } from '../helpers.ts';
 
 let s: TestServer;
 before(async () => {
@@ -155,5 +155,19 @@ describe('igor user and igor token against a running server', () => {
     assert.equal((await igor(['user', 'passwd', 'ivy', '--with-old', '--url', `http://127.0.0.1:${s.port}`, '--credentials', 'ivy:walls of stone'], 'walls of stone\nquiet green garden\n')).code, EXIT.ok);
     assert.equal((await igor(['user', 'delete', 'ivy', ...server])).code, EXIT.ok);
     assert.equal((await s.anonymous('/internal/whoami', as(basic('ivy', 'quiet green garden')))).status, 401);
+  });
+});
+
+describe('igor user in a stopped database directory', () => {
+  it('adds, lists, promotes and deletes users offline, with the same rules', async () => {
+    const dir = await tempDir();
+    const db = ['--database', dir];
+    assert.equal((await igor(['user', 'add', 'bob', ...db], 'a fine long phrase\n')).code, EXIT.ok);
+    assert.equal((await igor(['user', 'add', 'bob', ...db], 'a fine long phrase\n')).code, EXIT.usage, 'exists: 400');
+    assert.equal((await igor(['user', 'add', 'kim', ...db], 'kim12345\n')).code, EXIT.usage, 'weak: 400');
+    assert.equal((await igor(['user', 'admin', 'bob', ...db])).code, EXIT.ok);
+    assert.match((await igor(['user', 'list', ...db])).out, /^bob {2}admin {2}0 token\(s\)$/m);
+    assert.equal((await igor(['user', 'delete', 'bob', ...db])).code, EXIT.ok);
+    assert.doesNotMatch((await igor(['user', 'list', ...db])).out, /^bob/m);
   });
 });

@@ -75,6 +75,9 @@ describe("Igor's own clients", { skip }, () => {
     assert.equal(piped.code, 0, piped.stderr);
 
     for (const v of ['a', 'b', 'c']) await ok(s, 'igorVar.py', '--post', 'text/plain', '--data', v, 'sandbox/log/entry');
+    await ok(s, 'igorVar.py', '--post', 'application/json', '--data', '{"reading": {"v": 1}}', 'sandbox/readings/reading');
+    await ok(s, 'igorVar.py', '--post', 'application/xml', '--data', '<reading><v>2</v></reading>', 'sandbox/readings/reading');
+    assert.equal(await ok(s, 'igorVar.py', '--text', '--eval', 'sum(/data/sandbox/readings/reading/v)'), '3\n');
     assert.equal(await ok(s, 'igorVar.py', '--text', 'sandbox/log/entry[last()]'), 'c\n');
     assert.equal(await ok(s, 'igorVar.py', '--text', '--eval', 'count(/data/sandbox/log/entry)'), '3\n');
     assert.equal(JSON.parse(await ok(s, 'igorVar.py', '--json', '--variant', 'multi', 'sandbox/log/entry')).length, 3);
