@@ -1,7 +1,7 @@
 /** Starting and stopping the host: database, HTTP server, self-description in services/igor. */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,54 +48,37 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const work = new WorkTracker();
   work.register({ name: 'journal', idle: () => db.idle, whenIdle: () => db.flush() });
 
-  let resolveStopped!: (how: 'stop' | 'restart') => void;
-  const stopped = new Promise<'stop' | 'restart'>((resolve) => (resolveStopped = resolve));
-  let restart = false;
-  let closing: Promise<void> | undefined;
-  let server: Server;
-  const close = () =>
-    (closing ??= (async () => {
-      events.close(); // ends the live-update streams, which would keep server.close() waiting
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 2000).unref();
-      });
-      actions.stop();
-      eventSources.stop();
-      await plugins.stopAll();
-      await work.flush().catch(() => {}); // let running actions record how they went
-      await db.close();
-      logger.info(restart ? 'stopped, to start again' : 'stopped');
-      resolveStopped(restart ? 'restart' : 'stop');
-    })());
-
+  // Every service is made before the request listener. The loop (actions call the server's own routes, whose
+  // listener needs the actions) is broken by a local caller that looks the listener up at each call.
   const internalSecret = randomBytes(24).toString('base64url');
-  const failures = new AccessFailures(db, logger);
-  const auth: AuthSettings = { db, sessionKey: await loadSessionKey(db.dir, (why) => logger.warn(why)), internalSecret, noAuth: config.noAuth, logins: new LoginGuard(failures, logger) };
   let url = '';
   const plugins = new PluginRegistry({
     db, logger, work, callTimeoutMs: config.callTimeoutMs, devMode: config.dev, publicUrl: () => url,
     searchPath: [join(db.dir, 'plugins'), join(PACKAGE_DIR, 'plugins')],
   });
-  auth.pluginPrincipal = (name: string) => plugins.principal(name);
-  const events = new EventHub(db);
-  const context: Omit<HostContext, 'actions'> & { actions?: ActionManager } = {
-    plugins,
-    events,
-    db, config, logger, work, auth, failures, fairness: new FairScheduler(), version: VERSION, packageDir: PACKAGE_DIR,
-    requestStop: (again = false) => {
-      restart ||= again;
-      void close();
-    },
+  const failures = new AccessFailures(db, logger);
+  const auth: AuthSettings = {
+    db, internalSecret, noAuth: config.noAuth,
+    sessionKey: await loadSessionKey(db.dir, (why) => logger.warn(why)),
+    logins: new LoginGuard(failures, logger),
+    pluginPrincipal: (name) => plugins.principal(name),
   };
-  const listener = createRequestListener(context as HostContext);
-  const call = localCaller(listener, internalSecret);
-  const actions = (context.actions = new ActionManager({ db, logger, work, call, externalTimeoutMs: config.callTimeoutMs, pluginPrincipal: (name) => plugins.principal(name) }));
+  const events = new EventHub(db);
+  let listener: RequestListener | undefined;
+  const call = localCaller(() => listener!, internalSecret);
+  const actions = new ActionManager({ db, logger, work, call, externalTimeoutMs: config.callTimeoutMs, pluginPrincipal: (name) => plugins.principal(name) });
   const eventSources = new EventSources({ db, logger, call, connectTimeoutMs: config.callTimeoutMs });
+  const stopping = stopControl();
+  const context: HostContext = {
+    db, config, logger, work, auth, failures, plugins, events, actions,
+    fairness: new FairScheduler(), version: VERSION, packageDir: PACKAGE_DIR,
+    requestStop: (again = false) => stopping.request(again),
+  };
+  listener = createRequestListener(context);
+  const server = createServer(listener);
+
   const initialAdminPassword = config.noAuth ? undefined : await ensureAdminPassword(db);
   if (config.noAuth) logger.warn('--no-auth: ANYONE WHO CAN REACH THIS SERVER MAY READ AND CHANGE EVERYTHING. For development only.');
-  server = createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -108,7 +91,57 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   eventSources.start();
   if (db.created) logger.info({ database: db.dir }, `created a new database in ${db.dir}`);
   logger.info({ url, database: db.dir }, `Igor-TS ${VERSION} serving ${url}/ from ${db.dir}`);
-  return { url, port, db, work, close, stopped, initialAdminPassword };
+
+  const close = stopping.onStop(async () => {
+    events.close(); // ends the live-update streams, which would keep server.close() waiting
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
+    });
+    actions.stop();
+    eventSources.stop();
+    await plugins.stopAll();
+    await work.flush().catch(() => {}); // let running actions record how they went
+    await db.close();
+  }, logger);
+  return { url, port, db, work, close, stopped: stopping.stopped, initialAdminPassword };
+}
+
+/**
+ * Stopping, once, however it is asked for (close(), /internal/stop or restart, a signal): requests that come
+ * before the server is up are carried out once it is, by the same single run of the work given to onStop.
+ */
+function stopControl() {
+  let resolveStopped!: (how: 'stop' | 'restart') => void;
+  const stopped = new Promise<'stop' | 'restart'>((resolve) => (resolveStopped = resolve));
+  let restart = false;
+  let requested = false;
+  let closing: Promise<void> | undefined;
+  let work: (() => Promise<void>) | undefined;
+  const close = () => {
+    if (!work) {
+      requested = true;
+      return stopped.then(() => {});
+    }
+    const stop = work;
+    return (closing ??= stop().then(() => resolveStopped(restart ? 'restart' : 'stop')));
+  };
+  return {
+    stopped,
+    request(again: boolean) {
+      restart ||= again;
+      void close();
+    },
+    onStop(stop: () => Promise<void>, logger: Logger): () => Promise<void> {
+      work = async () => {
+        await stop();
+        logger.info(restart ? 'stopped, to start again' : 'stopped');
+      };
+      if (requested) void close();
+      return close;
+    },
+  };
 }
 
 /** services/igor: how to reach this server and since when it runs (Igor's _fillSelfData). */

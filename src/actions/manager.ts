@@ -10,7 +10,7 @@ import { SYSTEM, type Principal } from '../auth/principal.ts';
 import { viewOf, visibilityFor } from '../auth/visibility.ts';
 import { httpRequest } from '../http/client.ts';
 import type { Logger } from '../logger.ts';
-import type { LocalCaller } from '../rest/inject.ts';
+import type { LocalCaller } from '../localCall.ts';
 import { recordStatus } from '../status.ts';
 import type { Database } from '../store/database.ts';
 import { ELEMENT_NODE, textOf } from '../tree/dom.ts';

@@ -9,7 +9,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { SYSTEM } from '../auth/principal.ts';
 import { httpStream } from '../http/client.ts';
 import type { Logger } from '../logger.ts';
-import type { LocalCaller } from '../rest/inject.ts';
+import type { LocalCaller } from '../localCall.ts';
 import { recordStatus } from '../status.ts';
 import type { Database } from '../store/database.ts';
 import type { ChangeEvent } from '../tree/tree.ts';

@@ -12,8 +12,11 @@ import { hasBody, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
 import { answerText, queryOf } from './negotiate.ts';
 
+/** What these routes use of the host. */
+type Deps = Pick<HostContext, 'config' | 'db'>;
+
 /** The fields of a JSON object or form body (and the query), as given. */
-async function fieldsOf(ctx: HostContext, req: Request): Promise<Record<string, unknown>> {
+async function fieldsOf(ctx: Deps, req: Request): Promise<Record<string, unknown>> {
   const fields: Record<string, unknown> = Object.create(null);
   for (const [k, v] of queryOf(req)) fields[k] = v;
   if (!hasBody(req)) return fields;
@@ -36,7 +39,7 @@ async function fieldsOf(ctx: HostContext, req: Request): Promise<Record<string, 
 const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const flag = (v: unknown) => v === true || v === 'true';
 
-export function accountRoutes(ctx: HostContext): Router {
+export function accountRoutes(ctx: Deps): Router {
   const router = Router();
   const { db } = ctx;
 

@@ -5,7 +5,10 @@ import { adminOnly } from './guards.ts';
 import type { HostContext } from './context.ts';
 import { answerText } from './negotiate.ts';
 
-export function actionRoutes(ctx: HostContext): Router {
+/** What these routes use of the host. */
+type Deps = Pick<HostContext, 'actions'>;
+
+export function actionRoutes(ctx: Deps): Router {
   const router = Router();
   router.use('/action', adminOnly);
   router.get(['/action/:name', '/action/:plugin/:name'], (req, res) => {

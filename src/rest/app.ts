@@ -19,6 +19,8 @@ import { handleData } from './data.ts';
 import { eventRoutes } from './events.ts';
 import { internalRoutes } from './internal.ts';
 import { loginRoutes } from './login.ts';
+import { pluginAdminRoutes } from './pluginAdmin.ts';
+import { pluginPageRoutes } from './pluginPages.ts';
 import { pluginRoutes } from './plugins.ts';
 import { HOME_PAGES_CSP, securityHeaders } from './headers.ts';
 import { notFound, sendError } from './respond.ts';
@@ -49,6 +51,8 @@ function expressApp(ctx: HostContext): Express {
   app.use(accountRoutes(ctx));
   app.use(internalRoutes(ctx));
   app.use(actionRoutes(ctx));
+  app.use(pluginPageRoutes(ctx));
+  app.use(pluginAdminRoutes(ctx));
   app.use(pluginRoutes(ctx));
   app.use(eventRoutes(ctx));
   // Static files: the database's own static/ folder first (the home's own pages), then the package's; at /NAME

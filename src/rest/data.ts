@@ -17,6 +17,9 @@ import type { HostContext } from './context.ts';
 import { negotiate, queryOf, send, type Format } from './negotiate.ts';
 import { represent, representMany, representRef } from './represent.ts';
 
+/** What these routes use of the host. */
+type Deps = Pick<HostContext, 'config' | 'db' | 'fairness'>;
+
 type Variant = 'default' | 'raw' | 'multi' | 'multiraw' | 'content' | 'ref';
 const VARIANTS = new Set<string>(['raw', 'multi', 'multiraw', 'content', 'ref']);
 
@@ -53,7 +56,7 @@ function namesOf(path: string): string[] | undefined {
  * tells whether something it may not see is there. An admin, who may see everything, is told when only
  * secret or hidden data matches.
  */
-function nothingMatches(ctx: HostContext, p: Principal, path: string, visibility: Visibility): never {
+function nothingMatches(ctx: Deps, p: Principal, path: string, visibility: Visibility): never {
   const names = namesOf(path);
   if (names && !visibility.admitsChain(names)) {
     const secret = names.some(isSecretName);
@@ -67,7 +70,7 @@ function nothingMatches(ctx: HostContext, p: Principal, path: string, visibility
 }
 
 /** Sends an answer unless it is over --max-result-bytes: a read of the whole of a big tree is refused, with advice. */
-function sendResult(ctx: HostContext, res: ServerResponse, format: Format, body: string): void {
+function sendResult(ctx: Deps, res: ServerResponse, format: Format, body: string): void {
   const limit = ctx.config.maxResultBytes;
   if (body.length > limit || (body.length * 3 > limit && Buffer.byteLength(body) > limit)) {
     throw new BadRequestError(`the answer would be ${Buffer.byteLength(body)} bytes, over the limit of ${limit}; ask for less (a narrower path, or .VARIANT=ref)`);
@@ -79,13 +82,13 @@ function sendResult(ctx: HostContext, res: ServerResponse, format: Format, body:
  * Runs a client's evaluation of `expression`: a plain path at once, anything else in its turn (fairness.ts);
  * within the client's time limit, shorter for anyone but an admin.
  */
-function evaluation<T>(ctx: HostContext, req: IncomingMessage, p: Principal, expression: string, work: (timeLimitMs: number | undefined) => T): T | Promise<T> {
+function evaluation<T>(ctx: Deps, req: IncomingMessage, p: Principal, expression: string, work: (timeLimitMs: number | undefined) => T): T | Promise<T> {
   const timeLimitMs = isAdmin(p) ? undefined : ctx.config.xpathUserTimeoutMs;
   if (parseSimplePath(expression)) return work(timeLimitMs);
   return ctx.fairness.run(p, req, () => work(timeLimitMs));
 }
 
-function read(ctx: HostContext, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, xpath: string): void | Promise<void> {
+function read(ctx: Deps, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, xpath: string): void | Promise<void> {
   const variant = variantOf(query);
   const raw = variant === 'raw' || variant === 'multiraw';
   const format = negotiate(req);
@@ -97,7 +100,7 @@ function read(ctx: HostContext, req: IncomingMessage, res: ServerResponse, query
   answerRead(ctx, res, nodes, { variant, format, p, path, visibility });
 }
 
-function answerRead(ctx: HostContext, res: ServerResponse, nodes: Node[], o: { variant: Variant; format: Format; p: Principal; path: string; visibility: Visibility }): void {
+function answerRead(ctx: Deps, res: ServerResponse, nodes: Node[], o: { variant: Variant; format: Format; p: Principal; path: string; visibility: Visibility }): void {
   const { variant, format, p, path, visibility } = o;
   const xpath = path;
   const show = visibility.show;
@@ -122,7 +125,7 @@ function answerRead(ctx: HostContext, res: ServerResponse, nodes: Node[], o: { v
 }
 
 async function write(
-  ctx: HostContext,
+  ctx: Deps,
   req: IncomingMessage,
   res: ServerResponse,
   query: URLSearchParams,
@@ -161,7 +164,7 @@ async function write(
   send(res, format, representRef(mutation.ref, format) + '\n');
 }
 
-async function evaluateExpression(ctx: HostContext, req: IncomingMessage, res: ServerResponse, expression: string): Promise<void> {
+async function evaluateExpression(ctx: Deps, req: IncomingMessage, res: ServerResponse, expression: string): Promise<void> {
   const format: Format = negotiate(req, ['text', 'json', 'xml']);
   const p = principalOf(req);
   // An admin evaluates over everything; anyone else over what they may read, so that no string(…) or
@@ -178,7 +181,7 @@ async function evaluateExpression(ctx: HostContext, req: IncomingMessage, res: S
  * Handles /data and /evaluate requests; answers false for any other URL. Plain node:http, no framework:
  * this is the path that every sensor reading and every client poll takes.
  */
-export async function handleData(ctx: HostContext, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+export async function handleData(ctx: Deps, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   const url = req.url ?? '';
   if (url.startsWith('/data') && (url.length === 5 || url[5] === '/' || url[5] === '?')) {
     const xpath = pathAfter(url, '/data');

@@ -16,6 +16,9 @@ import { parseSimplePath } from '../tree/simplePath.ts';
 import type { HostContext } from './context.ts';
 import { queryOf } from './negotiate.ts';
 
+/** What these routes use of the host. */
+type Deps = Pick<HostContext, 'config' | 'events'>;
+
 /** The element names of a watched path; '*' matches any one name. */
 function filterOf(xpath: string): string[] {
   const steps = parseSimplePath(absolutePath(xpath));
@@ -77,7 +80,7 @@ class Slots {
   }
 }
 
-export function eventRoutes(ctx: HostContext): Router {
+export function eventRoutes(ctx: Deps): Router {
   const router = Router();
   const slots = new Slots(ctx.config.maxSseClients);
   router.get('/events', (req: Request, res: Response) => {

@@ -5,33 +5,20 @@
 import inject from 'light-my-request';
 import type { RequestListener } from 'node:http';
 import { INTERNAL_HEADER, internalCredential } from '../auth/authenticate.ts';
-import type { Principal } from '../auth/principal.ts';
+import type { LocalCaller } from '../localCall.ts';
 
-export interface LocalRequest {
-  method: string;
-  /** Path and query, e.g. `/data/sandbox/x?.VARIANT=ref`. */
-  url: string;
-  headers?: Record<string, string>;
-  body?: string;
-  /** Who the call acts as: the server itself, or a plugin. */
-  as: Principal;
-}
-
-export interface LocalResponse {
-  status: number;
-  body: string;
-}
-
-export type LocalCaller = (req: LocalRequest) => Promise<LocalResponse>;
 
 /** Characters a URL cannot carry as they are; `%` is left alone, templates have already encoded values. */
 const UNSAFE = /[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g;
 
-/** `internalSecret` proves to authenticate() that the call comes from inside this process. */
-export function localCaller(listener: RequestListener, internalSecret: string): LocalCaller {
+/**
+ * `internalSecret` proves to authenticate() that the call comes from inside this process. The listener is asked
+ * for at each call, so that the services that call (actions, event sources) can be made before it exists.
+ */
+export function localCaller(listener: () => RequestListener, internalSecret: string): LocalCaller {
   return async ({ method, url, headers, body, as }) => {
     // Without a callback inject() answers a thenable chain; light-my-request 6.6's types do not say so.
-    const res = await (inject(listener, {
+    const res = await (inject(listener(), {
       method: method as NonNullable<inject.InjectOptions['method']>,
       url: url.replace(UNSAFE, (c) => encodeURIComponent(c)),
       headers: { ...headers, host: 'localhost', [INTERNAL_HEADER]: internalCredential(internalSecret, as) },

@@ -13,6 +13,9 @@ import { adminOnly } from './guards.ts';
 import type { HostContext } from './context.ts';
 import { answerText as answer, queryOf } from './negotiate.ts';
 
+/** What these routes use of the host. */
+type Deps = Pick<HostContext, 'actions' | 'config' | 'db' | 'requestStop' | 'version' | 'work'>;
+
 /** What /internal/help lists, one a line, as Igor does. */
 const HELP = [
   'version: the server version',
@@ -31,7 +34,7 @@ const HELP = [
 ];
 
 /** The JSON object body of /internal/updateStatus (as Igor's scripts send it), checked. */
-async function statusBody(ctx: HostContext, req: Request): Promise<{ alive?: unknown; resultData?: unknown; errorMessage?: unknown }> {
+async function statusBody(ctx: Deps, req: Request): Promise<{ alive?: unknown; resultData?: unknown; errorMessage?: unknown }> {
   if (!hasBody(req)) throw new BadRequestError('updateStatus needs a JSON body: {"alive": true|false, "resultData": ..., "errorMessage": "..."}');
   let body: unknown;
   try {
@@ -43,7 +46,7 @@ async function statusBody(ctx: HostContext, req: Request): Promise<{ alive?: unk
   return body as { alive?: unknown; resultData?: unknown; errorMessage?: unknown };
 }
 
-export function internalRoutes(ctx: HostContext): Router {
+export function internalRoutes(ctx: Deps): Router {
   const router = Router();
   // Anyone may ask the version and who they are; everything else here is for an admin.
   router.all('/internal/version', (req, res) => answer(req, res, ctx.version, { version: ctx.version }));

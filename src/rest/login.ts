@@ -12,12 +12,15 @@ import { findUser } from '../auth/users.ts';
 import { statusOf, type IgorError } from '../errors.ts';
 import type { HostContext } from './context.ts';
 
+/** What these routes use of the host. */
+type Deps = Pick<HostContext, 'auth' | 'config' | 'db' | 'packageDir'>;
+
 /** Only paths on this server: never `//elsewhere` or `https://elsewhere`. */
 function localPath(returnTo: unknown): string {
   return typeof returnTo === 'string' && returnTo.startsWith('/') && !returnTo.startsWith('//') && !returnTo.includes('\\') ? returnTo : '/';
 }
 
-export function loginRoutes(ctx: HostContext): Router {
+export function loginRoutes(ctx: Deps): Router {
   const router = Router();
   const secure = () => (ctx.config.publicUrl ?? '').startsWith('https:');
   const form = express.urlencoded({ extended: false, limit: '16kb' });

@@ -1,34 +1,30 @@
 /**
- * /plugin/NAME[/METHOD]: calls into a plugin; /plugin/NAME/page/PAGE: its pages and rendered readme;
- * /internal/plugins: list, install, uninstall (admin). A plugin that throws is a 502 with its message, one
- * that does not answer in time a 504; neither harms the server.
+ * /plugin/NAME[/METHOD]: calls into a plugin; /plugin/NAME/command/COMMAND: its admin commands;
+ * /plugin/NAME/script/SCRIPT: its scripts. A plugin that throws is a 502 with its message, one that does not
+ * answer in time a 504; neither harms the server. (Its pages: pluginPages.ts; installing: pluginAdmin.ts.)
  */
 import busboy from 'busboy';
 import { Router, type Request, type Response } from 'express';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { marked } from 'marked';
+import { accountsFor } from '../auth/accounts.ts';
+import { pluginCredentials } from '../auth/pluginCredentials.ts';
 import { deny } from '../auth/policy.ts';
-import { viewOf, visibilityFor } from '../auth/visibility.ts';
 import { describe, isAdmin, principalOf, type Principal } from '../auth/principal.ts';
 import { BadGatewayError, BadRequestError, ForbiddenError, IgorError, NotFoundError, TimeoutError } from '../errors.ts';
 import type { Caller, Json, JsonObject, PluginCall, PluginMethodSpec, UploadedFile } from '../plugin-api.ts';
 import { isReply } from '../pluginhost/host.ts';
 import type { RunningPlugin } from '../pluginhost/registry.ts';
-import { treeAccess } from '../pluginhost/treeAccess.ts';
-import { escapeText, isTagName } from '../tree/dom.ts';
-import { jsonOf, setOwn } from '../tree/jsonxml.ts';
-import type { HostContext } from './context.ts';
-import { hasBody, readBody } from './body.ts';
-import { adminOnly } from './guards.ts';
-import { answerText, queryOf } from './negotiate.ts';
-import { accountsFor } from '../auth/accounts.ts';
-import { pluginCredentials } from '../auth/pluginCredentials.ts';
 import { runScript } from '../pluginhost/scripts.ts';
-import { renderIfTemplate } from '../pluginhost/templates.ts';
+import { treeAccess } from '../pluginhost/treeAccess.ts';
+import { isTagName } from '../tree/dom.ts';
+import { setOwn } from '../tree/jsonxml.ts';
+import { hasBody, readBody } from './body.ts';
+import type { HostContext } from './context.ts';
+import { adminOnly } from './guards.ts';
+import { queryOf } from './negotiate.ts';
 
-const PAGE = /^[A-Za-z0-9_][\w.-]*\.(html|css|js|svg|png|json|md)$/;
+/** What these routes use of the host. */
+type Deps = Pick<HostContext, 'auth' | 'config' | 'db' | 'logger' | 'plugins'>;
+
 
 function callerOf(p: Principal): Caller {
   return {
@@ -39,7 +35,7 @@ function callerOf(p: Principal): Caller {
 }
 
 /** The server itself, an admin, or this plugin's own actions: may call anything, for any user. */
-function privileged(p: Principal, plugin: string): boolean {
+export function privileged(p: Principal, plugin: string): boolean {
   return isAdmin(p) || (p.kind === 'plugin' && p.name === plugin);
 }
 
@@ -55,7 +51,7 @@ function checkAccess(plugin: RunningPlugin, methodName: string, spec: PluginMeth
  * How much body this caller may send: a method's larger limit only for a caller who logged in, or whom the
  * method accepts from the query and headers alone; anyone else is held to the server's limit.
  */
-function bodyLimit(ctx: HostContext, req: Request, spec: PluginMethodSpec, p: Principal): number {
+function bodyLimit(ctx: Deps, req: Request, spec: PluginMethodSpec, p: Principal): number {
   const server = ctx.config.maxBodyBytes;
   if (spec.maxBodyBytes === undefined || spec.maxBodyBytes <= server) return spec.maxBodyBytes ?? server;
   if (p.kind !== 'anonymous') return spec.maxBodyBytes;
@@ -129,9 +125,8 @@ function allowCors(req: Request, res: Response): boolean {
   return true;
 }
 
-/** The plugin running under that name, or a 404. */
 /** /plugin/NAME/script/SCRIPT: for an admin or the plugin's own actions (pluginhost/scripts.ts). */
-async function runPluginScript(ctx: HostContext, req: Request, res: Response): Promise<void> {
+async function runPluginScript(ctx: Deps, req: Request, res: Response): Promise<void> {
   const plugin = runningPlugin(ctx, req.params['name'] as string);
   const p = principalOf(req);
   if (!privileged(p, plugin.name)) deny(p, 'use', `/plugin/${plugin.name}/script`);
@@ -150,7 +145,8 @@ async function runPluginScript(ctx: HostContext, req: Request, res: Response): P
   res.status(200).type('text/plain; charset=utf-8').send(output);
 }
 
-function runningPlugin(ctx: HostContext, name: string): RunningPlugin {
+/** The plugin running under that name, or a 404. */
+export function runningPlugin(ctx: Pick<HostContext, 'plugins'>, name: string): RunningPlugin {
   const plugin = isTagName(name) ? ctx.plugins.get(name) : undefined;
   if (!plugin) throw new NotFoundError(`there is no plugin ${name} running here`);
   return plugin;
@@ -164,7 +160,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function callPlugin(ctx: HostContext, req: Request, res: Response): Promise<void> {
+async function callPlugin(ctx: Deps, req: Request, res: Response): Promise<void> {
   const name = req.params['name'] as string;
   const methodName = (req.params['method'] as string | undefined) ?? 'index';
   const plugin = runningPlugin(ctx, name);
@@ -220,7 +216,7 @@ function sendResult(res: Response, result: unknown): void {
 }
 
 /** Runs a plugin's code, turning a throw into a 502 and a hang into a 504. */
-async function runPluginCode(ctx: HostContext, what: string, work: () => unknown): Promise<unknown> {
+async function runPluginCode(ctx: Deps, what: string, work: () => unknown): Promise<unknown> {
   try {
     return await withTimeout(Promise.resolve().then(work), ctx.config.pluginTimeoutMs, what);
   } catch (err) {
@@ -231,7 +227,7 @@ async function runPluginCode(ctx: HostContext, what: string, work: () => unknown
 }
 
 /** /plugin/NAME/command/COMMAND: what `igor plugin NAME COMMAND` runs (admin). */
-async function runCommand(ctx: HostContext, req: Request, res: Response): Promise<void> {
+async function runCommand(ctx: Deps, req: Request, res: Response): Promise<void> {
   const name = req.params['name'] as string;
   const command = req.params['command'] as string;
   const plugin = runningPlugin(ctx, name);
@@ -244,97 +240,11 @@ async function runCommand(ctx: HostContext, req: Request, res: Response): Promis
   sendResult(res, await runPluginCode(ctx, `plugin ${name} command ${command}`, () => run(args)));
 }
 
-async function servePage(ctx: HostContext, req: Request, res: Response): Promise<void> {
-  const name = req.params['name'] as string;
-  const page = req.params['page'] as string;
-  const plugin = runningPlugin(ctx, name);
-  if (!PAGE.test(page) || !existsSync(join(plugin.dir, page))) throw new NotFoundError(`plugin ${name} has no page ${page}`);
-  // Plugin pages run no inline script and load nothing from elsewhere (headers.ts): what they show cannot become code.
-  if (page.endsWith('.md')) {
-    const html = marked.parse(await readFile(join(plugin.dir, page), 'utf8'), { async: false });
-    res.type('text/html; charset=utf-8').send(
-      `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-        `<title>${escapeText(name)}: ${escapeText(page)}</title><link rel="stylesheet" href="/static/igor.css"></head>` +
-        `<body><main class="readme">${html}</main></body></html>\n`,
-    );
-    return;
-  }
-  const rendered = await renderIfTemplate(plugin.dir, page, () => pageContext(ctx, req, name));
-  if (rendered !== undefined) {
-    res.type('text/html; charset=utf-8').send(rendered);
-    return;
-  }
-  res.sendFile(page, { root: plugin.dir, dotfiles: 'deny' });
-}
-
-/**
- * Igor's template variables, with what the caller may read only (their visibility for reading, so no secrets):
- * pluginData is plugindata/NAME, userData identities/USER/plugindata/NAME for the user they may act for (the
- * query's user= if they may, else themselves); the query parameters as kwargs and, beside Igor's own names, as
- * variables of their own.
- */
-function pageContext(ctx: HostContext, req: Request, name: string): Record<string, unknown> {
-  const p = principalOf(req);
-  const reading = visibilityFor(p, 'read');
-  const view = viewOf(reading);
-  const valueAt = (path: string): Json | undefined => {
-    const el = ctx.db.tree.select(path, ctx.db.tree.doc, { view })[0];
-    return el && el.nodeType === 1 ? jsonOf(el as Element, reading.show) : undefined;
-  };
-  const kwargs: Record<string, string> = {};
-  for (const [k, v] of queryOf(req)) setOwn(kwargs, k, v);
-  const asked = kwargs['user'];
-  const self = p.kind === 'user' ? p.name : undefined;
-  const user = asked && isTagName(asked) && (privileged(p, name) || asked === self) ? asked : self;
-  return {
-    ...kwargs,
-    kwargs,
-    pluginName: name,
-    pluginData: valueAt(`/data/plugindata/${name}`) ?? {},
-    user: user ?? null,
-    userData: (user && valueAt(`/data/identities/${user}/plugindata/${name}`)) ?? {},
-  };
-}
-
-function answer(req: Request, res: Response, value: Json, text: string): void {
-  answerText(req, res, text, value);
-}
-
-export function pluginRoutes(ctx: HostContext): Router {
+export function pluginRoutes(ctx: Deps): Router {
   const router = Router();
-  router.get('/plugin/:name/page/:page', (req, res) => servePage(ctx, req, res));
   router.all('/plugin/:name/command/:command', adminOnly, (req, res) => runCommand(ctx, req, res));
   router.all('/plugin/:name/script/:script', (req, res) => runPluginScript(ctx, req, res));
   router.all('/plugin/:name{/:method}{/*rest}', (req, res) => callPlugin(ctx, req, res));
 
-  const list = async (req: Request, res: Response) => {
-    const installed = ctx.plugins.installed();
-    const available = await ctx.plugins.available();
-    answer(
-      req,
-      res,
-      { installed, available: available.map(({ source, description }) => ({ source, description })) } as unknown as Json,
-      installed.map((p) => `${p.name}${p.source !== p.name ? `=${p.source}` : ''}${p.running ? '' : '  (not running)'}`).join('\n'),
-    );
-  };
-  const install = async (req: Request, res: Response, name: string, source: string | undefined) => {
-    const plugin = await ctx.plugins.install(name, source || name);
-    answer(req, res, { installed: plugin.name, source: plugin.source }, `installed ${plugin.name}`);
-  };
-  const uninstall = async (req: Request, res: Response, name: string) => {
-    await ctx.plugins.uninstall(name);
-    answer(req, res, { uninstalled: name }, `uninstalled ${name}`);
-  };
-  const q = (req: Request, key: string) => (typeof req.query[key] === 'string' ? (req.query[key] as string) : undefined);
-  router.use('/internal/plugins', adminOnly);
-  router.use('/internal/pluginControl', adminOnly);
-  router.get('/internal/plugins', list);
-  router.put('/internal/plugins/:name', (req, res) => install(req, res, req.params['name'] as string, q(req, 'source')));
-  router.post('/internal/plugins/:name', (req, res) => install(req, res, req.params['name'] as string, q(req, 'source')));
-  router.delete('/internal/plugins/:name', (req, res) => uninstall(req, res, req.params['name'] as string));
-  // Igor's names for the same.
-  router.all('/internal/pluginControl/list', list);
-  router.all('/internal/pluginControl/installstd', (req, res) => install(req, res, q(req, 'pluginName') ?? '', q(req, 'stdName')));
-  router.all('/internal/pluginControl/uninstall', (req, res) => uninstall(req, res, q(req, 'pluginName') ?? ''));
   return router;
 }

@@ -1,0 +1,50 @@
+/**
+ * Plugin administration (admin only): /internal/plugins (list, install, uninstall) and Igor's
+ * /internal/pluginControl names for the same.
+ */
+import { Router, type Request, type Response } from 'express';
+import type { Json } from '../plugin-api.ts';
+import type { HostContext } from './context.ts';
+import { adminOnly } from './guards.ts';
+import { answerText } from './negotiate.ts';
+
+/** What these routes use of the host. */
+type Deps = Pick<HostContext, 'plugins'>;
+
+function answer(req: Request, res: Response, value: Json, text: string): void {
+  answerText(req, res, text, value);
+}
+
+export function pluginAdminRoutes(ctx: Deps): Router {
+  const router = Router();
+  const list = async (req: Request, res: Response) => {
+    const installed = ctx.plugins.installed();
+    const available = await ctx.plugins.available();
+    answer(
+      req,
+      res,
+      { installed, available: available.map(({ source, description }) => ({ source, description })) } as unknown as Json,
+      installed.map((p) => `${p.name}${p.source !== p.name ? `=${p.source}` : ''}${p.running ? '' : '  (not running)'}`).join('\n'),
+    );
+  };
+  const install = async (req: Request, res: Response, name: string, source: string | undefined) => {
+    const plugin = await ctx.plugins.install(name, source || name);
+    answer(req, res, { installed: plugin.name, source: plugin.source }, `installed ${plugin.name}`);
+  };
+  const uninstall = async (req: Request, res: Response, name: string) => {
+    await ctx.plugins.uninstall(name);
+    answer(req, res, { uninstalled: name }, `uninstalled ${name}`);
+  };
+  const q = (req: Request, key: string) => (typeof req.query[key] === 'string' ? (req.query[key] as string) : undefined);
+  router.use('/internal/plugins', adminOnly);
+  router.use('/internal/pluginControl', adminOnly);
+  router.get('/internal/plugins', list);
+  router.put('/internal/plugins/:name', (req, res) => install(req, res, req.params['name'] as string, q(req, 'source')));
+  router.post('/internal/plugins/:name', (req, res) => install(req, res, req.params['name'] as string, q(req, 'source')));
+  router.delete('/internal/plugins/:name', (req, res) => uninstall(req, res, req.params['name'] as string));
+  // Igor's names for the same.
+  router.all('/internal/pluginControl/list', list);
+  router.all('/internal/pluginControl/installstd', (req, res) => install(req, res, q(req, 'pluginName') ?? '', q(req, 'stdName')));
+  router.all('/internal/pluginControl/uninstall', (req, res) => uninstall(req, res, q(req, 'pluginName') ?? ''));
+  return router;
+}
