@@ -21,7 +21,7 @@ const USER_NAME = /^[a-zA-Z_][-a-zA-Z0-9_.]+$/;
 const COMMON = new Set(['password', 'password1', 'passw0rd', '12345678', '123456789', '1234567890', '87654321', 'qwertyui', 'qwerty123', 'iloveyou', 'letmein1', 'welcome1', 'admin123', 'changeme', 'sunshine', 'football', 'baseball', 'trustno1', 'abcdefgh', '11111111', '00000000']);
 
 export function checkNewUserName(name: string): string {
-  if (!USER_NAME.test(name)) throw new BadRequestError(`"${name}" cannot be a user name: two or more letters, digits, - _ or ., starting with a letter or _`);
+  if (!USER_NAME.test(name)) throw new BadRequestError(`"${name}" cannot be a user name: two or more letters, digits, - _ or ., starting with a letter or _`, 'bad_user_name');
   return name;
 }
 
@@ -36,9 +36,9 @@ export function passwordWeakness(password: string, user: string): string | undef
 }
 
 function checkPassword(password: unknown, user: string): string {
-  if (typeof password !== 'string') throw new BadRequestError('a password is needed');
+  if (typeof password !== 'string') throw new BadRequestError('a password is needed', 'weak_password');
   const weak = passwordWeakness(password, user);
-  if (weak) throw new BadRequestError(weak);
+  if (weak) throw new BadRequestError(weak, 'weak_password');
   return password;
 }
 
@@ -71,7 +71,7 @@ export function listUsers(db: Database, p: Principal): UserInfo[] {
 export async function addUser(db: Database, p: Principal, name: string, password: unknown, admin = false): Promise<void> {
   adminOnly(p, 'add users');
   checkNewUserName(name);
-  if (findUser(db, name)) throw new BadRequestError(`user ${name} already exists`);
+  if (findUser(db, name)) throw new BadRequestError(`user ${name} already exists`, 'user_exists');
   await setPassword(db, name, checkPassword(password, name));
   if (admin) await setAdmin(db, p, name, true);
 }

@@ -80,7 +80,7 @@ export function csrfGate(key: Buffer, secure: boolean, req: IncomingMessage, res
   if (!needsCsrfToken(req)) return;
   const given = tokenGiven(req);
   if (given === undefined || !equal(given, token)) {
-    throw new ForbiddenError('this change needs the CSRF token of your session (X-CSRF-Token header or _csrf parameter); reload the page');
+    throw new ForbiddenError('this change needs the CSRF token of your session (X-CSRF-Token header or _csrf parameter); reload the page', 'csrf_token');
   }
 }
 

@@ -3,7 +3,7 @@
  * per-user data, HTTP calls, status records, OAuth2 and replies. Everything a plugin does goes through here.
  */
 import type { Principal } from '../auth/principal.ts';
-import { IgorError } from '../errors.ts';
+import { CODE_OF_STATUS, IgorError } from '../errors.ts';
 import { httpRequest } from '../http/client.ts';
 import type { Logger } from '../logger.ts';
 import type { Json, JsonObject, OAuth2Provider, PluginHost, PluginReply } from '../plugin-api.ts';
@@ -58,7 +58,7 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
   const data = treeAccess(deps.db, self);
   const log = deps.logger.child({ plugin: name });
   const userPath = (user: string) => {
-    if (!isTagName(user)) throw new IgorError(`"${user}" is not a user name`, 400);
+    if (!isTagName(user)) throw new IgorError(`"${user}" is not a user name`, 400, {}, 'bad_request');
     return `/data/identities/${user}/plugindata/${name}`;
   };
   let oauthFlow: OAuth2Flow | undefined;
@@ -137,7 +137,8 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
     reply: makeReply,
     redirect: (location, status = 303) => makeReply(status, '', { location }),
     fail(status, message): never {
-      throw new IgorError(message, status);
+      // A plugin's own refusal: its status, with the code every error of that status has.
+      throw new IgorError(message, status, {}, CODE_OF_STATUS[status] ?? 'plugin_error');
     },
   };
   return host;

@@ -201,7 +201,7 @@ export class PluginRegistry {
    */
   async install(name: string, source = name): Promise<RunningPlugin> {
     if (!isTagName(name)) throw new BadRequestError(`"${name}" cannot be a plugin name: use letters, digits, _ - . and start with a letter or _`);
-    if (this.deps.db.tree.select(`${RECORDS}/${name}`).length) throw new IgorError(`a plugin is already installed as ${name}`, 409);
+    if (this.deps.db.tree.select(`${RECORDS}/${name}`).length) throw new IgorError(`a plugin is already installed as ${name}`, 409, {}, 'conflict');
     const dir = this.find(source);
     await this.load(dir); // refuse a plugin that cannot load before changing the tree
     const fragmentFile = join(dir, 'database-fragment.xml');

@@ -37,7 +37,7 @@ function decode(body: Buffer): string {
   try {
     return decoder.decode(body);
   } catch {
-    throw new BadRequestError('the body is not valid UTF-8');
+    throw new BadRequestError('the body is not valid UTF-8', 'bad_character');
   }
 }
 
@@ -69,7 +69,7 @@ function parseJson(text: string): Json {
   try {
     value = JSON.parse(text) as Json;
   } catch (err) {
-    throw new BadRequestError(`the body is not valid JSON: ${(err as Error).message}`);
+    throw new BadRequestError(`the body is not valid JSON: ${(err as Error).message}`, 'bad_json');
   }
   checkJsonNumbers(text);
   return value;
@@ -99,7 +99,7 @@ export function checkJsonNumbers(text: string): void {
     const n = Number(token);
     const integer = !/[.eE]/.test(token);
     const lost = !Number.isFinite(n) || (n === 0 && /[1-9]/.test(token.split(/[eE]/)[0]!)) || (integer && !Number.isSafeInteger(n) && BigInt(token) !== BigInt(n));
-    if (lost) throw new BadRequestError(`the JSON number ${token.length > 40 ? `${token.slice(0, 40)}…` : token} cannot be kept as sent (a double cannot hold it); send it as a string`);
+    if (lost) throw new BadRequestError(`the JSON number ${token.length > 40 ? `${token.slice(0, 40)}…` : token} cannot be kept as sent (a double cannot hold it); send it as a string`, 'bad_json');
   }
 }
 

@@ -60,11 +60,11 @@ function nothingMatches(ctx: Deps, p: Principal, path: string, visibility: Visib
   const names = namesOf(path);
   if (names && !visibility.admitsChain(names)) {
     const secret = names.some(isSecretName);
-    if (secret && isAdmin(p)) throw new ForbiddenError(`${path} is secret; ask with .VARIANT=raw to see it`);
+    if (secret && isAdmin(p)) throw new ForbiddenError(`${path} is secret; ask with .VARIANT=raw to see it`, 'forbidden_secret');
     deny(p, 'get', `${path}${secret ? ' (it is secret: only an admin can read it)' : ''}`);
   }
   if (isAdmin(p) && ctx.db.tree.select(path).length > 0) {
-    throw new ForbiddenError(`${path} selects only secret or hidden data; ask with .VARIANT=raw to see it`);
+    throw new ForbiddenError(`${path} selects only secret or hidden data; ask with .VARIANT=raw to see it`, 'forbidden_secret');
   }
   throw new NotFoundError(`nothing matches ${path}`);
 }
@@ -73,7 +73,7 @@ function nothingMatches(ctx: Deps, p: Principal, path: string, visibility: Visib
 function sendResult(ctx: Deps, res: ServerResponse, format: Format, body: string): void {
   const limit = ctx.config.maxResultBytes;
   if (body.length > limit || (body.length * 3 > limit && Buffer.byteLength(body) > limit)) {
-    throw new BadRequestError(`the answer would be ${Buffer.byteLength(body)} bytes, over the limit of ${limit}; ask for less (a narrower path, or .VARIANT=ref)`);
+    throw new BadRequestError(`the answer would be ${Buffer.byteLength(body)} bytes, over the limit of ${limit}; ask for less (a narrower path, or .VARIANT=ref)`, 'result_too_large');
   }
   send(res, format, body);
 }
@@ -111,7 +111,7 @@ function answerRead(ctx: Deps, res: ServerResponse, nodes: Node[], o: { variant:
   }
   if (nodes.length === 0) nothingMatches(ctx, p, path, visibility);
   if (variant === 'ref') {
-    if (nodes.length > 1 && format !== 'text') throw new BadRequestError(`${xpath} selects ${nodes.length} nodes; use .VARIANT=multi to get all of them`);
+    if (nodes.length > 1 && format !== 'text') throw new BadRequestError(`${xpath} selects ${nodes.length} nodes; use .VARIANT=multi to get all of them`, 'selects_many');
     sendResult(ctx, res, format, nodes.map((n) => representRef(refOf(n), format)).join('\n') + '\n');
     return;
   }
@@ -120,7 +120,7 @@ function answerRead(ctx: Deps, res: ServerResponse, nodes: Node[], o: { variant:
     sendResult(ctx, res, format, nodes.map((n) => textOf(n, show)).join('\n') + '\n');
     return;
   }
-  if (nodes.length > 1) throw new BadRequestError(`${xpath} selects ${nodes.length} nodes; use .VARIANT=multi to get all of them`);
+  if (nodes.length > 1) throw new BadRequestError(`${xpath} selects ${nodes.length} nodes; use .VARIANT=multi to get all of them`, 'selects_many');
   sendResult(ctx, res, format, represent(nodes[0]!, format, { show, content: variant === 'content' }) + '\n');
 }
 

@@ -1,7 +1,7 @@
 /** The one place where errors become HTTP responses. */
 import type { RequestHandler } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { IgorError, NotFoundError, statusOf } from '../errors.ts';
+import { IgorError, NotFoundError, codeOf, statusOf } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { hasBody } from './body.ts';
 import { CONTENT_TYPE, errorFormat } from './negotiate.ts';
@@ -16,8 +16,15 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
     return;
   }
   const format = errorFormat(req);
-  const body = format === 'json' ? JSON.stringify({ error: message, status }) + '\n' : message + '\n';
-  const headers: Record<string, string | number> = { ...(err instanceof IgorError ? err.headers : {}), 'Content-Type': CONTENT_TYPE[format], 'Content-Length': Buffer.byteLength(body) };
+  const code = codeOf(err);
+  // The code in JSON bodies, and for every format in a header: plain-text clients (Igor's) keep the bare message.
+  const body = format === 'json' ? JSON.stringify({ error: message, code, status }) + '\n' : message + '\n';
+  const headers: Record<string, string | number> = {
+    ...(err instanceof IgorError ? err.headers : {}),
+    'Content-Type': CONTENT_TYPE[format],
+    'Content-Length': Buffer.byteLength(body),
+    'Igor-Error-Code': code,
+  };
   // Refused before its body was read (too large, not allowed): the rest of the body is not worth reading.
   if (status === 413 || (hasBody(req) && !req.complete)) headers['Connection'] = 'close';
   // Ask for Basic credentials, but not from a page's own fetch() (it says X-Requested-With, as igor-page.js

@@ -26,7 +26,7 @@ export function checkXmlText(s: string, what: string): string {
   const bad = ILLEGAL_XML_CHAR.exec(s);
   if (bad) {
     const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-    throw new BadRequestError(`${what} contains U+${code}, a character XML cannot hold`);
+    throw new BadRequestError(`${what} contains U+${code}, a character XML cannot hold`, 'bad_character');
   }
   return s;
 }
@@ -59,14 +59,14 @@ function where(n: Node): string {
  */
 export function parseXml(text: string, what = 'XML'): Document {
   checkXmlText(text, what);
-  if (/<!DOCTYPE/i.test(text)) throw new BadRequestError(`${what} is not accepted: DOCTYPE declarations are not allowed`);
+  if (/<!DOCTYPE/i.test(text)) throw new BadRequestError(`${what} is not accepted: DOCTYPE declarations are not allowed`, 'bad_xml');
   const verdict = XMLValidator.validate(text);
   if (verdict !== true) {
     const { code, msg, line, col } = verdict.err;
     // The validator reports elements left open as a JSON list of their names; say it in words.
     const open = code === 'InvalidXml' ? /^Invalid '(\[.*\])' found/s.exec(msg)?.[1] : undefined;
     const reason = open ? `<${(JSON.parse(open) as string[]).join('>, <')}> never closed` : msg;
-    throw new BadRequestError(`${what} is not well-formed: ${reason} (line ${line}, column ${col})`);
+    throw new BadRequestError(`${what} is not well-formed: ${reason} (line ${line}, column ${col})`, 'bad_xml');
   }
   let problem: string | undefined;
   const doc = new DOMParser({
@@ -75,7 +75,7 @@ export function parseXml(text: string, what = 'XML'): Document {
     },
   }).parseFromString(text, 'text/xml') as unknown as Document;
   if (problem !== undefined || !doc.documentElement) {
-    throw new BadRequestError(`${what} is not well-formed: ${problem ?? 'no root element'}`);
+    throw new BadRequestError(`${what} is not well-formed: ${problem ?? 'no root element'}`, 'bad_xml');
   }
   checkDecoded(doc.documentElement, what);
   normalize(doc.documentElement);
@@ -92,12 +92,12 @@ function checkDecoded(root: Element, what: string): void {
       for (let i = 0; i < el.attributes.length; i++) {
         const a = el.attributes[i]!;
         const bad = illegalCharacter(a.value);
-        if (bad) throw new BadRequestError(`${what} holds ${bad}, a character XML cannot hold, in the attribute ${a.name} of <${el.nodeName}>${where(el)}`);
+        if (bad) throw new BadRequestError(`${what} holds ${bad}, a character XML cannot hold, in the attribute ${a.name} of <${el.nodeName}>${where(el)}`, 'bad_character');
       }
       for (let c = el.lastChild; c; c = c.previousSibling) stack.push(c);
     } else if (n.nodeType === TEXT_NODE || n.nodeType === CDATA_SECTION_NODE) {
       const bad = illegalCharacter(n.nodeValue ?? '');
-      if (bad) throw new BadRequestError(`${what} holds ${bad}, a character XML cannot hold, in the text of <${n.parentNode?.nodeName}>${where(n)}`);
+      if (bad) throw new BadRequestError(`${what} holds ${bad}, a character XML cannot hold, in the text of <${n.parentNode?.nodeName}>${where(n)}`, 'bad_character');
     }
   }
 }

@@ -134,7 +134,7 @@ export function jsonDepth(value: Json, limit = Infinity): number {
 /** Builds `<tag>` holding `value`. Keys that are not valid tags become `<_e _e="key">`. */
 export function elementFromJson(doc: Document, tag: string, value: Json, where = tag): Element {
   if (where === tag && jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
-    throw new BadRequestError(`${where}: the JSON is nested more than ${MAX_JSON_DEPTH} levels deep`);
+    throw new BadRequestError(`${where}: the JSON is nested more than ${MAX_JSON_DEPTH} levels deep`, 'too_deep');
   }
   checkXmlText(tag, `the key "${tag}"`);
   let el: Element;

@@ -97,7 +97,7 @@ export class Tree {
   /** PUT: replace the one element `path` selects, or create it (and missing parents) if there is none. */
   put(path: string, element: Element, options: WriteOptions = {}): Mutation {
     const matches = this.elementsFor(path, 'PUT', options);
-    if (matches.length > 1) throw new BadRequestError(`${path} selects ${matches.length} elements; PUT needs one`);
+    if (matches.length > 1) throw new BadRequestError(`${path} selects ${matches.length} elements; PUT needs one`, 'selects_many');
     const el = this.adopt(element);
     return this.admitted(matches.length === 0 ? this.create(path, el, options) : this.replace(matches[0]!, el, options.unseen ?? isHidden), el);
   }
@@ -326,7 +326,7 @@ function refuseTooDeep(el: Element, maxDepth: number): void {
   const stack: [Element, number][] = [[el, 1]];
   while (stack.length) {
     const [n, d] = stack.pop()!;
-    if (d > maxDepth) throw new BadRequestError(`the element ${el.nodeName} nests elements more than ${maxDepth} levels deep; the most is ${maxDepth} (--max-depth)`);
+    if (d > maxDepth) throw new BadRequestError(`the element ${el.nodeName} nests elements more than ${maxDepth} levels deep; the most is ${maxDepth} (--max-depth)`, 'too_deep');
     for (let c = n.firstChild; c; c = c.nextSibling) if (c.nodeType === ELEMENT_NODE) stack.push([c as Element, d + 1]);
   }
 }
@@ -344,7 +344,7 @@ function refuseCharacter(el: Element, value: string, what: string): void {
   if (!bad) return;
   const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
   const at = [...value.slice(0, bad.index)].length + 1;
-  throw new BadRequestError(`${refOf(el)}: ${what} holds U+${code} at character ${at}, a character XML cannot hold`);
+  throw new BadRequestError(`${refOf(el)}: ${what} holds U+${code} at character ${at}, a character XML cannot hold`, 'bad_character');
 }
 
 /** Checks an element entering the tree at `depth` (see Tree.admitted); iterative, so any input is checked. */
@@ -353,7 +353,7 @@ function checkEntering(root: Element, depth: number, maxDepth: number): void {
   while (stack.length) {
     const [el, d] = stack.pop()!;
     if (d > maxDepth) {
-      throw new BadRequestError(`${refOf(root)}: this would nest elements ${d} levels deep (counting /data as 1); the most is ${maxDepth} (--max-depth)`);
+      throw new BadRequestError(`${refOf(root)}: this would nest elements ${d} levels deep (counting /data as 1); the most is ${maxDepth} (--max-depth)`, 'too_deep');
     }
     for (let i = 0; i < el.attributes.length; i++) refuseCharacter(el, el.attributes[i]!.value, `the attribute ${el.attributes[i]!.name}`);
     for (let c = el.firstChild; c; c = c.nextSibling) {

@@ -12,7 +12,11 @@ let deadline = Infinity;
 let steps = 0;
 let depth = 0;
 
-export class XPathTooCostlyError extends BadRequestError {}
+export class XPathTooCostlyError extends BadRequestError {
+  constructor(message: string) {
+    super(message, 'xpath_too_costly');
+  }
+}
 
 export function setXPathTimeLimit(ms: number): void {
   limitMs = ms;

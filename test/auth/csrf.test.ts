@@ -97,6 +97,7 @@ describe('the CSRF gate', () => {
       for (const token of ['none', 'injected', "another session's"] as const) {
         const r = await as(route.who(), token, route.method, route.path, route.body);
         assert.equal(r.status, 403, `${route.what} with ${token} token`);
+        assert.equal(r.headers.get('igor-error-code'), 'csrf_token', `${route.what} with ${token} token: refused by the CSRF gate`);
         if (route.reset) assert.equal(await route.changed(), false, `${route.what} with ${token} token changed nothing`);
       }
       const ok = await as(route.who(), 'own', route.method, route.path, route.body);

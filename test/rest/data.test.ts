@@ -57,10 +57,12 @@ describe('GET /data', () => {
   });
 
   it('answers 404 for nothing, 400 for several, and lists them with .VARIANT=multi', async () => {
-    assert.equal((await get('/data/sandbox/nothing')).status, 404);
+    const codeOf = async (path: string) => (await server.request(path)).headers.get('igor-error-code');
+    assert.equal(await codeOf('/data/sandbox/nothing'), 'not_found');
+    assert.equal(await codeOf('/data/sandbox/j1/b'), 'selects_many');
     const many = await get('/data/sandbox/j1/b');
     assert.equal(many.status, 400);
-    assert.match(many.body, /selects 5 nodes; use \.VARIANT=multi/);
+    assert.match(many.body, /selects 5 nodes; use \.VARIANT=multi/, 'and says what to do');
     const multi = JSON.parse((await get('/data/sandbox/j1/b[position() < 3]?.VARIANT=multi', 'application/json')).body);
     assert.deepEqual(multi, [
       { ref: '/data/sandbox/j1/b[1]', b: true },

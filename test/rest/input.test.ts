@@ -15,9 +15,9 @@ before(async () => {
   s = await startTestServer();
 });
 
-async function put(path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+async function put(path: string, body: string, headers: Record<string, string>): Promise<{ status: number; code: string | null; body: string }> {
   const r = await s.request(path, { method: 'PUT', headers, body });
-  return { status: r.status, body: await r.text() };
+  return { status: r.status, code: r.headers.get('igor-error-code'), body: await r.text() };
 }
 
 const tree = async () => (await s.request('/data?.VARIANT=raw')).text();
@@ -61,7 +61,8 @@ describe('nesting', () => {
     for (let i = 0; i < 3; i++) {
       const r = await put(`/data/sandbox/deep${i}`, `<deep${i}>${nested(3000)}</deep${i}>`, XML);
       assert.equal(r.status, 400, r.body);
-      assert.match(r.body, /levels deep.*the most is 256/);
+      assert.equal(r.code, 'too_deep', r.body);
+      assert.match(r.body, /the most is 256/);
     }
     const huge = await put('/data/sandbox/deep', `<deep>${nested(100_000)}</deep>`, XML);
     assert.equal(huge.status, 400, 'not a 500');
