@@ -52,8 +52,8 @@ async function passwords(io: Io, withOld: boolean): Promise<{ password: string; 
 
 const tokenLine = (t: TokenInfo) => `${t.id}  ${t.user}  ${t.rights}  ${t.path}  expires ${t.expires ? new Date(t.expires * 1000).toISOString() : 'never'}${t.comment ? `  ${t.comment}` : ''}\n`;
 
-export function userCommand(io: Io, done: Done): Command {
-  const user = new Command('user').description('manage users: on a running server (--url, --credentials) or in a stopped database directory (--database)');
+export function userCommand(program: Command, io: Io, done: Done): void {
+  const user = program.command('user').description('manage users: on a running server (--url, --credentials) or in a stopped database directory (--database)');
   both(user.command('add'))
     .description('add a user; the password is read from standard input')
     .argument('<user>', "user name (Igor's rule: a letter or _, then letters, digits, - _ .)")
@@ -107,11 +107,10 @@ export function userCommand(io: Io, done: Done): Command {
       for (const u of users) io.out(`${u.name}${u.admin ? '  admin' : ''}${u.hasPassword ? '' : '  (no password)'}  ${u.tokens} token(s)\n`);
       done(EXIT.ok);
     });
-  return user;
 }
 
-export function tokenCommand(io: Io, done: Done): Command {
-  const token = new Command('token').description('manage API tokens: on a running server (--url, --credentials) or in a stopped database directory (--database)');
+export function tokenCommand(program: Command, io: Io, done: Done): void {
+  const token = program.command('token').description('manage API tokens: on a running server (--url, --credentials) or in a stopped database directory (--database)');
   both(token.command('create'))
     .description('make an API token, limited to one subtree and some methods; prints it once')
     .option('--user <user>', 'whose token it is (default: who you log in as)')
@@ -152,6 +151,5 @@ export function tokenCommand(io: Io, done: Done): Command {
       io.out(`token ${id} revoked\n`);
       done(EXIT.ok);
     });
-  return token;
 }
 

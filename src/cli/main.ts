@@ -135,14 +135,9 @@ async function runPluginCommand(name: string, command: string, args: string[], o
 }
 
 
-export function buildProgram(io: Io, done: (code: number) => void): Command {
-  const program = new Command('igor')
-    .description('Igor-TS: the home-automation server that keeps your home in one XML tree')
-    .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .exitOverride();
+type Done = (code: number) => void;
 
+function serveCommand(program: Command, io: Io, done: Done): void {
   program
     .command('serve')
     .description('run the server')
@@ -163,13 +158,17 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('--dev', 'development mode for plugins, e.g. submit accepts loopback callback URLs (env IGOR_DEV=1)')
     .option('--no-auth', 'DEVELOPMENT ONLY: no authentication, anyone may do anything (env IGOR_NO_AUTH=1)')
     .action(async (opts) => done(await runServe(opts, io)));
+}
 
+function initCommand(program: Command, io: Io, done: Done): void {
   program
     .command('init')
     .description('create a new database directory from the template')
     .argument('<dir>', 'directory to create')
     .action(async (dir: string) => done(await runInit(dir, io)));
+}
 
+function varCommand(program: Command, io: Io, done: Done): void {
   serverOptions(program
     .command('var')
     .description('read or write the tree over REST, like igorVar')
@@ -184,14 +183,18 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .option('--variant <variant>', '.VARIANT: multi, multiraw, raw, content or ref')
     .option('-e, --eval', 'evaluate an XPath expression (/evaluate) instead')
     .action(async (xpath: string, opts) => done(await runVar(xpath, opts, io)));
+}
 
+function controlCommand(program: Command, io: Io, done: Done): void {
   serverOptions(program
     .command('control')
-    .description('send a command to the server, like igorControl (version, save, flush, stop)')
-    .argument('<command>', 'version, save, flush or stop')
+    .description('send a command to the server, like igorControl (version, save, flush, stop, help, dump, log, restart, ...)')
+    .argument('<command>', 'version, save, flush, stop, help, ...')
     .argument('[args...]', 'NAME=VALUE arguments'))
     .action(async (command: string, args: string[], opts) => done(await runControl(command, args, opts, io)));
+}
 
+function pluginCommand(program: Command, io: Io, done: Done): void {
   const plugin = serverOptions(
     program
       .command('plugin')
@@ -220,11 +223,10 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
     .description('uninstall a plugin and remove what it added to the tree')
     .argument('<name>', 'the name it is installed under')
     .action(async (name: string, _opts, cmd: Command) => done(await runPlugin('remove', name, cmd.optsWithGlobals(), io)));
+}
 
+function dbCommand(program: Command, io: Io, done: Done): void {
   const database = () => new Option('-d, --database <dir>', 'database directory (the server must be stopped)').env('IGOR_DATABASE');
-  program.addCommand(userCommand(io, done));
-  program.addCommand(tokenCommand(io, done));
-
   const db = program.command('db').description('check and recover a database directory (with the server stopped)');
   db.command('check')
     .description('read everything and say what is wrong, changing nothing; exit 0 when healthy')
@@ -245,6 +247,17 @@ export function buildProgram(io: Io, done: (code: number) => void): Command {
       io.out(report.aside ? describeReport(report, true) : 'Nothing to recover: the database is healthy; nothing was changed.\n');
       done(EXIT.ok);
     });
+}
+
+/** The igor command: each sub-command made by its own function, with this one's output and exit handling. */
+export function buildProgram(io: Io, done: Done): Command {
+  const program = new Command('igor')
+    .description('Igor-TS: the home-automation server that keeps your home in one XML tree')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride();
+  for (const add of [serveCommand, initCommand, varCommand, controlCommand, pluginCommand, userCommand, tokenCommand, dbCommand]) add(program, io, done);
   return program;
 }
 
