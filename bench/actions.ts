@@ -15,9 +15,19 @@ const { values } = parseArgs({ options: { duration: { type: 'string', default: '
 
 async function database(actions: number): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'igor-bench-actions-'));
-  const xpaths = [(i: number) => `/data/sensors/s${i}/value`, (i: number) => `/data/devices/d${i}/*`, (i: number) => `/data/environment//x${i}[. &gt; 3]`];
-  const list = Array.from({ length: actions }, (_, i) => `<action><xpath>${xpaths[i % 3]!(i)}</xpath><url>/data/sandbox/never${i}</url><method>PUT</method><data>{.}</data></action>`);
-  await writeFile(join(dir, 'database.xml'), `<?xml version="1.0"?>\n<data><environment/><sensors/><devices/><status/><sandbox/><actions>${list.join('')}</actions></data>\n`);
+  const xpaths = [
+    (i: number) => `/data/sensors/s${i}/value`,
+    (i: number) => `/data/devices/d${i}/*`,
+    (i: number) => `/data/environment//x${i}[. &gt; 3]`,
+  ];
+  const list = Array.from(
+    { length: actions },
+    (_, i) => `<action><xpath>${xpaths[i % 3]!(i)}</xpath><url>/data/sandbox/never${i}</url><method>PUT</method><data>{.}</data></action>`,
+  );
+  await writeFile(
+    join(dir, 'database.xml'),
+    `<?xml version="1.0"?>\n<data><environment/><sensors/><devices/><status/><sandbox/><actions>${list.join('')}</actions></data>\n`,
+  );
   return dir;
 }
 
@@ -39,7 +49,9 @@ async function putRate(dir: string): Promise<{ rps: number; p99: number; errors:
 
 const none = await putRate(await database(0));
 const many = await putRate(await database(1000));
-console.log(`\nDurable PUT with xpath-triggered actions that do not match (${values.connections} connections, ${values.duration} s each)\n`);
+console.log(
+  `\nDurable PUT with xpath-triggered actions that do not match (${values.connections} connections, ${values.duration} s each)\n`,
+);
 console.log(`no actions:     ${none.rps.toFixed(0).padStart(7)} req/s   p99 ${none.p99} ms   errors ${none.errors}`);
 console.log(`1,000 actions:  ${many.rps.toFixed(0).padStart(7)} req/s   p99 ${many.p99} ms   errors ${many.errors}`);
 console.log(`ratio:          ${(many.rps / none.rps).toFixed(2)} (target: at least 0.50)`);

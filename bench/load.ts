@@ -13,7 +13,11 @@ import { parseArgs } from 'node:util';
 import { startIgor } from './processes.ts';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '60' }, clients: { type: 'string', default: '200' }, listeners: { type: 'string', default: '40' } },
+  options: {
+    duration: { type: 'string', default: '60' },
+    clients: { type: 'string', default: '200' },
+    listeners: { type: 'string', default: '40' },
+  },
 });
 const duration = Number(values.duration);
 const clients = Number(values.clients);
@@ -29,8 +33,16 @@ const server = await startIgor(dir);
 const auth = server.adminAuthorization;
 const pid = server.child.pid!;
 try {
-  await fetch(`${server.url}/data/sensors/load/value`, { method: 'PUT', headers: { authorization: auth, 'content-type': 'text/plain' }, body: '0' });
-  await fetch(`${server.url}/data/sensors/load/log/entry`, { method: 'POST', headers: { authorization: auth, 'content-type': 'text/plain' }, body: '0' });
+  await fetch(`${server.url}/data/sensors/load/value`, {
+    method: 'PUT',
+    headers: { authorization: auth, 'content-type': 'text/plain' },
+    body: '0',
+  });
+  await fetch(`${server.url}/data/sensors/load/log/entry`, {
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': 'text/plain' },
+    body: '0',
+  });
 
   // Live-update listeners: each counts the events it gets.
   const aborts: AbortController[] = [];
@@ -42,7 +54,12 @@ try {
     void fetch(`${server.url}/events?xpath=/data/sensors/load/value`, { headers: { authorization: auth }, signal: abort.signal })
       .then(async (res) => {
         if (res.status !== 200) throw new Error(String(res.status));
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) events += (Buffer.from(chunk).toString().match(/^event: change$/gm) ?? []).length;
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
+          events += (
+            Buffer.from(chunk)
+              .toString()
+              .match(/^event: change$/gm) ?? []
+          ).length;
       })
       .catch((err: Error) => {
         if (err.name !== 'AbortError') listenerErrors++;
@@ -60,10 +77,20 @@ try {
     requests: [
       { method: 'GET', path: '/data/sensors/load/value', headers: { accept: 'application/xml' } },
       { method: 'GET', path: '/data/sensors/load', headers: { accept: 'application/json' } },
-      { method: 'PUT', path: '/data/sensors/load/value', headers: { 'content-type': 'text/plain' }, setupRequest: (req) => ({ ...req, body: String(++counter) }) },
+      {
+        method: 'PUT',
+        path: '/data/sensors/load/value',
+        headers: { 'content-type': 'text/plain' },
+        setupRequest: (req) => ({ ...req, body: String(++counter) }),
+      },
       { method: 'GET', path: '/data/sensors/load/value', headers: { accept: 'text/plain' } },
       // Writes to a bounded set of elements: the tree stays the same size, so memory growth would be a leak.
-      { method: 'PUT', path: '/data/sandbox/log/entry', headers: { 'content-type': 'text/plain' }, setupRequest: (req) => ({ ...req, path: `/data/sandbox/log/e${counter % 100}`, body: String(counter) }) },
+      {
+        method: 'PUT',
+        path: '/data/sandbox/log/entry',
+        headers: { 'content-type': 'text/plain' },
+        setupRequest: (req) => ({ ...req, path: `/data/sandbox/log/e${counter % 100}`, body: String(counter) }),
+      },
     ],
   });
   clearTimeout(middle);
@@ -71,10 +98,16 @@ try {
   for (const a of aborts) a.abort();
 
   const errors = result.errors + result.timeouts + result.non2xx;
-  console.log(`\nMixed load: ${clients} clients (${clients - listenerCount} making requests, ${listenerCount} listening to /events) for ${duration} s, node ${process.version}\n`);
-  console.log(`requests       ${result.requests.total} (${Math.round(result.requests.average)} req/s), errors ${errors} (non-2xx ${result.non2xx}, timeouts ${result.timeouts})`);
+  console.log(
+    `\nMixed load: ${clients} clients (${clients - listenerCount} making requests, ${listenerCount} listening to /events) for ${duration} s, node ${process.version}\n`,
+  );
+  console.log(
+    `requests       ${result.requests.total} (${Math.round(result.requests.average)} req/s), errors ${errors} (non-2xx ${result.non2xx}, timeouts ${result.timeouts})`,
+  );
   console.log(`latency        p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms`);
-  console.log(`live updates   ${events} events delivered to ${listenerCount} listeners (${listenerErrors} listener errors); ${counter} writes watched`);
+  console.log(
+    `live updates   ${events} events delivered to ${listenerCount} listeners (${listenerErrors} listener errors); ${counter} writes watched`,
+  );
   console.log(`server memory  ${memory.map(([when, mib]) => `${when} ${mib} MiB`).join(', ')}`);
 } finally {
   await server.stop();

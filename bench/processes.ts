@@ -42,7 +42,18 @@ export interface IgorProcess extends ServerProcess {
 }
 
 export async function startIgor(database: string, nodeFlags: string[] = [], serveFlags: string[] = []): Promise<IgorProcess> {
-  const server = await startProcess([...nodeFlags, 'bin/igor.js', 'serve', '--database', database, '--port', '0', '--log-level', 'warn', ...serveFlags]);
+  const server = await startProcess([
+    ...nodeFlags,
+    'bin/igor.js',
+    'serve',
+    '--database',
+    database,
+    '--port',
+    '0',
+    '--log-level',
+    'warn',
+    ...serveFlags,
+  ]);
   for (let i = 0; i < 100 && !/password: \S+/.test(server.output()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   const password = /password: (\S+)/.exec(server.output())?.[1] ?? '';
   return { ...server, adminAuthorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };

@@ -83,7 +83,10 @@ if (!values['access-only']) {
   results.push(await load('bare express hello', { url: `${bare.url}/` }));
   await bare.stop();
   dirs.push(await makeDatabase(0, 0), await makeDatabase(1000, 33)); // 1000 × (reading + dateTime + value) ≈ 100,000 elements
-  for (const [label, dir] of [['small', dirs[0]!], ['100k', dirs[1]!]] as const) {
+  for (const [label, dir] of [
+    ['small', dirs[0]!],
+    ['100k', dirs[1]!],
+  ] as const) {
     const server = await startIgor(dir);
     results.push(...(await igorCases(label, server)));
     await server.stop();
@@ -105,10 +108,18 @@ const cost: { name: string; ratio: number; auth: number; open: number; authCpu: 
   const round = async (server: IgorProcess, accept: string) => {
     const before = cpuMs(server.child.pid!);
     // The same headers to both: the load generator must not work less for one.
-    const r = await autocannon({ url: `${server.url}/data/sensors/test/value`, connections, duration: Math.max(2, Math.round(duration / 2)), headers: { authorization: withAuth.adminAuthorization, accept } });
+    const r = await autocannon({
+      url: `${server.url}/data/sensors/test/value`,
+      connections,
+      duration: Math.max(2, Math.round(duration / 2)),
+      headers: { authorization: withAuth.adminAuthorization, accept },
+    });
     return { rps: r.requests.average, cpuUs: ((cpuMs(server.child.pid!) - before) * 1000) / Math.max(1, r.requests.total) };
   };
-  for (const [name, accept] of [['GET XML', 'application/xml'], ['GET JSON', 'application/json']] as const) {
+  for (const [name, accept] of [
+    ['GET XML', 'application/xml'],
+    ['GET JSON', 'application/json'],
+  ] as const) {
     const auth: { rps: number; cpuUs: number }[] = [];
     const open: { rps: number; cpuUs: number }[] = [];
     for (let i = 0; i < rounds; i++) {
@@ -133,7 +144,9 @@ for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 
 const ceiling = results[0]?.rps ?? 1;
 const byName = new Map(results.map((r) => [r.name, r]));
-console.log(`\nREST benchmark: ${connections} connections, ${duration} s each, node ${process.version}, ${(await import('node:os')).cpus().length} cores\n`);
+console.log(
+  `\nREST benchmark: ${connections} connections, ${duration} s each, node ${process.version}, ${(await import('node:os')).cpus().length} cores\n`,
+);
 if (results.length) console.log('case                  req/s    p99 ms  errors  vs express  100k/small');
 for (const r of results) {
   const small = r.name.endsWith(' 100k') ? byName.get(r.name.replace(' 100k', ' small')) : undefined;

@@ -64,10 +64,22 @@ for (const n of SIZES) {
     query(tree);
     const first = performance.now() - start;
     start = performance.now();
-    const again = mean(20, () => {}, () => query(tree));
+    const again = mean(
+      20,
+      () => {},
+      () => query(tree),
+    );
     let i = 0;
-    const appended = mean(20, () => tree.post(SERIES, elementFromJson(tree.doc, 'body-weight', { dateTime: '2026-02-01', value: 70 + (i++ % 10) })), () => query(tree));
-    const other = mean(20, () => tree.put('/data/devices/lamp7/level', elementFromJson(tree.doc, 'level', i++)), () => query(tree));
+    const appended = mean(
+      20,
+      () => tree.post(SERIES, elementFromJson(tree.doc, 'body-weight', { dateTime: '2026-02-01', value: 70 + (i++ % 10) })),
+      () => query(tree),
+    );
+    const other = mean(
+      20,
+      () => tree.put('/data/devices/lamp7/level', elementFromJson(tree.doc, 'level', i++)),
+      () => query(tree),
+    );
     console.log(`  ${label.padEnd(52)} ${[first, again, appended, other].map((x) => ms(x).padStart(9)).join(' |')}`);
   }
 }
@@ -75,6 +87,8 @@ for (const n of SIZES) {
 if (process.argv.includes('--upstream')) {
   console.log('');
   for (const n of [1000, 2000, 4000]) {
-    spawnSync(process.execPath, ['--import', 'tsx', new URL('./xpath-upstream.ts', import.meta.url).pathname, String(n)], { stdio: 'inherit' });
+    spawnSync(process.execPath, ['--import', 'tsx', new URL('./xpath-upstream.ts', import.meta.url).pathname, String(n)], {
+      stdio: 'inherit',
+    });
   }
 }

@@ -10,4 +10,7 @@ const n = Number(process.argv[2] ?? 2000);
 const doc = new DOMParser().parseFromString(series(n), 'text/xml') as unknown as Node;
 const start = performance.now();
 xpath.select('/data/sensors/fitbit/jack/body-weight[last()]', doc);
-console.log(`upstream engine, ${n.toLocaleString('en')} siblings: body-weight[last()]`.padEnd(64), `${(performance.now() - start).toFixed(0)} ms`);
+console.log(
+  `upstream engine, ${n.toLocaleString('en')} siblings: body-weight[last()]`.padEnd(64),
+  `${(performance.now() - start).toFixed(0)} ms`,
+);

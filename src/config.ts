@@ -75,12 +75,16 @@ export class ConfigError extends Error {}
 
 function integer(value: string, what: string, min: number, max: number): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new ConfigError(`${what}=${value} is not a whole number from ${min} to ${max}`);
+  if (!/^\d+$/.test(value.trim()) || n < min || n > max)
+    throw new ConfigError(`${what}=${value} is not a whole number from ${min} to ${max}`);
   return n;
 }
 
 /** Flags win over the environment, which wins over the defaults. Values from both are validated. */
-export function resolveConfig(flags: Partial<Record<keyof Config, string | number | boolean | undefined>>, env: NodeJS.ProcessEnv = process.env): Config {
+export function resolveConfig(
+  flags: Partial<Record<keyof Config, string | number | boolean | undefined>>,
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
   const pick = (key: keyof Config): { value: string; source: string } | undefined => {
     const flag = flags[key];
     if (flag !== undefined) return { value: String(flag), source: `--${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}` };
@@ -116,7 +120,8 @@ export function resolveConfig(flags: Partial<Record<keyof Config, string | numbe
   if (heartbeat) config.sseHeartbeatMs = integer(heartbeat.value, heartbeat.source, 100, 3600 * 1000);
   const noAuth = pick('noAuth');
   if (noAuth) {
-    if (!['true', '1', 'false', '0', ''].includes(noAuth.value)) throw new ConfigError(`${noAuth.source}=${noAuth.value} must be true or false`);
+    if (!['true', '1', 'false', '0', ''].includes(noAuth.value))
+      throw new ConfigError(`${noAuth.source}=${noAuth.value} must be true or false`);
     config.noAuth = noAuth.value === 'true' || noAuth.value === '1';
   }
   const dev = pick('dev');

@@ -86,9 +86,20 @@ export class XPathError extends BadRequestError {
 
 /** The general code of each status (what a plugin's host.fail(status) answers with). */
 export const CODE_OF_STATUS: Readonly<Record<number, string>> = {
-  400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed', 406: 'not_acceptable',
-  409: 'conflict', 413: 'too_large', 415: 'unsupported_media_type', 429: 'too_many_requests', 502: 'bad_gateway', 503: 'unavailable',
-  504: 'timeout', 507: 'disk_full',
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  409: 'conflict',
+  413: 'too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+  502: 'bad_gateway',
+  503: 'unavailable',
+  504: 'timeout',
+  507: 'disk_full',
 };
 
 /** The stable code of any thrown value (what an error body says beside the message). */

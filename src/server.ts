@@ -43,7 +43,12 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const db = await Database.open({ dir: config.database, template: join(PACKAGE_DIR, 'template', 'database.xml'), logger, maxDepth: config.maxDepth });
+  const db = await Database.open({
+    dir: config.database,
+    template: join(PACKAGE_DIR, 'template', 'database.xml'),
+    logger,
+    maxDepth: config.maxDepth,
+  });
   setXPathTimeLimit(config.xpathTimeoutMs);
   const work = new WorkTracker();
   work.register({ name: 'journal', idle: () => db.idle, whenIdle: () => db.flush() });
@@ -53,12 +58,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const internalSecret = randomBytes(24).toString('base64url');
   let url = '';
   const plugins = new PluginRegistry({
-    db, logger, work, callTimeoutMs: config.callTimeoutMs, devMode: config.dev, publicUrl: () => url,
+    db,
+    logger,
+    work,
+    callTimeoutMs: config.callTimeoutMs,
+    devMode: config.dev,
+    publicUrl: () => url,
     searchPath: [join(db.dir, 'plugins'), join(PACKAGE_DIR, 'plugins')],
   });
   const failures = new AccessFailures(db, logger);
   const auth: AuthSettings = {
-    db, internalSecret, noAuth: config.noAuth,
+    db,
+    internalSecret,
+    noAuth: config.noAuth,
     sessionKey: await loadSessionKey(db.dir, (why) => logger.warn(why)),
     logins: new LoginGuard(failures, logger),
     pluginPrincipal: (name) => plugins.principal(name),
@@ -66,12 +78,29 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const events = new EventHub(db);
   let listener: RequestListener | undefined;
   const call = localCaller(() => listener!, internalSecret);
-  const actions = new ActionManager({ db, logger, work, call, externalTimeoutMs: config.callTimeoutMs, pluginPrincipal: (name) => plugins.principal(name) });
+  const actions = new ActionManager({
+    db,
+    logger,
+    work,
+    call,
+    externalTimeoutMs: config.callTimeoutMs,
+    pluginPrincipal: (name) => plugins.principal(name),
+  });
   const eventSources = new EventSources({ db, logger, call, connectTimeoutMs: config.callTimeoutMs });
   const stopping = stopControl();
   const context: HostContext = {
-    db, config, logger, work, auth, failures, plugins, events, actions,
-    fairness: new FairScheduler(), version: VERSION, packageDir: PACKAGE_DIR,
+    db,
+    config,
+    logger,
+    work,
+    auth,
+    failures,
+    plugins,
+    events,
+    actions,
+    fairness: new FairScheduler(),
+    version: VERSION,
+    packageDir: PACKAGE_DIR,
     requestStop: (again = false) => stopping.request(again),
   };
   listener = createRequestListener(context);

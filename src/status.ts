@@ -29,8 +29,18 @@ export function statusFields(representing: string, outcome: Outcome): { xpath: s
   const base = statusPath(representing);
   const now = Math.round(Date.now()) / 1000;
   const values: [string, Json][] = outcome.ok
-    ? [['alive', true], ['lastActivity', now], ['lastSuccess', now], ['errorMessage', null]]
-    : [['alive', false], ['lastActivity', now], ['lastFailure', now], ['errorMessage', outcome.message || `${representing} failed without error message`]];
+    ? [
+        ['alive', true],
+        ['lastActivity', now],
+        ['lastSuccess', now],
+        ['errorMessage', null],
+      ]
+    : [
+        ['alive', false],
+        ['lastActivity', now],
+        ['lastFailure', now],
+        ['errorMessage', outcome.message || `${representing} failed without error message`],
+      ];
   return values.map(([key, value]) => ({ xpath: `${base}/${key}`, value }));
 }
 
@@ -41,6 +51,11 @@ export function statusFields(representing: string, outcome: Outcome): { xpath: s
 export async function recordStatus(db: Database, representing: string, outcome: Outcome, extra: Record<string, Json> = {}): Promise<void> {
   const base = statusPath(representing);
   for (const key of Object.keys(extra)) if (!isTagName(key)) throw new BadRequestError(`"${key}" cannot be the name of a status field`);
-  const fields = [...statusFields(representing, outcome), ...Object.entries(extra).map(([key, value]) => ({ xpath: `${base}/${key}`, value }))];
-  await db.write((tree) => combine(fields.map(({ xpath, value }) => tree.put(xpath, elementFromJson(tree.doc, splitLastStep(xpath).tag, value)))));
+  const fields = [
+    ...statusFields(representing, outcome),
+    ...Object.entries(extra).map(([key, value]) => ({ xpath: `${base}/${key}`, value })),
+  ];
+  await db.write((tree) =>
+    combine(fields.map(({ xpath, value }) => tree.put(xpath, elementFromJson(tree.doc, splitLastStep(xpath).tag, value)))),
+  );
 }

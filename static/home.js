@@ -10,11 +10,16 @@ document.addEventListener('DOMContentLoaded', async () => {
     const walk = (node, path) => {
       if (!node || typeof node !== 'object' || Array.isArray(node)) return;
       if ('alive' in node) {
-        tbody.append(igor.el('tr', { dataset: { path } },
-          igor.el('td', {}, path),
-          igor.el('td', { class: `alive-${node.alive}` }, node.alive === true ? 'yes' : node.alive === false ? 'no' : '?'),
-          igor.el('td', {}, when(node.lastActivity)),
-          igor.el('td', { class: 'error' }, typeof node.errorMessage === 'string' ? node.errorMessage : '')));
+        tbody.append(
+          igor.el(
+            'tr',
+            { dataset: { path } },
+            igor.el('td', {}, path),
+            igor.el('td', { class: `alive-${node.alive}` }, node.alive === true ? 'yes' : node.alive === false ? 'no' : '?'),
+            igor.el('td', {}, when(node.lastActivity)),
+            igor.el('td', { class: 'error' }, typeof node.errorMessage === 'string' ? node.errorMessage : ''),
+          ),
+        );
         return;
       }
       for (const [k, v] of Object.entries(node)) walk(v, path ? `${path}/${k}` : k);
@@ -29,8 +34,16 @@ document.addEventListener('DOMContentLoaded', async () => {
     // .VARIANT=multi: an empty list rather than a 404 when none is installed.
     const plugins = await igor.request('/data/services/igor/plugins/*?.VARIANT=multi');
     for (const name of plugins.map((p) => p.ref.split('/').pop())) {
-      list.append(igor.el('li', {}, igor.el('a', { href: `/plugin/${encodeURIComponent(name)}/page/setup.html` }, name), ' (',
-        igor.el('a', { href: `/plugin/${encodeURIComponent(name)}/page/readme.md` }, 'readme'), ')'));
+      list.append(
+        igor.el(
+          'li',
+          {},
+          igor.el('a', { href: `/plugin/${encodeURIComponent(name)}/page/setup.html` }, name),
+          ' (',
+          igor.el('a', { href: `/plugin/${encodeURIComponent(name)}/page/readme.md` }, 'readme'),
+          ')',
+        ),
+      );
     }
   } catch {
     /* none installed yet */

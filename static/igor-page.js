@@ -109,12 +109,23 @@ igor.nav = async () => {
   const here = location.pathname;
   const link = (href, text) => igor.el('a', { href, ...(here === href ? { 'aria-current': 'page' } : {}) }, text);
   const account = me.user
-    ? igor.el('form', { method: 'post', action: `/logout?_csrf=${encodeURIComponent(igor.csrf())}`, class: 'inline' }, `${me.user}${me.admin ? ' (admin)' : ''} `,
-      igor.el('button', { type: 'submit' }, 'Log out'))
+    ? igor.el(
+        'form',
+        { method: 'post', action: `/logout?_csrf=${encodeURIComponent(igor.csrf())}`, class: 'inline' },
+        `${me.user}${me.admin ? ' (admin)' : ''} `,
+        igor.el('button', { type: 'submit' }, 'Log out'),
+      )
     : igor.el('a', { href: `/login?returnTo=${encodeURIComponent(here + location.search)}` }, 'Log in');
-  const nav = igor.el('nav', { class: 'top', 'aria-label': 'main' },
-    link('/', 'Home'), link('/sensors.html', 'Sensors'), link('/tree.html', 'Tree'), link('/actions.html', 'Actions'), link('/plugins.html', 'Plugins'),
-    igor.el('span', { class: 'account' }, account));
+  const nav = igor.el(
+    'nav',
+    { class: 'top', 'aria-label': 'main' },
+    link('/', 'Home'),
+    link('/sensors.html', 'Sensors'),
+    link('/tree.html', 'Tree'),
+    link('/actions.html', 'Actions'),
+    link('/plugins.html', 'Plugins'),
+    igor.el('span', { class: 'account' }, account),
+  );
   document.body.prepend(nav);
   return me;
 };

@@ -55,7 +55,9 @@ document.addEventListener('DOMContentLoaded', async () => {
     igor.say($('fetchResult'), `Asking ${provider}…`);
     try {
       const r = await igor.request(`/plugin/${plugin}?user=${encodeURIComponent(user)}`, { method: 'POST' });
-      const counts = Object.entries(r.stored).map(([k, n]) => `${k}: ${n} new or changed`).join(', ');
+      const counts = Object.entries(r.stored)
+        .map(([k, n]) => `${k}: ${n} new or changed`)
+        .join(', ');
       igor.say($('fetchResult'), `Done. ${counts || 'Nothing new.'}`);
     } catch (err) {
       igor.say($('fetchResult'), err.message, 'error');

@@ -35,7 +35,11 @@ document.addEventListener('DOMContentLoaded', async () => {
     try {
       sensors = igor.content(await igor.request('/data/sensors'));
     } catch (err) {
-      igor.say(document.getElementById('problem'), err.status === 401 ? `${err.message} — log in to see the sensors` : err.message, 'error');
+      igor.say(
+        document.getElementById('problem'),
+        err.status === 401 ? `${err.message} — log in to see the sensors` : err.message,
+        'error',
+      );
       return false;
     }
     const charts = [];
@@ -48,13 +52,31 @@ document.addEventListener('DOMContentLoaded', async () => {
         const box = igor.el('figure', { class: 'chart', dataset: { path: c.path } }, igor.el('figcaption', {}, c.path));
         chartsBox.append(box);
         const width = Math.min(700, chartsBox.clientWidth || 360);
-        const plot = new uPlot({ width, height: 220, series: [{}, ...c.numeric.map((k, i) => ({ label: k, stroke: ['#246', '#a52', '#272', '#727'][i % 4] }))], axes: [{}, {}] }, data, box);
+        const plot = new uPlot(
+          {
+            width,
+            height: 220,
+            series: [{}, ...c.numeric.map((k, i) => ({ label: k, stroke: ['#246', '#a52', '#272', '#727'][i % 4] }))],
+            axes: [{}, {}],
+          },
+          data,
+          box,
+        );
         entry = { box, plot };
         plots.set(c.path, entry);
       } else entry.plot.setData(data);
       entry.box.dataset.points = String(c.points.length);
     }
-    tbody.replaceChildren(...values.map(([path, v]) => igor.el('tr', {}, igor.el('td', {}, path), igor.el('td', {}, v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)))));
+    tbody.replaceChildren(
+      ...values.map(([path, v]) =>
+        igor.el(
+          'tr',
+          {},
+          igor.el('td', {}, path),
+          igor.el('td', {}, v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)),
+        ),
+      ),
+    );
     return true;
   };
   if (!(await draw())) return;

@@ -6,7 +6,12 @@ document.addEventListener('DOMContentLoaded', async () => {
   const result = $('result');
   let path = igor.param('path') || '/data';
   let format = 'json';
-  const url = (p) => `/data/${p.replace(/^\/data\/?/, '').split('/').map(encodeURIComponent).join('/')}`;
+  const url = (p) =>
+    `/data/${p
+      .replace(/^\/data\/?/, '')
+      .split('/')
+      .map(encodeURIComponent)
+      .join('/')}`;
 
   async function show(newPath, keepMessage = false) {
     path = newPath.replace(/\/+$/, '') || '/data';
@@ -14,10 +19,12 @@ document.addEventListener('DOMContentLoaded', async () => {
     history.replaceState(null, '', `?path=${encodeURIComponent(path)}`);
     if (!keepMessage) result.hidden = true;
     const steps = path.split('/').filter(Boolean);
-    $('crumbs').replaceChildren(...steps.flatMap((s, i) => {
-      const to = '/' + steps.slice(0, i + 1).join('/');
-      return [i ? ' / ' : '', igor.el('a', { href: `?path=${encodeURIComponent(to)}`, dataset: { to } }, s)];
-    }));
+    $('crumbs').replaceChildren(
+      ...steps.flatMap((s, i) => {
+        const to = '/' + steps.slice(0, i + 1).join('/');
+        return [i ? ' / ' : '', igor.el('a', { href: `?path=${encodeURIComponent(to)}`, dataset: { to } }, s)];
+      }),
+    );
     try {
       const json = await igor.request(url(path));
       const xml = await igor.request(url(path), { headers: { accept: 'application/xml' } });
@@ -34,7 +41,13 @@ document.addEventListener('DOMContentLoaded', async () => {
           else children.push(k);
         }
       }
-      $('children').replaceChildren(...(children.length ? children.map((c) => igor.el('li', {}, igor.el('a', { href: `?path=${encodeURIComponent(`${path}/${c}`)}`, dataset: { to: `${path}/${c}` } }, c))) : [igor.el('li', { class: 'muted' }, 'none')]));
+      $('children').replaceChildren(
+        ...(children.length
+          ? children.map((c) =>
+              igor.el('li', {}, igor.el('a', { href: `?path=${encodeURIComponent(`${path}/${c}`)}`, dataset: { to: `${path}/${c}` } }, c)),
+            )
+          : [igor.el('li', { class: 'muted' }, 'none')]),
+      );
       const leaf = content === null || typeof content !== 'object' || Object.keys(content).length === 0;
       $('edit').hidden = !leaf || path === '/data';
       $('value').value = leaf && content !== null && typeof content !== 'object' ? String(content) : '';
@@ -61,7 +74,8 @@ document.addEventListener('DOMContentLoaded', async () => {
     format = f;
     $('asJson').setAttribute('aria-pressed', String(f === 'json'));
     $('asXml').setAttribute('aria-pressed', String(f === 'xml'));
-    $('view').textContent = f === 'json' ? JSON.stringify(JSON.parse($('view').dataset.json || 'null'), null, 2) : $('view').dataset.xml || '';
+    $('view').textContent =
+      f === 'json' ? JSON.stringify(JSON.parse($('view').dataset.json || 'null'), null, 2) : $('view').dataset.xml || '';
   };
   $('asJson').addEventListener('click', () => view('json'));
   $('asXml').addEventListener('click', () => view('xml'));

@@ -44,28 +44,34 @@ export async function startOAuthProvider(
     const code = redirect.url.searchParams.get('code');
     if (code && req.query['client_id'] === client.id) codes.set(code, req.query['redirect_uri']!);
   });
-  server.service.on('beforeResponse', (response: { body: Record<string, unknown>; statusCode: number }, req: IncomingMessage & { body: Record<string, string> }) => {
-    const refuse = (error: string) => {
-      response.statusCode = error === 'invalid_client' ? 401 : 400;
-      response.body = { errors: [{ errorType: error, message: error }], success: false };
-    };
-    const body = req.body;
-    const expected = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`;
-    const credentialsOk = clientAuth === 'header' ? req.headers.authorization === expected : body['client_id'] === client.id && body['client_secret'] === client.secret;
-    if (!credentialsOk) return refuse('invalid_client');
-    if (body['grant_type'] === 'authorization_code') {
-      const redirect = codes.get(body['code'] ?? '');
-      codes.delete(body['code'] ?? '');
-      if (redirect === undefined || redirect !== body['redirect_uri']) return refuse('invalid_grant');
-      provider.grants.authorization_code++;
-    } else if (body['grant_type'] === 'refresh_token') {
-      provider.grants.refresh_token++;
-      if (provider.refuseRefresh || !provider.refreshTokens.delete(body['refresh_token'] ?? '')) return refuse('invalid_grant');
-    }
-    // The mock signs the same claims within one second into the same JWT: make each token unique.
-    response.body['access_token'] = `${response.body['access_token'] as string}~${++issued}`;
-    provider.refreshTokens.add(response.body['refresh_token'] as string);
-    provider.liveAccessTokens.add(response.body['access_token'] as string);
-  });
+  server.service.on(
+    'beforeResponse',
+    (response: { body: Record<string, unknown>; statusCode: number }, req: IncomingMessage & { body: Record<string, string> }) => {
+      const refuse = (error: string) => {
+        response.statusCode = error === 'invalid_client' ? 401 : 400;
+        response.body = { errors: [{ errorType: error, message: error }], success: false };
+      };
+      const body = req.body;
+      const expected = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`;
+      const credentialsOk =
+        clientAuth === 'header'
+          ? req.headers.authorization === expected
+          : body['client_id'] === client.id && body['client_secret'] === client.secret;
+      if (!credentialsOk) return refuse('invalid_client');
+      if (body['grant_type'] === 'authorization_code') {
+        const redirect = codes.get(body['code'] ?? '');
+        codes.delete(body['code'] ?? '');
+        if (redirect === undefined || redirect !== body['redirect_uri']) return refuse('invalid_grant');
+        provider.grants.authorization_code++;
+      } else if (body['grant_type'] === 'refresh_token') {
+        provider.grants.refresh_token++;
+        if (provider.refuseRefresh || !provider.refreshTokens.delete(body['refresh_token'] ?? '')) return refuse('invalid_grant');
+      }
+      // The mock signs the same claims within one second into the same JWT: make each token unique.
+      response.body['access_token'] = `${response.body['access_token'] as string}~${++issued}`;
+      provider.refreshTokens.add(response.body['refresh_token'] as string);
+      provider.liveAccessTokens.add(response.body['access_token'] as string);
+    },
+  );
   return provider;
 }

@@ -32,7 +32,10 @@ describe('WorkTracker.flush', () => {
     const work = new WorkTracker();
     work.register({ name: 'stuck-plugin', idle: () => false, whenIdle: () => new Promise<void>(() => {}) });
     const started = Date.now();
-    await assert.rejects(work.flush(100), (err: Error) => err instanceof TimeoutError && /still busy after 100 ms: stuck-plugin/.test(err.message));
+    await assert.rejects(
+      work.flush(100),
+      (err: Error) => err instanceof TimeoutError && /still busy after 100 ms: stuck-plugin/.test(err.message),
+    );
     assert.ok(Date.now() - started < 2000);
   });
 });

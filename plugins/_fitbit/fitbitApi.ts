@@ -50,7 +50,10 @@ export const METHODS: Record<string, (args: Args, today: string) => string> = {
   /** resource (body/weight, activities/steps, …) over base_date and a period or end_date: one is required. */
   time_series: (args) => {
     const resource = args['resource'];
-    if (!resource || !RESOURCE.test(resource)) throw new ArgumentError(`time_series needs resource=…, such as body/weight or activities/steps${resource ? ` (not ${resource})` : ''}`);
+    if (!resource || !RESOURCE.test(resource))
+      throw new ArgumentError(
+        `time_series needs resource=…, such as body/weight or activities/steps${resource ? ` (not ${resource})` : ''}`,
+      );
     const base = date(args['base_date'], 'base_date', 'today');
     const { period, end_date: end } = args;
     if (period && end) throw new ArgumentError('give period or end_date, not both');

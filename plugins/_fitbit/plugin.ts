@@ -38,7 +38,9 @@ function create(host: PluginHost) {
   /** One call to the API for a user: JSON back, or a clear error. */
   async function get(user: string, path: string): Promise<JsonObject> {
     const system = setting('system');
-    const res = await oauth.request(user, `${apiBase()}/1${path}`, { headers: { accept: 'application/json', ...(system ? { 'accept-language': system } : {}) } });
+    const res = await oauth.request(user, `${apiBase()}/1${path}`, {
+      headers: { accept: 'application/json', ...(system ? { 'accept-language': system } : {}) },
+    });
     if (res.status === 429) {
       const seconds = Math.max(1, Number.parseInt(res.headers.get('retry-after') ?? '', 10) || 60);
       throw new RateLimited(seconds);
@@ -51,17 +53,25 @@ function create(host: PluginHost) {
     }
     if (res.status >= 400) {
       const errors = (body as { errors?: { message?: string; errorType?: string }[] }).errors ?? [];
-      const message = errors.map((e) => e.message || e.errorType).filter(Boolean).join('; ') || `HTTP ${res.status}`;
+      const message =
+        errors
+          .map((e) => e.message || e.errorType)
+          .filter(Boolean)
+          .join('; ') || `HTTP ${res.status}`;
       host.fail(502, `Fitbit refused ${path}: ${message}`);
     }
-    if (!body || typeof body !== 'object' || Array.isArray(body)) host.fail(502, `Fitbit answered ${path} with something that is not an object`);
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      host.fail(502, `Fitbit answered ${path} with something that is not an object`);
     return body as JsonObject;
   }
 
   /** Runs the methods for a user and merges what they answer into sensors/fitbit/USER. */
   async function fetchFor(user: string, userData: JsonObject | undefined, params: Record<string, string>): Promise<JsonObject> {
     if (!setting('client_id') || !setting('client_secret')) {
-      host.fail(400, `${host.name} is not set up: an admin enters the Fitbit app's client_id and client_secret on /plugin/${host.name}/page/setup.html`);
+      host.fail(
+        400,
+        `${host.name} is not set up: an admin enters the Fitbit app's client_id and client_secret on /plugin/${host.name}/page/setup.html`,
+      );
     }
     if (!userData) host.fail(404, `${user} has no ${host.name} entry yet: create it on /plugin/${host.name}/page/setup.html?user=${user}`);
     const until = rateLimited.get(user);
@@ -69,7 +79,10 @@ function create(host: PluginHost) {
     const args: Record<string, string> = {};
     for (const [k, v] of Object.entries(userData)) if (!NOT_ARGUMENTS.has(k) && text(v)) args[k] = text(v);
     for (const [k, v] of Object.entries(params)) if (!NOT_ARGUMENTS.has(k)) args[k] = v;
-    const methods = (params['methods'] || text(userData['methods']) || 'get_bodyweight').split(',').map((m) => m.trim()).filter(Boolean);
+    const methods = (params['methods'] || text(userData['methods']) || 'get_bodyweight')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
     let paths: string[];
     try {
       paths = methods.map((m) => pathFor(m, args));
@@ -128,8 +141,10 @@ function create(host: PluginHost) {
       for (const key of SETTINGS) {
         const value = call.params[key]?.trim();
         if (value === undefined || (value === '' && key === 'client_secret')) continue; // an empty secret field keeps the secret
-        if (['apiBase', 'authBase', 'tokenUrl'].includes(key) && value !== '' && !/^https?:\/\/[^\s]+$/.test(value)) host.fail(400, `${key} must be an http(s) URL`);
-        if (key === 'system' && value !== '' && !/^[a-z]{2}_[A-Z]{2}$/.test(value)) host.fail(400, 'system is a locale such as en_US, en_GB or nl_NL');
+        if (['apiBase', 'authBase', 'tokenUrl'].includes(key) && value !== '' && !/^https?:\/\/[^\s]+$/.test(value))
+          host.fail(400, `${key} must be an http(s) URL`);
+        if (key === 'system' && value !== '' && !/^[a-z]{2}_[A-Z]{2}$/.test(value))
+          host.fail(400, 'system is a locale such as en_US, en_GB or nl_NL');
         changes.push({ op: 'put', xpath: `/data/plugindata/${host.name}/${key}`, value });
       }
       await host.data.batch(changes);

@@ -40,7 +40,11 @@ async function read(host: PluginHost, call: PluginCall, src: string, mimetype: s
 async function write(host: PluginHost, call: PluginCall, dst: string, value: Json, mimetype: string, method: string): Promise<string> {
   if (isUrl(dst)) {
     const body = typeof value === 'string' && mimetype !== 'application/json' ? value : JSON.stringify(value);
-    const res = await host.http(dst, { method, headers: { 'Content-Type': mimetype === 'application/xml' && typeof value !== 'string' ? 'application/json' : mimetype }, body });
+    const res = await host.http(dst, {
+      method,
+      headers: { 'Content-Type': mimetype === 'application/xml' && typeof value !== 'string' ? 'application/json' : mimetype },
+      body,
+    });
     if (res.status < 200 || res.status >= 300) host.fail(502, `${dst} answered ${res.status}`);
     return dst;
   }

@@ -19,7 +19,13 @@ const PATHS: Record<Resource, { path: string; list?: string; ranged: boolean; st
 };
 
 /** Notification collections and the resource that fetches one of their objects. */
-export const BY_COLLECTION: Record<string, Resource> = { goals: 'goal', sessions: 'session', sleeps: 'sleep', profiles: 'profile', devices: 'device' };
+export const BY_COLLECTION: Record<string, Resource> = {
+  goals: 'goal',
+  sessions: 'session',
+  sleeps: 'sleep',
+  profiles: 'profile',
+  devices: 'device',
+};
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const OBJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -38,7 +44,10 @@ export function storedName(resource: Resource): string {
   return PATHS[resource].stored;
 }
 
-export function requestFor(resource: string, args: { start_date?: string; end_date?: string; object_id?: string; detail?: string }): Request {
+export function requestFor(
+  resource: string,
+  args: { start_date?: string; end_date?: string; object_id?: string; detail?: string },
+): Request {
   const spec = PATHS[resource as Resource];
   if (!spec) throw new ArgumentError(`unknown resource ${resource}; known: ${RESOURCES.join(', ')}`);
   const { start_date: start, end_date: end, object_id: id } = args;
@@ -48,13 +57,18 @@ export function requestFor(resource: string, args: { start_date?: string; end_da
     return { path: `${spec.path}${id}/`, stored: spec.stored, ...(spec.list ? { list: spec.list } : {}) };
   }
   if (!spec.ranged) return { path: spec.path, stored: spec.stored };
-  if (!start || !end) throw new ArgumentError(`${resource} needs start_date and end_date (YYYY-MM-DD)${resource === 'summary' ? '' : ', or object_id'}`);
-  for (const [name, value] of [['start_date', start], ['end_date', end]] as const) {
+  if (!start || !end)
+    throw new ArgumentError(`${resource} needs start_date and end_date (YYYY-MM-DD)${resource === 'summary' ? '' : ', or object_id'}`);
+  for (const [name, value] of [
+    ['start_date', start],
+    ['end_date', end],
+  ] as const) {
     if (!DATE.test(value) || Number.isNaN(Date.parse(value))) throw new ArgumentError(`${name}=${value} is not a date (YYYY-MM-DD)`);
   }
   const days = (Date.parse(end) - Date.parse(start)) / 86_400_000;
   if (days < 0) throw new ArgumentError('start_date must not be after end_date');
-  if (days > MAX_RANGE_DAYS) throw new ArgumentError(`Misfit gives at most ${MAX_RANGE_DAYS} days at a time (${start} to ${end} is ${days})`);
+  if (days > MAX_RANGE_DAYS)
+    throw new ArgumentError(`Misfit gives at most ${MAX_RANGE_DAYS} days at a time (${start} to ${end} is ${days})`);
   const query = new URLSearchParams({ start_date: start, end_date: end });
   if (resource === 'summary') query.set('detail', args.detail === 'false' ? 'false' : 'true');
   return { path: `${spec.path}?${query}`, stored: spec.stored, ...(spec.list ? { list: spec.list } : {}) };

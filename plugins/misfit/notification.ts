@@ -35,14 +35,24 @@ export function parseMisfitMessages(text: string): MisfitMessage[] {
   try {
     list = JSON.parse(text);
   } catch {
-    throw new SnsError('the notification\'s Message is not a JSON list of changes', 400);
+    throw new SnsError("the notification's Message is not a JSON list of changes", 400);
   }
-  if (!Array.isArray(list)) throw new SnsError('the notification\'s Message is not a JSON list of changes', 400);
+  if (!Array.isArray(list)) throw new SnsError("the notification's Message is not a JSON list of changes", 400);
   return list.map((item, i) => {
     const m = item as Record<string, unknown>;
-    const ok = m && typeof m === 'object' && ['type', 'id', 'ownerId'].every((k) => typeof m[k] === 'string' && m[k] !== '') && ACTIONS.has(m['action'] as string);
+    const ok =
+      m &&
+      typeof m === 'object' &&
+      ['type', 'id', 'ownerId'].every((k) => typeof m[k] === 'string' && m[k] !== '') &&
+      ACTIONS.has(m['action'] as string);
     if (!ok) throw new SnsError(`change ${i + 1} of the notification needs type, action (created, updated, deleted), id and ownerId`, 400);
-    return { type: m['type'] as string, action: m['action'] as MisfitMessage['action'], id: m['id'] as string, ownerId: m['ownerId'] as string, ...(typeof m['updatedAt'] === 'string' ? { updatedAt: m['updatedAt'] } : {}) };
+    return {
+      type: m['type'] as string,
+      action: m['action'] as MisfitMessage['action'],
+      id: m['id'] as string,
+      ownerId: m['ownerId'] as string,
+      ...(typeof m['updatedAt'] === 'string' ? { updatedAt: m['updatedAt'] } : {}),
+    };
   });
 }
 

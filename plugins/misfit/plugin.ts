@@ -49,7 +49,9 @@ function create(host: PluginHost) {
   const verifier = () =>
     new SnsVerifier({
       hostPattern: hostPattern(),
-      topics: setting('snsTopicArn').split(',').map((t) => t.trim()),
+      topics: setting('snsTopicArn')
+        .split(',')
+        .map((t) => t.trim()),
       fetchCertificate: async (url) => {
         const res = await host.http(url, { ca: setting('snsCa') || undefined, timeoutMs: 5000 });
         if (res.status !== 200) throw new SnsError(`the signing certificate could not be fetched (HTTP ${res.status})`, 403);
@@ -72,11 +74,16 @@ function create(host: PluginHost) {
       const limit = res.headers.get('x-ratelimit-limit') ?? '?';
       const seconds = Number.isFinite(reset) && reset > 0 ? Math.max(1, Math.ceil(reset - Date.now() / 1000)) : 60;
       const when = new Date(Date.now() + seconds * 1000).toISOString();
-      throw new Failure(429, `Misfit's rate limit (${limit} calls an hour) is used up; it resets at ${when} (in ${seconds} s)`, { 'retry-after': String(seconds) });
+      throw new Failure(429, `Misfit's rate limit (${limit} calls an hour) is used up; it resets at ${when} (in ${seconds} s)`, {
+        'retry-after': String(seconds),
+      });
     }
     if (res.status >= 400) {
       const failure = failureOf(res.status, res.body);
-      throw new Failure(failure.status === 400 || failure.status === 404 ? failure.status : 502, `Misfit answered ${failure.status}: ${failure.message}`);
+      throw new Failure(
+        failure.status === 400 || failure.status === 404 ? failure.status : 502,
+        `Misfit answered ${failure.status}: ${failure.message}`,
+      );
     }
     try {
       const body = JSON.parse(res.body) as Json;
@@ -98,13 +105,20 @@ function create(host: PluginHost) {
 
   async function fetchFor(user: string, userData: JsonObject | undefined, params: Record<string, string>): Promise<JsonObject> {
     if (!setting('client_id') || !setting('client_secret')) {
-      throw new Failure(400, `${host.name} is not set up: an admin enters the Misfit app's key and secret on /plugin/${host.name}/page/setup.html`);
+      throw new Failure(
+        400,
+        `${host.name} is not set up: an admin enters the Misfit app's key and secret on /plugin/${host.name}/page/setup.html`,
+      );
     }
-    if (!userData) throw new Failure(404, `${user} has no ${host.name} entry yet: create it on /plugin/${host.name}/page/setup.html?user=${user}`);
+    if (!userData)
+      throw new Failure(404, `${user} has no ${host.name} entry yet: create it on /plugin/${host.name}/page/setup.html?user=${user}`);
     const args: Record<string, string> = { ...lastWeek() };
     for (const [k, v] of Object.entries(userData)) if (!NOT_ARGUMENTS.has(k) && text(v)) args[k] = text(v);
     for (const [k, v] of Object.entries(params)) if (!NOT_ARGUMENTS.has(k)) args[k] = v;
-    const resources = (params['resources'] || text(userData['resources']) || RESOURCES.join(',')).split(',').map((r) => r.trim()).filter(Boolean);
+    const resources = (params['resources'] || text(userData['resources']) || RESOURCES.join(','))
+      .split(',')
+      .map((r) => r.trim())
+      .filter(Boolean);
     let requests;
     try {
       requests = resources.map((r) => ({ resource: r as Resource, ...requestFor(r, args) }));
@@ -118,7 +132,8 @@ function create(host: PluginHost) {
       Object.assign(answer, answerOf(r.resource, r.list, body));
       if (r.resource === 'profile' && typeof body['userId'] === 'string' && OBJECT_ID.test(body['userId'])) {
         // Who this is at Misfit: notifications name their owner by it.
-        if (userData['userId'] !== body['userId']) await host.data.put(`/data/identities/${user}/plugindata/${host.name}/userId`, body['userId']);
+        if (userData['userId'] !== body['userId'])
+          await host.data.put(`/data/identities/${user}/plugindata/${host.name}/userId`, body['userId']);
       }
     }
     const stored = await host.storeSeries(`/data/sensors/${host.name}/${user}`, answer, ['id', 'date']);
@@ -126,7 +141,8 @@ function create(host: PluginHost) {
   }
 
   const asReply = (err: unknown) => {
-    if (err instanceof Failure) return host.reply(err.status, `${err.message}\n`, { 'content-type': 'text/plain; charset=utf-8', ...err.headers });
+    if (err instanceof Failure)
+      return host.reply(err.status, `${err.message}\n`, { 'content-type': 'text/plain; charset=utf-8', ...err.headers });
     throw err;
   };
 
@@ -169,7 +185,10 @@ function create(host: PluginHost) {
         problems.push(`${change.action} ${change.type} ${change.id} of ${user}: ${(err as Error).message}`);
       }
     }
-    await host.recordStatus(`sensors/${host.name}`, problems.length ? { ok: false, message: `notification: ${problems.join('; ')}` } : { ok: true });
+    await host.recordStatus(
+      `sensors/${host.name}`,
+      problems.length ? { ok: false, message: `notification: ${problems.join('; ')}` } : { ok: true },
+    );
   }
 
   async function notification(call: PluginCall) {

@@ -38,7 +38,11 @@ const SIGNED_KEYS = ['Message', 'MessageId', 'Subject', 'SubscribeURL', 'Timesta
 const REQUIRED = ['Message', 'MessageId', 'Timestamp', 'TopicArn', 'Type', 'Signature', 'SigningCertURL', 'SignatureVersion'];
 const TYPES = new Set<string>(['SubscriptionConfirmation', 'Notification', 'UnsubscribeConfirmation']);
 /** Lambda-style spellings, as the SDK validators accept them. */
-const SPELLINGS: Record<string, string> = { SigningCertUrl: 'SigningCertURL', SubscribeUrl: 'SubscribeURL', UnsubscribeUrl: 'UnsubscribeURL' };
+const SPELLINGS: Record<string, string> = {
+  SigningCertUrl: 'SigningCertURL',
+  SubscribeUrl: 'SubscribeURL',
+  UnsubscribeUrl: 'UnsubscribeURL',
+};
 
 /** The canonical string: each signed key present, in this fixed order, as `Key\nValue\n`. */
 export function stringToSign(message: Record<string, unknown>): string {
@@ -55,12 +59,14 @@ export function parseSnsMessage(raw: Buffer | string): SnsMessage {
   } catch (err) {
     throw new SnsError(`not an SNS message: the body is not JSON (${(err as Error).message})`, 400);
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SnsError('not an SNS message: the body is not a JSON object', 400);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new SnsError('not an SNS message: the body is not a JSON object', 400);
   const message: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(parsed)) message[SPELLINGS[k] ?? k] = v;
   if (message['Signature'] === undefined) throw new SnsError('unsigned messages are not accepted', 403);
   const type = message['Type'];
-  if (typeof type !== 'string' || !TYPES.has(type)) throw new SnsError(`not an SNS message: Type ${JSON.stringify(type)} is not one of ${[...TYPES].join(', ')}`, 400);
+  if (typeof type !== 'string' || !TYPES.has(type))
+    throw new SnsError(`not an SNS message: Type ${JSON.stringify(type)} is not one of ${[...TYPES].join(', ')}`, 400);
   const required = type === 'Notification' ? REQUIRED : [...REQUIRED, 'SubscribeURL', 'Token'];
   const missing = required.filter((k) => typeof message[k] !== 'string');
   if (missing.length) throw new SnsError(`the message misses required keys: ${missing.join(', ')}`, 400);
@@ -118,7 +124,8 @@ export class SnsVerifier {
     const hostPattern = this.options.hostPattern ?? AWS_SNS_HOST;
     const certUrl = checkAwsUrl(message.SigningCertURL, hostPattern, 'SigningCertURL', true).href;
     const topics = this.options.topics?.filter(Boolean) ?? [];
-    if (topics.length && !topics.includes(message.TopicArn)) throw new SnsError(`topic ${message.TopicArn} is not one this endpoint subscribed to`, 403);
+    if (topics.length && !topics.includes(message.TopicArn))
+      throw new SnsError(`topic ${message.TopicArn} is not one this endpoint subscribed to`, 403);
     let pem = this.certificates.get(certUrl);
     if (!pem) {
       if (this.certificates.size >= 100) this.certificates.delete(this.certificates.keys().next().value!);

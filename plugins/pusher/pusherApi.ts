@@ -22,7 +22,8 @@ export function checkChannel(channel: string): string {
 }
 
 export function checkSocketId(socketId: string): string {
-  if (typeof socketId !== 'string' || !SOCKET_ID.test(socketId)) throw new ValidationError(`"${socketId}" is not a socket_id (like 1234.12)`);
+  if (typeof socketId !== 'string' || !SOCKET_ID.test(socketId))
+    throw new ValidationError(`"${socketId}" is not a socket_id (like 1234.12)`);
   return socketId;
 }
 
@@ -36,7 +37,15 @@ export interface Signed {
  * Signs a request: the body's MD5 (also for GET: the empty body's), auth_key, auth_timestamp and
  * auth_version join the query, sorted by key and not URL-encoded in the string to sign.
  */
-export function signRequest(opts: { key: string; secret: string; method: 'GET' | 'POST'; path: string; params?: Record<string, string>; body?: string; now?: number }): Signed {
+export function signRequest(opts: {
+  key: string;
+  secret: string;
+  method: 'GET' | 'POST';
+  path: string;
+  params?: Record<string, string>;
+  body?: string;
+  now?: number;
+}): Signed {
   const body = opts.method === 'POST' ? (opts.body ?? '') : '';
   const params: Record<string, string> = {
     ...(opts.method === 'GET' ? opts.params : {}),
@@ -77,7 +86,10 @@ export function triggerBody(channels: string[], event: string, data: string, soc
  * The signature that lets a browser subscribe to a private- or presence- channel: key:HMAC(socket_id:channel
  * [:channel_data]). The signed channel_data is exactly the one returned.
  */
-export function authenticate(opts: { key: string; secret: string; channel: string; socketId: string; customData?: unknown }): { auth: string; channel_data?: string } {
+export function authenticate(opts: { key: string; secret: string; channel: string; socketId: string; customData?: unknown }): {
+  auth: string;
+  channel_data?: string;
+} {
   checkChannel(opts.channel);
   checkSocketId(opts.socketId);
   const channelData = opts.customData === undefined ? undefined : JSON.stringify(opts.customData);
@@ -94,7 +106,14 @@ export interface Webhook {
  * A webhook's body when X-Pusher-Key is ours, X-Pusher-Signature is HMAC-SHA256(secret, body) (compared in
  * constant time), the body is JSON and its time_ms is within 5 minutes of now; else undefined.
  */
-export function validateWebhook(opts: { key: string; secret: string; headerKey: unknown; headerSignature: unknown; body: Buffer | string; nowMs?: number }): Webhook | undefined {
+export function validateWebhook(opts: {
+  key: string;
+  secret: string;
+  headerKey: unknown;
+  headerSignature: unknown;
+  body: Buffer | string;
+  nowMs?: number;
+}): Webhook | undefined {
   if (typeof opts.headerKey !== 'string' || typeof opts.headerSignature !== 'string') return undefined;
   if (opts.headerKey !== opts.key) return undefined;
   const expected = Buffer.from(hmac(opts.secret, opts.body));

@@ -39,7 +39,9 @@ function create(host: PluginHost) {
   async function rotateRegistrationToken(): Promise<string> {
     const token = hex(16);
     await host.data.put(`${base}/token_id`, token);
-    host.logger.info(`TOKEN=${token}`, { hint: `the registration token of ${host.name}: client apps register with /plugin/${host.name}/register?token=…` });
+    host.logger.info(`TOKEN=${token}`, {
+      hint: `the registration token of ${host.name}: client apps register with /plugin/${host.name}/register?token=…`,
+    });
     return token;
   }
   const ready = text(host.data.get(`${base}/token_id`)) ? Promise.resolve() : rotateRegistrationToken().then(() => undefined);
@@ -58,14 +60,16 @@ function create(host: PluginHost) {
     const presented = Buffer.from(given);
     if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return status(403, 'not_authorized_token');
     const callback = call.params['callback_url'];
-    if (!callback) return status(400, 'missing_callback_url', { message: 'register needs callback_url: where /token sends the client back to' });
+    if (!callback)
+      return status(400, 'missing_callback_url', { message: 'register needs callback_url: where /token sends the client back to' });
     let url: URL;
     try {
       url = new URL(callback);
     } catch {
       return status(400, 'bad_callback_url', { message: `callback_url ${callback} is not a URL` });
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') return status(400, 'bad_callback_url', { message: 'callback_url must be http(s)' });
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      return status(400, 'bad_callback_url', { message: 'callback_url must be http(s)' });
     if (!host.devMode && isLoopback(url)) return status(403, 'not_authorized_url');
     const id = `c${hex(16)}`;
     await host.data.post(`${base}/clients/client`, { id, callback_url: url.href, registered: new Date().toISOString() });
@@ -83,7 +87,8 @@ function create(host: PluginHost) {
       return status(400, 'bad_expiry_minutes', { message: `expiry_minutes is a whole number from 1 to ${MAX_EXPIRY_MINUTES}` });
     }
     const participant = call.params['participant_id'];
-    if (participant !== undefined && participant.length > 200) return status(400, 'bad_participant_id', { message: 'participant_id has at most 200 characters' });
+    if (participant !== undefined && participant.length > 200)
+      return status(400, 'bad_participant_id', { message: 'participant_id has at most 200 characters' });
     const authToken = hex(16);
     const expiry = new Date(Date.now() + minutes * 60_000);
     await host.data.post(`${base}/tokens/token`, {
@@ -92,7 +97,11 @@ function create(host: PluginHost) {
       expires: Math.floor(expiry.getTime() / 1000),
       ...(participant ? { participant_id: participant } : {}),
     });
-    const answer: JsonObject = { auth_token: authToken, expiry: expiry.toISOString(), ...(participant ? { participant_id: participant } : {}) };
+    const answer: JsonObject = {
+      auth_token: authToken,
+      expiry: expiry.toISOString(),
+      ...(participant ? { participant_id: participant } : {}),
+    };
     if (/application\/json/.test(call.headers['accept'] ?? '') || call.params['format'] === 'json') return answer;
     // As the original: back to the client's callback with the token; but properly encoded, and after any query it had.
     const target = new URL(text(client['callback_url']));
@@ -136,7 +145,8 @@ function create(host: PluginHost) {
   }
 
   async function submit(call: PluginCall) {
-    if (call.method !== 'POST') return host.reply(405, { status: 'method_not_allowed', message: 'submit takes a POST' }, { allow: 'POST, OPTIONS' });
+    if (call.method !== 'POST')
+      return host.reply(405, { status: 'method_not_allowed', message: 'submit takes a POST' }, { allow: 'POST, OPTIONS' });
     const given = call.params['auth_token'] ?? (call.body?.json as JsonObject | undefined)?.['auth_token'];
     if (typeof given !== 'string' || given === '') return status(403, 'Unauthorized');
     const now = Math.floor(Date.now() / 1000);
@@ -187,13 +197,20 @@ function create(host: PluginHost) {
       register: { ...open, handler: register },
       token: { ...open, handler: token },
       // Files make large bodies: only with a valid auth_token in the query, checked before the body is read.
-      submit: { ...open, maxBodyBytes: HARD_MAX_UPLOAD_BYTES + 1024 * 1024, acceptsLargeBody: ({ params }: { params: Readonly<Record<string, string>> }) => tokenRecord(params['auth_token'], Math.floor(Date.now() / 1000)) !== undefined, handler: submit },
+      submit: {
+        ...open,
+        maxBodyBytes: HARD_MAX_UPLOAD_BYTES + 1024 * 1024,
+        acceptsLargeBody: ({ params }: { params: Readonly<Record<string, string>> }) =>
+          tokenRecord(params['auth_token'], Math.floor(Date.now() / 1000)) !== undefined,
+        handler: submit,
+      },
     },
     commands: {
       /** The registration token; --rotate makes a new one (clients registered with the old one keep working). */
       token: async (args: Record<string, string>) => {
         await ready;
-        const value = args['rotate'] && args['rotate'] !== 'false' ? await rotateRegistrationToken() : text(host.data.get(`${base}/token_id`));
+        const value =
+          args['rotate'] && args['rotate'] !== 'false' ? await rotateRegistrationToken() : text(host.data.get(`${base}/token_id`));
         return `${value}\n`;
       },
       /** The registered clients and their callback URLs. */

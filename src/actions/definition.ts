@@ -34,8 +34,22 @@ export interface ActionDefinition {
 }
 
 const FIELDS = new Set([
-  'name', 'xpath', 'multiple', 'aggregate', 'interval', 'cron', 'minInterval', 'condition', 'url', 'method',
-  'data', 'mimetype', 'representing', 'creator', 'comment', 'notBefore',
+  'name',
+  'xpath',
+  'multiple',
+  'aggregate',
+  'interval',
+  'cron',
+  'minInterval',
+  'condition',
+  'url',
+  'method',
+  'data',
+  'mimetype',
+  'representing',
+  'creator',
+  'comment',
+  'notBefore',
 ]);
 const METHODS = new Set(['GET', 'PUT', 'POST', 'DELETE']);
 
@@ -97,7 +111,8 @@ export function parseAction(el: Element): ActionDefinition {
   const cron = one('cron');
   if (cron !== undefined) {
     const check = nodeCron.validateDetailed(cron);
-    if (!check.valid) fail(ref, `<cron> "${cron}" is not a cron expression (${check.errors?.map((e) => e.message).join('; ') ?? 'invalid'})`);
+    if (!check.valid)
+      fail(ref, `<cron> "${cron}" is not a cron expression (${check.errors?.map((e) => e.message).join('; ') ?? 'invalid'})`);
   }
   // Anywhere under plugindata/NAME/ it is the plugin's, and runs with the plugin's rights only: a plugin
   // may write there, so an action it nests deeper must not run as the server.
@@ -109,7 +124,10 @@ export function parseAction(el: Element): ActionDefinition {
     key: serialize(el, { show: SHOW_ALL }),
     plugin,
     name: one('name'),
-    xpaths: (fields.get('xpath') ?? []).map((x) => x.trim()).filter(Boolean).map((x) => checkXPath(ref, 'xpath', absolutePath(x))),
+    xpaths: (fields.get('xpath') ?? [])
+      .map((x) => x.trim())
+      .filter(Boolean)
+      .map((x) => checkXPath(ref, 'xpath', absolutePath(x))),
     multiple: truthy(ref, 'multiple', one('multiple')),
     aggregate: truthy(ref, 'aggregate', one('aggregate')),
     interval: seconds(ref, 'interval', one('interval'), 1),

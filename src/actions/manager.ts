@@ -116,7 +116,9 @@ export class ActionManager {
 
   /** What runs and what waits, as lines of text (Igor's /internal/dump). */
   dump(): string[] {
-    const lines = Object.entries(this.runner.load()).map(([lane, { waiting, running }]) => `queue ${lane}: ${running} running, ${waiting} waiting`);
+    const lines = Object.entries(this.runner.load()).map(
+      ([lane, { waiting, running }]) => `queue ${lane}: ${running} running, ${waiting} waiting`,
+    );
     for (const a of this.actions) {
       const { def } = a;
       const when = [
@@ -125,7 +127,9 @@ export class ActionManager {
         ...def.xpaths.map((x) => `on ${x}`),
       ].filter(Boolean);
       const last = Number.isFinite(a.lastRun) ? `, last run ${new Date(a.lastRun).toISOString()}` : '';
-      lines.push(`action ${a.label}${def.plugin ? ` [plugin ${def.plugin}]` : ''}: ${def.method} ${def.url}${when.length ? `; ${when.join(', ')}` : ''}${last}${a.running ? `, ${a.running} running` : ''}`);
+      lines.push(
+        `action ${a.label}${def.plugin ? ` [plugin ${def.plugin}]` : ''}: ${def.method} ${def.url}${when.length ? `; ${when.join(', ')}` : ''}${last}${a.running ? `, ${a.running} running` : ''}`,
+      );
     }
     return lines;
   }
@@ -217,11 +221,16 @@ export class ActionManager {
           if (!pattern.mayMatch(chain)) continue;
           if (detached) {
             const view = action.view(this.host);
-            if (!pattern.matchedWhenDeleted(node, parentOf.get(node)!, (x, context) => this.host.db.tree.select(x, context, { view }))) continue;
+            if (!pattern.matchedWhenDeleted(node, parentOf.get(node)!, (x, context) => this.host.db.tree.select(x, context, { view })))
+              continue;
           } else {
             const key = `${action.def.plugin ?? ''}\0${pattern.xpath}`;
             let hits = evaluated.get(key);
-            if (!hits) evaluated.set(key, (hits = new Set(this.host.db.tree.select(pattern.xpath, this.host.db.tree.doc, { view: action.view(this.host) }))));
+            if (!hits)
+              evaluated.set(
+                key,
+                (hits = new Set(this.host.db.tree.select(pattern.xpath, this.host.db.tree.doc, { view: action.view(this.host) }))),
+              );
             if (!hits.has(node)) continue;
           }
           const nodes = matched.get(action) ?? [];
@@ -253,7 +262,9 @@ export class ActionManager {
     if (a.stopped) return;
     if (chain.includes(a) || chain.length >= MAX_CHAIN) {
       const path = [...chain, a].map((x) => x.def.name ?? x.def.ref).join(' → ');
-      const message = chain.includes(a) ? `stopped a loop of actions triggering each other: ${path}` : `stopped a chain of ${chain.length + 1} actions triggering each other: ${path}`;
+      const message = chain.includes(a)
+        ? `stopped a loop of actions triggering each other: ${path}`
+        : `stopped a chain of ${chain.length + 1} actions triggering each other: ${path}`;
       this.host.logger.warn({ action: a.label }, message);
       if (a.running > 0) a.loopMessage = message;
       else void this.record(a, { ok: false, message });
@@ -289,7 +300,11 @@ export class ActionManager {
     try {
       if (def.condition !== undefined) {
         const value = tree.evaluate(def.condition, context, { originalContext: context, view });
-        const truth = Array.isArray(value) ? value.length > 0 : typeof value === 'number' ? value !== 0 && !Number.isNaN(value) : Boolean(value);
+        const truth = Array.isArray(value)
+          ? value.length > 0
+          : typeof value === 'number'
+            ? value !== 0 && !Number.isNaN(value)
+            : Boolean(value);
         if (!truth) return;
       }
       const valueOf = (expression: string) => {
@@ -318,9 +333,10 @@ export class ActionManager {
     let outcome: { ok: boolean; message?: string };
     a.running++;
     try {
-      const res = laneOf(url) === 'external'
-        ? await httpRequest(url, { method, headers, body: data, timeoutMs: this.host.externalTimeoutMs ?? 30_000 })
-        : await this.host.call({ method, url, headers, body: data, as: a.def.plugin ? { kind: 'plugin', name: a.def.plugin } : SYSTEM });
+      const res =
+        laneOf(url) === 'external'
+          ? await httpRequest(url, { method, headers, body: data, timeoutMs: this.host.externalTimeoutMs ?? 30_000 })
+          : await this.host.call({ method, url, headers, body: data, as: a.def.plugin ? { kind: 'plugin', name: a.def.plugin } : SYSTEM });
       const ok = res.status >= 200 && res.status < 300;
       outcome = { ok, message: ok ? undefined : `${res.status} ${res.body.trim()}`.trim() };
     } catch (err) {

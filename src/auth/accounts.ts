@@ -18,10 +18,36 @@ import { findUser, setPassword } from './users.ts';
 const USER_NAME = /^[a-zA-Z_][-a-zA-Z0-9_.]+$/;
 
 /** Passwords people pick first; refused by name so the refusal says why. */
-const COMMON = new Set(['password', 'password1', 'passw0rd', '12345678', '123456789', '1234567890', '87654321', 'qwertyui', 'qwerty123', 'iloveyou', 'letmein1', 'welcome1', 'admin123', 'changeme', 'sunshine', 'football', 'baseball', 'trustno1', 'abcdefgh', '11111111', '00000000']);
+const COMMON = new Set([
+  'password',
+  'password1',
+  'passw0rd',
+  '12345678',
+  '123456789',
+  '1234567890',
+  '87654321',
+  'qwertyui',
+  'qwerty123',
+  'iloveyou',
+  'letmein1',
+  'welcome1',
+  'admin123',
+  'changeme',
+  'sunshine',
+  'football',
+  'baseball',
+  'trustno1',
+  'abcdefgh',
+  '11111111',
+  '00000000',
+]);
 
 export function checkNewUserName(name: string): string {
-  if (!USER_NAME.test(name)) throw new BadRequestError(`"${name}" cannot be a user name: two or more letters, digits, - _ or ., starting with a letter or _`, 'bad_user_name');
+  if (!USER_NAME.test(name))
+    throw new BadRequestError(
+      `"${name}" cannot be a user name: two or more letters, digits, - _ or ., starting with a letter or _`,
+      'bad_user_name',
+    );
   return name;
 }
 
@@ -63,7 +89,12 @@ export function listUsers(db: Database, p: Principal): UserInfo[] {
   const tokens = listTokens(db);
   return (db.tree.select('/data/identities/*') as Element[]).map((el) => {
     const user = findUser(db, el.nodeName)!;
-    return { name: user.name, admin: user.admin, hasPassword: !!user.passwordHash, tokens: tokens.filter((t) => t.user === user.name).length };
+    return {
+      name: user.name,
+      admin: user.admin,
+      hasPassword: !!user.passwordHash,
+      tokens: tokens.filter((t) => t.user === user.name).length,
+    };
   });
 }
 
@@ -135,7 +166,7 @@ export async function makeToken(db: Database, p: Principal, spec: NewToken): Pro
   if (p.kind === 'user' && p.via === 'token') throw new ForbiddenError('an API token cannot make tokens; log in with a password');
   const user = spec.user ?? userOf(p);
   if (!user) throw new BadRequestError('say whose token it is (user)');
-  if (user !== userOf(p)) adminOnly(p, "make tokens for other users");
+  if (user !== userOf(p)) adminOnly(p, 'make tokens for other users');
   const days = spec.expiresDays;
   if (days !== undefined && !(Number.isFinite(days) && days > 0)) throw new BadRequestError('expiresDays takes a positive number');
   return createToken(db, {

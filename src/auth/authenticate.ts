@@ -118,7 +118,13 @@ export function authenticate(settings: AuthSettings, req: IncomingMessage): Prin
   return ANONYMOUS;
 }
 
-async function checkedBasic(settings: AuthSettings, req: IncomingMessage, name: string, user: UserRecord | undefined, password: string): Promise<Principal> {
+async function checkedBasic(
+  settings: AuthSettings,
+  req: IncomingMessage,
+  name: string,
+  user: UserRecord | undefined,
+  password: string,
+): Promise<Principal> {
   await settings.logins.check(name, user, password, clientAddress(req), 'HTTP Basic');
   seenOnConnection.set(req.socket, { header: req.headers.authorization!, name, stored: user!.passwordHash!, until: Date.now() + SEEN_MS });
   return userPrincipal(name, user!.admin, 'basic');

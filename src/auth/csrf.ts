@@ -18,8 +18,16 @@ import { cookie, CSRF_COOKIE, LIFETIME_S, parseCookies, SESSION_COOKIE } from '.
 /** Requests a session makes that change something but are let through without the token, and why. */
 const EXEMPT: readonly { method: RegExp; path: RegExp; why: string }[] = [
   { method: /^POST$/, path: /^\/login$/, why: 'no session is needed to log in; the form has its own token (checkLoginForm)' },
-  { method: /^(GET|HEAD)$/, path: /^\/plugin\/[^/]+\/auth1$/, why: 'following "authorise" only starts an OAuth flow, for the logged-in user' },
-  { method: /^(GET|HEAD)$/, path: /^\/plugin\/[^/]+\/auth2$/, why: 'the provider sends the browser back here; the single-use OAuth state is the proof' },
+  {
+    method: /^(GET|HEAD)$/,
+    path: /^\/plugin\/[^/]+\/auth1$/,
+    why: 'following "authorise" only starts an OAuth flow, for the logged-in user',
+  },
+  {
+    method: /^(GET|HEAD)$/,
+    path: /^\/plugin\/[^/]+\/auth2$/,
+    why: 'the provider sends the browser back here; the single-use OAuth state is the proof',
+  },
 ];
 
 /** /internal commands that only read. */
@@ -80,7 +88,10 @@ export function csrfGate(key: Buffer, secure: boolean, req: IncomingMessage, res
   if (!needsCsrfToken(req)) return;
   const given = tokenGiven(req);
   if (given === undefined || !equal(given, token)) {
-    throw new ForbiddenError('this change needs the CSRF token of your session (X-CSRF-Token header or _csrf parameter); reload the page', 'csrf_token');
+    throw new ForbiddenError(
+      'this change needs the CSRF token of your session (X-CSRF-Token header or _csrf parameter); reload the page',
+      'csrf_token',
+    );
   }
 }
 

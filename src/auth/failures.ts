@@ -33,7 +33,14 @@ export class AccessFailures {
     if (this.recent.size > 10_000) this.recent.clear();
     this.recent.set(key, now + QUIET_MS);
     this.logger.warn({ who: describe(who), operation, path, ...context }, 'access refused');
-    const entry = { operation: operation.toLowerCase(), path, ...(context.requestPath ? { requestPath: context.requestPath } : {}), ...(context.action ? { action: context.action } : {}), who: describe(who), timestamp: Math.floor(now / 1000) };
+    const entry = {
+      operation: operation.toLowerCase(),
+      path,
+      ...(context.requestPath ? { requestPath: context.requestPath } : {}),
+      ...(context.action ? { action: context.action } : {}),
+      who: describe(who),
+      timestamp: Math.floor(now / 1000),
+    };
     this.db
       .write((t) => {
         const added = t.post(PATH, elementFromJson(t.doc, 'accessFailure', entry));

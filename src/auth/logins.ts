@@ -33,7 +33,11 @@ function waitingMs(res: RateLimiterRes | null): number {
 }
 
 export class LoginGuard {
-  private readonly failures = new RateLimiterMemory({ keyPrefix: 'igor-login-failures', points: Number.MAX_SAFE_INTEGER, duration: WINDOW_S });
+  private readonly failures = new RateLimiterMemory({
+    keyPrefix: 'igor-login-failures',
+    points: Number.MAX_SAFE_INTEGER,
+    duration: WINDOW_S,
+  });
   private readonly waits = new RateLimiterMemory({ keyPrefix: 'igor-login-wait', points: 1, duration: 1 });
 
   constructor(
@@ -69,7 +73,9 @@ export class LoginGuard {
       if (consumedPoints > FREE_FAILURES) await this.waits.block(key, Math.min(2 ** (consumedPoints - FREE_FAILURES - 1), MAX_WAIT_S));
     }
     this.logger?.warn({ user: name, address, via: what }, 'failed log-in');
-    this.record?.record({ kind: 'anonymous' }, 'login', `${what} as ${name} from ${address}`, { requestPath: what === 'HTTP Basic' ? undefined : '/login' });
+    this.record?.record({ kind: 'anonymous' }, 'login', `${what} as ${name} from ${address}`, {
+      requestPath: what === 'HTTP Basic' ? undefined : '/login',
+    });
     throw new UnauthorizedError('wrong user name or password');
   }
 }

@@ -12,7 +12,9 @@ const KEY_LENGTH = 32;
 
 function scryptAsync(password: string, salt: Buffer, cost: number, r: number, p: number): Promise<Buffer> {
   const options: ScryptOptions = { N: 2 ** cost, r, p, maxmem: 256 * 2 ** cost * r };
-  return new Promise((resolve, reject) => scrypt(password.normalize('NFC'), salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    scrypt(password.normalize('NFC'), salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 export async function hashPassword(password: string): Promise<string> {
@@ -82,7 +84,10 @@ async function keysOf(password: string, stored: string): Promise<{ key: Buffer; 
   if (m) {
     const [, ln, r, p, salt, hash] = m;
     if (Number(ln) > 20) return undefined; // refuse hashes that would take minutes: not ours
-    return { key: await scryptAsync(password, Buffer.from(salt!, 'base64url'), Number(ln), Number(r), Number(p)), expected: Buffer.from(hash!, 'base64url') };
+    return {
+      key: await scryptAsync(password, Buffer.from(salt!, 'base64url'), Number(ln), Number(r), Number(p)),
+      expected: Buffer.from(hash!, 'base64url'),
+    };
   }
   const igor = /^\$pbkdf2-sha256\$(\d+)\$([\w./]+)\$([\w./]+)$/.exec(stored);
   if (igor) {

@@ -137,7 +137,8 @@ export function deny(p: Principal, right: Right | 'use', what: string): never {
 
 /** Only an admin (or the server) writes hidden data (own:plugin ownership, au: capabilities). */
 export function checkNoHiddenData(p: Principal, el: Element): void {
-  if (!isAdmin(p) && containsHiddenData(el)) throw new ForbiddenError(`${describe(p)} may not write namespaced (hidden) data such as own:… or au:…`);
+  if (!isAdmin(p) && containsHiddenData(el))
+    throw new ForbiddenError(`${describe(p)} may not write namespaced (hidden) data such as own:… or au:…`);
 }
 
 export function checkRight(p: Principal, right: Right, node: Node, parent?: Node): void {

@@ -24,7 +24,8 @@ export async function loadSessionKey(dir: string, onReplaced?: (why: string) => 
     () => undefined,
   );
   if (text !== undefined && /^[0-9a-f]{64}$/.test(text)) return Buffer.from(text, 'hex');
-  if (text !== undefined) onReplaced?.(`${path} holds no valid key (${text.length} characters); a new one was made, so every browser must log in again`);
+  if (text !== undefined)
+    onReplaced?.(`${path} holds no valid key (${text.length} characters); a new one was made, so every browser must log in again`);
   const key = randomBytes(32);
   await writeFileDurably(path, key.toString('hex') + '\n', 0o600);
   await chmod(path, 0o600);

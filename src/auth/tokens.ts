@@ -26,9 +26,13 @@ export interface TokenSpec {
 }
 
 export function parseRights(list: string): Right[] {
-  const rights = list.split(',').map((r) => r.trim().toLowerCase()).filter(Boolean);
+  const rights = list
+    .split(',')
+    .map((r) => r.trim().toLowerCase())
+    .filter(Boolean);
   const bad = rights.filter((r) => !RIGHTS.has(r as Right));
-  if (bad.length || rights.length === 0) throw new BadRequestError(`rights are a comma-separated list of get, put, post, delete; not "${list}"`);
+  if (bad.length || rights.length === 0)
+    throw new BadRequestError(`rights are a comma-separated list of get, put, post, delete; not "${list}"`);
   return rights as Right[];
 }
 
@@ -43,7 +47,8 @@ function scopePath(path: string): string[] {
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export async function createToken(db: Database, spec: TokenSpec): Promise<{ id: string; token: string }> {
-  if (!isTagName(spec.user) || db.tree.select(`/data/identities/${spec.user}`).length === 0) throw new NotFoundError(`there is no user ${spec.user}`);
+  if (!isTagName(spec.user) || db.tree.select(`/data/identities/${spec.user}`).length === 0)
+    throw new NotFoundError(`there is no user ${spec.user}`);
   const path = scopePath(spec.path);
   const id = randomBytes(8).toString('hex');
   const secret = randomBytes(24).toString('base64url');

@@ -13,7 +13,8 @@ export interface UserRecord {
 }
 
 export function checkUserName(name: string): string {
-  if (!isTagName(name)) throw new BadRequestError(`"${name}" cannot be a user name: use letters, digits, _ - . and start with a letter or _`);
+  if (!isTagName(name))
+    throw new BadRequestError(`"${name}" cannot be a user name: use letters, digits, _ - . and start with a letter or _`);
   return name;
 }
 

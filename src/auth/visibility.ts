@@ -30,7 +30,15 @@ export type Purpose = 'read' | 'raw' | 'plugin' | 'write';
  * (passwords, client secrets, OAuth and API tokens), wherever they are in the tree.
  */
 export const SECRET_NAMES: ReadonlySet<string> = new Set([
-  'encryptedPassword', 'password', 'client_secret', 'secret', 'token', 'token_id', 'access_token', 'refresh_token', 'apiTokens',
+  'encryptedPassword',
+  'password',
+  'client_secret',
+  'secret',
+  'token',
+  'token_id',
+  'access_token',
+  'refresh_token',
+  'apiTokens',
 ]);
 
 export function isSecretName(name: string): boolean {

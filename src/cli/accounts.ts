@@ -18,11 +18,17 @@ type Done = (code: number) => void;
 /** Talk to a running server when the command line names one (or credentials for one); else open the directory. */
 function online(cmd: Command): boolean {
   const o = cmd.opts();
-  return o['credentials'] !== undefined || o['token'] !== undefined || (cmd.getOptionValueSource('url') !== 'default' && o['database'] === undefined);
+  return (
+    o['credentials'] !== undefined ||
+    o['token'] !== undefined ||
+    (cmd.getOptionValueSource('url') !== 'default' && o['database'] === undefined)
+  );
 }
 
 function both(cmd: Command): Command {
-  return serverOptions(cmd).addOption(new Option('-d, --database <dir>', 'database directory, when the server is stopped').env('IGOR_DATABASE'));
+  return serverOptions(cmd).addOption(
+    new Option('-d, --database <dir>', 'database directory, when the server is stopped').env('IGOR_DATABASE'),
+  );
 }
 
 /** The directory, or advice when a running server holds it. */
@@ -30,14 +36,19 @@ async function offline<T>(opts: Record<string, unknown>, use: Parameters<typeof 
   try {
     return await withDatabase(opts, use);
   } catch (err) {
-    if (err instanceof DirectoryLockedError) throw new DirectoryLockedError(`${err.message}; a running server holds it: use --url and --credentials (an admin's) to do this through the server`);
+    if (err instanceof DirectoryLockedError)
+      throw new DirectoryLockedError(
+        `${err.message}; a running server holds it: use --url and --credentials (an admin's) to do this through the server`,
+      );
     throw err;
   }
 }
 
 async function call(cmd: Command, method: string, path: string, body: unknown, io: Io): Promise<number> {
   const o = cmd.opts();
-  const url = `${String(o['url']).replace(/\/+$/, '').replace(/\/data$/, '')}${path}`;
+  const url = `${String(o['url'])
+    .replace(/\/+$/, '')
+    .replace(/\/data$/, '')}${path}`;
   const headers: Record<string, string> = { ...authHeaders(o), Accept: 'text/plain' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const res = await httpRequest(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -50,10 +61,13 @@ async function passwords(io: Io, withOld: boolean): Promise<{ password: string; 
   return withOld ? { old: lines[0] ?? '', password: lines[1] ?? '' } : { password: lines[0] ?? '' };
 }
 
-const tokenLine = (t: TokenInfo) => `${t.id}  ${t.user}  ${t.rights}  ${t.path}  expires ${t.expires ? new Date(t.expires * 1000).toISOString() : 'never'}${t.comment ? `  ${t.comment}` : ''}\n`;
+const tokenLine = (t: TokenInfo) =>
+  `${t.id}  ${t.user}  ${t.rights}  ${t.path}  expires ${t.expires ? new Date(t.expires * 1000).toISOString() : 'never'}${t.comment ? `  ${t.comment}` : ''}\n`;
 
 export function userCommand(program: Command, io: Io, done: Done): void {
-  const user = program.command('user').description('manage users: on a running server (--url, --credentials) or in a stopped database directory (--database)');
+  const user = program
+    .command('user')
+    .description('manage users: on a running server (--url, --credentials) or in a stopped database directory (--database)');
   both(user.command('add'))
     .description('add a user; the password is read from standard input')
     .argument('<user>', "user name (Igor's rule: a letter or _, then letters, digits, - _ .)")
@@ -71,7 +85,8 @@ export function userCommand(program: Command, io: Io, done: Done): void {
     .option('--with-old', 'standard input holds the old password, then the new one (changing your own as a user)')
     .action(async (name: string, _o, cmd: Command) => {
       const { password, old } = await passwords(io, !!cmd.opts()['withOld']);
-      if (online(cmd)) return done(await call(cmd, 'PUT', `/internal/users/${encodeURIComponent(name)}/password`, { password, oldPassword: old }, io));
+      if (online(cmd))
+        return done(await call(cmd, 'PUT', `/internal/users/${encodeURIComponent(name)}/password`, { password, oldPassword: old }, io));
       await offline(cmd.opts(), async (db) => {
         if (findUser(db, name)) await changePassword(db, SYSTEM, name, password);
         else await addUser(db, SYSTEM, name, password);
@@ -91,7 +106,7 @@ export function userCommand(program: Command, io: Io, done: Done): void {
       done(EXIT.ok);
     });
   both(user.command('delete'))
-    .description("delete a user (identities/USER with its tokens, and people/USER)")
+    .description('delete a user (identities/USER with its tokens, and people/USER)')
     .argument('<user>', 'user name')
     .action(async (name: string, _o, cmd: Command) => {
       if (online(cmd)) return done(await call(cmd, 'DELETE', `/internal/users/${encodeURIComponent(name)}`, undefined, io));
@@ -104,13 +119,16 @@ export function userCommand(program: Command, io: Io, done: Done): void {
     .action(async (_o, cmd: Command) => {
       if (online(cmd)) return done(await call(cmd, 'GET', '/internal/users', undefined, io));
       const users = await offline(cmd.opts(), async (db) => listUsers(db, SYSTEM));
-      for (const u of users) io.out(`${u.name}${u.admin ? '  admin' : ''}${u.hasPassword ? '' : '  (no password)'}  ${u.tokens} token(s)\n`);
+      for (const u of users)
+        io.out(`${u.name}${u.admin ? '  admin' : ''}${u.hasPassword ? '' : '  (no password)'}  ${u.tokens} token(s)\n`);
       done(EXIT.ok);
     });
 }
 
 export function tokenCommand(program: Command, io: Io, done: Done): void {
-  const token = program.command('token').description('manage API tokens: on a running server (--url, --credentials) or in a stopped database directory (--database)');
+  const token = program
+    .command('token')
+    .description('manage API tokens: on a running server (--url, --credentials) or in a stopped database directory (--database)');
   both(token.command('create'))
     .description('make an API token, limited to one subtree and some methods; prints it once')
     .option('--user <user>', 'whose token it is (default: who you log in as)')
@@ -122,7 +140,13 @@ export function tokenCommand(program: Command, io: Io, done: Done): void {
       const o = cmd.opts();
       const days = o['expiresDays'] === undefined ? undefined : Number(o['expiresDays']);
       if (days !== undefined && !(days > 0)) throw new UsageError('--expires-days takes a positive number');
-      const spec = { user: o['user'] as string | undefined, path: o['path'] as string, rights: parseRights(o['rights'] as string), expiresDays: days, comment: o['comment'] as string | undefined };
+      const spec = {
+        user: o['user'] as string | undefined,
+        path: o['path'] as string,
+        rights: parseRights(o['rights'] as string),
+        expiresDays: days,
+        comment: o['comment'] as string | undefined,
+      };
       if (online(cmd)) {
         const code = await call(cmd, 'POST', '/internal/tokens', spec, io);
         if (code === EXIT.ok) io.err('the token is shown only now. Use it as: Authorization: Bearer <token>\n');
@@ -152,4 +176,3 @@ export function tokenCommand(program: Command, io: Io, done: Done): void {
       done(EXIT.ok);
     });
 }
-

@@ -45,7 +45,11 @@ export function authHeaders(opts: Record<string, unknown>): Record<string, strin
 /** Opens the database directory itself, for commands that work with the server stopped. */
 export async function withDatabase<T>(opts: Record<string, unknown>, use: (db: Database) => Promise<T>): Promise<T> {
   const config = resolveConfig({ database: opts['database'] as string | undefined });
-  const db = await Database.open({ dir: config.database, template: join(PACKAGE_DIR, 'template', 'database.xml'), logger: createLogger('warn') });
+  const db = await Database.open({
+    dir: config.database,
+    template: join(PACKAGE_DIR, 'template', 'database.xml'),
+    logger: createLogger('warn'),
+  });
   try {
     return await use(db);
   } finally {

@@ -18,10 +18,6 @@ import { authHeaders, EXIT, processIo, report, serverOptions, UsageError, withDa
 
 export { EXIT } from './common.ts';
 
-
-
-
-
 async function runServe(opts: Record<string, string | boolean | undefined>, io: Io): Promise<number> {
   const config = resolveConfig({
     database: opts['database'],
@@ -64,7 +60,11 @@ async function runServe(opts: Record<string, string | boolean | undefined>, io: 
 
 async function runInit(dir: string, io: Io): Promise<number> {
   const config = resolveConfig({ database: dir });
-  const db = await Database.open({ dir: config.database, template: join(PACKAGE_DIR, 'template', 'database.xml'), logger: createLogger('warn') });
+  const db = await Database.open({
+    dir: config.database,
+    template: join(PACKAGE_DIR, 'template', 'database.xml'),
+    logger: createLogger('warn'),
+  });
   await db.close();
   if (!db.created) {
     io.err(`${config.database} already holds a database; nothing changed\n`);
@@ -74,14 +74,20 @@ async function runInit(dir: string, io: Io): Promise<number> {
   return EXIT.ok;
 }
 
-
-
 async function runVar(xpath: string, opts: Record<string, string | boolean | undefined>, io: Io): Promise<number> {
   const writes = [opts['put'], opts['post'], opts['delete']].filter((w) => w !== undefined);
   if (writes.length > 1) throw new UsageError('use only one of --put, --post and --delete');
   const accept = opts['json'] ? 'application/json' : opts['text'] ? 'text/plain' : opts['xml'] ? 'application/xml' : undefined;
-  const base = String(opts['url']).replace(/\/+$/, '').replace(/\/data$/, '');
-  const url = new URL(`${base}/${opts['eval'] ? 'evaluate' : 'data'}/${xpath.replace(/^\/data\/?/, '').split('/').map(encodeURIComponent).join('/')}`);
+  const base = String(opts['url'])
+    .replace(/\/+$/, '')
+    .replace(/\/data$/, '');
+  const url = new URL(
+    `${base}/${opts['eval'] ? 'evaluate' : 'data'}/${xpath
+      .replace(/^\/data\/?/, '')
+      .split('/')
+      .map(encodeURIComponent)
+      .join('/')}`,
+  );
   if (opts['variant']) url.searchParams.set('.VARIANT', String(opts['variant']));
   const headers: Record<string, string> = authHeaders(opts);
   if (accept) headers['Accept'] = accept;
@@ -97,7 +103,11 @@ async function runVar(xpath: string, opts: Record<string, string | boolean | und
 }
 
 async function runControl(command: string, args: string[], opts: Record<string, unknown>, io: Io): Promise<number> {
-  const url = new URL(`${String(opts['url']).replace(/\/+$/, '').replace(/\/data$/, '')}/internal/${command}`);
+  const url = new URL(
+    `${String(opts['url'])
+      .replace(/\/+$/, '')
+      .replace(/\/data$/, '')}/internal/${command}`,
+  );
   for (const arg of args) {
     const eq = arg.indexOf('=');
     if (eq <= 0) throw new UsageError(`${arg}: arguments are NAME=VALUE`);
@@ -107,8 +117,15 @@ async function runControl(command: string, args: string[], opts: Record<string, 
 }
 
 /** igor plugin list|add NAME[=SRC]|remove NAME: the running server's /internal/plugins. */
-async function runPlugin(action: 'list' | 'add' | 'remove', spec: string | undefined, opts: Record<string, unknown>, io: Io): Promise<number> {
-  const base = `${String(opts['url']).replace(/\/+$/, '').replace(/\/data$/, '')}/internal/plugins`;
+async function runPlugin(
+  action: 'list' | 'add' | 'remove',
+  spec: string | undefined,
+  opts: Record<string, unknown>,
+  io: Io,
+): Promise<number> {
+  const base = `${String(opts['url'])
+    .replace(/\/+$/, '')
+    .replace(/\/data$/, '')}/internal/plugins`;
   const headers = { ...authHeaders(opts), Accept: 'text/plain' };
   if (action === 'list') return report(await httpRequest(base, { headers }), io);
   const [name = '', source] = (spec ?? '').split('=', 2);
@@ -119,7 +136,11 @@ async function runPlugin(action: 'list' | 'add' | 'remove', spec: string | undef
 
 /** igor plugin NAME COMMAND [--KEY VALUE|KEY=VALUE…]: /plugin/NAME/command/COMMAND on the running server. */
 async function runPluginCommand(name: string, command: string, args: string[], opts: Record<string, unknown>, io: Io): Promise<number> {
-  const url = new URL(`${String(opts['url']).replace(/\/+$/, '').replace(/\/data$/, '')}/plugin/${encodeURIComponent(name)}/command/${encodeURIComponent(command)}`);
+  const url = new URL(
+    `${String(opts['url'])
+      .replace(/\/+$/, '')
+      .replace(/\/data$/, '')}/plugin/${encodeURIComponent(name)}/command/${encodeURIComponent(command)}`,
+  );
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg.startsWith('--')) {
@@ -134,7 +155,6 @@ async function runPluginCommand(name: string, command: string, args: string[], o
   return report(await httpRequest(url.toString(), { headers: { ...authHeaders(opts), Accept: 'text/plain' } }), io);
 }
 
-
 type Done = (code: number) => void;
 
 function serveCommand(program: Command, io: Io, done: Done): void {
@@ -146,8 +166,14 @@ function serveCommand(program: Command, io: Io, done: Done): void {
     .option('--host <host>', 'address to listen on (env IGOR_HOST; default 127.0.0.1)')
     .option('--public-url <url>', 'URL the server is reached at from outside, e.g. behind a proxy (env IGOR_PUBLIC_URL)')
     .option('--max-body-bytes <n>', 'largest request body accepted (env IGOR_MAX_BODY_BYTES; default 1048576)')
-    .option('--call-timeout-ms <ms>', 'how long a call to another server from an action or plugin may take (env IGOR_CALL_TIMEOUT_MS; default 30000)')
-    .option('--plugin-timeout-ms <ms>', 'how long a plugin method may take before the caller gets a 504 (env IGOR_PLUGIN_TIMEOUT_MS; default 60000)')
+    .option(
+      '--call-timeout-ms <ms>',
+      'how long a call to another server from an action or plugin may take (env IGOR_CALL_TIMEOUT_MS; default 30000)',
+    )
+    .option(
+      '--plugin-timeout-ms <ms>',
+      'how long a plugin method may take before the caller gets a 504 (env IGOR_PLUGIN_TIMEOUT_MS; default 60000)',
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env IGOR_LOG_LEVEL; default info)')
     .option('--xpath-timeout-ms <ms>', "longest an admin's XPath evaluation may take (env IGOR_XPATH_TIMEOUT_MS; default 2000)")
     .option('--xpath-user-timeout-ms <ms>', "longest anyone else's XPath evaluation may take (env IGOR_XPATH_USER_TIMEOUT_MS; default 250)")
@@ -169,10 +195,12 @@ function initCommand(program: Command, io: Io, done: Done): void {
 }
 
 function varCommand(program: Command, io: Io, done: Done): void {
-  serverOptions(program
-    .command('var')
-    .description('read or write the tree over REST, like igorVar')
-    .argument('<xpath>', 'path under /data, e.g. sensors/fitbit/jack'))
+  serverOptions(
+    program
+      .command('var')
+      .description('read or write the tree over REST, like igorVar')
+      .argument('<xpath>', 'path under /data, e.g. sensors/fitbit/jack'),
+  )
     .option('--put <mimetype>', 'replace or create the element with the body (from --data or stdin)')
     .option('--post <mimetype>', 'append an element with the body (from --data or stdin)')
     .option('--delete', 'delete every element the path selects')
@@ -186,19 +214,22 @@ function varCommand(program: Command, io: Io, done: Done): void {
 }
 
 function controlCommand(program: Command, io: Io, done: Done): void {
-  serverOptions(program
-    .command('control')
-    .description('send a command to the server, like igorControl (version, save, flush, stop, help, dump, log, restart, ...)')
-    .argument('<command>', 'version, save, flush, stop, help, ...')
-    .argument('[args...]', 'NAME=VALUE arguments'))
-    .action(async (command: string, args: string[], opts) => done(await runControl(command, args, opts, io)));
+  serverOptions(
+    program
+      .command('control')
+      .description('send a command to the server, like igorControl (version, save, flush, stop, help, dump, log, restart, ...)')
+      .argument('<command>', 'version, save, flush, stop, help, ...')
+      .argument('[args...]', 'NAME=VALUE arguments'),
+  ).action(async (command: string, args: string[], opts) => done(await runControl(command, args, opts, io)));
 }
 
 function pluginCommand(program: Command, io: Io, done: Done): void {
   const plugin = serverOptions(
     program
       .command('plugin')
-      .description('list, install and uninstall plugins of a running server, or run a plugin\'s command (as an admin): igor plugin NAME COMMAND [--KEY VALUE|KEY=VALUE…]')
+      .description(
+        "list, install and uninstall plugins of a running server, or run a plugin's command (as an admin): igor plugin NAME COMMAND [--KEY VALUE|KEY=VALUE…]",
+      )
       .argument('[name]', 'a plugin, for its commands')
       .argument('[command]', 'one of its commands, e.g. igor plugin submit token')
       .argument('[args...]', '--KEY VALUE or KEY=VALUE arguments')
@@ -238,7 +269,9 @@ function dbCommand(program: Command, io: Io, done: Done): void {
       done(report.healthy ? EXIT.ok : EXIT.failed);
     });
   db.command('recover')
-    .description('rebuild from the newest intact snapshot and every intact record after it; reports what is lost, keeps the damaged files aside')
+    .description(
+      'rebuild from the newest intact snapshot and every intact record after it; reports what is lost, keeps the damaged files aside',
+    )
     .option('--keep-snapshot', 'take a database.xml edited by hand as it is (its checksum no longer matches)')
     .addOption(database())
     .action(async (opts) => {
@@ -257,7 +290,8 @@ export function buildProgram(io: Io, done: Done): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
-  for (const add of [serveCommand, initCommand, varCommand, controlCommand, pluginCommand, userCommand, tokenCommand, dbCommand]) add(program, io, done);
+  for (const add of [serveCommand, initCommand, varCommand, controlCommand, pluginCommand, userCommand, tokenCommand, dbCommand])
+    add(program, io, done);
   return program;
 }
 
@@ -269,7 +303,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
+        ? EXIT.ok
+        : EXIT.usage;
     }
     if (err instanceof UsageError || err instanceof ConfigError) {
       io.err(`igor: ${err.message}\n`);

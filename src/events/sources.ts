@@ -111,7 +111,10 @@ class Listener {
     const res = await deps.call({ method: def.dstMethod, url: def.dst, headers: { 'content-type': def.mimetype }, body: data, as: SYSTEM });
     if (res.status >= 300) {
       deps.logger.warn({ dst: def.dst, status: res.status }, `event source: ${def.dstMethod} ${def.dst} was refused: ${res.body.trim()}`);
-      await recordStatus(deps.db, def.representing, { ok: false, message: `${def.dstMethod} ${def.dst}: ${res.status} ${res.body.trim()}` });
+      await recordStatus(deps.db, def.representing, {
+        ok: false,
+        message: `${def.dstMethod} ${def.dst}: ${res.status} ${res.body.trim()}`,
+      });
     }
   }
 }

@@ -16,7 +16,8 @@ export function parseFragment(xml: string, plugin: string): Document {
   // Fragments may use own:plugin without declaring the prefix: it is Igor's, and always the same.
   if (!/xmlns:own\s*=/.test(text)) text = text.replace(/<data(\s|>|\/)/, `<data xmlns:own="${OWNER_NS}"$1`);
   const doc = parseXml(text, `the database fragment of ${plugin}`);
-  if (doc.documentElement!.nodeName !== 'data') throw new BadRequestError(`the database fragment of ${plugin} must have <data> as its root`);
+  if (doc.documentElement!.nodeName !== 'data')
+    throw new BadRequestError(`the database fragment of ${plugin} must have <data> as its root`);
   return doc;
 }
 

@@ -11,7 +11,19 @@ import { BadGatewayError, BadRequestError, ForbiddenError, IgorError, NotFoundEr
 import type { HttpRequest, HttpResponse, Json, JsonObject, OAuth2Client, OAuth2Provider, PluginCall, TreeChange } from '../plugin-api.ts';
 
 /** Request parameters of a user entry call that are not settings. */
-const NOT_SETTINGS = new Set(['token', 'needsAuthorisation', 'userId', 'user', '_csrf', 'returnTo', 'create', 'delete', 'forget', '_newName', '_newValue']);
+const NOT_SETTINGS = new Set([
+  'token',
+  'needsAuthorisation',
+  'userId',
+  'user',
+  '_csrf',
+  'returnTo',
+  'create',
+  'delete',
+  'forget',
+  '_newName',
+  '_newValue',
+]);
 
 /** How long a `state` from auth1 stays good: the time a person takes to log in at the provider. */
 const STATE_LIFETIME_MS = 10 * 60 * 1000;
@@ -46,7 +58,9 @@ export class OAuth2Flow implements OAuth2Client {
   private client(): { client: AuthorizationCode; provider: OAuth2Provider } {
     const provider = this.deps.provider();
     if (!provider.clientId || !provider.clientSecret) {
-      throw new BadRequestError(`${this.deps.plugin} has no client_id and client_secret yet: set them on its setup page (plugindata/${this.deps.plugin})`);
+      throw new BadRequestError(
+        `${this.deps.plugin} has no client_id and client_secret yet: set them on its setup page (plugindata/${this.deps.plugin})`,
+      );
     }
     const token = new URL(provider.tokenUrl);
     const authorize = new URL(provider.authorizeUrl);
@@ -78,13 +92,16 @@ export class OAuth2Flow implements OAuth2Client {
 
   /** auth2: checks the state (once), trades the code for a token, stores it; answers whose token it is. */
   async complete(params: Record<string, string>): Promise<string> {
-    if (params['error']) throw new BadRequestError(`the provider did not authorise ${this.deps.plugin}: ${params['error_description'] ?? params['error']}`);
+    if (params['error'])
+      throw new BadRequestError(`the provider did not authorise ${this.deps.plugin}: ${params['error_description'] ?? params['error']}`);
     const { code, state } = params;
     if (!code || !state) throw new BadRequestError('auth2 needs the code and state the provider sends back');
     const pending = this.pending.get(state);
     this.pending.delete(state);
     if (!pending || pending.expires < Date.now()) {
-      throw new ForbiddenError('this authorisation was not started here, was already used, or took too long; start again from the setup page');
+      throw new ForbiddenError(
+        'this authorisation was not started here, was already used, or took too long; start again from the setup page',
+      );
     }
     const { client } = this.client();
     let token: AccessToken;
@@ -148,8 +165,10 @@ export class OAuth2Flow implements OAuth2Client {
 
   private stored(user: string): JsonObject {
     const token = this.deps.readToken(user);
-    if (!token?.['access_token']) throw new ForbiddenError(`${user} has not authorised ${this.deps.plugin} yet: open its setup page and follow the authorise link`);
-    if (this.deps.needsAuthorisation(user)) throw new ForbiddenError(`${user} must authorise ${this.deps.plugin} again: open its setup page and follow the authorise link`);
+    if (!token?.['access_token'])
+      throw new ForbiddenError(`${user} has not authorised ${this.deps.plugin} yet: open its setup page and follow the authorise link`);
+    if (this.deps.needsAuthorisation(user))
+      throw new ForbiddenError(`${user} must authorise ${this.deps.plugin} again: open its setup page and follow the authorise link`);
     return token;
   }
 
@@ -157,7 +176,8 @@ export class OAuth2Flow implements OAuth2Client {
   private async accessToken(user: string): Promise<string> {
     const token = this.stored(user);
     const expiresAt = Number(token['expires_at']);
-    if (Number.isFinite(expiresAt) && expiresAt - EXPIRY_MARGIN_S <= Date.now() / 1000) return this.refresh(user, String(token['access_token']));
+    if (Number.isFinite(expiresAt) && expiresAt - EXPIRY_MARGIN_S <= Date.now() / 1000)
+      return this.refresh(user, String(token['access_token']));
     return String(token['access_token']);
   }
 

@@ -33,9 +33,17 @@ const EXTRA_ROOTS = new Set(['sensors', 'devices', 'environment', 'status']);
 
 /** A declared extra subtree, checked: plain names, under a root where sensor-like data lives. */
 function extraSubtree(path: unknown, source: string): string[] {
-  const names = typeof path === 'string' ? path.replace(/^\/?(data\/)?/, '').split('/').filter(Boolean) : [];
+  const names =
+    typeof path === 'string'
+      ? path
+          .replace(/^\/?(data\/)?/, '')
+          .split('/')
+          .filter(Boolean)
+      : [];
   if (names.length < 2 || !EXTRA_ROOTS.has(names[0]!) || !names.every(isTagName)) {
-    throw new BadRequestError(`plugin ${source} declares it writes "${String(path)}": only subtrees such as sensors/NAME, devices/NAME, environment/NAME or status/NAME`);
+    throw new BadRequestError(
+      `plugin ${source} declares it writes "${String(path)}": only subtrees such as sensors/NAME, devices/NAME, environment/NAME or status/NAME`,
+    );
   }
   return names;
 }
@@ -82,7 +90,10 @@ export class PluginRegistry {
           if (isPythonPlugin(dir)) found.set(e.name, { source: e.name, dir, description: PYTHON_PLUGIN });
           continue;
         }
-        const description = await this.load(dir).then((d) => d.def.description, (err: Error) => `(cannot be loaded: ${err.message})`);
+        const description = await this.load(dir).then(
+          (d) => d.def.description,
+          (err: Error) => `(cannot be loaded: ${err.message})`,
+        );
         found.set(e.name, { source: e.name, dir, description });
       }
     }
@@ -184,7 +195,9 @@ export class PluginRegistry {
           handler: async (call) => {
             const user = await flow.complete(call.params);
             const setup = existsSync(join(dir, 'setup.html'));
-            return setup ? host.redirect(`/plugin/${name}/page/setup.html?user=${encodeURIComponent(user)}&authorised=1`) : `${name} authorised for ${user}\n`;
+            return setup
+              ? host.redirect(`/plugin/${name}/page/setup.html?user=${encodeURIComponent(user)}&authorised=1`)
+              : `${name} authorised for ${user}\n`;
           },
         });
       }
@@ -200,8 +213,10 @@ export class PluginRegistry {
    * that does not start is removed again (its record and what its fragment made) before the error is given.
    */
   async install(name: string, source = name): Promise<RunningPlugin> {
-    if (!isTagName(name)) throw new BadRequestError(`"${name}" cannot be a plugin name: use letters, digits, _ - . and start with a letter or _`);
-    if (this.deps.db.tree.select(`${RECORDS}/${name}`).length) throw new IgorError(`a plugin is already installed as ${name}`, 409, {}, 'conflict');
+    if (!isTagName(name))
+      throw new BadRequestError(`"${name}" cannot be a plugin name: use letters, digits, _ - . and start with a letter or _`);
+    if (this.deps.db.tree.select(`${RECORDS}/${name}`).length)
+      throw new IgorError(`a plugin is already installed as ${name}`, 409, {}, 'conflict');
     const dir = this.find(source);
     await this.load(dir); // refuse a plugin that cannot load before changing the tree
     const fragmentFile = join(dir, 'database-fragment.xml');
@@ -235,7 +250,8 @@ export class PluginRegistry {
   }
 
   async uninstall(name: string): Promise<void> {
-    if (!isTagName(name) || this.deps.db.tree.select(`${RECORDS}/${name}`).length === 0) throw new NotFoundError(`no plugin is installed as ${name}`);
+    if (!isTagName(name) || this.deps.db.tree.select(`${RECORDS}/${name}`).length === 0)
+      throw new NotFoundError(`no plugin is installed as ${name}`);
     await this.stop(name);
     await this.removeFromTree(name);
     this.broken.delete(name);
@@ -245,7 +261,9 @@ export class PluginRegistry {
   private async stop(name: string): Promise<void> {
     const plugin = this.running.get(name);
     this.running.delete(name);
-    await Promise.resolve(plugin?.instance.stop?.()).catch((err: unknown) => this.deps.logger.error({ err, plugin: name }, 'plugin stop failed'));
+    await Promise.resolve(plugin?.instance.stop?.()).catch((err: unknown) =>
+      this.deps.logger.error({ err, plugin: name }, 'plugin stop failed'),
+    );
     plugin?.host.dispose();
   }
 

@@ -31,7 +31,11 @@ export interface ScriptRun {
 async function commandFor(dir: string, script: string): Promise<string[]> {
   if (!NAME.test(script)) throw new BadRequestError(`"${script}" cannot name a script: letters, digits, - and _ only`);
   const base = join(dir, 'scripts', script);
-  const can = (path: string, mode: number) => access(path, mode).then(() => true, () => false);
+  const can = (path: string, mode: number) =>
+    access(path, mode).then(
+      () => true,
+      () => false,
+    );
   if (await can(base, constants.X_OK)) return [base];
   if (await can(`${base}.sh`, constants.R_OK)) return ['sh', `${base}.sh`];
   if (await can(`${base}.py`, constants.R_OK)) return ['python3', `${base}.py`];
@@ -42,7 +46,8 @@ async function commandFor(dir: string, script: string): Promise<string[]> {
 export function splitArgs(args: string): string[] {
   const parts = parse(args, (name) => `$${name}`);
   return parts.map((p) => {
-    if (typeof p !== 'string') throw new BadRequestError(`args: "${args}" holds shell operators; give plain words (quoted as a shell would)`);
+    if (typeof p !== 'string')
+      throw new BadRequestError(`args: "${args}" holds shell operators; give plain words (quoted as a shell would)`);
     return p;
   });
 }
@@ -66,7 +71,12 @@ export async function runScript(r: ScriptRun): Promise<string> {
 
   return new Promise((resolve, reject) => {
     // Its own process group, so that a time-out stops what it started too (a shell's children hold the output open).
-    const child = spawn(command[0]!, [...command.slice(1), ...args], { cwd: r.dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(command[0]!, [...command.slice(1), ...args], {
+      cwd: r.dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const kill = () => {
       try {
         process.kill(-child.pid!, 'SIGKILL');
@@ -94,7 +104,8 @@ export async function runScript(r: ScriptRun): Promise<string> {
       clearTimeout(timer);
       const text = cut ? `${output}\n(output cut at ${MAX_OUTPUT} bytes)\n` : output;
       if (code === 0) resolve(text);
-      else if (signal !== 'SIGKILL') reject(new BadGatewayError(`script ${r.script} of ${r.plugin} exited with status ${code ?? signal}:\n${text}`));
+      else if (signal !== 'SIGKILL')
+        reject(new BadGatewayError(`script ${r.script} of ${r.plugin} exited with status ${code ?? signal}:\n${text}`));
     });
   });
 }

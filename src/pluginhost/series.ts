@@ -28,11 +28,18 @@ function canonical(value: Json | undefined): string {
   if (value === null || value === undefined) return '';
   if (typeof value !== 'object') return String(value);
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  return `{${Object.keys(value).sort().map((k) => `${k}:${canonical(value[k])}`).join(',')}}`;
+  return `{${Object.keys(value)
+    .sort()
+    .map((k) => `${k}:${canonical(value[k])}`)
+    .join(',')}}`;
 }
 
 function isSeries(value: Json, keys: readonly string[]): value is JsonObject[] {
-  return Array.isArray(value) && value.length > 0 && value.every((e) => e !== null && typeof e === 'object' && !Array.isArray(e) && keyOf(e, keys) !== undefined);
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((e) => e !== null && typeof e === 'object' && !Array.isArray(e) && keyOf(e, keys) !== undefined)
+  );
 }
 
 export interface Stored {
@@ -45,7 +52,12 @@ export interface Stored {
  * The changes that store `answer` under `base` (e.g. /data/sensors/fitbit/jack); `existing(name)` gives the
  * measurements stored there now.
  */
-export function sensorChanges(base: string, answer: JsonObject, existing: (name: string) => Json[], keys: readonly string[] = DEFAULT_KEYS): Stored {
+export function sensorChanges(
+  base: string,
+  answer: JsonObject,
+  existing: (name: string) => Json[],
+  keys: readonly string[] = DEFAULT_KEYS,
+): Stored {
   const changes: TreeChange[] = [];
   const counts: Record<string, number> = {};
   for (const [name, value] of Object.entries(answer)) {
@@ -63,7 +75,11 @@ export function sensorChanges(base: string, answer: JsonObject, existing: (name:
         const [field, key] = keyOf(entry, keys)!;
         const before = stored.get(`${field}\0${key}`);
         if (before === canonical(entry)) continue;
-        changes.push(before === undefined ? { op: 'post', xpath: path, value: entry } : { op: 'put', xpath: `${path}[${field}='${key}']`, value: entry });
+        changes.push(
+          before === undefined
+            ? { op: 'post', xpath: path, value: entry }
+            : { op: 'put', xpath: `${path}[${field}='${key}']`, value: entry },
+        );
         stored.set(`${field}\0${key}`, canonical(entry));
         count++;
       }

@@ -30,7 +30,11 @@ export function treeAccess(db: Database, p: Principal): TreeAccess {
   const apply = (t: Tree, change: TreeChange, el: Element | undefined): Mutation => {
     const path = absolutePath(change.xpath);
     if (change.op === 'delete') return authoriseMutation(p, 'DELETE', t.delete(path, writing));
-    return authoriseMutation(p, change.op === 'put' ? 'PUT' : 'POST', change.op === 'put' ? t.put(path, el!, writing) : t.post(path, el!, writing));
+    return authoriseMutation(
+      p,
+      change.op === 'put' ? 'PUT' : 'POST',
+      change.op === 'put' ? t.put(path, el!, writing) : t.post(path, el!, writing),
+    );
   };
   const one = async (change: TreeChange): Promise<string> => {
     const el = change.op === 'delete' ? undefined : element(change.xpath, change.value);
@@ -65,4 +69,3 @@ export function treeAccess(db: Database, p: Principal): TreeAccess {
     },
   };
 }
-

@@ -45,7 +45,12 @@ export function accountRoutes(ctx: Deps): Router {
 
   router.get('/internal/users', (req, res) => {
     const users = listUsers(db, principalOf(req));
-    answerText(req, res, users.map((u) => `${u.name}${u.admin ? '  admin' : ''}${u.hasPassword ? '' : '  (no password)'}  ${u.tokens} token(s)`).join('\n'), users);
+    answerText(
+      req,
+      res,
+      users.map((u) => `${u.name}${u.admin ? '  admin' : ''}${u.hasPassword ? '' : '  (no password)'}  ${u.tokens} token(s)`).join('\n'),
+      users,
+    );
   });
   router.post('/internal/users', async (req, res) => {
     const f = await fieldsOf(ctx, req);
@@ -74,14 +79,21 @@ export function accountRoutes(ctx: Deps): Router {
 
   router.get('/internal/tokens', (req, res) => {
     const tokens = tokensFor(db, principalOf(req));
-    const line = (t: (typeof tokens)[number]) => `${t.id}  ${t.user}  ${t.rights}  ${t.path}  expires ${t.expires ? new Date(t.expires * 1000).toISOString() : 'never'}${t.comment ? `  ${t.comment}` : ''}`;
+    const line = (t: (typeof tokens)[number]) =>
+      `${t.id}  ${t.user}  ${t.rights}  ${t.path}  expires ${t.expires ? new Date(t.expires * 1000).toISOString() : 'never'}${t.comment ? `  ${t.comment}` : ''}`;
     answerText(req, res, tokens.map(line).join('\n'), tokens);
   });
   router.post('/internal/tokens', async (req, res) => {
     const f = await fieldsOf(ctx, req);
     const rights = Array.isArray(f['rights']) ? f['rights'].join(',') : (text(f['rights']) ?? '');
     const days = f['expiresDays'] === undefined || f['expiresDays'] === '' ? undefined : Number(f['expiresDays']);
-    const made = await makeToken(db, principalOf(req), { user: text(f['user']) || undefined, path: text(f['path']) ?? '', rights: parseRights(rights), expiresDays: days, comment: text(f['comment']) });
+    const made = await makeToken(db, principalOf(req), {
+      user: text(f['user']) || undefined,
+      path: text(f['path']) ?? '',
+      rights: parseRights(rights),
+      expiresDays: days,
+      comment: text(f['comment']),
+    });
     // Shown only now: nothing keeps the token itself.
     res.set('Cache-Control', 'no-store');
     answerText(req, res, made.token, made);

@@ -58,7 +58,10 @@ function expressApp(ctx: HostContext): Express {
   // Static files: the database's own static/ folder first (the home's own pages), then the package's; at /NAME
   // as in Igor, and at /static/NAME for pages that live elsewhere (plugin pages).
   const home = { setHeaders: (res: ServerResponse) => res.setHeader('Content-Security-Policy', HOME_PAGES_CSP) };
-  for (const [dir, options] of [[join(ctx.db.dir, 'static'), home], [join(ctx.packageDir, 'static'), {}]] as const) {
+  for (const [dir, options] of [
+    [join(ctx.db.dir, 'static'), home],
+    [join(ctx.packageDir, 'static'), {}],
+  ] as const) {
     app.use(express.static(dir, options));
     app.use('/static', express.static(dir, options));
   }
@@ -98,7 +101,11 @@ export function createRequestListener(ctx: HostContext): RequestListener {
       fail(ctx, req, res, err);
       return;
     }
-    if (principal instanceof Promise) principal.then((p) => serve(req, res, p), (err: unknown) => fail(ctx, req, res, err));
+    if (principal instanceof Promise)
+      principal.then(
+        (p) => serve(req, res, p),
+        (err: unknown) => fail(ctx, req, res, err),
+      );
     else serve(req, res, principal);
   };
 }

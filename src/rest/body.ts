@@ -98,17 +98,31 @@ export function checkJsonNumbers(text: string): void {
     i += token.length - 1;
     const n = Number(token);
     const integer = !/[.eE]/.test(token);
-    const lost = !Number.isFinite(n) || (n === 0 && /[1-9]/.test(token.split(/[eE]/)[0]!)) || (integer && !Number.isSafeInteger(n) && BigInt(token) !== BigInt(n));
-    if (lost) throw new BadRequestError(`the JSON number ${token.length > 40 ? `${token.slice(0, 40)}…` : token} cannot be kept as sent (a double cannot hold it); send it as a string`, 'bad_json');
+    const lost =
+      !Number.isFinite(n) ||
+      (n === 0 && /[1-9]/.test(token.split(/[eE]/)[0]!)) ||
+      (integer && !Number.isSafeInteger(n) && BigInt(token) !== BigInt(n));
+    if (lost)
+      throw new BadRequestError(
+        `the JSON number ${token.length > 40 ? `${token.slice(0, 40)}…` : token} cannot be kept as sent (a double cannot hold it); send it as a string`,
+        'bad_json',
+      );
   }
 }
 
 /** Builds the element `<tag>` for a write from the request body, in `doc`. */
 export function elementFromBody(doc: Document, tag: string, body: Buffer, contentType: string | undefined): Element {
   if (body.length === 0 && !contentType) return doc.createElement(tag);
-  if (!contentType) throw new UnsupportedMediaTypeError('the body has no Content-Type; send application/xml, application/json, text/plain or a form');
-  const [type = '', ...params] = contentType.toLowerCase().split(';').map((s) => s.trim());
-  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+  if (!contentType)
+    throw new UnsupportedMediaTypeError('the body has no Content-Type; send application/xml, application/json, text/plain or a form');
+  const [type = '', ...params] = contentType
+    .toLowerCase()
+    .split(';')
+    .map((s) => s.trim());
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/"/g, '');
   if (charset && !['utf-8', 'utf8', 'us-ascii'].includes(charset)) {
     throw new UnsupportedMediaTypeError(`charset ${charset} is not supported; send UTF-8`);
   }
@@ -116,7 +130,8 @@ export function elementFromBody(doc: Document, tag: string, body: Buffer, conten
   if (type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml')) {
     const root = parseXml(text, 'the XML body').documentElement!;
     const given = root.nodeName === '_e' ? root.getAttribute('_e') : root.nodeName;
-    if (given !== tag) throw new BadRequestError(`the XML body's top-level element <${root.nodeName}> does not match the path's last step <${tag}>`);
+    if (given !== tag)
+      throw new BadRequestError(`the XML body's top-level element <${root.nodeName}> does not match the path's last step <${tag}>`);
     return root;
   }
   if (type === 'application/json' || type.endsWith('+json')) {
@@ -126,7 +141,9 @@ export function elementFromBody(doc: Document, tag: string, body: Buffer, conten
   }
   if (type === 'text/plain') return elementFromJson(doc, tag, text);
   if (type === 'application/x-www-form-urlencoded') return elementFromForm(doc, tag, new URLSearchParams(text));
-  throw new UnsupportedMediaTypeError(`Content-Type ${type} is not supported; send application/xml, application/json, text/plain or application/x-www-form-urlencoded`);
+  throw new UnsupportedMediaTypeError(
+    `Content-Type ${type} is not supported; send application/xml, application/json, text/plain or application/x-www-form-urlencoded`,
+  );
 }
 
 export function elementFromForm(doc: Document, tag: string, params: Iterable<[string, string]>): Element {

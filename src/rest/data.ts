@@ -73,7 +73,10 @@ function nothingMatches(ctx: Deps, p: Principal, path: string, visibility: Visib
 function sendResult(ctx: Deps, res: ServerResponse, format: Format, body: string): void {
   const limit = ctx.config.maxResultBytes;
   if (body.length > limit || (body.length * 3 > limit && Buffer.byteLength(body) > limit)) {
-    throw new BadRequestError(`the answer would be ${Buffer.byteLength(body)} bytes, over the limit of ${limit}; ask for less (a narrower path, or .VARIANT=ref)`, 'result_too_large');
+    throw new BadRequestError(
+      `the answer would be ${Buffer.byteLength(body)} bytes, over the limit of ${limit}; ask for less (a narrower path, or .VARIANT=ref)`,
+      'result_too_large',
+    );
   }
   send(res, format, body);
 }
@@ -82,7 +85,13 @@ function sendResult(ctx: Deps, res: ServerResponse, format: Format, body: string
  * Runs a client's evaluation of `expression`: a plain path at once, anything else in its turn (fairness.ts);
  * within the client's time limit, shorter for anyone but an admin.
  */
-function evaluation<T>(ctx: Deps, req: IncomingMessage, p: Principal, expression: string, work: (timeLimitMs: number | undefined) => T): T | Promise<T> {
+function evaluation<T>(
+  ctx: Deps,
+  req: IncomingMessage,
+  p: Principal,
+  expression: string,
+  work: (timeLimitMs: number | undefined) => T,
+): T | Promise<T> {
   const timeLimitMs = isAdmin(p) ? undefined : ctx.config.xpathUserTimeoutMs;
   if (parseSimplePath(expression)) return work(timeLimitMs);
   return ctx.fairness.run(p, req, () => work(timeLimitMs));
@@ -95,23 +104,40 @@ function read(ctx: Deps, req: IncomingMessage, res: ServerResponse, query: URLSe
   const p = principalOf(req);
   const visibility = visibilityFor(p, raw ? 'raw' : 'read');
   const path = absolutePath(xpath);
-  const nodes = evaluation(ctx, req, p, path, (timeLimitMs) => ctx.db.tree.select(path, ctx.db.tree.doc, { view: viewOf(visibility), timeLimitMs }));
+  const nodes = evaluation(ctx, req, p, path, (timeLimitMs) =>
+    ctx.db.tree.select(path, ctx.db.tree.doc, { view: viewOf(visibility), timeLimitMs }),
+  );
   if (nodes instanceof Promise) return nodes.then((n) => answerRead(ctx, res, n, { variant, format, p, path, visibility }));
   answerRead(ctx, res, nodes, { variant, format, p, path, visibility });
 }
 
-function answerRead(ctx: Deps, res: ServerResponse, nodes: Node[], o: { variant: Variant; format: Format; p: Principal; path: string; visibility: Visibility }): void {
+function answerRead(
+  ctx: Deps,
+  res: ServerResponse,
+  nodes: Node[],
+  o: { variant: Variant; format: Format; p: Principal; path: string; visibility: Visibility },
+): void {
   const { variant, format, p, path, visibility } = o;
   const xpath = path;
   const show = visibility.show;
   if (variant === 'multi' || variant === 'multiraw') {
     if (format === 'text') throw new BadRequestError('.VARIANT=multi has no text/plain form; ask for application/json or application/xml');
-    sendResult(ctx, res, format, representMany(nodes.map((node) => ({ node, ref: refOf(node) })), format, show) + '\n');
+    sendResult(
+      ctx,
+      res,
+      format,
+      representMany(
+        nodes.map((node) => ({ node, ref: refOf(node) })),
+        format,
+        show,
+      ) + '\n',
+    );
     return;
   }
   if (nodes.length === 0) nothingMatches(ctx, p, path, visibility);
   if (variant === 'ref') {
-    if (nodes.length > 1 && format !== 'text') throw new BadRequestError(`${xpath} selects ${nodes.length} nodes; use .VARIANT=multi to get all of them`, 'selects_many');
+    if (nodes.length > 1 && format !== 'text')
+      throw new BadRequestError(`${xpath} selects ${nodes.length} nodes; use .VARIANT=multi to get all of them`, 'selects_many');
     sendResult(ctx, res, format, nodes.map((n) => representRef(refOf(n), format)).join('\n') + '\n');
     return;
   }
@@ -120,7 +146,8 @@ function answerRead(ctx: Deps, res: ServerResponse, nodes: Node[], o: { variant:
     sendResult(ctx, res, format, nodes.map((n) => textOf(n, show)).join('\n') + '\n');
     return;
   }
-  if (nodes.length > 1) throw new BadRequestError(`${xpath} selects ${nodes.length} nodes; use .VARIANT=multi to get all of them`, 'selects_many');
+  if (nodes.length > 1)
+    throw new BadRequestError(`${xpath} selects ${nodes.length} nodes; use .VARIANT=multi to get all of them`, 'selects_many');
   sendResult(ctx, res, format, represent(nodes[0]!, format, { show, content: variant === 'content' }) + '\n');
 }
 
@@ -157,10 +184,18 @@ async function write(
   if (names && !rightsAt(p, names).has(right) && !leadsToRight(p, names, right)) deny(p, right, path);
   const doc = ctx.db.tree.doc;
   let element: Element;
-  if (!viaQuery && hasBody(req)) element = elementFromBody(doc, tag, await readBody(req, ctx.config.maxBodyBytes), req.headers['content-type']);
-  else element = elementFromForm(doc, tag, [...query].filter(([k]) => k !== '_csrf'));
+  if (!viaQuery && hasBody(req))
+    element = elementFromBody(doc, tag, await readBody(req, ctx.config.maxBodyBytes), req.headers['content-type']);
+  else
+    element = elementFromForm(
+      doc,
+      tag,
+      [...query].filter(([k]) => k !== '_csrf'),
+    );
   checkNoHiddenData(p, element);
-  const mutation = await write((tree) => authoriseMutation(p, method, method === 'PUT' ? tree.put(path, element, options) : tree.post(path, element, options)));
+  const mutation = await write((tree) =>
+    authoriseMutation(p, method, method === 'PUT' ? tree.put(path, element, options) : tree.post(path, element, options)),
+  );
   send(res, format, representRef(mutation.ref, format) + '\n');
 }
 
@@ -170,9 +205,12 @@ async function evaluateExpression(ctx: Deps, req: IncomingMessage, res: ServerRe
   // An admin evaluates over everything; anyone else over what they may read, so that no string(…) or
   // count(…) can read around the rules.
   const view = viewOf(visibilityFor(p, 'raw'));
-  const value = await evaluation(ctx, req, p, expression, (timeLimitMs) => ctx.db.tree.evaluate(expression, ctx.db.tree.root, { view, timeLimitMs }));
+  const value = await evaluation(ctx, req, p, expression, (timeLimitMs) =>
+    ctx.db.tree.evaluate(expression, ctx.db.tree.root, { view, timeLimitMs }),
+  );
   const scalar = Array.isArray(value) ? stringOf(value, view) : value;
-  if (format === 'json') sendResult(ctx, res, format, JSON.stringify(typeof scalar === 'number' && !Number.isFinite(scalar) ? stringOf(scalar) : scalar) + '\n');
+  if (format === 'json')
+    sendResult(ctx, res, format, JSON.stringify(typeof scalar === 'number' && !Number.isFinite(scalar) ? stringOf(scalar) : scalar) + '\n');
   else if (format === 'xml') sendResult(ctx, res, format, `<value>${escapeText(stringOf(scalar))}</value>\n`);
   else sendResult(ctx, res, format, stringOf(scalar) + '\n');
 }

@@ -64,7 +64,9 @@ class Slots {
     const mine = this.held.get(key) ?? 0;
     if (this.total >= open) throw new UnavailableError(`there are already ${this.total} live-update clients; try again later`);
     if (!isAdmin(p) && mine >= share) {
-      throw new UnavailableError(`${p.kind === 'anonymous' ? 'anonymous clients have' : 'you have'} ${mine} live-update streams open already, the most allowed; close one or log in`);
+      throw new UnavailableError(
+        `${p.kind === 'anonymous' ? 'anonymous clients have' : 'you have'} ${mine} live-update streams open already, the most allowed; close one or log in`,
+      );
     }
     this.held.set(key, mine + 1);
     this.total++;
@@ -103,7 +105,9 @@ export function eventRoutes(ctx: Deps): Router {
     res.on('drain', () => {
       if (!lagging) return;
       lagging = false;
-      res.write(`event: reset\ndata: ${JSON.stringify({ reason: 'you fell behind; some changes were left out; read the tree again' })}\n\n`);
+      res.write(
+        `event: reset\ndata: ${JSON.stringify({ reason: 'you fell behind; some changes were left out; read the tree again' })}\n\n`,
+      );
     });
     const send = (event: TreeEvent) => {
       if (lagging) return;
@@ -121,7 +125,10 @@ export function eventRoutes(ctx: Deps): Router {
     if (typeof last === 'string' && last) {
       const missed = ctx.events.since(last);
       if (missed) missed.forEach(send);
-      else res.write(`event: reset\ndata: ${JSON.stringify({ reason: 'some changes since your last event are no longer kept; read the tree again' })}\n\n`);
+      else
+        res.write(
+          `event: reset\ndata: ${JSON.stringify({ reason: 'some changes since your last event are no longer kept; read the tree again' })}\n\n`,
+        );
     }
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), ctx.config.sseHeartbeatMs);
     const stop = () => {

@@ -36,7 +36,9 @@ export class FairScheduler {
     const client = clientKey(p, req);
     const mine = this.perClient.get(client) ?? 0;
     if (mine >= PER_CLIENT && !isAdmin(p)) {
-      return Promise.reject(new TooManyRequestsError(`you have ${mine} expensive queries under way already; wait for their answers first`, 1));
+      return Promise.reject(
+        new TooManyRequestsError(`you have ${mine} expensive queries under way already; wait for their answers first`, 1),
+      );
     }
     this.perClient.set(client, mine + 1);
     return new Promise<T>((resolve, reject) => {

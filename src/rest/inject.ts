@@ -7,7 +7,6 @@ import type { RequestListener } from 'node:http';
 import { INTERNAL_HEADER, internalCredential } from '../auth/authenticate.ts';
 import type { LocalCaller } from '../localCall.ts';
 
-
 /** Characters a URL cannot carry as they are; `%` is left alone, templates have already encoded values. */
 const UNSAFE = /[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g;
 

@@ -35,14 +35,16 @@ const HELP = [
 
 /** The JSON object body of /internal/updateStatus (as Igor's scripts send it), checked. */
 async function statusBody(ctx: Deps, req: Request): Promise<{ alive?: unknown; resultData?: unknown; errorMessage?: unknown }> {
-  if (!hasBody(req)) throw new BadRequestError('updateStatus needs a JSON body: {"alive": true|false, "resultData": ..., "errorMessage": "..."}');
+  if (!hasBody(req))
+    throw new BadRequestError('updateStatus needs a JSON body: {"alive": true|false, "resultData": ..., "errorMessage": "..."}');
   let body: unknown;
   try {
     body = JSON.parse((await readBody(req, ctx.config.maxBodyBytes)).toString('utf8'));
   } catch (err) {
     throw new BadRequestError(`updateStatus: the body is not JSON (${(err as Error).message})`);
   }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('updateStatus: the body must be a JSON object {alive, resultData, errorMessage}');
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new BadRequestError('updateStatus: the body must be a JSON object {alive, resultData, errorMessage}');
   return body as { alive?: unknown; resultData?: unknown; errorMessage?: unknown };
 }
 
@@ -97,7 +99,8 @@ export function internalRoutes(ctx: Deps): Router {
     const body = await statusBody(ctx, req);
     const data = body.resultData;
     const extra = data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, Json>) : {};
-    const message = typeof body.errorMessage === 'string' && body.errorMessage ? body.errorMessage : typeof data === 'string' ? data : undefined;
+    const message =
+      typeof body.errorMessage === 'string' && body.errorMessage ? body.errorMessage : typeof data === 'string' ? data : undefined;
     await recordStatus(ctx.db, representing, { ok: !!body.alive, message }, extra);
     answer(req, res, 'OK');
   });

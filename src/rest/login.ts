@@ -17,7 +17,9 @@ type Deps = Pick<HostContext, 'auth' | 'config' | 'db' | 'packageDir'>;
 
 /** Only paths on this server: never `//elsewhere` or `https://elsewhere`. */
 function localPath(returnTo: unknown): string {
-  return typeof returnTo === 'string' && returnTo.startsWith('/') && !returnTo.startsWith('//') && !returnTo.includes('\\') ? returnTo : '/';
+  return typeof returnTo === 'string' && returnTo.startsWith('/') && !returnTo.startsWith('//') && !returnTo.includes('\\')
+    ? returnTo
+    : '/';
 }
 
 export function loginRoutes(ctx: Deps): Router {

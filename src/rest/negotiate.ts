@@ -24,7 +24,9 @@ export function negotiate(req: IncomingMessage, order: readonly Format[] = ['xml
   if (!req.headers.accept) return order[0]!;
   const best = new Negotiator(req).mediaType(order.map((f) => MIME[f]));
   if (!best) {
-    throw new NotAcceptableError(`cannot answer in any type the Accept header allows; this resource has ${order.map((f) => MIME[f]).join(', ')}`);
+    throw new NotAcceptableError(
+      `cannot answer in any type the Accept header allows; this resource has ${order.map((f) => MIME[f]).join(', ')}`,
+    );
   }
   return FORMAT_OF[best]!;
 }
@@ -37,7 +39,8 @@ export function negotiate(req: IncomingMessage, order: readonly Format[] = ['xml
  * /data, where the choice is real, keeps answering 406.
  */
 export function answerText(req: IncomingMessage, res: ServerResponse, text: string, json: unknown = text): void {
-  const asJson = req.headers.accept !== undefined && new Negotiator(req).mediaType(['text/plain', 'application/json']) === 'application/json';
+  const asJson =
+    req.headers.accept !== undefined && new Negotiator(req).mediaType(['text/plain', 'application/json']) === 'application/json';
   send(res, asJson ? 'json' : 'text', asJson ? JSON.stringify(json) + '\n' : text + '\n');
 }
 

@@ -32,11 +32,13 @@ async function servePage(ctx: Deps, req: Request, res: Response): Promise<void> 
   // Plugin pages run no inline script and load nothing from elsewhere (headers.ts): what they show cannot become code.
   if (page.endsWith('.md')) {
     const html = marked.parse(await readFile(join(plugin.dir, page), 'utf8'), { async: false });
-    res.type('text/html; charset=utf-8').send(
-      `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-        `<title>${escapeText(name)}: ${escapeText(page)}</title><link rel="stylesheet" href="/static/igor.css"></head>` +
-        `<body><main class="readme">${html}</main></body></html>\n`,
-    );
+    res
+      .type('text/html; charset=utf-8')
+      .send(
+        `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+          `<title>${escapeText(name)}: ${escapeText(page)}</title><link rel="stylesheet" href="/static/igor.css"></head>` +
+          `<body><main class="readme">${html}</main></body></html>\n`,
+      );
     return;
   }
   const rendered = await renderIfTemplate(plugin.dir, page, () => pageContext(ctx, req, name));

@@ -25,7 +25,6 @@ import { queryOf } from './negotiate.ts';
 /** What these routes use of the host. */
 type Deps = Pick<HostContext, 'auth' | 'config' | 'db' | 'logger' | 'plugins'>;
 
-
 function callerOf(p: Principal): Caller {
   return {
     ...(p.kind === 'user' ? { user: p.name } : {}),
@@ -66,7 +65,10 @@ function parseMultipart(raw: Buffer, contentType: string): Promise<{ fields: [st
     const files: UploadedFile[] = [];
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: { 'content-type': contentType }, limits: { fields: 200, files: 20, fieldSize: raw.length, fileSize: raw.length } });
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        limits: { fields: 200, files: 20, fieldSize: raw.length, fileSize: raw.length },
+      });
     } catch (err) {
       reject(new BadRequestError(`the multipart body cannot be read: ${(err as Error).message}`));
       return;
@@ -84,7 +86,10 @@ function parseMultipart(raw: Buffer, contentType: string): Promise<{ fields: [st
 }
 
 /** Query, form fields and a JSON object's top-level scalars, as text; the raw body for signatures; uploaded files. */
-async function paramsAndBody(req: Request, raw: Buffer | undefined): Promise<{ params: Record<string, string>; body?: PluginCall['body'] }> {
+async function paramsAndBody(
+  req: Request,
+  raw: Buffer | undefined,
+): Promise<{ params: Record<string, string>; body?: PluginCall['body'] }> {
   // Own properties only: a parameter named __proto__ or constructor is a parameter like any other.
   const params: Record<string, string> = {};
   for (const [k, v] of queryOf(req)) setOwn(params, k, v);
@@ -99,7 +104,8 @@ async function paramsAndBody(req: Request, raw: Buffer | undefined): Promise<{ p
       throw new BadRequestError(`the JSON body is not valid: ${(err as Error).message}`);
     }
     if (json && typeof json === 'object' && !Array.isArray(json)) {
-      for (const [k, v] of Object.entries(json)) if ((v === null || typeof v !== 'object') && !Object.hasOwn(params, k)) setOwn(params, k, String(v));
+      for (const [k, v] of Object.entries(json))
+        if ((v === null || typeof v !== 'object') && !Object.hasOwn(params, k)) setOwn(params, k, String(v));
     }
   } else if (contentType.startsWith('application/x-www-form-urlencoded')) {
     for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) setOwn(params, k, v);
@@ -186,7 +192,8 @@ async function callPlugin(ctx: Deps, req: Request, res: Response): Promise<void>
   // The plugin acts with its own rights plus its caller's; a scoped API token lends none of its user's
   // (its scope is for /data, and could not be honoured through the plugin).
   const lends = !(p.kind === 'user' && p.scope);
-  const acting: Principal = p.kind === 'plugin' && p.name === name ? p : { ...ctx.plugins.principal(name), ...(lends ? { caller: p } : {}) };
+  const acting: Principal =
+    p.kind === 'plugin' && p.name === name ? p : { ...ctx.plugins.principal(name), ...(lends ? { caller: p } : {}) };
   const rest = req.params['rest'];
   const call: PluginCall = {
     method: req.method,
@@ -211,7 +218,10 @@ function sendResult(res: Response, result: unknown): void {
   } else if (typeof result === 'string') {
     res.status(200).type('text/plain; charset=utf-8').send(result);
   } else {
-    res.status(200).type('application/json; charset=utf-8').send(JSON.stringify(result) + '\n');
+    res
+      .status(200)
+      .type('application/json; charset=utf-8')
+      .send(JSON.stringify(result) + '\n');
   }
 }
 
@@ -233,7 +243,9 @@ async function runCommand(ctx: Deps, req: Request, res: Response): Promise<void>
   const plugin = runningPlugin(ctx, name);
   const run = plugin.instance.commands?.[command];
   if (!run || !Object.hasOwn(plugin.instance.commands!, command)) {
-    throw new NotFoundError(`plugin ${name} has no command ${command}${plugin.instance.commands ? `; it has ${Object.keys(plugin.instance.commands).join(', ')}` : ''}`);
+    throw new NotFoundError(
+      `plugin ${name} has no command ${command}${plugin.instance.commands ? `; it has ${Object.keys(plugin.instance.commands).join(', ')}` : ''}`,
+    );
   }
   const args: Record<string, string> = {};
   for (const [k, v] of queryOf(req)) if (k !== '_csrf') args[k] = v;

@@ -140,7 +140,9 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
       const scan = await scanJournal(path);
       if (scan.damaged.length) throw new DatabaseOpenError(`${describeDamage(path, scan)}. ${recoverAdvice(dir)}`);
       if (scan.tail && i < later.length - 1) {
-        throw new DatabaseOpenError(`${path} ends in an incomplete record, yet later journals exist, so it is damage, not a crash. ${recoverAdvice(dir)}`);
+        throw new DatabaseOpenError(
+          `${path} ends in an incomplete record, yet later journals exist, so it is damage, not a crash. ${recoverAdvice(dir)}`,
+        );
       }
       let unterminated: number | undefined;
       for (const { record, offset, length, unterminated: open } of scan.records) {
@@ -148,13 +150,18 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
         try {
           tree.applyAll((record.ops ?? []) as JournalOp[]);
         } catch (err) {
-          throw new DatabaseOpenError(`${path}: the record at byte ${offset}${record.n !== undefined ? ` (number ${record.n})` : ''} cannot be applied (${(err as Error).message}). ${recoverAdvice(dir)}`);
+          throw new DatabaseOpenError(
+            `${path}: the record at byte ${offset}${record.n !== undefined ? ` (number ${record.n})` : ''} cannot be applied (${(err as Error).message}). ${recoverAdvice(dir)}`,
+          );
         }
         if (record.n !== undefined) last = record.n;
       }
       if (scan.tail || unterminated !== undefined) {
         const keep = unterminated ?? scan.tail!.offset;
-        logger.warn({ journal: path, keptBytes: keep, droppedBytes: scan.size - keep }, 'cutting off an incomplete last record (a write a crash cut short, never acknowledged)');
+        logger.warn(
+          { journal: path, keptBytes: keep, droppedBytes: scan.size - keep },
+          'cutting off an incomplete last record (a write a crash cut short, never acknowledged)',
+        );
         await truncateDurably(path, keep, unterminated !== undefined);
       }
       current = index;
@@ -189,7 +196,8 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
       const code = (err as NodeJS.ErrnoException).code;
       this.options.logger.error({ err, dir: this.dir }, 'a write could not be made durable and was undone');
       const restart = (err as { journalBroken?: boolean }).journalBroken ? '; restart the server once that is fixed' : '';
-      if (code === 'ENOSPC' || code === 'EDQUOT') throw new InsufficientStorageError(`the disk holding ${this.dir} is full; the write was not made${restart}`);
+      if (code === 'ENOSPC' || code === 'EDQUOT')
+        throw new InsufficientStorageError(`the disk holding ${this.dir} is full; the write was not made${restart}`);
       throw new UnavailableError(`the database cannot be written (${code ?? (err as Error).message}); the write was not made${restart}`);
     }
     this.emit('change', mutation.events);
@@ -223,7 +231,10 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     if (this.closed) return;
     clearTimeout(this.snapshotTimer);
     await this.journal.whenIdle();
-    if (this.journal.size > 0) await this.snapshot().catch((err) => this.options.logger.error({ err }, 'final snapshot failed; the journal still holds every change'));
+    if (this.journal.size > 0)
+      await this.snapshot().catch((err) =>
+        this.options.logger.error({ err }, 'final snapshot failed; the journal still holds every change'),
+      );
     this.closed = true;
     await this.journal.close();
     await this.lock.release();

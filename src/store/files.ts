@@ -23,7 +23,10 @@ export async function fsyncDir(dir: string): Promise<void> {
 export async function mkdirDurably(dir: string): Promise<void> {
   const made: string[] = [];
   for (let d = resolve(dir); ; d = dirname(d)) {
-    const exists = await stat(d).then(() => true, () => false);
+    const exists = await stat(d).then(
+      () => true,
+      () => false,
+    );
     if (exists) break;
     made.unshift(d);
     if (dirname(d) === d) break;

@@ -132,10 +132,15 @@ export class Journal {
       } catch (truncateError) {
         // Keep the first cause (a full disk stays a full disk to the client), and say why nothing goes on.
         const cause = err as NodeJS.ErrnoException;
-        this.broken = Object.assign(new Error(`the journal could not be cut back after "${cause.message}" (${(truncateError as Error).message}); restart the server once that is fixed`), {
-          code: cause.code,
-          journalBroken: true,
-        });
+        this.broken = Object.assign(
+          new Error(
+            `the journal could not be cut back after "${cause.message}" (${(truncateError as Error).message}); restart the server once that is fixed`,
+          ),
+          {
+            code: cause.code,
+            journalBroken: true,
+          },
+        );
       }
     }
   }
@@ -220,7 +225,11 @@ function hintOf(bytes: Buffer): string {
   const n = /"n":(\d+)/.exec(text)?.[1];
   const t = /"t":(\d{10,})/.exec(text)?.[1];
   const paths = [...text.matchAll(/"(?:path|parent)":"([^"]{1,200})"/g)].map((m) => m[1]);
-  const parts = [n ? `record ${n}` : '', t ? `written ${new Date(Number(t)).toISOString()}` : '', paths.length ? `to ${[...new Set(paths)].join(', ')}` : ''];
+  const parts = [
+    n ? `record ${n}` : '',
+    t ? `written ${new Date(Number(t)).toISOString()}` : '',
+    paths.length ? `to ${[...new Set(paths)].join(', ')}` : '',
+  ];
   return parts.filter(Boolean).join(', ') || 'nothing readable';
 }
 
@@ -247,7 +256,12 @@ export function scanJournalBytes(data: Buffer): JournalScan {
         pos += whole.length;
         if (pos >= data.length) break;
       }
-      tail = { offset: pos, length: data.length - pos, ...(lastNumber() !== undefined ? { after: lastNumber() } : {}), hint: hintOf(data.subarray(pos)) };
+      tail = {
+        offset: pos,
+        length: data.length - pos,
+        ...(lastNumber() !== undefined ? { after: lastNumber() } : {}),
+        hint: hintOf(data.subarray(pos)),
+      };
       break;
     }
     const line = data.subarray(pos, end);

@@ -123,15 +123,26 @@ async function replay(dir: string, base: Base, report: Report): Promise<Tree> {
         tree.applyAll((record.ops ?? []) as JournalOp[]);
         report.replayed++;
       } catch (err) {
-        report.lost.push({ where: `${file}, byte ${offset}`, ...(record.n !== undefined ? { numbers: [record.n] } : {}), why: `does not apply any more (${(err as Error).message})` });
+        report.lost.push({
+          where: `${file}, byte ${offset}`,
+          ...(record.n !== undefined ? { numbers: [record.n] } : {}),
+          why: `does not apply any more (${(err as Error).message})`,
+        });
       }
       if (record.n !== undefined) last = record.n;
     }
     if (scan.tail) {
       if (j < scans.length - 1) {
         report.damagedFiles.push(file);
-        report.lost.push({ where: place(file, scan.tail), why: `damaged: an incomplete record with later journals after it (${scan.tail.hint})` });
-      } else report.incomplete.push({ where: place(file, scan.tail), why: `an incomplete last record, cut short by a crash and never acknowledged (${scan.tail.hint})` });
+        report.lost.push({
+          where: place(file, scan.tail),
+          why: `damaged: an incomplete record with later journals after it (${scan.tail.hint})`,
+        });
+      } else
+        report.incomplete.push({
+          where: place(file, scan.tail),
+          why: `an incomplete last record, cut short by a crash and never acknowledged (${scan.tail.hint})`,
+        });
     }
   }
   report.last = last;
@@ -166,7 +177,8 @@ export async function recoverDatabase(dir: string, keepSnapshot = false): Promis
   try {
     const checked = await checkDatabase(dir, keepSnapshot);
     const { tree, baseInfo, ...report } = checked;
-    if (!tree || !baseInfo) throw new Error(`no snapshot in ${dir} can be read (${report.snapshotProblem ?? 'none found'}); there is nothing to rebuild from`);
+    if (!tree || !baseInfo)
+      throw new Error(`no snapshot in ${dir} can be read (${report.snapshotProblem ?? 'none found'}); there is nothing to rebuild from`);
     if (checked.healthy && checked.incomplete.length === 0 && !keepSnapshot) return report;
     const journals = await listJournals(dir);
     const newIndex = Math.max(baseInfo.info.journal, ...journals.map((j) => j.index)) + 1;
@@ -203,13 +215,24 @@ export function describeReport(r: Report, recovered: boolean): string {
   const records = `${r.replayed} journal record${r.replayed === 1 ? '' : 's'}`;
   if (r.snapshotProblem) lines.push(`database.xml: ${r.snapshotProblem}`);
   if (!r.base) lines.push('No snapshot can be read: there is nothing to rebuild from.');
-  else if (recovered) lines.push(`Rebuilt from ${r.base} and the ${records} after it that are intact; the last write kept is number ${r.last}.`);
+  else if (recovered)
+    lines.push(`Rebuilt from ${r.base} and the ${records} after it that are intact; the last write kept is number ${r.last}.`);
   else if (r.healthy) lines.push(`Healthy: ${r.base} and the ${records} after it load; the last write is number ${r.last}.`);
-  else lines.push(`Can be rebuilt from ${r.base} and the ${records} after it that are intact; the last write kept would be number ${r.last}.`);
-  if (!r.healthy || recovered) lines.push(r.lost.length ? `${r.lost.length} stretch${r.lost.length === 1 ? '' : 'es'} of acknowledged writes ${recovered ? 'are' : 'would be'} lost:` : 'No acknowledged write is lost.');
-  for (const l of r.lost) lines.push(`LOST${l.numbers?.length ? ` write${l.numbers.length === 1 ? '' : 's'} ${l.numbers.join(', ')}` : ''}: ${l.where}: ${l.why}`);
+  else
+    lines.push(`Can be rebuilt from ${r.base} and the ${records} after it that are intact; the last write kept would be number ${r.last}.`);
+  if (!r.healthy || recovered)
+    lines.push(
+      r.lost.length
+        ? `${r.lost.length} stretch${r.lost.length === 1 ? '' : 'es'} of acknowledged writes ${recovered ? 'are' : 'would be'} lost:`
+        : 'No acknowledged write is lost.',
+    );
+  for (const l of r.lost)
+    lines.push(
+      `LOST${l.numbers?.length ? ` write${l.numbers.length === 1 ? '' : 's'} ${l.numbers.join(', ')}` : ''}: ${l.where}: ${l.why}`,
+    );
   for (const l of r.incomplete) lines.push(`${recovered ? 'Dropped' : 'To drop'}: ${l.where}: ${l.why}`);
-  if (r.damagedFiles.length) lines.push(`Damaged: ${r.damagedFiles.join(', ')}${r.aside ? ` (kept aside in ${r.aside}, with this report)` : ''}`);
+  if (r.damagedFiles.length)
+    lines.push(`Damaged: ${r.damagedFiles.join(', ')}${r.aside ? ` (kept aside in ${r.aside}, with this report)` : ''}`);
   if (!recovered && !r.healthy) lines.push('With the server stopped, `igor db recover` rebuilds it so.');
   if (!recovered && r.healthy && r.incomplete.length) lines.push('The server cuts the incomplete record off by itself when it starts.');
   return lines.join('\n') + '\n';

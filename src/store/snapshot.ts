@@ -54,7 +54,8 @@ export function readSnapshot(bytes: Buffer, file: string): { doc: Document; info
   if (sum) {
     const at = sum.index + 'sha256="'.length;
     const without = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 64)]);
-    if (checksumOf(without) !== sum[1]) throw new DamagedSnapshotError(`${file} does not match its checksum: it was damaged, or changed by hand`);
+    if (checksumOf(without) !== sum[1])
+      throw new DamagedSnapshotError(`${file} does not match its checksum: it was damaged, or changed by hand`);
   } else if (/<\?igor-ts [^?]*(last=|sha256)/.test(head)) {
     // (A <?igor-ts journal="N"?> with neither is from before snapshots had checksums, and is taken as it is.)
     throw new DamagedSnapshotError(`${file} has lost its checksum: it was damaged, or changed by hand`);

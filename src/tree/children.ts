@@ -160,6 +160,14 @@ export function installChildTracking(): void {
 }
 
 /** The methods of xmldom's Element that change its attributes (the contract test checks they exist). */
-export const ATTRIBUTE_METHODS = ['setAttribute', 'setAttributeNS', 'setAttributeNode', 'setAttributeNodeNS', 'removeAttribute', 'removeAttributeNS', 'removeAttributeNode'];
+export const ATTRIBUTE_METHODS = [
+  'setAttribute',
+  'setAttributeNS',
+  'setAttributeNode',
+  'setAttributeNodeNS',
+  'removeAttribute',
+  'removeAttributeNS',
+  'removeAttributeNode',
+];
 
 installChildTracking();

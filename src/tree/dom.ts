@@ -92,12 +92,20 @@ function checkDecoded(root: Element, what: string): void {
       for (let i = 0; i < el.attributes.length; i++) {
         const a = el.attributes[i]!;
         const bad = illegalCharacter(a.value);
-        if (bad) throw new BadRequestError(`${what} holds ${bad}, a character XML cannot hold, in the attribute ${a.name} of <${el.nodeName}>${where(el)}`, 'bad_character');
+        if (bad)
+          throw new BadRequestError(
+            `${what} holds ${bad}, a character XML cannot hold, in the attribute ${a.name} of <${el.nodeName}>${where(el)}`,
+            'bad_character',
+          );
       }
       for (let c = el.lastChild; c; c = c.previousSibling) stack.push(c);
     } else if (n.nodeType === TEXT_NODE || n.nodeType === CDATA_SECTION_NODE) {
       const bad = illegalCharacter(n.nodeValue ?? '');
-      if (bad) throw new BadRequestError(`${what} holds ${bad}, a character XML cannot hold, in the text of <${n.parentNode?.nodeName}>${where(n)}`, 'bad_character');
+      if (bad)
+        throw new BadRequestError(
+          `${what} holds ${bad}, a character XML cannot hold, in the text of <${n.parentNode?.nodeName}>${where(n)}`,
+          'bad_character',
+        );
     }
   }
 }
@@ -119,7 +127,10 @@ export function normalize(root: Element): void {
       else if (c.nodeType === CDATA_SECTION_NODE || c.nodeType === TEXT_NODE) {
         let text = c.nodeValue ?? '';
         // Gather the texts and CDATA that follow into one text node.
-        while (next && (next.nodeType === TEXT_NODE || next.nodeType === CDATA_SECTION_NODE || (next.nodeType !== ELEMENT_NODE && !next.firstChild))) {
+        while (
+          next &&
+          (next.nodeType === TEXT_NODE || next.nodeType === CDATA_SECTION_NODE || (next.nodeType !== ELEMENT_NODE && !next.firstChild))
+        ) {
           if (next.nodeType === TEXT_NODE || next.nodeType === CDATA_SECTION_NODE) text += next.nodeValue ?? '';
           const gone = next;
           next = next.nextSibling;
@@ -159,9 +170,7 @@ export function escapeText(s: string): string {
 }
 
 export function escapeAttr(s: string): string {
-  return s.replace(/[&<"\t\n\r]/g, (c) =>
-    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '"' ? '&quot;' : `&#${c.charCodeAt(0)};`,
-  );
+  return s.replace(/[&<"\t\n\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '"' ? '&quot;' : `&#${c.charCodeAt(0)};`));
 }
 
 /** Which nodes (elements, attributes) an output includes; a left-out element takes its subtree along. */

@@ -38,7 +38,8 @@ function comparisons(kind: 'dateTime' | 'date' | 'time'): Record<string, Extensi
     const d = toDate(s, name);
     return kind === 'dateTime' ? d.getTime() : kind === 'date' ? datePart(d) : timePart(d);
   };
-  const make = (name: string, cmp: (a: string | number, b: string | number) => boolean): ExtensionFunction =>
+  const make =
+    (name: string, cmp: (a: string | number, b: string | number) => boolean): ExtensionFunction =>
     (...args) => {
       needs(name, args, 2);
       return cmp(key(args[0]!.string(), name), key(args[1]!.string(), name));

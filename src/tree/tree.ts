@@ -99,7 +99,10 @@ export class Tree {
     const matches = this.elementsFor(path, 'PUT', options);
     if (matches.length > 1) throw new BadRequestError(`${path} selects ${matches.length} elements; PUT needs one`, 'selects_many');
     const el = this.adopt(element);
-    return this.admitted(matches.length === 0 ? this.create(path, el, options) : this.replace(matches[0]!, el, options.unseen ?? isHidden), el);
+    return this.admitted(
+      matches.length === 0 ? this.create(path, el, options) : this.replace(matches[0]!, el, options.unseen ?? isHidden),
+      el,
+    );
   }
 
   /** POST: append a new element after the ones `path` selects (all must share a parent), or create it. */
@@ -234,7 +237,8 @@ export class Tree {
   private elementsFor(path: string, method: string, options: WriteOptions): Element[] {
     const nodes = this.select(path, this.doc, options);
     for (const n of nodes) {
-      if (n.nodeType !== ELEMENT_NODE) throw new BadRequestError(`${path} selects something other than an element; ${method} needs elements`);
+      if (n.nodeType !== ELEMENT_NODE)
+        throw new BadRequestError(`${path} selects something other than an element; ${method} needs elements`);
     }
     return nodes as Element[];
   }
@@ -244,7 +248,8 @@ export class Tree {
     const { parent: parentPath } = splitLastStep(path);
     if (parentPath === '') throw new BadRequestError(`${path}: the tree has one root, /data; create elements under it`);
     const parents = this.select(parentPath, this.doc, options);
-    if (parents.length > 1) throw new BadRequestError(`${parentPath} selects ${parents.length} elements; cannot tell where to create ${path}`);
+    if (parents.length > 1)
+      throw new BadRequestError(`${parentPath} selects ${parents.length} elements; cannot tell where to create ${path}`);
     if (parents.length === 1) {
       if (parents[0]!.nodeType !== ELEMENT_NODE) throw new BadRequestError(`${parentPath} is not an element; cannot create ${path} in it`);
       return this.append(parents[0] as Element, el);
@@ -326,7 +331,11 @@ function refuseTooDeep(el: Element, maxDepth: number): void {
   const stack: [Element, number][] = [[el, 1]];
   while (stack.length) {
     const [n, d] = stack.pop()!;
-    if (d > maxDepth) throw new BadRequestError(`the element ${el.nodeName} nests elements more than ${maxDepth} levels deep; the most is ${maxDepth} (--max-depth)`, 'too_deep');
+    if (d > maxDepth)
+      throw new BadRequestError(
+        `the element ${el.nodeName} nests elements more than ${maxDepth} levels deep; the most is ${maxDepth} (--max-depth)`,
+        'too_deep',
+      );
     for (let c = n.firstChild; c; c = c.nextSibling) if (c.nodeType === ELEMENT_NODE) stack.push([c as Element, d + 1]);
   }
 }
@@ -353,7 +362,10 @@ function checkEntering(root: Element, depth: number, maxDepth: number): void {
   while (stack.length) {
     const [el, d] = stack.pop()!;
     if (d > maxDepth) {
-      throw new BadRequestError(`${refOf(root)}: this would nest elements ${d} levels deep (counting /data as 1); the most is ${maxDepth} (--max-depth)`, 'too_deep');
+      throw new BadRequestError(
+        `${refOf(root)}: this would nest elements ${d} levels deep (counting /data as 1); the most is ${maxDepth} (--max-depth)`,
+        'too_deep',
+      );
     }
     for (let i = 0; i < el.attributes.length; i++) refuseCharacter(el, el.attributes[i]!.value, `the attribute ${el.attributes[i]!.name}`);
     for (let c = el.firstChild; c; c = c.nextSibling) {

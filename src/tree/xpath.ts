@@ -78,7 +78,11 @@ export function selectNodes(expression: string, context: Node, options?: Evaluat
  * node's text — within the view, when one is given.
  */
 export function stringOf(value: XPathValue, view?: View): string {
-  if (Array.isArray(value)) return stringValue(value, view ? { view, namespaces: NAMESPACES, variables: {}, functions: {} } : { namespaces: NAMESPACES, variables: {}, functions: {} });
+  if (Array.isArray(value))
+    return stringValue(
+      value,
+      view ? { view, namespaces: NAMESPACES, variables: {}, functions: {} } : { namespaces: NAMESPACES, variables: {}, functions: {} },
+    );
   if (typeof value === 'number') return numberToString(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   return value;

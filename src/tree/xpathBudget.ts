@@ -25,7 +25,9 @@ export function setXPathTimeLimit(ms: number): void {
 /** Counts one step of work; throws when the evaluation under way is over its time. */
 export function tick(): void {
   if ((++steps & 4095) === 0 && Date.now() > deadline) {
-    throw new XPathTooCostlyError(`the XPath expression took more than ${limitNow} ms to evaluate; ask for less (a narrower path, fewer predicates)`);
+    throw new XPathTooCostlyError(
+      `the XPath expression took more than ${limitNow} ms to evaluate; ask for less (a narrower path, fewer predicates)`,
+    );
   }
 }
 

@@ -17,8 +17,10 @@ before(async () => {
     req.on('end', () => {
       external.push({ method: req.method!, url: req.url!, body });
       if (req.url!.startsWith('/fail')) res.writeHead(500).end('the service broke');
-      else if (req.url!.startsWith('/hang')) return; // never answers
-      else if (req.url!.startsWith('/reset')) req.socket.destroy(); // drops the connection
+      else if (req.url!.startsWith('/hang'))
+        return; // never answers
+      else if (req.url!.startsWith('/reset'))
+        req.socket.destroy(); // drops the connection
       else if (req.url!.startsWith('/hold')) releaseHeld.push(() => res.writeHead(200).end('released'));
       else res.writeHead(200).end('ok');
     });
@@ -27,7 +29,11 @@ before(async () => {
 });
 
 async function call(method: string, path: string, body?: string, type = 'text/plain') {
-  const res = await server.request(path, { method, body, headers: body === undefined ? { Accept: 'text/plain' } : { 'Content-Type': type, Accept: 'text/plain' } });
+  const res = await server.request(path, {
+    method,
+    body,
+    headers: body === undefined ? { Accept: 'text/plain' } : { 'Content-Type': type, Accept: 'text/plain' },
+  });
   return { status: res.status, body: await res.text() };
 }
 const text = async (path: string) => (await call('GET', path)).body.trimEnd();
@@ -38,11 +44,14 @@ async function addAction(inner: string, where = '/data/actions/action') {
   assert.equal(res.status, 200, res.body);
   return res.body.trim();
 }
-const status = async (rep: string) => JSON.parse((await server.request(`/data/status/${rep}`, { headers: { Accept: 'application/json' } }).then((r) => r.text())));
+const status = async (rep: string) =>
+  JSON.parse(await server.request(`/data/status/${rep}`, { headers: { Accept: 'application/json' } }).then((r) => r.text()));
 
 describe('triggers', () => {
   it('xpath: a change to a matching node runs the action, with the node as template context', async () => {
-    await addAction('<xpath>/data/sandbox/t1/in</xpath><url>/data/sandbox/t1/out</url><method>PUT</method><data>{. * 2} from {name(..)}</data><representing>sandbox/t1</representing>');
+    await addAction(
+      '<xpath>/data/sandbox/t1/in</xpath><url>/data/sandbox/t1/out</url><method>PUT</method><data>{. * 2} from {name(..)}</data><representing>sandbox/t1</representing>',
+    );
     await call('PUT', '/data/sandbox/t1/in', '21');
     await flush();
     assert.equal(await text('/data/sandbox/t1/out'), '42 from t1', 'numbers print as people write them');
@@ -53,7 +62,9 @@ describe('triggers', () => {
   });
 
   it('xpath: adding, replacing and deleting matching nodes all trigger; predicates are applied', async () => {
-    await addAction('<xpath>/data/sandbox/t2/watch/*[. != "ignore"]</xpath><url>/data/sandbox/t2/log/e</url><method>POST</method><data>{name()}</data>');
+    await addAction(
+      '<xpath>/data/sandbox/t2/watch/*[. != "ignore"]</xpath><url>/data/sandbox/t2/log/e</url><method>POST</method><data>{name()}</data>',
+    );
     await call('PUT', '/data/sandbox/t2/watch/a', '1');
     await flush();
     await call('PUT', '/data/sandbox/t2/watch/a', '2');
@@ -63,11 +74,17 @@ describe('triggers', () => {
     assert.equal((await call('GET', '/data/sandbox/t2/log/e')).body, 'a\na\n', 'added, replaced, and b filtered out by the predicate');
     await call('DELETE', '/data/sandbox/t2/watch/a');
     await flush();
-    assert.equal((await call('GET', '/data/sandbox/t2/log/e')).body, 'a\na\na\n', 'deleting a matching node triggers, with the deleted node as context');
+    assert.equal(
+      (await call('GET', '/data/sandbox/t2/log/e')).body,
+      'a\na\na\n',
+      'deleting a matching node triggers, with the deleted node as context',
+    );
   });
 
   it('multiple: once per matching node, otherwise once per change', async () => {
-    await addAction('<xpath>/data/sandbox/t3/m/*</xpath><multiple>true</multiple><url>/data/sandbox/t3/many/e</url><method>POST</method><data>{.}</data>');
+    await addAction(
+      '<xpath>/data/sandbox/t3/m/*</xpath><multiple>true</multiple><url>/data/sandbox/t3/many/e</url><method>POST</method><data>{.}</data>',
+    );
     await addAction('<xpath>/data/sandbox/t3/m/*</xpath><url>/data/sandbox/t3/one/e</url><method>POST</method><data>{.}</data>');
     await call('PUT', '/data/sandbox/t3/m', '<m><a>1</a><b>2</b><c>3</c></m>', 'application/xml');
     await flush();
@@ -76,7 +93,9 @@ describe('triggers', () => {
   });
 
   it('condition: the action runs only when it holds for the triggering node', async () => {
-    await addAction('<xpath>/data/sandbox/t4/v</xpath><condition>. &gt; 10</condition><url>/data/sandbox/t4/big/e</url><method>POST</method><data>{.}</data>');
+    await addAction(
+      '<xpath>/data/sandbox/t4/v</xpath><condition>. &gt; 10</condition><url>/data/sandbox/t4/big/e</url><method>POST</method><data>{.}</data>',
+    );
     for (const v of ['5', '50', '7', '70']) {
       await call('PUT', '/data/sandbox/t4/v', v);
       await flush();
@@ -86,7 +105,10 @@ describe('triggers', () => {
 
   it('name: /action/NAME and /action/PLUGIN/NAME run it; unknown names are 404', async () => {
     await addAction('<name>bump</name><url>/data/sandbox/t5/e</url><method>POST</method><data>top</data>');
-    await addAction('<name>bump</name><url>/data/sandbox/t5/e</url><method>POST</method><data>plugin</data>', '/data/plugindata/myplugin/action');
+    await addAction(
+      '<name>bump</name><url>/data/sandbox/t5/e</url><method>POST</method><data>plugin</data>',
+      '/data/plugindata/myplugin/action',
+    );
     assert.equal((await call('GET', '/action/bump')).body, 'OK\n');
     assert.equal((await call('GET', '/action/myplugin/bump')).body, 'OK\n');
     await flush();
@@ -122,13 +144,19 @@ describe('triggers', () => {
 
 describe('rate limits and queues', () => {
   it('minInterval defers a trigger inside the window to its end instead of dropping it', async () => {
-    await addAction('<xpath>/data/sandbox/r1/v</xpath><minInterval>1</minInterval><url>/data/sandbox/r1/seen/e</url><method>POST</method><data>{.}</data>');
+    await addAction(
+      '<xpath>/data/sandbox/r1/v</xpath><minInterval>1</minInterval><url>/data/sandbox/r1/seen/e</url><method>POST</method><data>{.}</data>',
+    );
     for (const v of ['1', '2', '3']) await call('PUT', '/data/sandbox/r1/v', v);
     await flush();
     assert.equal((await call('GET', '/data/sandbox/r1/seen/e')).body, '1\n', 'the first runs at once');
     await waitFor(async () => server.db.tree.select('/data/sandbox/r1/seen/e').length === 2, 'the deferred run');
     await flush();
-    assert.equal((await call('GET', '/data/sandbox/r1/seen/e')).body, '1\n3\n', 'the later ones run once, at the end, with the latest value');
+    assert.equal(
+      (await call('GET', '/data/sandbox/r1/seen/e')).body,
+      '1\n3\n',
+      'the later ones run once, at the end, with the latest value',
+    );
   });
 
   it('aggregate: identical calls waiting in the queue are made once', async () => {
@@ -154,7 +182,9 @@ describe('rate limits and queues', () => {
 describe('external calls and failures', () => {
   it('calls other servers with the method, data and Content-Type of the action', async () => {
     external.length = 0;
-    await addAction(`<name>ext</name><url>${externalUrl}/hook?v={/data/sandbox/t1/in}</url><method>POST</method><data>{{"v": {/data/sandbox/t1/in}}}</data><mimetype>application/json</mimetype><representing>services/hook</representing>`);
+    await addAction(
+      `<name>ext</name><url>${externalUrl}/hook?v={/data/sandbox/t1/in}</url><method>POST</method><data>{{"v": {/data/sandbox/t1/in}}}</data><mimetype>application/json</mimetype><representing>services/hook</representing>`,
+    );
     await call('GET', '/action/ext');
     await flush();
     assert.deepEqual(external, [{ method: 'POST', url: '/hook?v=21', body: '{"v": 21}' }]);
@@ -203,8 +233,12 @@ describe('chains and loops', () => {
   });
 
   it('a loop of actions triggering each other is stopped, with a message in status', async () => {
-    await addAction('<name>ping</name><xpath>/data/sandbox/l1/pong</xpath><url>/data/sandbox/l1/ping</url><method>PUT</method><data>{. + 1}</data><representing>services/ping</representing>');
-    await addAction('<name>pong</name><xpath>/data/sandbox/l1/ping</xpath><url>/data/sandbox/l1/pong</url><method>PUT</method><data>{. + 1}</data><representing>services/pong</representing>');
+    await addAction(
+      '<name>ping</name><xpath>/data/sandbox/l1/pong</xpath><url>/data/sandbox/l1/ping</url><method>PUT</method><data>{. + 1}</data><representing>services/ping</representing>',
+    );
+    await addAction(
+      '<name>pong</name><xpath>/data/sandbox/l1/ping</xpath><url>/data/sandbox/l1/pong</url><method>PUT</method><data>{. + 1}</data><representing>services/pong</representing>',
+    );
     await call('PUT', '/data/sandbox/l1/pong', '0');
     await flush();
     assert.equal(await text('/data/sandbox/l1/ping'), '1');
@@ -213,7 +247,9 @@ describe('chains and loops', () => {
   });
 
   it('an action that triggers itself is stopped after one run', async () => {
-    await addAction('<xpath>/data/sandbox/l2/n</xpath><url>/data/sandbox/l2/n</url><method>PUT</method><data>{. + 1}</data><representing>services/self</representing>');
+    await addAction(
+      '<xpath>/data/sandbox/l2/n</xpath><url>/data/sandbox/l2/n</url><method>PUT</method><data>{. + 1}</data><representing>services/self</representing>',
+    );
     await call('PUT', '/data/sandbox/l2/n', '0');
     await flush();
     assert.equal(await text('/data/sandbox/l2/n'), '1');
@@ -221,7 +257,9 @@ describe('chains and loops', () => {
   });
 
   it('an action watching status/ is not set off by recording its own status', async () => {
-    await addAction('<xpath>/data/status/services//errorMessage</xpath><url>/data/sandbox/h1/e</url><method>POST</method><data>{name(../..)}/{name(..)}</data><representing>services/health</representing>');
+    await addAction(
+      '<xpath>/data/status/services//errorMessage</xpath><url>/data/sandbox/h1/e</url><method>POST</method><data>{name(../..)}/{name(..)}</data><representing>services/health</representing>',
+    );
     await addAction('<name>breaks</name><url>/data/sandbox/x[[</url><representing>services/broken</representing>');
     await call('GET', '/action/breaks');
     await flush();

@@ -7,7 +7,8 @@ import { expandTemplate } from '../../src/actions/template.ts';
 import xpath from 'xpath';
 import { parseXml } from '../../src/tree/dom.ts';
 
-const action = (inner: string) => parseAction(parseXml(`<data><actions><action>${inner}</action></actions></data>`).documentElement!.firstChild!.firstChild as Element);
+const action = (inner: string) =>
+  parseAction(parseXml(`<data><actions><action>${inner}</action></actions></data>`).documentElement!.firstChild!.firstChild as Element);
 
 describe('action definitions', () => {
   it('read every field, with defaults', () => {
@@ -20,9 +21,22 @@ describe('action definitions', () => {
     assert.deepEqual(
       { ...a, key: undefined },
       {
-        ref: '/data/actions/action', key: undefined, plugin: undefined, name: 'n', xpaths: ['/data/sensors/x', '/data/devices/y'],
-        multiple: true, aggregate: true, interval: 60, cron: '0 7 * * *', minInterval: 5, condition: '1 = 1',
-        url: '/plugin/p?v={.}', method: 'PUT', data: '{.}', mimetype: 'application/json', representing: 'sensors/x',
+        ref: '/data/actions/action',
+        key: undefined,
+        plugin: undefined,
+        name: 'n',
+        xpaths: ['/data/sensors/x', '/data/devices/y'],
+        multiple: true,
+        aggregate: true,
+        interval: 60,
+        cron: '0 7 * * *',
+        minInterval: 5,
+        condition: '1 = 1',
+        url: '/plugin/p?v={.}',
+        method: 'PUT',
+        data: '{.}',
+        mimetype: 'application/json',
+        representing: 'sensors/x',
       },
     );
     const d = action('<url>/x</url>');
@@ -82,7 +96,8 @@ describe('trigger patterns', () => {
   });
   it('judge a deleted node by its own predicates and by where it was', () => {
     const doc = parseXml('<data><people><jack><home>true</home><x/></jack><jill><home>false</home><x/></jill></people></data>');
-    const select = (e: string, context: Node = doc) => (xpath.parse(e).evaluate({ node: context }) as unknown as { toArray(): Node[] }).toArray();
+    const select = (e: string, context: Node = doc) =>
+      (xpath.parse(e).evaluate({ node: context }) as unknown as { toArray(): Node[] }).toArray();
     const [jack, jill] = select('/data/people/*');
     const jackX = jack!.lastChild!;
     const jillX = jill!.lastChild!;

@@ -16,12 +16,19 @@ before(async () => {
 });
 
 const json = (body: unknown) => ({ headers: { 'content-type': 'application/json', accept: 'text/plain' }, body: JSON.stringify(body) });
-const as = (auth: string, init: RequestInit = {}) => ({ ...init, headers: { ...(init.headers as Record<string, string>), authorization: auth } });
+const as = (auth: string, init: RequestInit = {}) => ({
+  ...init,
+  headers: { ...(init.headers as Record<string, string>), authorization: auth },
+});
 
 async function igor(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(['node', 'igor', ...args], { out: (x) => void (out += x), err: (x) => void (err += x), stdin: async () => stdin });
+  const code = await main(['node', 'igor', ...args], {
+    out: (x) => void (out += x),
+    err: (x) => void (err += x),
+    stdin: async () => stdin,
+  });
   return { code, out, err };
 }
 
@@ -40,7 +47,10 @@ describe('users from an Igor database', () => {
     // Made with Python's hashlib (pbkdf2_hmac, 29,000 rounds) and passlib's adapted base64, as Igor stores them.
     const igorHash = '$pbkdf2-sha256$29000$aWdvci1zYWx0LTE2Ynl0ZQ$yuRKhUz6egomKAge7DCUxzFjnZcv6xwI.GxdEm7lrQg';
     await s.db.write((t) => t.put('/data/identities/olga/encryptedPassword', elementFromJson(t.doc, 'encryptedPassword', igorHash)));
-    assert.equal((await s.anonymous('/internal/whoami', as(basic('olga', 'tulips in spring'), { headers: { accept: 'text/plain' } }))).status, 200);
+    assert.equal(
+      (await s.anonymous('/internal/whoami', as(basic('olga', 'tulips in spring'), { headers: { accept: 'text/plain' } }))).status,
+      200,
+    );
     assert.equal((await s.anonymous('/internal/whoami', as(basic('olga', 'tulips in summer')))).status, 401);
   });
 });
@@ -55,15 +65,28 @@ describe('/internal/users', () => {
     assert.equal((await s.request('/data/people/ann')).status, 200, 'people/ann made');
     assert.match(await (await s.request('/internal/users', { headers: { accept: 'text/plain' } })).text(), /^ann {2}0 token\(s\)$/m);
 
-    assert.equal((await s.request('/internal/users', { method: 'POST', ...json({ name: 'ann', password: 'another good one' }) })).status, 400, 'exists');
-    for (const [name, password, why] of [['1ann', 'tulips in spring', /user name/], ['x', 'tulips in spring', /user name/], ['bob', 'bob12345', /user name/], ['bob', 'short', /8 characters/]] as const) {
+    assert.equal(
+      (await s.request('/internal/users', { method: 'POST', ...json({ name: 'ann', password: 'another good one' }) })).status,
+      400,
+      'exists',
+    );
+    for (const [name, password, why] of [
+      ['1ann', 'tulips in spring', /user name/],
+      ['x', 'tulips in spring', /user name/],
+      ['bob', 'bob12345', /user name/],
+      ['bob', 'short', /8 characters/],
+    ] as const) {
       const r = await s.request('/internal/users', { method: 'POST', ...json({ name, password }) });
       assert.equal(r.status, 400, `${name}/${password}`);
       assert.match(await r.text(), why);
     }
     assert.equal((await s.request('/data/identities/bob')).status, 404, 'a refused add leaves nothing');
 
-    assert.equal((await s.anonymous('/internal/users', { method: 'POST', ...as(ann, json({ name: 'eve', password: 'tulips in spring' })) })).status, 403, 'a user may not add users');
+    assert.equal(
+      (await s.anonymous('/internal/users', { method: 'POST', ...as(ann, json({ name: 'eve', password: 'tulips in spring' })) })).status,
+      403,
+      'a user may not add users',
+    );
     assert.equal((await s.request('/internal/users/ann/admin', { method: 'PUT', ...json({ admin: true }) })).status, 200);
     assert.equal((await s.anonymous('/internal/save', as(ann))).status, 200, 'ann is an admin now');
     assert.equal((await s.request('/internal/users/ann/admin', { method: 'PUT', ...json({ admin: false }) })).status, 200);
@@ -79,14 +102,19 @@ describe('/internal/users', () => {
     await s.request('/internal/users', { method: 'POST', ...json({ name: 'cleo', password: 'first good phrase' }) });
     await s.request('/internal/users', { method: 'POST', ...json({ name: 'dan', password: 'a very own phrase' }) });
     const cleo = basic('cleo', 'first good phrase');
-    const change = (auth: string, body: unknown, who = 'cleo') => s.anonymous(`/internal/users/${who}/password`, { method: 'PUT', ...as(auth, json(body)) });
+    const change = (auth: string, body: unknown, who = 'cleo') =>
+      s.anonymous(`/internal/users/${who}/password`, { method: 'PUT', ...as(auth, json(body)) });
     assert.equal((await change(cleo, { password: 'second good phrase' })).status, 403, 'the old password is needed');
     assert.equal((await change(cleo, { password: 'second good phrase', oldPassword: 'wrong one!' })).status, 403);
     assert.equal((await change(cleo, { password: 'second good phrase' }, 'dan')).status, 403, "not someone else's");
     assert.equal((await change(cleo, { password: 'second good phrase', oldPassword: 'first good phrase' })).status, 200);
     assert.equal((await s.anonymous('/internal/whoami', as(basic('cleo', 'second good phrase')))).status, 200);
     assert.equal((await s.anonymous('/internal/whoami', as(cleo))).status, 401, 'the old one no longer works');
-    assert.equal((await s.request('/internal/users/dan/password', { method: 'PUT', ...json({ password: 'set by the admin' }) })).status, 200, 'an admin needs no old password');
+    assert.equal(
+      (await s.request('/internal/users/dan/password', { method: 'PUT', ...json({ password: 'set by the admin' }) })).status,
+      200,
+      'an admin needs no old password',
+    );
   });
 });
 
@@ -94,20 +122,42 @@ describe('/internal/tokens', () => {
   it("lets a user make, list and revoke their own tokens, an admin anyone's, and shows a token once", async () => {
     await s.request('/internal/users', { method: 'POST', ...json({ name: 'fay', password: 'the good phrase' }) });
     const fay = basic('fay', 'the good phrase');
-    const made = await s.anonymous('/internal/tokens', { method: 'POST', ...as(fay, json({ path: '/data/people/fay', rights: 'get,put', comment: 'phone' })) });
+    const made = await s.anonymous('/internal/tokens', {
+      method: 'POST',
+      ...as(fay, json({ path: '/data/people/fay', rights: 'get,put', comment: 'phone' })),
+    });
     assert.equal(made.status, 200);
     assert.equal(made.headers.get('cache-control'), 'no-store');
     const token = (await made.text()).trim();
     assert.match(token, /^igor_[0-9a-f]{16}_[\w-]{32}$/);
     assert.equal((await s.anonymous('/data/people/fay', { headers: { authorization: `Bearer ${token}` } })).status, 200);
-    assert.equal((await s.anonymous('/internal/tokens', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ path: '/data/people/fay', rights: 'get' }) })).status, 403, 'a token makes no tokens');
-    assert.equal((await s.anonymous('/internal/tokens', { method: 'POST', ...as(fay, json({ user: 'admin', path: '/data', rights: 'get' })) })).status, 403, 'not for someone else');
+    assert.equal(
+      (
+        await s.anonymous('/internal/tokens', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ path: '/data/people/fay', rights: 'get' }),
+        })
+      ).status,
+      403,
+      'a token makes no tokens',
+    );
+    assert.equal(
+      (await s.anonymous('/internal/tokens', { method: 'POST', ...as(fay, json({ user: 'admin', path: '/data', rights: 'get' })) })).status,
+      403,
+      'not for someone else',
+    );
 
     const listed = await (await s.anonymous('/internal/tokens', as(fay, { headers: { accept: 'text/plain' } }))).text();
     const id = token.split('_')[1]!;
     assert.match(listed, new RegExp(`^${id} {2}fay {2}get,put {2}/data/people/fay {2}expires never {2}phone$`, 'm'));
     assert.ok(!listed.includes(token.split('_')[2]!), 'never the secret again');
-    assert.equal((await s.anonymous(`/internal/tokens/${id}`, { method: 'DELETE', headers: { authorization: basic('cleo', 'second good phrase') } })).status, 404, "not another user's");
+    assert.equal(
+      (await s.anonymous(`/internal/tokens/${id}`, { method: 'DELETE', headers: { authorization: basic('cleo', 'second good phrase') } }))
+        .status,
+      404,
+      "not another user's",
+    );
     assert.equal((await s.anonymous(`/internal/tokens/${id}`, { method: 'DELETE', ...as(fay) })).status, 200);
     assert.equal((await s.anonymous('/data/people/fay', { headers: { authorization: `Bearer ${token}` } })).status, 401);
     assert.equal((await s.anonymous('/internal/tokens')).status, 401);
@@ -115,15 +165,29 @@ describe('/internal/tokens', () => {
 });
 
 describe("Igor's user plugin", () => {
-  it('is installed in a new database and adds, re-passwords and deletes users with the caller\'s rights', async () => {
-    const add = await s.request('/plugin/user/add?username=gus&password=likes%20black%20tea&returnTo=/plugins.html', { redirect: 'manual' });
+  it("is installed in a new database and adds, re-passwords and deletes users with the caller's rights", async () => {
+    const add = await s.request('/plugin/user/add?username=gus&password=likes%20black%20tea&returnTo=/plugins.html', {
+      redirect: 'manual',
+    });
     assert.equal(add.status, 303);
     assert.equal(add.headers.get('location'), '/plugins.html');
     const gus = basic('gus', 'likes black tea');
     assert.equal((await s.anonymous('/internal/whoami', as(gus))).status, 200);
-    assert.equal((await s.anonymous('/plugin/user/add?username=hal&password=hals%20own%20words', as(gus))).status, 403, 'the plugin lends no rights');
+    assert.equal(
+      (await s.anonymous('/plugin/user/add?username=hal&password=hals%20own%20words', as(gus))).status,
+      403,
+      'the plugin lends no rights',
+    );
     assert.equal((await s.request('/plugin/user/add?username=gus&password=likes%20black%20tea')).status, 400, 'already exists');
-    assert.equal(await (await s.anonymous('/plugin/user/password?password=drinks%20coffee%20now&oldPassword=likes%20black%20tea', as(gus, { headers: { accept: 'text/plain' } }))).text(), 'password of gus changed\n');
+    assert.equal(
+      await (
+        await s.anonymous(
+          '/plugin/user/password?password=drinks%20coffee%20now&oldPassword=likes%20black%20tea',
+          as(gus, { headers: { accept: 'text/plain' } }),
+        )
+      ).text(),
+      'password of gus changed\n',
+    );
     assert.equal((await s.request('/plugin/user/delete?username=gus')).status, 200);
     assert.equal((await s.anonymous('/internal/whoami', as(basic('gus', 'drinks coffee now')))).status, 401);
   });
@@ -150,9 +214,20 @@ describe('igor user and igor token against a running server', () => {
     assert.equal((await s.anonymous('/data/people/ivy', { headers: { authorization: `Bearer ${token}` } })).status, 401);
 
     // As the user: their own password, with the old one first on standard input.
-    const own = await igor(['user', 'passwd', 'ivy', '--with-old', '--url', `http://127.0.0.1:${s.port}`, '--credentials', 'ivy:walls of stone'], 'walls of stone\nivy-free phrase here\n');
+    const own = await igor(
+      ['user', 'passwd', 'ivy', '--with-old', '--url', `http://127.0.0.1:${s.port}`, '--credentials', 'ivy:walls of stone'],
+      'walls of stone\nivy-free phrase here\n',
+    );
     assert.equal(own.code, EXIT.failed, 'contains the user name');
-    assert.equal((await igor(['user', 'passwd', 'ivy', '--with-old', '--url', `http://127.0.0.1:${s.port}`, '--credentials', 'ivy:walls of stone'], 'walls of stone\nquiet green garden\n')).code, EXIT.ok);
+    assert.equal(
+      (
+        await igor(
+          ['user', 'passwd', 'ivy', '--with-old', '--url', `http://127.0.0.1:${s.port}`, '--credentials', 'ivy:walls of stone'],
+          'walls of stone\nquiet green garden\n',
+        )
+      ).code,
+      EXIT.ok,
+    );
     assert.equal((await igor(['user', 'delete', 'ivy', ...server])).code, EXIT.ok);
     assert.equal((await s.anonymous('/internal/whoami', as(basic('ivy', 'quiet green garden')))).status, 401);
   });

@@ -73,19 +73,81 @@ async function as(who: Session, token: Token, method: string, path: string, body
 
 const text = (t: string) => ({ type: 'text/plain', text: t });
 const read = async (path: string) => (await (await s.request(path, { headers: { accept: 'text/plain' } })).text()).trim();
-const installed = async () => ((await (await s.request('/internal/plugins', { headers: { accept: 'application/json' } })).json()) as { installed: { name: string }[] }).installed.map((p) => p.name);
+const installed = async () =>
+  (
+    (await (await s.request('/internal/plugins', { headers: { accept: 'application/json' } })).json()) as { installed: { name: string }[] }
+  ).installed.map((p) => p.name);
 
 /** Each way to change something, with what it changes and how to see whether it did. */
-const routes: { what: string; who: () => Session; method: string; path: string; body?: { type: string; text: string }; changed: () => Promise<boolean>; reset?: () => Promise<unknown> }[] = [
-  { what: 'PUT /data', who: () => jack, method: 'PUT', path: '/data/people/jack/mood', body: text('happy'), changed: async () => (await read('/data/people/jack/mood')) === 'happy', reset: () => s.request('/data/people/jack/mood', { method: 'DELETE' }) },
-  { what: 'GET /data with .METHOD', who: () => jack, method: 'GET', path: '/data/people/jack/mood?.METHOD=PUT&mood=sad', changed: async () => (await read('/data/people/jack/mood')).includes('sad'), reset: () => s.request('/data/people/jack/mood', { method: 'DELETE' }) },
-  { what: 'DELETE /data', who: () => jack, method: 'DELETE', path: '/data/people/jack/keep', changed: async () => (await s.request('/data/people/jack/keep')).status === 404, reset: () => s.request('/data/people/jack/keep', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'x' }) },
+const routes: {
+  what: string;
+  who: () => Session;
+  method: string;
+  path: string;
+  body?: { type: string; text: string };
+  changed: () => Promise<boolean>;
+  reset?: () => Promise<unknown>;
+}[] = [
+  {
+    what: 'PUT /data',
+    who: () => jack,
+    method: 'PUT',
+    path: '/data/people/jack/mood',
+    body: text('happy'),
+    changed: async () => (await read('/data/people/jack/mood')) === 'happy',
+    reset: () => s.request('/data/people/jack/mood', { method: 'DELETE' }),
+  },
+  {
+    what: 'GET /data with .METHOD',
+    who: () => jack,
+    method: 'GET',
+    path: '/data/people/jack/mood?.METHOD=PUT&mood=sad',
+    changed: async () => (await read('/data/people/jack/mood')).includes('sad'),
+    reset: () => s.request('/data/people/jack/mood', { method: 'DELETE' }),
+  },
+  {
+    what: 'DELETE /data',
+    who: () => jack,
+    method: 'DELETE',
+    path: '/data/people/jack/keep',
+    changed: async () => (await s.request('/data/people/jack/keep')).status === 404,
+    reset: () => s.request('/data/people/jack/keep', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'x' }),
+  },
   { what: 'GET /internal/save', who: () => admin, method: 'GET', path: '/internal/save', changed: async () => true },
   { what: 'GET /action/NAME', who: () => admin, method: 'GET', path: '/action/_start', changed: async () => true },
-  { what: 'POST /plugin/NAME/METHOD', who: () => admin, method: 'POST', path: '/plugin/hello/settings', body: { type: 'application/json', text: '{"greeting":"Hi"}' }, changed: async () => (await read('/data/plugindata/hello/greeting')) === 'Hi', reset: () => s.request('/data/plugindata/hello/greeting', { method: 'DELETE' }) },
-  { what: "GET /plugin/NAME/METHOD (a user's)", who: () => jack, method: 'GET', path: '/plugin/hello/count?user=jack', changed: async () => (await s.request('/data/sensors/hello/jack/count')).status === 200, reset: () => s.request('/data/sensors/hello/jack', { method: 'DELETE' }) },
-  { what: 'PUT /internal/plugins/NAME', who: () => admin, method: 'PUT', path: '/internal/plugins/pusher', changed: async () => (await installed()).includes('pusher'), reset: () => s.request('/internal/plugins/pusher', { method: 'DELETE' }) },
-  { what: 'GET /internal/pluginControl/uninstall', who: () => admin, method: 'GET', path: '/internal/pluginControl/uninstall?pluginName=hello', changed: async () => !(await installed()).includes('hello'), reset: () => s.request('/internal/plugins/hello', { method: 'PUT' }) },
+  {
+    what: 'POST /plugin/NAME/METHOD',
+    who: () => admin,
+    method: 'POST',
+    path: '/plugin/hello/settings',
+    body: { type: 'application/json', text: '{"greeting":"Hi"}' },
+    changed: async () => (await read('/data/plugindata/hello/greeting')) === 'Hi',
+    reset: () => s.request('/data/plugindata/hello/greeting', { method: 'DELETE' }),
+  },
+  {
+    what: "GET /plugin/NAME/METHOD (a user's)",
+    who: () => jack,
+    method: 'GET',
+    path: '/plugin/hello/count?user=jack',
+    changed: async () => (await s.request('/data/sensors/hello/jack/count')).status === 200,
+    reset: () => s.request('/data/sensors/hello/jack', { method: 'DELETE' }),
+  },
+  {
+    what: 'PUT /internal/plugins/NAME',
+    who: () => admin,
+    method: 'PUT',
+    path: '/internal/plugins/pusher',
+    changed: async () => (await installed()).includes('pusher'),
+    reset: () => s.request('/internal/plugins/pusher', { method: 'DELETE' }),
+  },
+  {
+    what: 'GET /internal/pluginControl/uninstall',
+    who: () => admin,
+    method: 'GET',
+    path: '/internal/pluginControl/uninstall?pluginName=hello',
+    changed: async () => !(await installed()).includes('hello'),
+    reset: () => s.request('/internal/plugins/hello', { method: 'PUT' }),
+  },
   { what: 'POST /logout', who: () => jack, method: 'POST', path: '/logout', changed: async () => true },
 ];
 
@@ -108,7 +170,14 @@ describe('the CSRF gate', () => {
   }
 
   it('lets reads, pages and the listed exemptions through without a token', async () => {
-    for (const path of ['/data/people/jack', '/evaluate/1', '/internal/whoami', '/internal/version', '/plugin/hello/page/setup.html', '/']) {
+    for (const path of [
+      '/data/people/jack',
+      '/evaluate/1',
+      '/internal/whoami',
+      '/internal/version',
+      '/plugin/hello/page/setup.html',
+      '/',
+    ]) {
       assert.ok((await as(jack, 'none', 'GET', path)).status < 400, path);
     }
     assert.equal(needsCsrfToken({ method: 'GET', url: '/plugin/_fitbit/auth1?user=jack' } as never), false);

@@ -27,7 +27,10 @@ before(async () => {
     ['identities/jack/plugindata/_fitbit', '<_fitbit><token><access_token>tok-jack-123</access_token></token></_fitbit>'],
     ['plugindata/submit', '<submit><token_id>reg-token-456</token_id></submit>'],
     // Hidden data first in an element anyone may read, and namespaced attributes on another.
-    ['environment/guarded', '<guarded xmlns:au="http://jackjansen.nl/igor/authentication"><au:capability><secret>cap-789</secret></au:capability><open>yes</open></guarded>'],
+    [
+      'environment/guarded',
+      '<guarded xmlns:au="http://jackjansen.nl/igor/authentication"><au:capability><secret>cap-789</secret></au:capability><open>yes</open></guarded>',
+    ],
     ['environment/owned', '<owned xmlns:own="http://jackjansen.nl/igor/owner" own:plugin="fitbit" plain="p">v</owned>'],
     ['people/jack/owned', '<owned xmlns:own="http://jackjansen.nl/igor/owner" own:plugin="fitbit">v</owned>'],
   ]) {
@@ -44,7 +47,11 @@ async function get(path: string, auth?: string, accept = 'application/json'): Pr
 const enc = (xpath: string) => xpath.split('/').map(encodeURIComponent).join('/');
 
 describe('what a reader may not see does not exist for its query', () => {
-  for (const [who, auth] of [['anonymous', undefined], ['a user', JACK], ['a token for /data/sandbox', `Bearer placeholder`]] as const) {
+  for (const [who, auth] of [
+    ['anonymous', undefined],
+    ['a user', JACK],
+    ['a token for /data/sandbox', `Bearer placeholder`],
+  ] as const) {
     it(`so ${who} cannot read a secret one character at a time through a predicate`, async () => {
       const credentials = auth === 'Bearer placeholder' ? `Bearer ${sandboxToken}` : auth;
       for (const [secret, prefix] of [
@@ -57,7 +64,11 @@ describe('what a reader may not see does not exist for its query', () => {
             const r = await get(`${route}[starts-with(${enc(secret)},'${guess}')]?.VARIANT=ref`, credentials);
             return { status: r.status, body: r.body.replaceAll(guess, 'GUESS') };
           };
-          assert.deepEqual(await ask(prefix), await ask('xyz'), `${who}: ${route}[starts-with(${secret}, …)] answers alike for a right and a wrong guess`);
+          assert.deepEqual(
+            await ask(prefix),
+            await ask('xyz'),
+            `${who}: ${route}[starts-with(${secret}, …)] answers alike for a right and a wrong guess`,
+          );
         }
         const evaluated = await get(`/evaluate/${encodeURIComponent(`starts-with(${secret},'${prefix}')`)}`, credentials, 'text/plain');
         assert.equal(evaluated.body.trim(), 'false', `${who}: /evaluate sees no ${secret}`);

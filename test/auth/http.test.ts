@@ -19,7 +19,10 @@ before(async () => {
     ['environment/weather', '<weather><temperature>12</temperature></weather>'],
     ['sensors/fitbit/jack', '<jack><weight>80</weight></jack>'],
     ['plugindata/_fitbit', '<_fitbit><client_id>abc</client_id><client_secret>s3cret-client</client_secret></_fitbit>'],
-    ['identities/jack/plugindata/_fitbit', '<_fitbit><token><access_token>tok-jack</access_token><refresh_token>ref-jack</refresh_token></token><system>METRIC</system></_fitbit>'],
+    [
+      'identities/jack/plugindata/_fitbit',
+      '<_fitbit><token><access_token>tok-jack</access_token><refresh_token>ref-jack</refresh_token></token><system>METRIC</system></_fitbit>',
+    ],
     ['devices/lamp', '<lamp><on>false</on></lamp>'],
   ]) {
     const r = await s.request(`/data/${path}`, { method: 'PUT', headers: xml, body });
@@ -75,8 +78,19 @@ describe('default rules', () => {
   });
 
   it('lets a user read and write their own identity and person, and read sensors, devices and actions', async () => {
-    assert.equal(await status('/data/identities/jack/email', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'jack@example.org', auth: JACK }), 200);
-    assert.equal(await status('/data/people/jack/room', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'kitchen', auth: JACK }), 200);
+    assert.equal(
+      await status('/data/identities/jack/email', {
+        method: 'PUT',
+        headers: { 'content-type': 'text/plain' },
+        body: 'jack@example.org',
+        auth: JACK,
+      }),
+      200,
+    );
+    assert.equal(
+      await status('/data/people/jack/room', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'kitchen', auth: JACK }),
+      200,
+    );
     assert.equal(await status('/data/sensors/fitbit/jack/weight', { auth: JACK }), 200);
     assert.equal(await status('/data/devices/lamp', { auth: JACK }), 200);
     assert.equal(await status('/data/actions', { auth: JACK }), 200);
@@ -85,10 +99,27 @@ describe('default rules', () => {
 
   it("forbids (403) a user someone else's identity, writing sensors, devices, actions and plugindata", async () => {
     assert.equal(await status('/data/identities/jill', { auth: JACK }), 403);
-    assert.equal(await status('/data/identities/jill/email', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'x', auth: JACK }), 403);
-    assert.equal(await status('/data/people/jill/room', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'x', auth: JACK }), 403);
-    assert.equal(await status('/data/devices/lamp/on', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'true', auth: JACK }), 403);
-    assert.equal(await status('/data/actions/action', { method: 'POST', headers: xml, body: '<action><url>/internal/save</url></action>', auth: JACK }), 403);
+    assert.equal(
+      await status('/data/identities/jill/email', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'x', auth: JACK }),
+      403,
+    );
+    assert.equal(
+      await status('/data/people/jill/room', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'x', auth: JACK }),
+      403,
+    );
+    assert.equal(
+      await status('/data/devices/lamp/on', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'true', auth: JACK }),
+      403,
+    );
+    assert.equal(
+      await status('/data/actions/action', {
+        method: 'POST',
+        headers: xml,
+        body: '<action><url>/internal/save</url></action>',
+        auth: JACK,
+      }),
+      403,
+    );
     assert.equal(await status('/data/plugindata/_fitbit', { auth: JACK }), 403);
     assert.equal(await status('/data/sensors/fitbit/jack', { method: 'DELETE', auth: JACK }), 403);
     const lamp = await (await s.request('/data/devices/lamp/on', { headers: { accept: 'text/plain' } })).text();
@@ -105,9 +136,20 @@ describe('default rules', () => {
   it('lets nobody but an admin make themselves admin, set a password hash or add API tokens', async () => {
     const text = { 'content-type': 'text/plain' };
     assert.equal(await status('/data/identities/jack/admin', { method: 'PUT', headers: text, body: 'true', auth: JACK }), 403);
-    assert.equal(await status('/data/identities/jack', { method: 'PUT', headers: xml, body: '<jack><admin>true</admin></jack>', auth: JACK }), 403);
+    assert.equal(
+      await status('/data/identities/jack', { method: 'PUT', headers: xml, body: '<jack><admin>true</admin></jack>', auth: JACK }),
+      403,
+    );
     assert.equal(await status('/data/identities/jack/encryptedPassword', { method: 'PUT', headers: text, body: 'x', auth: JACK }), 403);
-    assert.equal(await status('/data/identities/jack/apiTokens', { method: 'PUT', headers: xml, body: '<apiTokens><token><id>0</id></token></apiTokens>', auth: JACK }), 403);
+    assert.equal(
+      await status('/data/identities/jack/apiTokens', {
+        method: 'PUT',
+        headers: xml,
+        body: '<apiTokens><token><id>0</id></token></apiTokens>',
+        auth: JACK,
+      }),
+      403,
+    );
     assert.equal(await status('/data/plugindata/_fitbit', { auth: JACK }), 403); // still not an admin
     assert.equal(await status('/data/identities/jack/email', { auth: JACK }), 200); // and nothing else was lost
   });
@@ -117,7 +159,11 @@ describe('default rules', () => {
     assert.match(await before.text(), /encryptedPassword/);
     const mine = await (await s.anonymous('/data/identities/jack', { headers: { authorization: JACK } })).text();
     assert.doesNotMatch(mine, /encryptedPassword|tok-jack/);
-    const put = await s.anonymous('/data/identities/jack', { method: 'PUT', headers: { ...xml, authorization: JACK }, body: mine.replace('jack@example.org', 'jack@example.net') });
+    const put = await s.anonymous('/data/identities/jack', {
+      method: 'PUT',
+      headers: { ...xml, authorization: JACK },
+      body: mine.replace('jack@example.org', 'jack@example.net'),
+    });
     assert.equal(put.status, 200, await put.text());
     assert.equal(await status('/data/identities/jack/email', { auth: JACK }), 200);
     const after = await (await s.request('/data/identities/jack?.VARIANT=raw')).text();
@@ -167,7 +213,8 @@ describe('secrets', () => {
         const r = await s.request(path, { headers: { accept } });
         assert.equal(r.status, 200, path);
         const body = await r.text();
-        for (const secret of ['s3cret-client', 'tok-jack', 'ref-jack', 'scrypt']) assert.ok(!body.includes(secret), `${path} as ${accept} shows ${secret}`);
+        for (const secret of ['s3cret-client', 'tok-jack', 'ref-jack', 'scrypt'])
+          assert.ok(!body.includes(secret), `${path} as ${accept} shows ${secret}`);
       }
       const own = await s.anonymous('/data/identities/jack', { headers: { accept, authorization: JACK } });
       const body = await own.text();
@@ -178,7 +225,11 @@ describe('secrets', () => {
   }
 
   it('are left out of raw and multi reads by anyone but an admin', async () => {
-    for (const path of ['/data/identities/jack?.VARIANT=raw', '/data/identities/jack?.VARIANT=multiraw', '/data/identities/jack/plugindata?.VARIANT=multi']) {
+    for (const path of [
+      '/data/identities/jack?.VARIANT=raw',
+      '/data/identities/jack?.VARIANT=multiraw',
+      '/data/identities/jack/plugindata?.VARIANT=multi',
+    ]) {
       const r = await s.anonymous(path, { headers: { authorization: JACK, accept: 'application/json' } });
       assert.equal(r.status, 200, path);
       const body = await r.text();
@@ -205,16 +256,25 @@ describe('secrets', () => {
   });
 
   it('cannot be read around through /evaluate by anyone but an admin', async () => {
-    const asJack = async (expr: string) => (await (await s.anonymous(`/evaluate/${encodeURIComponent(expr)}`, { headers: { authorization: JACK, accept: 'text/plain' } })).text()).trim();
+    const asJack = async (expr: string) =>
+      (
+        await (
+          await s.anonymous(`/evaluate/${encodeURIComponent(expr)}`, { headers: { authorization: JACK, accept: 'text/plain' } })
+        ).text()
+      ).trim();
     assert.equal(await asJack('string(/data/identities/jack/plugindata/_fitbit/token/access_token)'), '');
     assert.equal(await asJack('count(//encryptedPassword)'), '0');
     assert.equal(await asJack('string(/data/plugindata/_fitbit/client_id)'), '');
     assert.equal(await asJack('contains(/data/identities/jack/plugindata/_fitbit, "tok")'), 'false');
     assert.equal(await asJack('string(/data/identities/jack/plugindata/_fitbit/system)'), 'METRIC');
     assert.equal(await asJack('/data/sensors/fitbit/jack/weight + 1'), '81');
-    const anonymous = await (await s.anonymous(`/evaluate/${encodeURIComponent('count(/data/identities/*)')}`, { headers: { accept: 'text/plain' } })).text();
+    const anonymous = await (
+      await s.anonymous(`/evaluate/${encodeURIComponent('count(/data/identities/*)')}`, { headers: { accept: 'text/plain' } })
+    ).text();
     assert.equal(anonymous.trim(), '0');
-    const admin = await (await s.request(`/evaluate/${encodeURIComponent('string(//client_secret)')}`, { headers: { accept: 'text/plain' } })).text();
+    const admin = await (
+      await s.request(`/evaluate/${encodeURIComponent('string(//client_secret)')}`, { headers: { accept: 'text/plain' } })
+    ).text();
     assert.equal(admin.trim(), 's3cret-client');
   });
 });
@@ -223,7 +283,10 @@ describe('API tokens', () => {
   it('act as their user within their path and rights only', async () => {
     const { token } = await createToken(s.db, { user: 'jack', path: '/data/people/jack', rights: ['get', 'put'] });
     const bearer = `Bearer ${token}`;
-    assert.equal(await status('/data/people/jack/mood', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'fine', auth: bearer }), 200);
+    assert.equal(
+      await status('/data/people/jack/mood', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'fine', auth: bearer }),
+      200,
+    );
     assert.equal(await status('/data/people/jack/mood', { auth: bearer }), 200);
     assert.equal(await status('/data/people/jack/mood', { method: 'DELETE', auth: bearer }), 403); // no delete right
     assert.equal(await status('/data/identities/jack', { auth: bearer }), 403); // outside its path
@@ -232,7 +295,15 @@ describe('API tokens', () => {
 
   it("never give more than their user has, even an admin's token narrowed to a path", async () => {
     const jacks = await createToken(s.db, { user: 'jack', path: '/data/devices', rights: ['get', 'put', 'post', 'delete'] });
-    assert.equal(await status('/data/devices/lamp/on', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'true', auth: `Bearer ${jacks.token}` }), 403);
+    assert.equal(
+      await status('/data/devices/lamp/on', {
+        method: 'PUT',
+        headers: { 'content-type': 'text/plain' },
+        body: 'true',
+        auth: `Bearer ${jacks.token}`,
+      }),
+      403,
+    );
     const admins = await createToken(s.db, { user: 'admin', path: '/data/sensors', rights: ['get'] });
     assert.equal(await status('/data/sensors/fitbit/jack', { auth: `Bearer ${admins.token}` }), 200);
     assert.equal(await status('/data/plugindata', { auth: `Bearer ${admins.token}` }), 403);
@@ -244,7 +315,12 @@ describe('API tokens', () => {
     assert.equal(await status('/data/people/jack', { auth: `Bearer ${t.token}` }), 200);
     await revokeToken(s.db, t.id);
     assert.equal(await status('/data/people/jack', { auth: `Bearer ${t.token}` }), 401);
-    const expired = await createToken(s.db, { user: 'jack', path: '/data/people/jack', rights: ['get'], expires: Math.floor(Date.now() / 1000) - 1 });
+    const expired = await createToken(s.db, {
+      user: 'jack',
+      path: '/data/people/jack',
+      rights: ['get'],
+      expires: Math.floor(Date.now() / 1000) - 1,
+    });
     assert.equal(await status('/data/people/jack', { auth: `Bearer ${expired.token}` }), 401);
     assert.equal(await status('/data/people/jack', { auth: 'Bearer igor_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }), 401);
     assert.equal(await status('/data/people/jack', { auth: 'Bearer nonsense' }), 401);
@@ -330,7 +406,11 @@ describe('browser sessions', () => {
 
   it('ignores a tampered session cookie and logs out', async () => {
     const { cookie, csrf } = await logIn('jill', 'jill-password');
-    const tampered = cookie.replace(/igor_session=([^;.]+)/, (_, payload: string) => `igor_session=${Buffer.from(Buffer.from(payload, 'base64url').toString().replace('jill', 'admin')).toString('base64url')}`);
+    const tampered = cookie.replace(
+      /igor_session=([^;.]+)/,
+      (_, payload: string) =>
+        `igor_session=${Buffer.from(Buffer.from(payload, 'base64url').toString().replace('jill', 'admin')).toString('base64url')}`,
+    );
     assert.notEqual(tampered, cookie);
     assert.equal(await status('/data/plugindata', { headers: { cookie: tampered } }), 401);
     const out = await s.anonymous(`/logout?_csrf=${encodeURIComponent(csrf)}`, { method: 'POST', redirect: 'manual', headers: { cookie } });
@@ -342,10 +422,16 @@ describe('browser sessions', () => {
 describe('access failures', () => {
   it('are recorded for the admin, once per who/what/where, and readable by nobody else', async () => {
     const path = '/data/devices/lamp/brightness';
-    for (let i = 0; i < 5; i++) assert.equal(await status(path, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: `${i}`, auth: JILL }), 403);
+    for (let i = 0; i < 5; i++)
+      assert.equal(await status(path, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: `${i}`, auth: JILL }), 403);
     await s.request('/internal/flush');
-    const r = await s.request('/data/services/igor/accessFailures/accessFailure?.VARIANT=multi', { headers: { accept: 'application/json' } });
-    const list = (await r.json()) as { ref: string; accessFailure: { who: string; operation: string; path: string; requestPath: string } }[];
+    const r = await s.request('/data/services/igor/accessFailures/accessFailure?.VARIANT=multi', {
+      headers: { accept: 'application/json' },
+    });
+    const list = (await r.json()) as {
+      ref: string;
+      accessFailure: { who: string; operation: string; path: string; requestPath: string };
+    }[];
     const mine = list.filter((f) => f.accessFailure.who === 'jill' && f.accessFailure.path === path);
     assert.equal(mine.length, 1);
     assert.equal(mine[0]!.accessFailure.operation, 'put', "Igor's lowercase operation");
@@ -359,10 +445,21 @@ describe('access failures', () => {
   it("name the action whose call was refused, as Igor's records do", async () => {
     // A plugin's action acts with the plugin's rights, which do not reach environment/.
     const action = '<action><name>overreach</name><url>/data/environment/overreached</url><method>PUT</method><data>1</data></action>';
-    assert.equal((await s.request("/data/plugindata/ghost/action[name='overreach']", { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: action })).status, 200);
+    assert.equal(
+      (
+        await s.request("/data/plugindata/ghost/action[name='overreach']", {
+          method: 'PUT',
+          headers: { 'content-type': 'application/xml' },
+          body: action,
+        })
+      ).status,
+      200,
+    );
     await s.request('/action/ghost/overreach');
     await s.request('/internal/flush');
-    const r = await s.request('/data/services/igor/accessFailures/accessFailure?.VARIANT=multi', { headers: { accept: 'application/json' } });
+    const r = await s.request('/data/services/igor/accessFailures/accessFailure?.VARIANT=multi', {
+      headers: { accept: 'application/json' },
+    });
     const list = (await r.json()) as { accessFailure: { who: string; operation: string; path: string; action?: string } }[];
     const refused = list.find((f) => f.accessFailure.path === '/data/environment/overreached');
     assert.ok(refused, JSON.stringify(list));

@@ -19,7 +19,9 @@ describe('checking a password', () => {
     const jack = { name: 'jack', admin: false, passwordHash: await hashPassword('jack-password') };
     await assert.rejects(guard.check('jack', jack, 'wrong', 'a1', 'test'), { status: 401 });
     await assert.rejects(guard.check('nobody', undefined, 'wrong', 'a2', 'test'), { status: 401 });
-    await assert.rejects(guard.check('nopassword', { name: 'nopassword', admin: false, passwordHash: undefined }, '', 'a3', 'test'), { status: 401 });
+    await assert.rejects(guard.check('nopassword', { name: 'nopassword', admin: false, passwordHash: undefined }, '', 'a3', 'test'), {
+      status: 401,
+    });
     assert.deepEqual(calls, [jack.passwordHash, await decoyHash(), await decoyHash()]);
     assert.match(await decoyHash(), /^\$scrypt\$ln=15,r=8,p=1\$/, 'the decoy costs what a real hash costs');
   });
@@ -27,15 +29,20 @@ describe('checking a password', () => {
   it('makes a name, and an address, wait longer with each failure past the free ones; a success clears them', async () => {
     const guard = new LoginGuard(undefined, undefined);
     const jack = { name: 'jack', admin: false, passwordHash: await hashPassword('jack-password') };
-    for (let i = 0; i < FREE_FAILURES; i++) await assert.rejects(guard.check('jack', jack, `wrong${i}`, `10.0.0.${i}`, 'test'), { status: 401 });
+    for (let i = 0; i < FREE_FAILURES; i++)
+      await assert.rejects(guard.check('jack', jack, `wrong${i}`, `10.0.0.${i}`, 'test'), { status: 401 });
     // The sixth failure, from yet another address, makes the name wait.
     await assert.rejects(guard.check('jack', jack, 'wrong', '10.0.1.1', 'test'), { status: 401 });
-    const waiting = await guard.check('jack', jack, 'jack-password', '10.0.1.2', 'test').catch((e: { status: number; headers: Record<string, string> }) => e);
+    const waiting = await guard
+      .check('jack', jack, 'jack-password', '10.0.1.2', 'test')
+      .catch((e: { status: number; headers: Record<string, string> }) => e);
     assert.equal((waiting as { status: number }).status, 429, 'even the right password waits, from any address');
     assert.equal((waiting as { headers: Record<string, string> }).headers['Retry-After'], '1');
     await new Promise((r) => setTimeout(r, 1100));
     await assert.rejects(guard.check('jack', jack, 'wrong', '10.0.1.3', 'test'), { status: 401 });
-    const longer = await guard.check('jack', jack, 'jack-password', '10.0.1.4', 'test').catch((e: { headers: Record<string, string> }) => e);
+    const longer = await guard
+      .check('jack', jack, 'jack-password', '10.0.1.4', 'test')
+      .catch((e: { headers: Record<string, string> }) => e);
     assert.equal((longer as { headers: Record<string, string> }).headers['Retry-After'], '2', 'twice as long');
     await new Promise((r) => setTimeout(r, 2100));
     await guard.check('jack', jack, 'jack-password', '10.0.1.5', 'test');
@@ -43,7 +50,8 @@ describe('checking a password', () => {
 
     // One address guessing many names waits too (jill's password was not used lately, so it is checked).
     const jill = { name: 'jill', admin: false, passwordHash: await hashPassword('jill-password') };
-    for (let i = 0; i <= FREE_FAILURES; i++) await assert.rejects(guard.check(`user${i}`, undefined, 'x', '192.0.2.9', 'test'), { status: 401 });
+    for (let i = 0; i <= FREE_FAILURES; i++)
+      await assert.rejects(guard.check(`user${i}`, undefined, 'x', '192.0.2.9', 'test'), { status: 401 });
     await assert.rejects(guard.check('jill', jill, 'jill-password', '192.0.2.9', 'test'), { status: 429 });
     await guard.check('jill', jill, 'jill-password', '192.0.2.10', 'test');
   });
@@ -60,7 +68,11 @@ describe('log-ins over HTTP', () => {
   });
 
   it('are throttled after repeated failures, with Retry-After, while a password in use keeps working', async () => {
-    assert.equal((await s.anonymous('/data/people', { headers: { authorization: basic('jill', 'jill-password') } })).status, 200, 'jill logs in once');
+    assert.equal(
+      (await s.anonymous('/data/people', { headers: { authorization: basic('jill', 'jill-password') } })).status,
+      200,
+      'jill logs in once',
+    );
     for (let i = 0; i < FREE_FAILURES + 1; i++) {
       const r = await s.anonymous('/data/people', { headers: { authorization: basic('jack', `guess${i}`) } });
       assert.equal(r.status, 401);
@@ -78,7 +90,11 @@ describe('log-ins over HTTP', () => {
       body: new URLSearchParams({ username: 'jack', password: 'jack-password', _csrf: csrf }).toString(),
     });
     assert.match(viaForm.headers.get('location') ?? '', /^\/login\?error=1&wait=\d+/, 'the form says how long to wait');
-    assert.equal((await s.anonymous('/data/people', { headers: { authorization: basic('jill', 'jill-password') } })).status, 200, 'jill, verified a moment ago, is not slowed down');
+    assert.equal(
+      (await s.anonymous('/data/people', { headers: { authorization: basic('jill', 'jill-password') } })).status,
+      200,
+      'jill, verified a moment ago, is not slowed down',
+    );
   });
 
   it('record failures for the admin, with the name tried', async () => {

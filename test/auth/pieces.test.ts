@@ -18,7 +18,14 @@ describe('the access rules', () => {
     assert.equal(rights(ANONYMOUS, '/data/status/igor/start'), 'get');
     assert.equal(rights(ANONYMOUS, '/data/services/igor/url'), 'get');
     assert.equal(rights(ANONYMOUS, '/data/sandbox/x'), 'delete,get,post,put');
-    for (const path of ['/data/sensors/x', '/data/identities/jack', '/data/plugindata/p', '/data/actions', '/data/services/other', '/data/people']) {
+    for (const path of [
+      '/data/sensors/x',
+      '/data/identities/jack',
+      '/data/plugindata/p',
+      '/data/actions',
+      '/data/services/other',
+      '/data/people',
+    ]) {
       assert.equal(rights(ANONYMOUS, path), '', path);
     }
     assert.equal(canSee(ANONYMOUS, ['data']), true, 'the root, as a container');
@@ -26,7 +33,7 @@ describe('the access rules', () => {
     assert.equal(canSee(ANONYMOUS, ['data', 'identities']), false);
   });
 
-  it('let a user own its identity and person, and read the home\'s sensors', () => {
+  it("let a user own its identity and person, and read the home's sensors", () => {
     assert.equal(rights(jack, '/data/identities/jack/plugindata/x'), 'delete,get,post,put');
     assert.equal(rights(jack, '/data/people/jack'), 'delete,get,post,put');
     assert.equal(rights(jack, '/data/people/jill'), 'get');
@@ -38,13 +45,28 @@ describe('the access rules', () => {
   });
 
   it('let a plugin own its data, sensors, devices, status and per-user data, and nothing else', () => {
-    for (const path of ['/data/plugindata/fitbit/client_id', '/data/sensors/fitbit/jack', '/data/devices/fitbit', '/data/status/sensors/fitbit', '/data/identities/jack/plugindata/fitbit/token']) {
+    for (const path of [
+      '/data/plugindata/fitbit/client_id',
+      '/data/sensors/fitbit/jack',
+      '/data/devices/fitbit',
+      '/data/status/sensors/fitbit',
+      '/data/identities/jack/plugindata/fitbit/token',
+    ]) {
       assert.equal(rights(fitbit, path), 'delete,get,post,put', path);
     }
-    for (const path of ['/data/plugindata/misfit', '/data/sensors/misfit', '/data/identities/jack/plugindata/misfit', '/data/identities/jack']) {
+    for (const path of [
+      '/data/plugindata/misfit',
+      '/data/sensors/misfit',
+      '/data/identities/jack/plugindata/misfit',
+      '/data/identities/jack',
+    ]) {
       assert.equal(rights(fitbit, path), '', path);
     }
-    assert.equal(rights({ kind: 'plugin', name: 'fitbit', caller: jack }, '/data/people/jack/x'), 'delete,get,post,put', 'plus what its caller may do');
+    assert.equal(
+      rights({ kind: 'plugin', name: 'fitbit', caller: jack }, '/data/people/jack/x'),
+      'delete,get,post,put',
+      'plus what its caller may do',
+    );
   });
 
   it('let admin and the server itself do everything', () => {
@@ -61,10 +83,19 @@ describe('the access rules', () => {
   });
 
   it('show secrets only to an admin asking raw, and prune what cannot be seen', () => {
-    const doc = parseXml('<data xmlns:own="urn:o"><identities><jack><encryptedPassword>h</encryptedPassword><name>Jack</name></jack><jill><name>Jill</name></jill></identities><environment own:plugin="p"><t>1</t></environment></data>');
+    const doc = parseXml(
+      '<data xmlns:own="urn:o"><identities><jack><encryptedPassword>h</encryptedPassword><name>Jack</name></jack><jill><name>Jill</name></jill></identities><environment own:plugin="p"><t>1</t></environment></data>',
+    );
     const root = doc.documentElement!;
-    assert.equal(serialize(root, { show: visibilityFor(jack, 'read').show }), '<data><identities><jack><name>Jack</name></jack></identities><environment><t>1</t></environment></data>');
-    assert.equal(serialize(root, { show: visibilityFor(jack, 'raw').show }), '<data><identities><jack><name>Jack</name></jack></identities><environment><t>1</t></environment></data>', 'raw changes nothing for a user');
+    assert.equal(
+      serialize(root, { show: visibilityFor(jack, 'read').show }),
+      '<data><identities><jack><name>Jack</name></jack></identities><environment><t>1</t></environment></data>',
+    );
+    assert.equal(
+      serialize(root, { show: visibilityFor(jack, 'raw').show }),
+      '<data><identities><jack><name>Jack</name></jack></identities><environment><t>1</t></environment></data>',
+      'raw changes nothing for a user',
+    );
     assert.equal(serialize(root, { show: visibilityFor(ANONYMOUS, 'read').show }), '<data><environment><t>1</t></environment></data>');
     assert.match(serialize(root, { show: visibilityFor(admin, 'read').show }), /<jack><name>Jack<\/name><\/jack>/);
     assert.match(serialize(root, { show: visibilityFor(admin, 'raw').show }), /<encryptedPassword>h<\/encryptedPassword>.*own:plugin="p"/);

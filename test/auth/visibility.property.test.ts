@@ -24,13 +24,37 @@ import { combine } from '../../src/tree/tree.ts';
 import { evaluate, NAMESPACES, stringOf, type XPathValue } from '../../src/tree/xpath.ts';
 import { basic, startTestServer, type TestServer } from '../helpers.ts';
 
-const SECRETS = new Set(['encryptedPassword', 'password', 'client_secret', 'secret', 'token', 'token_id', 'access_token', 'refresh_token', 'apiTokens']);
+const SECRETS = new Set([
+  'encryptedPassword',
+  'password',
+  'client_secret',
+  'secret',
+  'token',
+  'token_id',
+  'access_token',
+  'refresh_token',
+  'apiTokens',
+]);
 const hidden = (name: string) => name.includes(':') || name === 'xmlns';
 
 /** Where generated content goes: every part of the tree, each principal's own and others'. */
 const PLACES = [
-  'environment', 'status', 'sensors', 'devices', 'people/jack', 'people/jill', 'identities/jack', 'identities/jill', 'identities/admin',
-  'identities/jack/plugindata/_fitbit', 'identities/jill/plugindata/_fitbit', 'plugindata/_fitbit', 'plugindata/other', 'sandbox', 'services/igor', 'sensors/_fitbit',
+  'environment',
+  'status',
+  'sensors',
+  'devices',
+  'people/jack',
+  'people/jill',
+  'identities/jack',
+  'identities/jill',
+  'identities/admin',
+  'identities/jack/plugindata/_fitbit',
+  'identities/jill/plugindata/_fitbit',
+  'plugindata/_fitbit',
+  'plugindata/other',
+  'sandbox',
+  'services/igor',
+  'sensors/_fitbit',
 ];
 const NAMES = ['r', 'a', 'b', 'token', 'access_token', 'client_secret', 'password', 'au:capability', 'x'];
 const ATTRS = ['p', 'own:plugin', 'secret'];
@@ -71,14 +95,35 @@ function build(doc: Document, spec: Spec, top: boolean): Element {
 
 // ---- expressions ----
 
-const name = fc.constantFrom('r', 'a', 'b', 'x', 'token', 'access_token', 'client_secret', 'password', 'au:capability', '*', '*', 'node()', 'text()');
+const name = fc.constantFrom(
+  'r',
+  'a',
+  'b',
+  'x',
+  'token',
+  'access_token',
+  'client_secret',
+  'password',
+  'au:capability',
+  '*',
+  '*',
+  'node()',
+  'text()',
+);
 const attr = fc.constantFrom('@p', '@own:plugin', '@secret', '@*');
 const lit = fc.constantFrom("'1'", "'abc'", "'$scrypt$x'", "'tok-9'", "'$'", "'t'", '1', '2');
 /** Where paths start: the places content goes, the users' secrets, anywhere. */
 const start = fc.oneof(
   fc.constantFrom(...PLACES).map((p) => `/data/${p}/r`),
   fc.constantFrom(...PLACES).map((p) => `/data/${p}`),
-  fc.constantFrom('/data/identities/admin/encryptedPassword', '/data/identities/*[1]', '/data/identities/jack/apiTokens', '/data/*', '/data', '/data/services/igor/*'),
+  fc.constantFrom(
+    '/data/identities/admin/encryptedPassword',
+    '/data/identities/*[1]',
+    '/data/identities/jack/apiTokens',
+    '/data/*',
+    '/data',
+    '/data/services/igor/*',
+  ),
   name.map((n) => `//${n}`),
 );
 
@@ -99,23 +144,43 @@ function exprs(depth: number): { path: fc.Arbitrary<string>; any: fc.Arbitrary<s
     { arbitrary: fc.tuple(name, preds).map(([n, p]) => `/${n}${p}`), weight: 4 },
     { arbitrary: fc.tuple(name, preds).map(([n, p]) => `//${n}${p}`), weight: 2 },
     { arbitrary: attr.map((a) => `/${a}`), weight: 1 },
-    { arbitrary: fc.constantFrom('/..', '/ancestor::*', '/ancestor-or-self::*[1]', '/preceding-sibling::*', '/following::*', '/following-sibling::node()', '/text()', '/node()'), weight: 2 },
+    {
+      arbitrary: fc.constantFrom(
+        '/..',
+        '/ancestor::*',
+        '/ancestor-or-self::*[1]',
+        '/preceding-sibling::*',
+        '/following::*',
+        '/following-sibling::node()',
+        '/text()',
+        '/node()',
+      ),
+      weight: 2,
+    },
   );
   const path = fc.oneof(
     { arbitrary: fc.tuple(start, preds, fc.array(step, { maxLength: 3 })).map(([b, p, s]) => `${b}${p}${s.join('')}`), weight: 4 },
-    { arbitrary: fc.tuple(start, fc.array(step, { maxLength: 2 }), start, fc.array(step, { maxLength: 2 })).map(([a, s, b, t]) => `${a}${s.join('')} | ${b}${t.join('')}`), weight: 1 },
+    {
+      arbitrary: fc
+        .tuple(start, fc.array(step, { maxLength: 2 }), start, fc.array(step, { maxLength: 2 }))
+        .map(([a, s, b, t]) => `${a}${s.join('')} | ${b}${t.join('')}`),
+      weight: 1,
+    },
   );
   const any = fc.oneof(
     { arbitrary: path, weight: 4 },
-    { arbitrary: fc.oneof(
-      path.map((p) => `count(${p})`),
-      path.map((p) => `string(${p})`),
-      path.map((p) => `sum(${p})`),
-      fc.tuple(path, path).map(([a, b]) => `concat(${a}, '|', ${b})`),
-      fc.tuple(path, lit).map(([p, l]) => `${p} = ${l}`),
-      fc.tuple(path, lit).map(([p, l]) => `starts-with(${p}, ${l})`),
-      path.map((p) => `name(${p})`),
-    ), weight: 2 },
+    {
+      arbitrary: fc.oneof(
+        path.map((p) => `count(${p})`),
+        path.map((p) => `string(${p})`),
+        path.map((p) => `sum(${p})`),
+        fc.tuple(path, path).map(([a, b]) => `concat(${a}, '|', ${b})`),
+        fc.tuple(path, lit).map(([p, l]) => `${p} = ${l}`),
+        fc.tuple(path, lit).map(([p, l]) => `starts-with(${p}, ${l})`),
+        path.map((p) => `name(${p})`),
+      ),
+      weight: 2,
+    },
   );
   return { path, any };
 }
@@ -188,11 +253,36 @@ before(async () => {
   clients.push(
     { label: 'anonymous', principal: { kind: 'anonymous' }, admin: false },
     { label: 'jack', principal: jack, auth: basic('jack', 'jack-password'), admin: false },
-    { label: 'jill', principal: { kind: 'user', name: 'jill', admin: false, via: 'basic' }, auth: basic('jill', 'jill-password'), admin: false },
-    { label: 'admin', principal: { kind: 'user', name: 'admin', admin: true, via: 'basic' }, auth: basic('admin', s.adminPassword), admin: true },
-    { label: "jack's token for people/jack", principal: { kind: 'user', name: 'jack', admin: false, via: 'token', scope: { path: ['people', 'jack'], rights: new Set(['get']) } }, auth: `Bearer ${jackPeople.token}`, admin: false },
-    { label: "admin's token for sensors", principal: { kind: 'user', name: 'admin', admin: true, via: 'token', scope: { path: ['sensors'], rights: new Set(['get']) } }, auth: `Bearer ${adminSensors.token}`, admin: false },
-    { label: 'a write-only token', principal: { kind: 'user', name: 'jack', admin: false, via: 'token', scope: { path: ['sandbox'], rights: new Set(['put']) } }, auth: `Bearer ${writeOnly.token}`, admin: false },
+    {
+      label: 'jill',
+      principal: { kind: 'user', name: 'jill', admin: false, via: 'basic' },
+      auth: basic('jill', 'jill-password'),
+      admin: false,
+    },
+    {
+      label: 'admin',
+      principal: { kind: 'user', name: 'admin', admin: true, via: 'basic' },
+      auth: basic('admin', s.adminPassword),
+      admin: true,
+    },
+    {
+      label: "jack's token for people/jack",
+      principal: { kind: 'user', name: 'jack', admin: false, via: 'token', scope: { path: ['people', 'jack'], rights: new Set(['get']) } },
+      auth: `Bearer ${jackPeople.token}`,
+      admin: false,
+    },
+    {
+      label: "admin's token for sensors",
+      principal: { kind: 'user', name: 'admin', admin: true, via: 'token', scope: { path: ['sensors'], rights: new Set(['get']) } },
+      auth: `Bearer ${adminSensors.token}`,
+      admin: false,
+    },
+    {
+      label: 'a write-only token',
+      principal: { kind: 'user', name: 'jack', admin: false, via: 'token', scope: { path: ['sandbox'], rights: new Set(['put']) } },
+      auth: `Bearer ${writeOnly.token}`,
+      admin: false,
+    },
   );
 });
 
@@ -228,35 +318,35 @@ describe('what a principal may see', () => {
       fc.asyncProperty(content, fc.array(expression, { minLength: 8, maxLength: 8 }), async (places, expressions) => {
         await load(places);
         try {
-        for (const expr of expressions) {
-          for (const client of clients) {
-            for (const [variant, rule] of [
-              ['multi', readRule(client.principal, client.admin)],
-              ['multiraw', client.admin ? EVERYTHING : readRule(client.principal, false)],
-            ] as const) {
-              const copy = copyOf(s.db.tree.doc, rule);
-              const expected = outcome(() => evaluate(expr, copy));
-              const got = await get(client, `/data/${encoded(expr)}?.VARIANT=${variant}`, 'application/json');
-              requests++;
-              const what = `${client.label}: /data${expr} ?.VARIANT=${variant}`;
-              if (expected.error !== undefined || !Array.isArray(expected.value)) {
-                assert.equal(got.status, 400, `${what}: ${got.body}`);
-                continue;
+          for (const expr of expressions) {
+            for (const client of clients) {
+              for (const [variant, rule] of [
+                ['multi', readRule(client.principal, client.admin)],
+                ['multiraw', client.admin ? EVERYTHING : readRule(client.principal, false)],
+              ] as const) {
+                const copy = copyOf(s.db.tree.doc, rule);
+                const expected = outcome(() => evaluate(expr, copy));
+                const got = await get(client, `/data/${encoded(expr)}?.VARIANT=${variant}`, 'application/json');
+                requests++;
+                const what = `${client.label}: /data${expr} ?.VARIANT=${variant}`;
+                if (expected.error !== undefined || !Array.isArray(expected.value)) {
+                  assert.equal(got.status, 400, `${what}: ${got.body}`);
+                  continue;
+                }
+                assert.equal(got.status, 200, `${what}: ${got.body}`);
+                const want = expected.value.map((node) => ({ ref: refOf(node), ...jsonEntryOf(node, SHOW_ALL) }));
+                selected += want.length;
+                assert.deepEqual(JSON.parse(got.body), JSON.parse(JSON.stringify(want)), what);
               }
-              assert.equal(got.status, 200, `${what}: ${got.body}`);
-              const want = expected.value.map((node) => ({ ref: refOf(node), ...jsonEntryOf(node, SHOW_ALL) }));
-              selected += want.length;
-              assert.deepEqual(JSON.parse(got.body), JSON.parse(JSON.stringify(want)), what);
+              // /evaluate: an admin evaluates over everything, anyone else over what they may read.
+              const copy = copyOf(s.db.tree.doc, client.admin ? EVERYTHING : readRule(client.principal, false));
+              const expected = outcome(() => evaluate(expr, copy.documentElement!));
+              const got = await get(client, `/evaluate/${encoded(expr)}`, 'text/plain');
+              requests++;
+              if (expected.error !== undefined) assert.equal(got.status, 400, `${client.label}: /evaluate/${expr}: ${got.body}`);
+              else assert.equal(got.body, stringOf(expected.value!) + '\n', `${client.label}: /evaluate/${expr}`);
             }
-            // /evaluate: an admin evaluates over everything, anyone else over what they may read.
-            const copy = copyOf(s.db.tree.doc, client.admin ? EVERYTHING : readRule(client.principal, false));
-            const expected = outcome(() => evaluate(expr, copy.documentElement!));
-            const got = await get(client, `/evaluate/${encoded(expr)}`, 'text/plain');
-            requests++;
-            if (expected.error !== undefined) assert.equal(got.status, 400, `${client.label}: /evaluate/${expr}: ${got.body}`);
-            else assert.equal(got.body, stringOf(expected.value!) + '\n', `${client.label}: /evaluate/${expr}`);
           }
-        }
         } catch (err) {
           if (process.env['VISIBILITY_DEBUG']) console.error(String(err));
           throw err;
@@ -297,7 +387,11 @@ describe('what a principal may see', () => {
             }
             // An element as JSON; anything else (an attribute, text, the document) by its string value.
             const want = (expected.value as Node[]).map((n) => (n.nodeType === 1 ? jsonOf(n as Element, SHOW_ALL) : scalar(stringOf([n]))));
-            assert.deepEqual(JSON.parse(JSON.stringify(got)), JSON.parse(JSON.stringify(want)), `${plugin.kind}${'caller' in plugin && plugin.caller ? ` for ${plugin.caller.kind}` : ''}: ${path}`);
+            assert.deepEqual(
+              JSON.parse(JSON.stringify(got)),
+              JSON.parse(JSON.stringify(want)),
+              `${plugin.kind}${'caller' in plugin && plugin.caller ? ` for ${plugin.caller.kind}` : ''}: ${path}`,
+            );
           }
         }
       }),

@@ -42,13 +42,16 @@ describe('igor var', () => {
     assert.equal((await igor(['var', '--url', server.url, '--post', 'application/json', 'sandbox/list/i'], '{"i": 3}')).code, EXIT.ok);
     assert.equal((await igor(['var', '--url', `${server.url}/data`, '--json', 'sandbox/cli'])).out, '{"cli":"hello"}\n');
     assert.equal((await igor(['var', '--url', server.url, '--text', '/data/sandbox/list/i'])).out, '3\n');
-    assert.equal((await igor(['var', '--url', server.url, '--xml', '--variant', 'multi', 'sandbox/list/i'])).out, '<items><item><ref>/data/sandbox/list/i</ref><i>3</i></item></items>\n');
+    assert.equal(
+      (await igor(['var', '--url', server.url, '--xml', '--variant', 'multi', 'sandbox/list/i'])).out,
+      '<items><item><ref>/data/sandbox/list/i</ref><i>3</i></item></items>\n',
+    );
     assert.equal((await igor(['var', ...admin, '--url', server.url, '--eval', '--text', 'count(/data/sandbox/*) + 1'])).out, '3\n');
     assert.equal((await igor(['var', '--url', server.url, '--delete', 'sandbox/list'])).code, EXIT.ok);
     assert.equal(server.db.tree.select('/data/sandbox/list').length, 0);
   });
 
-  it('exits 1 with the server\'s message when the server says no', async () => {
+  it("exits 1 with the server's message when the server says no", async () => {
     const res = await igor(['var', '--url', server.url, 'sandbox/none']);
     assert.equal(res.code, EXIT.failed);
     assert.equal(res.err, 'igor: 404: nothing matches /data/sandbox/none\n');
@@ -112,7 +115,20 @@ describe('igor user and igor token', () => {
     const passwd = await igor(['user', 'passwd', 'jack', '--database', dir], 'correct horse\n');
     assert.equal(passwd.code, EXIT.ok, passwd.err);
     assert.equal((await igor(['user', 'passwd', 'jack', '--database', dir], 'short\n')).code, EXIT.usage);
-    const made = await igor(['token', 'create', '--user', 'jack', '--path', '/data/people/jack', '--rights', 'get,put', '--comment', 'phone', '--database', dir]);
+    const made = await igor([
+      'token',
+      'create',
+      '--user',
+      'jack',
+      '--path',
+      '/data/people/jack',
+      '--rights',
+      'get,put',
+      '--comment',
+      'phone',
+      '--database',
+      dir,
+    ]);
     assert.equal(made.code, EXIT.ok, made.err);
     const token = made.out.trim();
     assert.match(token, /^igor_[0-9a-f]{16}_[\w-]{32}$/);
@@ -121,12 +137,21 @@ describe('igor user and igor token', () => {
     const id = token.split('_')[1]!;
     assert.match(list.out, new RegExp(`^${id}  jack  get,put  /data/people/jack  expires never  phone$`, 'm'));
     assert.ok(!list.out.includes(token.split('_')[2]!));
-    assert.equal((await igor(['token', 'create', '--user', 'jack', '--path', '/data/x', '--rights', 'read', '--database', dir])).code, EXIT.usage);
-    assert.equal((await igor(['token', 'create', '--user', 'nobody', '--path', '/data/x', '--rights', 'get', '--database', dir])).code, EXIT.failed);
+    assert.equal(
+      (await igor(['token', 'create', '--user', 'jack', '--path', '/data/x', '--rights', 'read', '--database', dir])).code,
+      EXIT.usage,
+    );
+    assert.equal(
+      (await igor(['token', 'create', '--user', 'nobody', '--path', '/data/x', '--rights', 'get', '--database', dir])).code,
+      EXIT.failed,
+    );
 
     const running = await startTestServer({}, dir);
     assert.equal((await running.anonymous('/data/people/jack', { headers: { authorization: `Bearer ${token}` } })).status, 200);
-    assert.equal((await running.anonymous('/data/people/jack', { headers: { authorization: basic('jack', 'correct horse') } })).status, 200);
+    assert.equal(
+      (await running.anonymous('/data/people/jack', { headers: { authorization: basic('jack', 'correct horse') } })).status,
+      200,
+    );
     const locked = await igor(['token', 'revoke', id, '--database', dir]);
     assert.equal(locked.code, EXIT.failed);
     assert.match(locked.err, /in use|running|locked/i);
@@ -160,7 +185,7 @@ describe('igor plugin', () => {
 });
 
 describe('igor plugin NAME COMMAND', () => {
-  it('runs a plugin\'s admin command with --KEY VALUE arguments', async () => {
+  it("runs a plugin's admin command with --KEY VALUE arguments", async () => {
     const url = ['--url', server.url];
     assert.equal((await igor(['plugin', 'add', 'submit', ...url, ...admin])).code, EXIT.ok);
     const shown = await igor(['plugin', 'submit', 'token', ...url, ...admin]);

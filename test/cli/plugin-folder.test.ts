@@ -20,7 +20,11 @@ after(() => stops.forEach((stop) => stop()));
 async function serve(dir: string): Promise<{ url: string; auth: string }> {
   const env = { ...process.env };
   delete env['NODE_OPTIONS'];
-  const child = spawn(process.execPath, [join(PACKAGE_DIR, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--host', '127.0.0.1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [join(PACKAGE_DIR, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--host', '127.0.0.1'],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   stops.push(() => child.kill('SIGKILL'));
   let out = '';
   return new Promise((resolve, reject) => {
@@ -49,10 +53,14 @@ describe('plugins in the database folder, under the igor command', () => {
     await writeFile(join(dir, 'plugins/lan/igorplugin.py'), 'class LanPlugin:\n    pass\n');
 
     const { url, auth } = await serve(dir);
-    const get = (path: string, init: RequestInit = {}) => fetch(url + path, { ...init, headers: { authorization: auth, accept: 'application/json', ...init.headers } });
+    const get = (path: string, init: RequestInit = {}) =>
+      fetch(url + path, { ...init, headers: { authorization: auth, accept: 'application/json', ...init.headers } });
 
     const { available } = (await (await get('/internal/plugins')).json()) as { available: { source: string; description: string }[] };
-    assert.deepEqual(available.find((p) => p.source === 'lan'), { source: 'lan', description: PYTHON_PLUGIN });
+    assert.deepEqual(
+      available.find((p) => p.source === 'lan'),
+      { source: 'lan', description: PYTHON_PLUGIN },
+    );
     assert.match(available.find((p) => p.source === 'testPlugin')!.description, /^Example plugin/, 'loaded to read its description');
 
     const install = await get('/internal/plugins/testPlugin', { method: 'PUT' });
@@ -62,6 +70,10 @@ describe('plugins in the database folder, under the igor command', () => {
     const python = await get('/internal/plugins/lan', { method: 'PUT' });
     assert.equal(python.status, 400);
     assert.match(await python.text(), /Python plugin, not runnable here/);
-    assert.equal(await (await get('/data/environment/location', { headers: { accept: 'text/plain' } })).text(), 'home\n', 'the Igor database opened as it is, and the server runs on');
+    assert.equal(
+      await (await get('/data/environment/location', { headers: { accept: 'text/plain' } })).text(),
+      'home\n',
+      'the Igor database opened as it is, and the server runs on',
+    );
   });
 });

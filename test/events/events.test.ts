@@ -18,13 +18,20 @@ interface Stream {
 
 async function open(s: TestServer, path: string, headers: Record<string, string> = {}): Promise<Stream> {
   const abort = new AbortController();
-  const res = await fetch(`http://127.0.0.1:${s.port}${path}`, { headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
+  const res = await fetch(`http://127.0.0.1:${s.port}${path}`, {
+    headers: { accept: 'text/event-stream', ...headers },
+    signal: abort.signal,
+  });
   const stream: Stream = {
     status: res.status,
     events: [],
     comments: [],
     async next(match, what, from = 0) {
-      const found = await waitFor(() => stream.events.slice(from).find((e) => e.event === 'change' && match(JSON.parse(e.data))), what, 5000);
+      const found = await waitFor(
+        () => stream.events.slice(from).find((e) => e.event === 'change' && match(JSON.parse(e.data))),
+        what,
+        5000,
+      );
       return JSON.parse(found!.data);
     },
     close: () => abort.abort(),
@@ -43,7 +50,8 @@ async function open(s: TestServer, path: string, headers: Record<string, string>
   return stream;
 }
 
-const put = (s: TestServer, path: string, body: string, type = 'text/plain') => s.request(path, { method: 'PUT', headers: { 'content-type': type }, body });
+const put = (s: TestServer, path: string, body: string, type = 'text/plain') =>
+  s.request(path, { method: 'PUT', headers: { 'content-type': type }, body });
 
 let s: TestServer;
 before(async () => {
@@ -57,16 +65,30 @@ describe('GET /events', () => {
     const stream = await open(s, '/events?xpath=/data/sandbox', { authorization: basic('admin', s.adminPassword) });
     assert.equal(stream.status, 200);
     await put(s, '/data/sandbox/reading', '{"reading":{"value":21.5,"unit":"C"}}', 'application/json');
-    assert.deepEqual(await stream.next((d) => d.path === '/data/sandbox/reading', 'the add'), { path: '/data/sandbox/reading', operation: 'add', value: { value: 21.5, unit: 'C' } });
+    assert.deepEqual(await stream.next((d) => d.path === '/data/sandbox/reading', 'the add'), {
+      path: '/data/sandbox/reading',
+      operation: 'add',
+      value: { value: 21.5, unit: 'C' },
+    });
     await put(s, '/data/sandbox/reading/value', '22');
-    assert.deepEqual(await stream.next((d) => d.operation === 'replace', 'the replace'), { path: '/data/sandbox/reading/value', operation: 'replace', value: 22 });
+    assert.deepEqual(await stream.next((d) => d.operation === 'replace', 'the replace'), {
+      path: '/data/sandbox/reading/value',
+      operation: 'replace',
+      value: 22,
+    });
     await s.request('/data/sandbox/reading', { method: 'DELETE' });
-    assert.deepEqual(await stream.next((d) => d.operation === 'delete', 'the delete'), { path: '/data/sandbox/reading', operation: 'delete' });
+    assert.deepEqual(await stream.next((d) => d.operation === 'delete', 'the delete'), {
+      path: '/data/sandbox/reading',
+      operation: 'delete',
+    });
     await put(s, '/data/environment/elsewhere', '1');
     await put(s, '/data/sandbox/marker', '1');
     await stream.next((d) => d.path === '/data/sandbox/marker', 'the marker');
     assert.ok(!stream.events.some((e) => e.data.includes('elsewhere')), 'nothing from outside the watched path');
-    assert.ok(stream.events.every((e, i) => i === 0 || e.id === undefined || e.id > (stream.events[i - 1]!.id ?? '')), 'ids count up');
+    assert.ok(
+      stream.events.every((e, i) => i === 0 || e.id === undefined || e.id > (stream.events[i - 1]!.id ?? '')),
+      'ids count up',
+    );
     stream.close();
   });
 
@@ -76,7 +98,12 @@ describe('GET /events', () => {
     const admin = await open(s, '/events', { authorization: basic('admin', s.adminPassword) });
     await put(s, '/data/sensors/temp', '19');
     await put(s, '/data/identities/jill/note', 'private to jill');
-    await put(s, '/data/identities/jack/plugindata/cloud', '{"cloud":{"token":{"access_token":"tok-secret"},"units":"metric"}}', 'application/json');
+    await put(
+      s,
+      '/data/identities/jack/plugindata/cloud',
+      '{"cloud":{"token":{"access_token":"tok-secret"},"units":"metric"}}',
+      'application/json',
+    );
     await put(s, '/data/sandbox/last', 'done');
     for (const stream of [anonymous, jack, admin]) await stream.next((d) => d.path === '/data/sandbox/last', 'the last change');
     const seen = (stream: Stream) => stream.events.filter((e) => e.event === 'change').map((e) => JSON.parse(e.data).path);
@@ -107,7 +134,10 @@ describe('GET /events', () => {
     await put(s, '/data/sandbox/resume/c', '3');
     const again = await open(s, '/events?xpath=/data/sandbox/resume', { 'last-event-id': lastId });
     await again.next((d) => d.path === '/data/sandbox/resume/c', 'c');
-    assert.deepEqual(again.events.filter((e) => e.event === 'change').map((e) => JSON.parse(e.data).path), ['/data/sandbox/resume/b', '/data/sandbox/resume/c']);
+    assert.deepEqual(
+      again.events.filter((e) => e.event === 'change').map((e) => JSON.parse(e.data).path),
+      ['/data/sandbox/resume/b', '/data/sandbox/resume/c'],
+    );
     again.close();
     const stale = await open(s, '/events?xpath=/data/sandbox', { 'last-event-id': 'anotherboot:5' });
     await waitFor(() => stale.events.some((e) => e.event === 'reset'), 'a reset event');
@@ -142,15 +172,25 @@ describe('GET /events', () => {
     const small = await startTestServer({ maxSseClients: '8' });
     await setPassword(small.db, 'jack', 'jack-password');
     const anonymous = [await open(small, '/events'), await open(small, '/events')];
-    assert.deepEqual(anonymous.map((a) => a.status), [200, 200]);
+    assert.deepEqual(
+      anonymous.map((a) => a.status),
+      [200, 200],
+    );
     const third = await open(small, '/events');
     assert.equal(third.status, 503, 'anonymous clients have had their quarter');
     const jacks = [await open(small, '/events', { authorization: JACK }), await open(small, '/events', { authorization: JACK })];
-    assert.deepEqual(jacks.map((j) => j.status), [200, 200]);
+    assert.deepEqual(
+      jacks.map((j) => j.status),
+      [200, 200],
+    );
     assert.equal((await open(small, '/events', { authorization: JACK })).status, 503, 'so has jack');
     const admins = [];
     for (let i = 0; i < 4; i++) admins.push(await open(small, '/events', { authorization: basic('admin', small.adminPassword) }));
-    assert.deepEqual(admins.map((a) => a.status), [200, 200, 200, 200], 'the admin gets the rest');
+    assert.deepEqual(
+      admins.map((a) => a.status),
+      [200, 200, 200, 200],
+      'the admin gets the rest',
+    );
     for (const stream of [...anonymous, ...jacks, ...admins]) stream.close();
   });
 });
@@ -167,12 +207,26 @@ describe('eventSources', () => {
     });
     const emit = (text: string) => clients.forEach((c) => c.write(text));
     const definition = `<eventSource><src>${source.url}/stream</src><dst>/data/sensors/outside/weather</dst><event>weather</event></eventSource>`;
-    assert.equal((await s.request('/data/eventSources/eventSource', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: definition })).status, 200);
+    assert.equal(
+      (
+        await s.request('/data/eventSources/eventSource', {
+          method: 'POST',
+          headers: { 'content-type': 'application/xml' },
+          body: definition,
+        })
+      ).status,
+      200,
+    );
     await waitFor(() => clients.size === 1, 'the connection');
     emit('id: 1\nevent: weather\ndata: {"weather":{"temperature":12}}\n\n');
     emit('event: other\ndata: {"weather":{"temperature":99}}\n\n');
     emit('id: 2\nevent: weather\ndata: {"weather":{"temperature":13}}\n\n');
-    await waitFor(async () => (await (await s.request('/data/sensors/outside/weather/temperature', { headers: { accept: 'text/plain' } })).text()).trim() === '13', 'the second reading');
+    await waitFor(
+      async () =>
+        (await (await s.request('/data/sensors/outside/weather/temperature', { headers: { accept: 'text/plain' } })).text()).trim() ===
+        '13',
+      'the second reading',
+    );
     const status = await (await s.request('/data/status/eventSources/source1/alive', { headers: { accept: 'text/plain' } })).text();
     assert.equal(status.trim(), 'true');
     await s.request('/data/eventSources', { method: 'DELETE' });

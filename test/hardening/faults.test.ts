@@ -54,7 +54,10 @@ describe('disk faults', () => {
     const report = await recoverDatabase(dir);
     assert.deepEqual(report.lost, []);
     const again = await startTestServer({}, dir);
-    for (const [path, value] of [['kept', 'v1'], ['later', 'v2']]) {
+    for (const [path, value] of [
+      ['kept', 'v1'],
+      ['later', 'v2'],
+    ]) {
       assert.equal((await (await again.request(`/data/sandbox/${path}`, { headers: { accept: 'text/plain' } })).text()).trim(), value);
     }
   });

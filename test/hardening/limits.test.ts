@@ -9,19 +9,30 @@ let s: TestServer;
 before(async () => {
   s = await startTestServer({ xpathTimeoutMs: '100', maxResultBytes: '20000', maxBodyBytes: '4096' });
   const items = Array.from({ length: 3000 }, (_, i) => `<item><n>${i}</n></item>`).join('');
-  const r = await s.request('/data/sandbox/big', { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: `<big>${items}</big>` });
+  const r = await s.request('/data/sandbox/big', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/xml' },
+    body: `<big>${items}</big>`,
+  });
   assert.equal(r.status, 413, 'the body limit holds for the set-up too');
   // Built in steps under the 4 KiB body limit.
   for (let i = 0; i < 30; i++) {
     const chunk = Array.from({ length: 100 }, (_, j) => `<item><n>${i * 100 + j}</n></item>`).join('');
-    await s.request(`/data/sandbox/big/part${i}`, { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: `<part${i}>${chunk}</part${i}>` });
+    await s.request(`/data/sandbox/big/part${i}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: `<part${i}>${chunk}</part${i}>`,
+    });
   }
 });
 
 describe('limits', () => {
   it('has safe defaults', () => {
     const c = resolveConfig({}, {});
-    assert.deepEqual([c.maxBodyBytes, c.xpathTimeoutMs, c.maxResultBytes, c.maxSseClients, c.pluginTimeoutMs, c.callTimeoutMs], [1048576, 2000, 16777216, 100, 60000, 30000]);
+    assert.deepEqual(
+      [c.maxBodyBytes, c.xpathTimeoutMs, c.maxResultBytes, c.maxSseClients, c.pluginTimeoutMs, c.callTimeoutMs],
+      [1048576, 2000, 16777216, 100, 60000, 30000],
+    );
   });
 
   it('stops an XPath that would take too long, quickly and clearly, and goes on serving', async () => {

@@ -47,7 +47,7 @@ before(async () => {
 });
 
 describe('installing', () => {
-  it('lists the available plugins: the package\'s and the database\'s own', async () => {
+  it("lists the available plugins: the package's and the database's own", async () => {
     const { status, body } = await json('/internal/plugins');
     assert.equal(status, 200);
     const sources = body.available.map((p: { source: string }) => p.source);
@@ -84,7 +84,7 @@ describe('installing', () => {
     assert.equal((await as(undefined, '/internal/plugins')).status, 401);
   });
 
-  it('runs the plugin\'s own actions as the plugin', async () => {
+  it("runs the plugin's own actions as the plugin", async () => {
     const r = await s.request('/action/t1/mark');
     assert.equal(r.status, 200);
     await s.request('/internal/flush');
@@ -112,7 +112,7 @@ describe('calling', () => {
     assert.equal((await s.anonymous('/plugin/t1')).status, 200);
   });
 
-  it('passes a plugin\'s own error status and full replies through', async () => {
+  it("passes a plugin's own error status and full replies through", async () => {
     const conflict = await s.anonymous('/plugin/t1/conflict');
     assert.equal(conflict.status, 409);
     assert.match(await conflict.text(), /that conflicts/);
@@ -127,19 +127,31 @@ describe('calling', () => {
     let body = await r.json();
     assert.deepEqual(body.params, { a: '1', b: 'two' });
     assert.deepEqual(body.caller, { user: 'jack', admin: false, anonymous: false });
-    r = await as(JACK, '/plugin/t1/echo?q=1', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: 5, nested: { y: 1 } }) });
+    r = await as(JACK, '/plugin/t1/echo?q=1', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ x: 5, nested: { y: 1 } }),
+    });
     body = await r.json();
     assert.deepEqual(body.params, { q: '1', x: '5' });
     assert.deepEqual(body.json, { x: 5, nested: { y: 1 } });
-    r = await as(JACK, '/plugin/t1/echo', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'f=a+b&g=%3C' });
+    r = await as(JACK, '/plugin/t1/echo', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'f=a+b&g=%3C',
+    });
     assert.deepEqual((await r.json()).params, { f: 'a b', g: '<' });
     r = await as(JACK, '/plugin/t1/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"x":' });
     assert.equal(r.status, 400);
     assert.match(await r.text(), /JSON body is not valid/);
   });
 
-  it('gives user=U and U\'s data only to U, an admin or the plugin itself', async () => {
-    await s.request('/data/identities/jack/plugindata/t1', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"methods":"a,b","token":{"access_token":"tok"}}' });
+  it("gives user=U and U's data only to U, an admin or the plugin itself", async () => {
+    await s.request('/data/identities/jack/plugindata/t1', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"methods":"a,b","token":{"access_token":"tok"}}',
+    });
     let r = await as(JACK, '/plugin/t1/echo?user=jack');
     let body = await r.json();
     assert.equal(body.user, 'jack');
@@ -162,7 +174,7 @@ describe('calling', () => {
 describe('isolation', () => {
   const write = (auth: string | undefined, path: string) => as(auth, `/plugin/t1/write?path=${encodeURIComponent(path)}&value=v`);
 
-  it('lets a plugin write its own parts of the tree, and its caller\'s', async () => {
+  it("lets a plugin write its own parts of the tree, and its caller's", async () => {
     assert.equal((await write(JACK, '/data/sensors/t1/jack/x')).status, 200);
     assert.equal((await write(JACK, '/data/identities/jack/plugindata/t1/x')).status, 200);
     assert.equal((await write(JILL, '/data/identities/jill/plugindata/t1/x')).status, 200);
@@ -182,7 +194,13 @@ describe('isolation', () => {
   });
 
   it('refuses writes outside them, with 403, and changes nothing', async () => {
-    for (const path of ['/data/sensors/t2/x', '/data/plugindata/t2/x', '/data/identities/jill/x', '/data/actions/newaction', '/data/environment/x']) {
+    for (const path of [
+      '/data/sensors/t2/x',
+      '/data/plugindata/t2/x',
+      '/data/identities/jill/x',
+      '/data/actions/newaction',
+      '/data/environment/x',
+    ]) {
       const r = await write(JACK, path);
       assert.equal(r.status, 403, path);
     }
@@ -193,7 +211,7 @@ describe('isolation', () => {
     assert.equal((await s.request('/plugin/t1/selfwrite?path=/data/devices/t1/y&value=1')).status, 200);
   });
 
-  it('lends a plugin its caller\'s rights, but not those of a scoped API token', async () => {
+  it("lends a plugin its caller's rights, but not those of a scoped API token", async () => {
     const { token } = await createToken(s.db, { user: 'jack', path: '/data/people/jack', rights: ['get', 'put'] });
     const path = encodeURIComponent('/data/identities/jack/fromtoken');
     assert.equal((await as(JACK, `/plugin/t1/publicwrite?path=${path}&value=1`)).status, 200);
@@ -212,7 +230,7 @@ describe('isolation', () => {
 });
 
 describe('pages', () => {
-  it('serves a plugin\'s pages with a strict content security policy, and renders its readme', async () => {
+  it("serves a plugin's pages with a strict content security policy, and renders its readme", async () => {
     const installed = await s.request('/internal/plugins/hello', { method: 'PUT' });
     assert.equal(installed.status, 200, await installed.text());
     const page = await s.anonymous('/plugin/hello/page/setup.html');
@@ -226,7 +244,7 @@ describe('pages', () => {
     assert.equal((await s.anonymous('/static/igor-page.js')).status, 200);
   });
 
-  it('serves nothing outside the plugin\'s folder, nor its code', async () => {
+  it("serves nothing outside the plugin's folder, nor its code", async () => {
     for (const page of ['..%2Fplugin.ts', 'plugin.ts', '.hidden.html', '..%2F..%2Fpackage.json', 'nothere.html']) {
       assert.equal((await s.anonymous(`/plugin/hello/page/${page}`)).status, 404, page);
     }
@@ -236,11 +254,25 @@ describe('pages', () => {
 describe('the hello example', () => {
   it('greets anyone, lets an admin change the greeting, and counts per user', async () => {
     assert.equal(await (await s.anonymous('/plugin/hello')).text(), 'Hello from hello!\n');
-    assert.equal((await as(JACK, '/plugin/hello/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"greeting":"Hi"}' })).status, 403);
-    const set = await s.request('/plugin/hello/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"greeting":"Hi"}' });
+    assert.equal(
+      (
+        await as(JACK, '/plugin/hello/settings', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"greeting":"Hi"}',
+        })
+      ).status,
+      403,
+    );
+    const set = await s.request('/plugin/hello/settings', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"greeting":"Hi"}',
+    });
     assert.deepEqual(await set.json(), { greeting: 'Hi' });
     assert.equal(await (await s.anonymous('/plugin/hello')).text(), 'Hi from hello!\n');
-    for (let i = 1; i <= 2; i++) assert.deepEqual(await (await as(JACK, '/plugin/hello/count?user=jack', { method: 'POST' })).json(), { user: 'jack', count: i });
+    for (let i = 1; i <= 2; i++)
+      assert.deepEqual(await (await as(JACK, '/plugin/hello/count?user=jack', { method: 'POST' })).json(), { user: 'jack', count: i });
     assert.equal(await value('/data/sensors/hello/jack/count'), '2');
   });
 });
@@ -266,6 +298,9 @@ describe('uninstalling and restarting', () => {
     assert.equal(await value('/data/plugindata/t2/label'), 't2 settings');
     assert.equal((await s.request('/internal/plugins/t1', { method: 'DELETE' })).status, 404);
     assert.equal((await json('/internal/pluginControl/uninstall?pluginName=t2')).status, 200);
-    assert.deepEqual((await json('/internal/plugins')).body.installed.map((p: { name: string }) => p.name), ['user', 'hello']);
+    assert.deepEqual(
+      (await json('/internal/plugins')).body.installed.map((p: { name: string }) => p.name),
+      ['user', 'hello'],
+    );
   });
 });

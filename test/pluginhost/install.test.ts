@@ -11,12 +11,15 @@ let s: TestServer;
 
 before(async () => {
   const dir = await tempDir();
-  for (const name of ['brokenstart', 'badwrites', 'nocreate', 'badcode']) await cp(join(FIXTURES, name), join(dir, 'plugins', name), { recursive: true });
+  for (const name of ['brokenstart', 'badwrites', 'nocreate', 'badcode'])
+    await cp(join(FIXTURES, name), join(dir, 'plugins', name), { recursive: true });
   s = await startTestServer({}, dir);
 });
 
 const tree = async () => (await s.request('/data?.VARIANT=raw')).text();
-const installed = async () => ((await (await s.request('/internal/plugins', { headers: { accept: 'application/json' } })).json()) as { installed: { name: string }[] }).installed;
+const installed = async () =>
+  ((await (await s.request('/internal/plugins', { headers: { accept: 'application/json' } })).json()) as { installed: { name: string }[] })
+    .installed;
 
 describe('a plugin install that fails', () => {
   for (const [source, status, reason] of [
@@ -32,7 +35,11 @@ describe('a plugin install that fails', () => {
         assert.equal(r.status, status, `attempt ${attempt + 1}`);
         assert.match(await r.text(), reason);
         assert.equal(await tree(), before, 'the tree is as it was: no record, no fragment');
-        assert.deepEqual((await installed()).map((p) => p.name), ['user'], 'only what a new database has');
+        assert.deepEqual(
+          (await installed()).map((p) => p.name),
+          ['user'],
+          'only what a new database has',
+        );
       }
     });
   }

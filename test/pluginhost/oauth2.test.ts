@@ -47,7 +47,6 @@ before(async () => {
   }
 });
 
-
 function as(auth: string | undefined, path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   if (auth) headers.set('authorization', auth);
@@ -70,7 +69,11 @@ async function storedToken(user = 'jack'): Promise<Record<string, unknown>> {
 }
 
 async function expireStoredToken(): Promise<void> {
-  await s.request('/data/identities/jack/plugindata/cloud/token/expires_at?.VARIANT=raw', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '1000' });
+  await s.request('/data/identities/jack/plugindata/cloud/token/expires_at?.VARIANT=raw', {
+    method: 'PUT',
+    headers: { 'content-type': 'text/plain' },
+    body: '1000',
+  });
 }
 
 describe('authorising', () => {
@@ -113,7 +116,7 @@ describe('authorising', () => {
     assert.equal(replay.status, 403, 'a state is good once');
   });
 
-  it('refuses a forged or missing state, a missing code, and a provider\'s refusal', async () => {
+  it("refuses a forged or missing state, a missing code, and a provider's refusal", async () => {
     const callback = await authorise();
     const forged = new URL(callback);
     forged.searchParams.set('state', 'jack');
@@ -130,7 +133,10 @@ describe('authorising', () => {
 
   it('does not show the token to anyone but an admin asking raw', async () => {
     const token = (await storedToken())['access_token'] as string;
-    for (const read of [() => as(JACK, '/data/identities/jack', { headers: { accept: 'application/json' } }), () => s.request('/data/identities/jack/plugindata/cloud')]) {
+    for (const read of [
+      () => as(JACK, '/data/identities/jack', { headers: { accept: 'application/json' } }),
+      () => s.request('/data/identities/jack/plugindata/cloud'),
+    ]) {
       assert.ok(!(await (await read()).text()).includes(token));
     }
   });
@@ -161,7 +167,10 @@ describe('calling the API', () => {
     const refreshes = provider.grants.refresh_token;
     const answers = await Promise.all(Array.from({ length: 8 }, () => as(JACK, '/plugin/cloud/profile?user=jack')));
     provider.apiDelayMs = 0;
-    assert.deepEqual(answers.map((r) => r.status), Array(8).fill(200));
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      Array(8).fill(200),
+    );
     assert.equal(provider.grants.refresh_token, refreshes + 1);
     assert.ok(((await storedToken())['expires_at'] as number) > Date.now() / 1000);
   });

@@ -59,12 +59,27 @@ describe('plugin scripts', () => {
     const [user, password] = [lapsed.slice(0, lapsed.indexOf(':')), lapsed.slice(lapsed.indexOf(':') + 1)];
     assert.equal((await s.anonymous('/data/plugindata/scripty', { headers: { authorization: basic(user, password) } })).status, 401);
     const fresh = pluginCredentials(await loadSessionKey(s.dir), 'scripty', 60_000);
-    assert.equal((await s.anonymous('/data/plugindata/scripty/colour', { headers: { authorization: basic(fresh.slice(0, fresh.indexOf(':')), fresh.slice(fresh.indexOf(':') + 1)) } })).status, 200, 'the same, unexpired, work');
-    assert.equal((await s.anonymous('/data/plugindata/scripty', { headers: { authorization: basic('-plugin-scripty', '99999999999.forged') } })).status, 401);
+    assert.equal(
+      (
+        await s.anonymous('/data/plugindata/scripty/colour', {
+          headers: { authorization: basic(fresh.slice(0, fresh.indexOf(':')), fresh.slice(fresh.indexOf(':') + 1)) },
+        })
+      ).status,
+      200,
+      'the same, unexpired, work',
+    );
+    assert.equal(
+      (await s.anonymous('/data/plugindata/scripty', { headers: { authorization: basic('-plugin-scripty', '99999999999.forged') } }))
+        .status,
+      401,
+    );
   });
 
   it('are for an admin or the plugin itself only', async () => {
-    assert.equal((await s.anonymous('/plugin/scripty/script/env', { headers: { authorization: basic('jack', 'a good long phrase') } })).status, 403);
+    assert.equal(
+      (await s.anonymous('/plugin/scripty/script/env', { headers: { authorization: basic('jack', 'a good long phrase') } })).status,
+      403,
+    );
     assert.equal((await s.anonymous('/plugin/scripty/script/env')).status, 401);
   });
 });
@@ -85,7 +100,11 @@ describe('plugin pages that are templates', () => {
   const field = (html: string, id: string) => new RegExp(`<p id="${id}">([^<]*)</p>`).exec(html)?.[1];
 
   it("are rendered with Igor's variables, escaped, and with what the caller may read only", async () => {
-    await s.request('/data/identities/jack/plugindata/scripty', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"mood": "sunny"}' });
+    await s.request('/data/identities/jack/plugindata/scripty', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"mood": "sunny"}',
+    });
     const admin = basic('admin', s.adminPassword);
     const { status, csp, body } = await page(`status.html?q=${encodeURIComponent('<b>bold</b>')}&user=jack`, admin);
     assert.equal(status, 200);

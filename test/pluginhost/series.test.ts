@@ -11,7 +11,13 @@ describe('merging answers into sensors', () => {
       { dateTime: '2026-11-01', value: 80.1 },
       { dateTime: '2026-11-02', value: 80 },
     ];
-    const answer = { 'body-weight': [{ dateTime: '2026-11-01', value: '80.1' }, { dateTime: '2026-11-02', value: '79.9' }, { dateTime: '2026-11-03', value: '79.8' }] };
+    const answer = {
+      'body-weight': [
+        { dateTime: '2026-11-01', value: '80.1' },
+        { dateTime: '2026-11-02', value: '79.9' },
+        { dateTime: '2026-11-03', value: '79.8' },
+      ],
+    };
     const { changes, counts } = sensorChanges(base, answer, (name: string) => (name === 'body-weight' ? existing : []));
     assert.deepEqual(changes, [
       { op: 'put', xpath: `${base}/body-weight[dateTime='2026-11-02']`, value: { dateTime: '2026-11-02', value: '79.9' } },
@@ -21,8 +27,15 @@ describe('merging answers into sensors', () => {
   });
 
   it('keys by the first key field an entry has, replaces plain values, skips empty lists', () => {
-    const answer = { weight: [{ logId: 7, date: '2026-11-01', weight: 80 }], goals: [{ id: 'g1', date: '2026-11-01', points: 5 }], summary: { steps: 10 }, activities: [] };
-    const { changes } = sensorChanges(base, answer, (name: string) => (name === 'weight' ? [{ logId: 7, date: '2026-11-01', weight: 81 }] : []));
+    const answer = {
+      weight: [{ logId: 7, date: '2026-11-01', weight: 80 }],
+      goals: [{ id: 'g1', date: '2026-11-01', points: 5 }],
+      summary: { steps: 10 },
+      activities: [],
+    };
+    const { changes } = sensorChanges(base, answer, (name: string) =>
+      name === 'weight' ? [{ logId: 7, date: '2026-11-01', weight: 81 }] : [],
+    );
     assert.deepEqual(changes, [
       { op: 'put', xpath: `${base}/weight[logId='7']`, value: { logId: 7, date: '2026-11-01', weight: 80 } },
       { op: 'post', xpath: `${base}/goals`, value: { id: 'g1', date: '2026-11-01', points: 5 } },

@@ -43,7 +43,11 @@ describe('GET /data', () => {
     assert.equal(json.type, 'application/json; charset=utf-8');
     assert.deepEqual(JSON.parse(json.body), { j1: { a: 1, b: [true, false, {}, 2.5, 's'], c: { d: 'e' } } });
     assert.equal((await get('/data/sandbox/j1', 'text/plain')).body, '1truefalse2.5se\n');
-    assert.deepEqual(JSON.parse((await get('/data/sandbox/j1?.VARIANT=content', 'application/json')).body), { a: 1, b: [true, false, {}, 2.5, 's'], c: { d: 'e' } });
+    assert.deepEqual(JSON.parse((await get('/data/sandbox/j1?.VARIANT=content', 'application/json')).body), {
+      a: 1,
+      b: [true, false, {}, 2.5, 's'],
+      c: { d: 'e' },
+    });
   });
 
   it('honours q-values, wildcards and refuses what it cannot give', async () => {
@@ -68,10 +72,17 @@ describe('GET /data', () => {
       { ref: '/data/sandbox/j1/b[1]', b: true },
       { ref: '/data/sandbox/j1/b[2]', b: false },
     ]);
-    assert.equal((await get('/data/sandbox/j1/b[1]?.VARIANT=multi')).body, '<items><item><ref>/data/sandbox/j1/b[1]</ref><b>true</b></item></items>\n');
+    assert.equal(
+      (await get('/data/sandbox/j1/b[1]?.VARIANT=multi')).body,
+      '<items><item><ref>/data/sandbox/j1/b[1]</ref><b>true</b></item></items>\n',
+    );
     assert.equal((await get('/data/sandbox/nothing?.VARIANT=multi', 'application/json')).body, '[]\n');
     assert.equal((await get('/data/sandbox/j1/b?.VARIANT=multi', 'text/plain')).status, 400);
-    assert.equal((await get('/data/sandbox/j1/b', 'text/plain')).body, 'true\nfalse\n\n2.5\ns\n', 'text lists several matches one per line, as Igor');
+    assert.equal(
+      (await get('/data/sandbox/j1/b', 'text/plain')).body,
+      'true\nfalse\n\n2.5\ns\n',
+      'text lists several matches one per line, as Igor',
+    );
   });
 
   it('gives references with .VARIANT=ref and refuses unknown variants', async () => {
@@ -114,11 +125,25 @@ describe('GET /data', () => {
 });
 
 describe('PUT, POST and DELETE /data', () => {
-  it('answers the new element\'s reference in the negotiated type', async () => {
-    assert.deepEqual(await call('PUT', '/data/sandbox/test22', 'hello', TEXT), { status: 200, type: 'text/plain; charset=utf-8', body: '/data/sandbox/test22\n' });
-    assert.equal((await call('PUT', '/data/sandbox/test22', 'hello', { ...TEXT, Accept: 'application/json' })).body, '{"ref":"/data/sandbox/test22"}\n');
-    assert.equal((await call('PUT', '/data/sandbox/test22', 'hello', { ...TEXT, Accept: 'application/xml' })).body, '<ref>/data/sandbox/test22</ref>\n');
-    assert.equal((await call('PUT', '/data/sandbox/test22', 'hello', { 'Content-Type': 'text/plain' })).body, '<ref>/data/sandbox/test22</ref>\n', 'XML by default, as Igor');
+  it("answers the new element's reference in the negotiated type", async () => {
+    assert.deepEqual(await call('PUT', '/data/sandbox/test22', 'hello', TEXT), {
+      status: 200,
+      type: 'text/plain; charset=utf-8',
+      body: '/data/sandbox/test22\n',
+    });
+    assert.equal(
+      (await call('PUT', '/data/sandbox/test22', 'hello', { ...TEXT, Accept: 'application/json' })).body,
+      '{"ref":"/data/sandbox/test22"}\n',
+    );
+    assert.equal(
+      (await call('PUT', '/data/sandbox/test22', 'hello', { ...TEXT, Accept: 'application/xml' })).body,
+      '<ref>/data/sandbox/test22</ref>\n',
+    );
+    assert.equal(
+      (await call('PUT', '/data/sandbox/test22', 'hello', { 'Content-Type': 'text/plain' })).body,
+      '<ref>/data/sandbox/test22</ref>\n',
+      'XML by default, as Igor',
+    );
   });
 
   it('POST appends and numbers like Igor: item, item[2], item[3]', async () => {
@@ -198,7 +223,7 @@ describe('rejected writes leave the tree as it was', () => {
     await refused(400, /DOCTYPE/, 'PUT', '/data/sandbox/bad', '<!DOCTYPE bad [<!ENTITY e "x">]><bad>&e;</bad>', XML);
   });
 
-  it('an XML root that is not the path\'s last step: 400', async () => {
+  it("an XML root that is not the path's last step: 400", async () => {
     await refused(400, /top-level element <other> does not match the path's last step <bad>/, 'PUT', '/data/sandbox/bad', '<other/>', XML);
   });
 
@@ -210,7 +235,9 @@ describe('rejected writes leave the tree as it was', () => {
 
   it('unsupported or missing content types: 415; bad charset or bytes', async () => {
     await refused(415, /image\/png is not supported/, 'PUT', '/data/sandbox/bad', 'xx', { 'Content-Type': 'image/png' });
-    await refused(415, /charset latin1 is not supported/, 'PUT', '/data/sandbox/bad', 'xx', { 'Content-Type': 'text/plain; charset=latin1' });
+    await refused(415, /charset latin1 is not supported/, 'PUT', '/data/sandbox/bad', 'xx', {
+      'Content-Type': 'text/plain; charset=latin1',
+    });
     const res = await server.request('/data/sandbox/bad', { method: 'PUT', body: Buffer.from([0x61, 0xff, 0x62]), headers: TEXT });
     assert.equal(res.status, 400);
     assert.match(await res.text(), /not valid UTF-8/);
@@ -273,4 +300,3 @@ describe('/internal and the rest', () => {
     assert.equal(igor.rebootCount, 1);
   });
 });
-

@@ -19,10 +19,24 @@ before(async () => {
  * Starts a request that says it will send `declared` bytes (or chunks, without a length), sends the first
  * 64 KiB (1.06 MiB when chunked), and waits for the answer without sending more.
  */
-function startUpload(path: string, declared: number | 'chunked', headers: Record<string, string> = {}): Promise<{ status: number; connection: string | undefined }> {
+function startUpload(
+  path: string,
+  declared: number | 'chunked',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; connection: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: s.port, path, method: 'POST', headers: { 'content-type': 'application/octet-stream', ...(declared === 'chunked' ? {} : { 'content-length': declared }), ...headers } },
+      {
+        host: '127.0.0.1',
+        port: s.port,
+        path,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/octet-stream',
+          ...(declared === 'chunked' ? {} : { 'content-length': declared }),
+          ...headers,
+        },
+      },
       (res) => {
         res.resume();
         resolve({ status: res.statusCode!, connection: res.headers.connection });

@@ -14,15 +14,29 @@ before(async () => {
   await setPassword(s.db, 'jack', 'a good long phrase');
   await s.request('/data/sandbox/two/x', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '1' });
   await s.request('/data/sandbox/two/x', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '2' });
-  await s.request('/data/sandbox/big', { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: `<big>${'<r>0123456789</r>'.repeat(3000)}</big>` });
+  await s.request('/data/sandbox/big', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/xml' },
+    body: `<big>${'<r>0123456789</r>'.repeat(3000)}</big>`,
+  });
 });
 
 const JSON_ACCEPT = { accept: 'application/json' };
 
-async function code(path: string, init: RequestInit & { who?: string } = {}): Promise<{ status: number; code: string | null; body: { error: string; code: string; status: number } }> {
+async function code(
+  path: string,
+  init: RequestInit & { who?: string } = {},
+): Promise<{ status: number; code: string | null; body: { error: string; code: string; status: number } }> {
   const headers = { ...JSON_ACCEPT, ...(init.headers as Record<string, string>) };
-  const r = init.who === undefined ? await s.request(path, { ...init, headers }) : await s.anonymous(path, { ...init, headers: init.who ? { ...headers, authorization: init.who } : headers });
-  return { status: r.status, code: r.headers.get('igor-error-code'), body: (await r.json()) as { error: string; code: string; status: number } };
+  const r =
+    init.who === undefined
+      ? await s.request(path, { ...init, headers })
+      : await s.anonymous(path, { ...init, headers: init.who ? { ...headers, authorization: init.who } : headers });
+  return {
+    status: r.status,
+    code: r.headers.get('igor-error-code'),
+    body: (await r.json()) as { error: string; code: string; status: number },
+  };
 }
 
 const JACK = basic('jack', 'a good long phrase');
@@ -39,11 +53,23 @@ describe('error codes', () => {
     ['malformed XML', '/data/sandbox/y', put('application/xml', '<y><z></y>'), 400, 'bad_xml'],
     ['malformed JSON', '/data/sandbox/y', put('application/json', '{"y": '), 400, 'bad_json'],
     ['a character XML cannot hold', '/data/sandbox/y', put('application/xml', '<y>&#x1;</y>'), 400, 'bad_character'],
-    ['nesting past --max-depth', '/data/sandbox/y', put('application/xml', `<y>${'<d>'.repeat(300)}${'</d>'.repeat(300)}</y>`), 400, 'too_deep'],
+    [
+      'nesting past --max-depth',
+      '/data/sandbox/y',
+      put('application/xml', `<y>${'<d>'.repeat(300)}${'</d>'.repeat(300)}</y>`),
+      400,
+      'too_deep',
+    ],
     ['an unsupported body type', '/data/sandbox/y', put('image/png', 'x'), 415, 'unsupported_media_type'],
     ['no credentials', '/data/identities', { who: '' }, 401, 'unauthorized'],
     ['a user where the rules refuse', '/data/environment/x', { ...put('text/plain', '1'), who: JACK }, 403, 'forbidden'],
-    ['a weak password', '/internal/users', { method: 'POST', headers: { ...JSON_ACCEPT, 'content-type': 'application/json' }, body: '{"name": "kim", "password": "kim12345"}' }, 400, 'weak_password'],
+    [
+      'a weak password',
+      '/internal/users',
+      { method: 'POST', headers: { ...JSON_ACCEPT, 'content-type': 'application/json' }, body: '{"name": "kim", "password": "kim12345"}' },
+      400,
+      'weak_password',
+    ],
     ['an unknown route', '/nowhere', {}, 404, 'not_found'],
     ['a failure on request', '/internal/fail', {}, 500, 'internal'],
   ] as const) {

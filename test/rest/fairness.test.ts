@@ -50,7 +50,9 @@ describe('slow evaluations', () => {
   });
 
   it('are limited to a few per client at a time', async () => {
-    const statuses = await Promise.all(Array.from({ length: 5 }, () => s.anonymous(SLOW, { headers: { authorization: JACK } }).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 5 }, () => s.anonymous(SLOW, { headers: { authorization: JACK } }).then((r) => r.status)),
+    );
     assert.deepEqual(statuses.filter((x) => x === 429).length, 3, `${statuses}`);
     const admin = await Promise.all(Array.from({ length: 3 }, () => s.request(SLOW).then((r) => r.status)));
     assert.ok(!admin.includes(429), 'an admin is not limited');

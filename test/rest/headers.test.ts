@@ -16,7 +16,21 @@ before(async () => {
 
 describe('security headers', () => {
   it('are on pages, data, errors and plugin pages alike', async () => {
-    for (const path of ['/', '/tree.html', '/actions.html', '/plugins.html', '/sensors.html', '/login', '/plugin/hello/page/setup.html', '/plugin/hello/page/readme.md', '/data/environment', '/data/identities', '/nothing-here', '/static/igor-page.js', '/mine.html']) {
+    for (const path of [
+      '/',
+      '/tree.html',
+      '/actions.html',
+      '/plugins.html',
+      '/sensors.html',
+      '/login',
+      '/plugin/hello/page/setup.html',
+      '/plugin/hello/page/readme.md',
+      '/data/environment',
+      '/data/identities',
+      '/nothing-here',
+      '/static/igor-page.js',
+      '/mine.html',
+    ]) {
       const r = await s.anonymous(path);
       await r.arrayBuffer();
       assert.equal(r.headers.get('x-frame-options'), 'SAMEORIGIN', path);

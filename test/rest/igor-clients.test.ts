@@ -14,7 +14,8 @@ import { startTestServer, type TestServer } from '../helpers.ts';
 const CLIENTS = fileURLToPath(new URL('../peers/igor-clients/', import.meta.url));
 const PYTHON = 'python3';
 
-const absent = spawnSync(PYTHON, ['-c', 'import requests']).status === 0 ? undefined : 'Python 3 with requests (Debian package python3-requests)';
+const absent =
+  spawnSync(PYTHON, ['-c', 'import requests']).status === 0 ? undefined : 'Python 3 with requests (Debian package python3-requests)';
 const skip = absent && process.env['CI'] !== 'true' ? `needs ${absent}` : false;
 if (skip) console.log(`# Igor client test skipped: it ${skip}`);
 
@@ -27,10 +28,14 @@ interface Run {
 /** Runs one of Igor's clients with --url and admin credentials (and no ~/.igor/igor.cfg: HOME is empty). */
 function client(s: TestServer, script: 'igorVar.py' | 'igorControl.py', args: string[], input?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [script, '--url', `http://127.0.0.1:${s.port}/data/`, '--credentials', `admin:${s.adminPassword}`, ...args], {
-      cwd: CLIENTS,
-      env: { PATH: process.env['PATH'], HOME: s.dir },
-    });
+    const child = spawn(
+      PYTHON,
+      [script, '--url', `http://127.0.0.1:${s.port}/data/`, '--credentials', `admin:${s.adminPassword}`, ...args],
+      {
+        cwd: CLIENTS,
+        env: { PATH: process.env['PATH'], HOME: s.dir },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -93,7 +98,15 @@ describe("Igor's own clients", { skip }, () => {
 
   it('igorVar runs actions by name and calls plugins, in the XML it asks for by default', async () => {
     const s = await startTestServer();
-    await ok(s, 'igorVar.py', '--put', 'application/xml', '--data', '<action><name>ping</name><url>/data/sandbox/pinged</url><method>PUT</method><data>yes</data></action>', "actions/action[name='ping']");
+    await ok(
+      s,
+      'igorVar.py',
+      '--put',
+      'application/xml',
+      '--data',
+      '<action><name>ping</name><url>/data/sandbox/pinged</url><method>PUT</method><data>yes</data></action>',
+      "actions/action[name='ping']",
+    );
     assert.equal(await ok(s, 'igorVar.py', '/action/ping'), 'OK\n');
     await ok(s, 'igorControl.py', 'flush');
     assert.equal(await ok(s, 'igorVar.py', '--text', 'sandbox/pinged'), 'yes\n');
@@ -105,7 +118,10 @@ describe("Igor's own clients", { skip }, () => {
   it('are refused without credentials, as Igor refuses them', async () => {
     const s = await startTestServer();
     const r = await new Promise<Run>((resolve) => {
-      const child = spawn(PYTHON, ['igorControl.py', '--url', `http://127.0.0.1:${s.port}/data/`, 'save'], { cwd: CLIENTS, env: { PATH: process.env['PATH'], HOME: s.dir } });
+      const child = spawn(PYTHON, ['igorControl.py', '--url', `http://127.0.0.1:${s.port}/data/`, 'save'], {
+        cwd: CLIENTS,
+        env: { PATH: process.env['PATH'], HOME: s.dir },
+      });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       child.on('close', (code) => resolve({ code, stdout: '', stderr }));

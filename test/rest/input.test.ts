@@ -15,7 +15,11 @@ before(async () => {
   s = await startTestServer();
 });
 
-async function put(path: string, body: string, headers: Record<string, string>): Promise<{ status: number; code: string | null; body: string }> {
+async function put(
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; code: string | null; body: string }> {
   const r = await s.request(path, { method: 'PUT', headers, body });
   return { status: r.status, code: r.headers.get('igor-error-code'), body: await r.text() };
 }
@@ -74,7 +78,11 @@ describe('nesting', () => {
     const bottom = `/data/sandbox/deep${'/d'.repeat(200)}`;
     const extended = await put(`${bottom}/more`, `<more>${nested(60)}</more>`, XML);
     assert.equal(extended.status, 400, extended.body);
-    assert.equal((await s.request(`${bottom}/more`, { method: 'PUT', headers: XML, body: `<more>${nested(40)}</more>` })).status, 200, 'up to the limit is fine');
+    assert.equal(
+      (await s.request(`${bottom}/more`, { method: 'PUT', headers: XML, body: `<more>${nested(40)}</more>` })).status,
+      200,
+      'up to the limit is fine',
+    );
   });
 
   it('at the limit, is read, evaluated, saved and loaded like anything else', async () => {
@@ -84,10 +92,16 @@ describe('nesting', () => {
       await r.text();
     }
     assert.equal((await s.anonymous('/data/sandbox')).status, 200, 'anonymous, through a view');
-    assert.equal((await (await s.anonymous(`/evaluate/${encodeURIComponent('count(//d)')}`, { headers: { accept: 'text/plain' } })).text()).trim(), '240');
+    assert.equal(
+      (await (await s.anonymous(`/evaluate/${encodeURIComponent('count(//d)')}`, { headers: { accept: 'text/plain' } })).text()).trim(),
+      '240',
+    );
     assert.equal((await s.request('/internal/save')).status, 200);
     await reopened();
-    assert.equal((await (await s.request(`/evaluate/${encodeURIComponent('count(//d)')}`, { headers: { accept: 'text/plain' } })).text()).trim(), '240');
+    assert.equal(
+      (await (await s.request(`/evaluate/${encodeURIComponent('count(//d)')}`, { headers: { accept: 'text/plain' } })).text()).trim(),
+      '240',
+    );
   });
 });
 
@@ -99,11 +113,21 @@ describe('keys and numbers', () => {
     const back = await (await s.request('/data/sandbox/keys?.VARIANT=content', { headers: { accept: 'application/json' } })).text();
     assert.equal(back.trim(), text);
     void sent;
-    const form = await s.request('/data/sandbox/form', { method: 'PUT', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '__proto__=x&constructor=y' });
+    const form = await s.request('/data/sandbox/form', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '__proto__=x&constructor=y',
+    });
     assert.equal(form.status, 200);
-    assert.equal((await (await s.request('/data/sandbox/form?.VARIANT=content', { headers: { accept: 'application/json' } })).text()).trim(), '{"__proto__":"x","constructor":"y"}');
+    assert.equal(
+      (await (await s.request('/data/sandbox/form?.VARIANT=content', { headers: { accept: 'application/json' } })).text()).trim(),
+      '{"__proto__":"x","constructor":"y"}',
+    );
     await reopened();
-    assert.equal((await (await s.request('/data/sandbox/keys?.VARIANT=content', { headers: { accept: 'application/json' } })).text()).trim(), text);
+    assert.equal(
+      (await (await s.request('/data/sandbox/keys?.VARIANT=content', { headers: { accept: 'application/json' } })).text()).trim(),
+      text,
+    );
   });
 
   it('are kept when a double holds them, refused when it would change them', async () => {
@@ -112,9 +136,19 @@ describe('keys and numbers', () => {
       assert.equal(r.status, 400, `${n}: ${r.body}`);
       assert.match(r.body, /cannot be kept as sent.*send it as a string/);
     }
-    for (const [n, back] of [['1.5', 1.5], ['-2', -2], ['9007199254740992', 9007199254740992], ['1e21', 1e21], ['0.1', 0.1]] as const) {
+    for (const [n, back] of [
+      ['1.5', 1.5],
+      ['-2', -2],
+      ['9007199254740992', 9007199254740992],
+      ['1e21', 1e21],
+      ['0.1', 0.1],
+    ] as const) {
       assert.equal((await put('/data/sandbox/n', `{"n": ${n}}`, JSON_)).status, 200, n);
-      assert.deepEqual(JSON.parse(await (await s.request('/data/sandbox/n', { headers: { accept: 'application/json' } })).text()), { n: back }, n);
+      assert.deepEqual(
+        JSON.parse(await (await s.request('/data/sandbox/n', { headers: { accept: 'application/json' } })).text()),
+        { n: back },
+        n,
+      );
     }
     assert.equal((await put('/data/sandbox/n', '{"n": "12345678901234567891"}', JSON_)).status, 200, 'as a string it is fine');
     assert.equal((await put('/data/sandbox/n', '{"n": "1e400 \\" 1e400"}', JSON_)).status, 200, 'numbers inside strings are not numbers');

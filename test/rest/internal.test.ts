@@ -50,7 +50,10 @@ describe('/internal commands', () => {
     assert.equal(status, 200);
     const lines = body.trimEnd().split('\n');
     assert.ok(lines.length >= 1 && lines.length <= 3, body);
-    assert.ok(lines.some((l) => /jack/.test(l)), `the refused login of jack is among the newest lines: ${body}`);
+    assert.ok(
+      lines.some((l) => /jack/.test(l)),
+      `the refused login of jack is among the newest lines: ${body}`,
+    );
     assert.equal((await s.anonymous('/internal/log', { headers: { authorization: JACK } })).status, 403);
     assert.equal((await s.anonymous('/internal/log')).status, 401);
   });
@@ -63,15 +66,24 @@ describe('/internal commands', () => {
   });
 
   it('updateStatus records a status as Igor scripts report it, and refuses a body that is not an object', async () => {
-    const post = (rep: string, body: string) => s.request(`/internal/updateStatus/${rep}`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/plain' }, body });
+    const post = (rep: string, body: string) =>
+      s.request(`/internal/updateStatus/${rep}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/plain' },
+        body,
+      });
     assert.equal((await post('services/backup', JSON.stringify({ alive: false, errorMessage: 'disk full' }))).status, 200);
-    const failed = (await (await s.request('/data/status/services/backup', { headers: { accept: 'application/json' } })).json()) as { backup: Record<string, unknown> };
+    const failed = (await (await s.request('/data/status/services/backup', { headers: { accept: 'application/json' } })).json()) as {
+      backup: Record<string, unknown>;
+    };
     assert.equal(failed.backup['alive'], false);
     assert.equal(failed.backup['errorMessage'], 'disk full');
     assert.equal(typeof failed.backup['lastFailure'], 'number');
 
     assert.equal((await post('services/backup', JSON.stringify({ alive: true, resultData: { files: 12 } }))).status, 200);
-    const ok = (await (await s.request('/data/status/services/backup', { headers: { accept: 'application/json' } })).json()) as { backup: Record<string, unknown> };
+    const ok = (await (await s.request('/data/status/services/backup', { headers: { accept: 'application/json' } })).json()) as {
+      backup: Record<string, unknown>;
+    };
     assert.equal(ok.backup['alive'], true);
     assert.equal(ok.backup['files'], 12, 'a dict of resultData is written key by key');
     assert.equal((await text('/data/status/services/backup/errorMessage')).body, '\n', 'the error is gone');
@@ -81,8 +93,21 @@ describe('/internal commands', () => {
       assert.equal((await post('services/backup', bad)).status, 400, bad);
     }
     assert.equal((await post('no%20good', '{"alive": true}')).status, 400);
-    assert.equal(await (await s.request('/data/status', { headers: { accept: 'application/xml' } })).text(), before, 'a refused report changes nothing');
-    assert.equal((await s.anonymous('/internal/updateStatus/services/backup', { method: 'POST', headers: { authorization: JACK, 'content-type': 'application/json' }, body: '{"alive": true}' })).status, 403);
+    assert.equal(
+      await (await s.request('/data/status', { headers: { accept: 'application/xml' } })).text(),
+      before,
+      'a refused report changes nothing',
+    );
+    assert.equal(
+      (
+        await s.anonymous('/internal/updateStatus/services/backup', {
+          method: 'POST',
+          headers: { authorization: JACK, 'content-type': 'application/json' },
+          body: '{"alive": true}',
+        })
+      ).status,
+      403,
+    );
   });
 });
 
@@ -94,7 +119,11 @@ describe('/internal/restart', () => {
     const dir = await tempDir();
     const env = { ...process.env };
     delete env['NODE_OPTIONS'];
-    const child = spawn(process.execPath, [join(PACKAGE_DIR, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--host', '127.0.0.1'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(
+      process.execPath,
+      [join(PACKAGE_DIR, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--host', '127.0.0.1'],
+      { env, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     stops.push(() => child.kill('SIGKILL'));
     let out = '';
     const serving = (count: number) =>
@@ -109,10 +138,25 @@ describe('/internal/restart', () => {
       });
     const first = await serving(1);
     const auth = basic('admin', /password: (\S+)/.exec(out)![1]!);
-    assert.equal((await fetch(`${first}/data/sandbox/kept`, { method: 'PUT', headers: { authorization: auth, 'content-type': 'text/plain' }, body: 'yes' })).status, 200);
-    assert.equal(await (await fetch(`${first}/internal/restart`, { headers: { authorization: auth, accept: 'application/xml' } })).text(), 'OK\n');
+    assert.equal(
+      (
+        await fetch(`${first}/data/sandbox/kept`, {
+          method: 'PUT',
+          headers: { authorization: auth, 'content-type': 'text/plain' },
+          body: 'yes',
+        })
+      ).status,
+      200,
+    );
+    assert.equal(
+      await (await fetch(`${first}/internal/restart`, { headers: { authorization: auth, accept: 'application/xml' } })).text(),
+      'OK\n',
+    );
     const second = await serving(2);
     assert.equal(child.exitCode, null, 'the same process');
-    assert.equal(await (await fetch(`${second}/data/sandbox/kept`, { headers: { authorization: auth, accept: 'text/plain' } })).text(), 'yes\n');
+    assert.equal(
+      await (await fetch(`${second}/data/sandbox/kept`, { headers: { authorization: auth, accept: 'text/plain' } })).text(),
+      'yes\n',
+    );
   });
 });

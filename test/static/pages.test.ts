@@ -31,8 +31,12 @@ async function done(page: Page, problems: string[], expected?: RegExp): Promise<
   const shot = await page.screenshot({ fullPage: true });
   assert.ok(shot.length > 2000, `a screenshot of ${shot.length} bytes`);
   // SCREENSHOTS=DIR keeps them, to look at.
-  if (process.env['SCREENSHOTS']) await writeFile(join(process.env['SCREENSHOTS'], `${new URL(page.url()).pathname.replace(/\W+/g, '_')}.png`), shot);
-  assert.deepEqual(problems.filter((p) => !expected?.test(p)), []);
+  if (process.env['SCREENSHOTS'])
+    await writeFile(join(process.env['SCREENSHOTS'], `${new URL(page.url()).pathname.replace(/\W+/g, '_')}.png`), shot);
+  assert.deepEqual(
+    problems.filter((p) => !expected?.test(p)),
+    [],
+  );
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 390, `the page fits a phone's width (${width} px)`);
   await page.context().close();
@@ -59,7 +63,7 @@ describe('home', () => {
 });
 
 describe('tree', () => {
-  it('browses, adds, edits and deletes, and shows the server\'s refusals as they are', async () => {
+  it("browses, adds, edits and deletes, and shows the server's refusals as they are", async () => {
     const { page, problems } = await newPage();
     await logIn(page, '/tree.html?path=/data/sandbox');
     await page.waitForSelector('#node:not([hidden])');
@@ -91,7 +95,7 @@ describe('tree', () => {
 });
 
 describe('actions', () => {
-  it('creates an action with the form, runs it, edits it, and refuses a bad one with the server\'s reason', async () => {
+  it("creates an action with the form, runs it, edits it, and refuses a bad one with the server's reason", async () => {
     const { page, problems } = await newPage();
     await logIn(page, '/actions.html');
     await page.waitForSelector('#form:not([hidden])');
@@ -104,7 +108,9 @@ describe('actions', () => {
     await page.waitForSelector('#actions tr:has-text("lamp") button[data-run]');
     await page.click('#actions tr:has-text("lamp") button[data-run]');
     await page.waitForFunction(() => document.querySelector('#result')?.textContent === 'Ran lamp.');
-    await page.waitForFunction(() => /^ok/.test(document.querySelector('#actions tr[data-ref^="/data/actions/action"]:last-child .last')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /^ok/.test(document.querySelector('#actions tr[data-ref^="/data/actions/action"]:last-child .last')?.textContent ?? ''),
+    );
     assert.equal((await (await s.request('/data/sandbox/lamp', { headers: { accept: 'text/plain' } })).text()).trim(), 'on');
 
     await page.click('#actions tr:has-text("lamp") button[data-edit]');
@@ -133,8 +139,16 @@ describe('actions', () => {
 
 describe('sensors', () => {
   it('plots each time series and updates the plot when a reading arrives', async () => {
-    for (const [d, v] of [['2026-11-01', 80.2], ['2026-11-02', 80], ['2026-11-03', 79.8]] as const) {
-      await s.request('/data/sensors/scale/jack/weight', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ weight: { dateTime: d, value: v } }) });
+    for (const [d, v] of [
+      ['2026-11-01', 80.2],
+      ['2026-11-02', 80],
+      ['2026-11-03', 79.8],
+    ] as const) {
+      await s.request('/data/sensors/scale/jack/weight', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ weight: { dateTime: d, value: v } }),
+      });
     }
     await s.request('/data/sensors/thermometer/temperature', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '21.5' });
     const { page, problems } = await newPage();
@@ -143,7 +157,11 @@ describe('sensors', () => {
     assert.equal(await text(page, 'figure.chart figcaption'), 'sensors/scale/jack/weight');
     await page.waitForSelector('#live[data-connected="true"]');
     await page.waitForSelector('#values td:has-text("sensors/thermometer/temperature")');
-    await s.request('/data/sensors/scale/jack/weight', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ weight: { dateTime: '2026-11-04', value: 79.5 } }) });
+    await s.request('/data/sensors/scale/jack/weight', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ weight: { dateTime: '2026-11-04', value: 79.5 } }),
+    });
     await page.waitForSelector('figure.chart[data-points="4"]');
     await s.request('/data/sensors/thermometer/temperature', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '22' });
     await page.waitForSelector('#values td:text-is("22")');

@@ -14,9 +14,13 @@ import { scanJournal } from '../../src/store/journal.ts';
 import { tempDir } from '../helpers.ts';
 
 async function startProcess(dir: string): Promise<{ url: string; kill: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(PACKAGE_DIR, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(PACKAGE_DIR, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--log-level', 'warn'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -66,8 +70,7 @@ describe('SIGKILL during concurrent writes', () => {
             if (put) {
               acknowledged.set(`/data/${path}`, value);
               unanswered.delete(`/data/${path}`);
-            }
-            else appended++;
+            } else appended++;
           } catch (err) {
             if (!stop) throw err;
             return; // the server died under us: this write was not acknowledged
@@ -118,7 +121,10 @@ describe('SIGKILL, then a damaged record in the journal', () => {
     await Promise.all(clients);
 
     // One byte of a record in the middle of the live journal goes bad.
-    const journal = (await readdir(dir)).filter((f) => f.startsWith('journal.')).sort((a, b) => Number(a.slice(8)) - Number(b.slice(8))).pop()!;
+    const journal = (await readdir(dir))
+      .filter((f) => f.startsWith('journal.'))
+      .sort((a, b) => Number(a.slice(8)) - Number(b.slice(8)))
+      .pop()!;
     const scan = await scanJournal(join(dir, journal));
     assert.ok(scan.records.length > 10, `enough records (${scan.records.length})`);
     const victim = scan.records[Math.floor(scan.records.length / 2)]!;
@@ -126,16 +132,29 @@ describe('SIGKILL, then a damaged record in the journal', () => {
     bytes[victim.offset + 20] = bytes[victim.offset + 20]! ^ 0x20;
     await writeFile(join(dir, journal), bytes);
 
-    await assert.rejects(Database.open({ dir, template: join(PACKAGE_DIR, 'template', 'database.xml'), logger: quietLogger() }), (err: Error) => err instanceof DatabaseOpenError && /igor db recover/.test(err.message));
-    const recover = spawnSync(process.execPath, [join(PACKAGE_DIR, 'bin/igor.js'), 'db', 'recover', '--database', dir], { encoding: 'utf8' });
+    await assert.rejects(
+      Database.open({ dir, template: join(PACKAGE_DIR, 'template', 'database.xml'), logger: quietLogger() }),
+      (err: Error) => err instanceof DatabaseOpenError && /igor db recover/.test(err.message),
+    );
+    const recover = spawnSync(process.execPath, [join(PACKAGE_DIR, 'bin/igor.js'), 'db', 'recover', '--database', dir], {
+      encoding: 'utf8',
+    });
     assert.equal(recover.status, 0, recover.stderr);
     assert.match(recover.stdout, new RegExp(`LOST write ${victim.record.n}: `));
-    const lostPath = (victim.record.ops as { op: string; parent?: string; xml: string }[]).map((op) => `/data/sandbox/${/^<(\w+)>/.exec(op.xml)![1]}`);
+    const lostPath = (victim.record.ops as { op: string; parent?: string; xml: string }[]).map(
+      (op) => `/data/sandbox/${/^<(\w+)>/.exec(op.xml)![1]}`,
+    );
 
     const db = await Database.open({ dir, template: join(PACKAGE_DIR, 'template', 'database.xml'), logger: quietLogger() });
     const missing = [...acknowledged].filter(([path, value]) => db.tree.select(path)[0]?.textContent !== value).map(([path]) => path);
-    assert.deepEqual(missing, lostPath.filter((p) => acknowledged.has(p)), 'only the damaged write is missing');
-    console.log(`# crash: a damaged record among ${scan.records.length}; recover kept ${acknowledged.size - missing.length} of ${acknowledged.size} acknowledged writes and named the one lost`);
+    assert.deepEqual(
+      missing,
+      lostPath.filter((p) => acknowledged.has(p)),
+      'only the damaged write is missing',
+    );
+    console.log(
+      `# crash: a damaged record among ${scan.records.length}; recover kept ${acknowledged.size - missing.length} of ${acknowledged.size} acknowledged writes and named the one lost`,
+    );
     await db.close();
   });
 });

@@ -91,10 +91,17 @@ describe('durability', () => {
     assert.equal(scan.records.length, 1);
     assert.equal(scan.damaged.length, 1);
     db.abandon();
-    await assert.rejects(open(dir), (err: Error) => err instanceof DatabaseOpenError && /igor db recover --database/.test(err.message) && /Nothing was changed/.test(err.message));
+    await assert.rejects(
+      open(dir),
+      (err: Error) =>
+        err instanceof DatabaseOpenError && /igor db recover --database/.test(err.message) && /Nothing was changed/.test(err.message),
+    );
     assert.equal(await readFile(journal, 'utf8'), text.replace('<b>2</b>', '<b>3</b>'), 'the refusal changed nothing');
     const report = await recoverDatabase(dir);
-    assert.deepEqual(report.lost.map((l) => l.numbers), [[2]]);
+    assert.deepEqual(
+      report.lost.map((l) => l.numbers),
+      [[2]],
+    );
     const reopened = await open(dir);
     assert.deepEqual(value(reopened, '/data/sandbox/a'), ['1']);
     assert.deepEqual(value(reopened, '/data/sandbox/b'), []);
@@ -185,7 +192,11 @@ describe('failures', () => {
     const before = serialize(db.tree.root, { show: SHOW_ALL });
     await symlink('/dev/full', join(dir, 'journal.1')); // the next journal is a full disk
     await db.snapshot();
-    const results = await Promise.allSettled([put(db, '/data/sandbox/a', 'after'), put(db, '/data/sandbox/b', 'new'), db.write((t) => t.delete('/data/sandbox/a'))]);
+    const results = await Promise.allSettled([
+      put(db, '/data/sandbox/a', 'after'),
+      put(db, '/data/sandbox/b', 'new'),
+      db.write((t) => t.delete('/data/sandbox/a')),
+    ]);
     for (const r of results) {
       assert.equal(r.status, 'rejected');
       assert.ok((r as PromiseRejectedResult).reason instanceof InsufficientStorageError);
@@ -207,7 +218,11 @@ describe('the journal', () => {
     await Promise.all(Array.from({ length: 200 }, (_, i) => journal.append({ i }, () => {})));
     await journal.close();
     const { records, damaged, tail } = await scanJournal(join(dir, 'j'));
-    assert.deepEqual(records.map((r) => r.record), Array.from({ length: 200 }, (_, i) => ({ n: i + 1, i })), 'numbered, in order');
+    assert.deepEqual(
+      records.map((r) => r.record),
+      Array.from({ length: 200 }, (_, i) => ({ n: i + 1, i })),
+      'numbered, in order',
+    );
     assert.deepEqual([damaged, tail], [[], undefined]);
   });
 

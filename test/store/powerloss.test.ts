@@ -72,7 +72,11 @@ interface Server {
 }
 
 async function startServer(dir: string): Promise<Server> {
-  const child = spawn(process.execPath, [join(PACKAGE_DIR, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [join(PACKAGE_DIR, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--log-level', 'warn'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d));
   child.stderr!.on('data', (d: Buffer) => (out += d));
@@ -165,7 +169,9 @@ describe('power cuts', { skip }, () => {
       await kill(server);
       await w.stop();
       await fs.start();
-      const again = await startServer(dir).catch((err: Error) => assert.fail(`after a cut ${delay} ms into the first start: ${err.message}`));
+      const again = await startServer(dir).catch((err: Error) =>
+        assert.fail(`after a cut ${delay} ms into the first start: ${err.message}`),
+      );
       assert.match((await readFile(join(dir, 'secret.key'), 'utf8')).trim(), /^[0-9a-f]{64}$/);
       await verify(again.url, acknowledged, `a cut ${delay} ms into the first start`);
       await kill(again);
@@ -198,7 +204,10 @@ describe('power cuts', { skip }, () => {
       const w = writers(server.url, acknowledged, `s${round}`);
       let saving = true;
       const saves = (async () => {
-        while (saving) await fetch(`${server.url}/internal/save`, { headers: { authorization: auth } }).then((r) => r.text()).catch(() => (saving = false));
+        while (saving)
+          await fetch(`${server.url}/internal/save`, { headers: { authorization: auth } })
+            .then((r) => r.text())
+            .catch(() => (saving = false));
       })();
       await new Promise((r) => setTimeout(r, 250 + round * 130));
       server = await cutAndRestart(fs, server, dir).finally(async () => {

@@ -55,7 +55,10 @@ before(async () => {
       places.push({ file: name, from: r.offset, to: r.offset + r.length, n: r.record.n! });
     }
   }
-  currentJournal = (await readdir(pristine)).filter((f) => f.startsWith('journal.')).sort().pop()!;
+  currentJournal = (await readdir(pristine))
+    .filter((f) => f.startsWith('journal.'))
+    .sort()
+    .pop()!;
   assert.equal(writes.length >= 60, true);
 });
 
@@ -84,44 +87,53 @@ describe('a flipped bit in a journal or a snapshot', () => {
     let refused = 0;
     let recovered = 0;
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...files), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.integer({ min: 0, max: 7 }), async (file, where, bit) => {
-        const dir = await tempDir();
-        await cp(pristine, dir, { recursive: true });
-        const bytes = await readFile(join(dir, file));
-        if (bytes.length === 0) return;
-        const at = Math.floor(where * bytes.length);
-        bytes[at] = bytes[at]! ^ (1 << bit);
-        await writeFile(join(dir, file), bytes);
-        const before = await readFile(join(dir, file));
+      fc.asyncProperty(
+        fc.constantFrom(...files),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.integer({ min: 0, max: 7 }),
+        async (file, where, bit) => {
+          const dir = await tempDir();
+          await cp(pristine, dir, { recursive: true });
+          const bytes = await readFile(join(dir, file));
+          if (bytes.length === 0) return;
+          const at = Math.floor(where * bytes.length);
+          bytes[at] = bytes[at]! ^ (1 << bit);
+          await writeFile(join(dir, file), bytes);
+          const before = await readFile(join(dir, file));
 
-        let db: Database;
-        try {
-          db = await open(dir);
-        } catch (err) {
-          assert.ok(err instanceof DatabaseOpenError, `${file}@${at}: ${(err as Error).message}`);
-          assert.match(err.message, /igor db recover --database/);
-          assert.deepEqual(await readFile(join(dir, file)), before, 'refusing changed nothing');
-          refused++;
-          const report = await recoverDatabase(dir);
-          recovered++;
-          db = await open(dir);
-          const reported = new Set(report.lost.flatMap((l) => l.numbers ?? []));
-          const damaged = places.find((p) => p.file === file && at >= p.from && at < p.to);
-          // A snapshot is rebuilt from the one before it and the journals since: nothing lost.
-          const lost = new Set(damaged && file.startsWith('journal.') ? [damaged.n] : []);
-          const { values, dependents } = expected(lost);
-          assert.deepEqual([...reported].sort((a, b) => a - b), [...lost, ...dependents].sort((a, b) => a - b), `${file}@${at}: the report names exactly what is lost`);
-          assert.deepEqual(sandbox(db), values, `${file}@${at}: every intact write is there`);
+          let db: Database;
+          try {
+            db = await open(dir);
+          } catch (err) {
+            assert.ok(err instanceof DatabaseOpenError, `${file}@${at}: ${(err as Error).message}`);
+            assert.match(err.message, /igor db recover --database/);
+            assert.deepEqual(await readFile(join(dir, file)), before, 'refusing changed nothing');
+            refused++;
+            const report = await recoverDatabase(dir);
+            recovered++;
+            db = await open(dir);
+            const reported = new Set(report.lost.flatMap((l) => l.numbers ?? []));
+            const damaged = places.find((p) => p.file === file && at >= p.from && at < p.to);
+            // A snapshot is rebuilt from the one before it and the journals since: nothing lost.
+            const lost = new Set(damaged && file.startsWith('journal.') ? [damaged.n] : []);
+            const { values, dependents } = expected(lost);
+            assert.deepEqual(
+              [...reported].sort((a, b) => a - b),
+              [...lost, ...dependents].sort((a, b) => a - b),
+              `${file}@${at}: the report names exactly what is lost`,
+            );
+            assert.deepEqual(sandbox(db), values, `${file}@${at}: every intact write is there`);
+            db.abandon();
+            return;
+          }
+          // Opened: the flip was somewhere no longer read (an older journal, a backup), or it took only the last
+          // record's newline, which a crash could also have done, and that record was kept.
+          assert.notEqual(file, 'database.xml', 'a damaged snapshot is never loaded');
+          if (file === currentJournal) assert.equal(at, before.length - 1, `${file}@${at}: only the last newline may be lost quietly`);
+          assert.deepEqual(sandbox(db), expected(new Set()).values, `${file}@${at} opened, with everything`);
           db.abandon();
-          return;
-        }
-        // Opened: the flip was somewhere no longer read (an older journal, a backup), or it took only the last
-        // record's newline, which a crash could also have done, and that record was kept.
-        assert.notEqual(file, 'database.xml', 'a damaged snapshot is never loaded');
-        if (file === currentJournal) assert.equal(at, before.length - 1, `${file}@${at}: only the last newline may be lost quietly`);
-        assert.deepEqual(sandbox(db), expected(new Set()).values, `${file}@${at} opened, with everything`);
-        db.abandon();
-      }),
+        },
+      ),
       { numRuns: Number(process.env['RECOVERY_RUNS'] ?? 300) },
     );
     console.log(`# recovery: ${refused} damaged databases refused at start and recovered exactly`);

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { ATTRIBUTE_METHODS, childrenNamed, deepOtherVersion, deepVersion, trackDeepChanges } from '../../src/tree/children.ts';
 import { parseXml } from '../../src/tree/dom.ts';
 
-describe("@xmldom/xmldom, as children.ts relies on it", () => {
+describe('@xmldom/xmldom, as children.ts relies on it', () => {
   it('has the three methods it wraps, on Node and Document', () => {
     for (const proto of [DomNode.prototype, DomDocument.prototype] as unknown as Record<string, unknown>[]) {
       for (const method of ['insertBefore', 'removeChild', 'replaceChild']) {

@@ -8,7 +8,7 @@ const toXml = (tag: string, value: Json) => serialize(elementFromJson(doc, tag, 
 const toJson = (xml: string, raw = false) => jsonOf(parseXml(xml).documentElement!, raw ? SHOW_ALL : SHOW_VISIBLE);
 
 describe('JSON to XML', () => {
-  it('maps Igor\'s example object as Igor does, but keeps false as false', () => {
+  it("maps Igor's example object as Igor does, but keeps false as false", () => {
     assert.equal(
       toXml('j1', { a: 1, b: [true, false, null, 2.5, 's'], c: { d: 'e' } }),
       '<j1><a>1</a><b>true</b><b>false</b><b/><b>2.5</b><b>s</b><c><d>e</d></c></j1>',
@@ -39,7 +39,7 @@ describe('XML to JSON', () => {
     }
   });
 
-  it('makes repeated tags arrays at the first one\'s place, and empty elements {}', () => {
+  it("makes repeated tags arrays at the first one's place, and empty elements {}", () => {
     assert.deepEqual(toJson('<x><a>1</a><b/><a>2</a><a>three</a></x>'), { a: [1, 2, 'three'], b: {} });
   });
 
@@ -50,7 +50,14 @@ describe('XML to JSON', () => {
   it('hides namespaced data unless raw', () => {
     const xml = '<x xmlns:own="urn:o" xmlns:au="urn:a" own:plugin="p" id="1"><au:capability>c</au:capability><v>1</v></x>';
     assert.deepEqual(toJson(xml), { '@id': '1', v: 1 });
-    assert.deepEqual(toJson(xml, true), { '@xmlns:own': 'urn:o', '@xmlns:au': 'urn:a', '@own:plugin': 'p', '@id': '1', 'au:capability': 'c', v: 1 });
+    assert.deepEqual(toJson(xml, true), {
+      '@xmlns:own': 'urn:o',
+      '@xmlns:au': 'urn:a',
+      '@own:plugin': 'p',
+      '@id': '1',
+      'au:capability': 'c',
+      v: 1,
+    });
   });
 
   it('keeps mixed text as #text', () => {

@@ -5,7 +5,8 @@ import { elementFromJson } from '../../src/tree/jsonxml.ts';
 import { Tree, combine } from '../../src/tree/tree.ts';
 
 const NS = 'xmlns:au="http://jackjansen.nl/igor/authentication" xmlns:own="http://jackjansen.nl/igor/owner"';
-const fresh = () => new Tree(parseXml(`<data ${NS}><sandbox/><sensors><x own:plugin="p"><v>1</v><au:capability>c</au:capability></x></sensors></data>`));
+const fresh = () =>
+  new Tree(parseXml(`<data ${NS}><sandbox/><sensors><x own:plugin="p"><v>1</v><au:capability>c</au:capability></x></sensors></data>`));
 const el = (t: Tree, tag: string, v: unknown) => elementFromJson(t.doc, tag, v as never);
 const xml = (t: Tree, path = '/data/sandbox') => serialize(t.select(path)[0]!);
 

@@ -42,7 +42,28 @@ const treeSpec = treeSpecOf(2);
 
 /** A series: one element with more children than the per-parent index starts at (children.ts WIDE), readings with values. */
 const wideSpec: fc.Arbitrary<TreeSpec> = fc
-  .tuple(fc.constantFrom(...NAMES), fc.array(fc.record({ name: fc.constantFrom('a', 'a', 'b'), ns: fc.constant(false), attrs: fc.constant([] as [string, string][]), text: fc.constant(''), children: fc.array(fc.record({ name: fc.constantFrom('a', 'b', 'c'), ns: fc.constant(false), attrs: fc.constant([] as [string, string][]), text: fc.constantFrom(...TEXTS), children: fc.constant([] as TreeSpec[]) }), { maxLength: 2 }) }), { minLength: 33, maxLength: 45 }))
+  .tuple(
+    fc.constantFrom(...NAMES),
+    fc.array(
+      fc.record({
+        name: fc.constantFrom('a', 'a', 'b'),
+        ns: fc.constant(false),
+        attrs: fc.constant([] as [string, string][]),
+        text: fc.constant(''),
+        children: fc.array(
+          fc.record({
+            name: fc.constantFrom('a', 'b', 'c'),
+            ns: fc.constant(false),
+            attrs: fc.constant([] as [string, string][]),
+            text: fc.constantFrom(...TEXTS),
+            children: fc.constant([] as TreeSpec[]),
+          }),
+          { maxLength: 2 },
+        ),
+      }),
+      { minLength: 33, maxLength: 45 },
+    ),
+  )
   .map(([name, children]) => ({ name, ns: false, attrs: [], text: '', children }));
 
 function build(doc: Document, spec: TreeSpec): Element {
@@ -65,7 +86,17 @@ function treeOf(specs: TreeSpec[]): Document {
 // XPath 1.0 leaves out: those two axes are checked against their definitions instead (below).
 // It also lets self::* and self::NAME match an attribute, whose principal node type on the self axis is
 // element; self:: is generated with node() only (and as ".").
-const AXES = ['child', 'descendant', 'descendant-or-self', 'parent', 'ancestor', 'ancestor-or-self', 'following-sibling', 'preceding-sibling', 'attribute'];
+const AXES = [
+  'child',
+  'descendant',
+  'descendant-or-self',
+  'parent',
+  'ancestor',
+  'ancestor-or-self',
+  'following-sibling',
+  'preceding-sibling',
+  'attribute',
+];
 
 const nodeTest = fc.constantFrom(...NAMES, ...NAMES, '*', 'node()', 'text()', 'au:*', 'au:a');
 const attrTest = fc.constantFrom(...ATTRS, '*', 'node()');
@@ -75,9 +106,17 @@ const numberLit = fc.constantFrom('0', '1', '2', '3', '1.5', '-1', '10');
 const STEP_PARTS = { axes: AXES, tests: nodeTest };
 
 /** Expressions of bounded depth: at depth 0 only literals, numbers and predicate-free paths. */
-const generators = new Map<number, { path: fc.Arbitrary<string>; pred: fc.Arbitrary<string>; scalar: fc.Arbitrary<string>; any: fc.Arbitrary<string> }>();
+const generators = new Map<
+  number,
+  { path: fc.Arbitrary<string>; pred: fc.Arbitrary<string>; scalar: fc.Arbitrary<string>; any: fc.Arbitrary<string> }
+>();
 
-function at(depth: number): { path: fc.Arbitrary<string>; pred: fc.Arbitrary<string>; scalar: fc.Arbitrary<string>; any: fc.Arbitrary<string> } {
+function at(depth: number): {
+  path: fc.Arbitrary<string>;
+  pred: fc.Arbitrary<string>;
+  scalar: fc.Arbitrary<string>;
+  any: fc.Arbitrary<string>;
+} {
   const known = generators.get(depth);
   if (known) return known;
   const lower = depth > 0 ? at(depth - 1) : undefined;
@@ -112,14 +151,22 @@ function at(depth: number): { path: fc.Arbitrary<string>; pred: fc.Arbitrary<str
   const scalar = fc.oneof(
     // `xpath` names the document and text nodes "#document" and "#text" (XPath 1.0: they have no name), so
     // local-name() and name() are checked against their definitions instead (below).
-    fc.constantFrom('count', 'sum', 'string', 'number', 'boolean', 'not', 'string-length', 'normalize-space', 'namespace-uri').chain((f) => path.map((p) => `${f}(${p})`)),
+    fc
+      .constantFrom('count', 'sum', 'string', 'number', 'boolean', 'not', 'string-length', 'normalize-space', 'namespace-uri')
+      .chain((f) => path.map((p) => `${f}(${p})`)),
     fc.tuple(sub, sub).map(([a, b]) => `concat(${a}, ${b})`),
-    fc.tuple(fc.constantFrom('contains', 'starts-with', 'substring-before', 'substring-after'), sub, sub).map(([f, a, b]) => `${f}(${a}, ${b})`),
+    fc
+      .tuple(fc.constantFrom('contains', 'starts-with', 'substring-before', 'substring-after'), sub, sub)
+      .map(([f, a, b]) => `${f}(${a}, ${b})`),
     // `xpath` counts substring() arguments the way JavaScript's substring() does: stay where both agree.
-    fc.tuple(sub, fc.constantFrom('1', '2', '1.5', '0'), fc.constantFrom('', ', 1', ', 2', ', 3')).map(([x, a, b]) => `substring(${x}, ${a}${b})`),
+    fc
+      .tuple(sub, fc.constantFrom('1', '2', '1.5', '0'), fc.constantFrom('', ', 1', ', 2', ', 3'))
+      .map(([x, a, b]) => `substring(${x}, ${a}${b})`),
     sub.map((x) => `translate(${x}, 'ab1', 'BA9')`),
     fc.tuple(fc.constantFrom('floor', 'ceiling', 'round'), sub).map(([f, a]) => `${f}(${a})`),
-    fc.tuple(sub, fc.constantFrom('+', '-', '*', 'div', 'mod', '=', '!=', '<', '<=', '>', '>=', 'and', 'or'), sub).map(([a, op, b]) => `${a} ${op} ${b}`),
+    fc
+      .tuple(sub, fc.constantFrom('+', '-', '*', 'div', 'mod', '=', '!=', '<', '<=', '>', '>=', 'and', 'or'), sub)
+      .map(([a, op, b]) => `${a} ${op} ${b}`),
     sub.map((a) => `-(${a})`),
     fc.constantFrom('true()', 'false()', 'position()', 'last()', 'string()', 'number()', 'string-length()', 'normalize-space()'),
   );
@@ -127,7 +174,11 @@ function at(depth: number): { path: fc.Arbitrary<string>; pred: fc.Arbitrary<str
     fc.constantFrom('1', '2', '3', '1.5', 'last()', 'position() = 1', 'position() < 2', 'position() > 1', 'last() - 1'),
     // Position against a bound from numbers and last() (worked out once per list by the evaluator), either way round.
     fc
-      .tuple(fc.constantFrom('=', '!=', '<', '<=', '>', '>='), fc.constantFrom('0', '1', '2.5', '-1', 'last()', 'last() - 3', 'last() div 2', '-last()', '1 div 0', '0 div 0'), fc.boolean())
+      .tuple(
+        fc.constantFrom('=', '!=', '<', '<=', '>', '>='),
+        fc.constantFrom('0', '1', '2.5', '-1', 'last()', 'last() - 3', 'last() div 2', '-last()', '1 div 0', '0 div 0'),
+        fc.boolean(),
+      )
       .map(([op, bound, flip]) => (flip ? `${bound} ${op} position()` : `position() ${op} ${bound}`)),
     fc.tuple(path, fc.constantFrom('=', '!=', '<', '>='), fc.oneof(literal, numberLit, path)).map(([p, op, r]) => `${p} ${op} ${r}`),
     path,
@@ -171,7 +222,9 @@ for (const op of ['lessthan', 'greaterthan', 'lessthanorequal', 'greaterthanoreq
 function upstream(expression: string, context: Node): XPathValue {
   // `xpath` reads a `*` after a comma as a multiplication (XPath 1.0 §3.7 makes it a name test there);
   // child::* is the same step spelt so that it parses.
-  const r: XObject = xpath.parse(expression.replace(/,(\s*)\*/g, ',$1child::*')).evaluate({ node: context, namespaces: NAMESPACES, variables: { originalContext: context } });
+  const r: XObject = xpath
+    .parse(expression.replace(/,(\s*)\*/g, ',$1child::*'))
+    .evaluate({ node: context, namespaces: NAMESPACES, variables: { originalContext: context } });
   const o: object = r;
   if (o instanceof xpath.XNodeSet) return (r as unknown as { toArray(): Node[] }).toArray();
   if (o instanceof xpath.XNumber) return r.numberValue();
@@ -197,32 +250,57 @@ describe('our XPath evaluator and the xpath engine', () => {
   it('agree on thousands of generated expressions, from the document and from a node inside it', () => {
     const seen = { answered: 0, refused: 0, nonEmptyNodeSets: 0 };
     fc.assert(
-      fc.property(fc.array(treeSpec, { minLength: 1, maxLength: 3 }), fc.option(wideSpec, { freq: 3 }), expr, fc.nat(), (specs, wide, expression, pick) => {
-        const doc = treeOf(wide ? [...specs, wide] : specs);
-        const all = upstream('//node()', doc) as Node[];
-        if (process.env.XPATH_DEBUG) process.stderr.write(`${expression}\n`);
-        for (const context of [doc, all[pick % all.length]!]) {
-          const ours = outcome(() => evaluate(expression, context));
-          const theirs = outcome(() => upstream(expression, context));
-          if (theirs.error !== undefined || ours.error !== undefined) {
-            if (process.env.XPATH_DEBUG && (ours.error === undefined) !== (theirs.error === undefined)) {
-              process.stderr.write(`DIFF ${expression} from ${context.nodeName}: ours ${ours.error ?? 'answered'}, theirs ${theirs.error ?? 'answered'}\n`);
-              process.stderr.write(`XML ${new XMLSerializer().serializeToString(doc as never)}\n`);
+      fc.property(
+        fc.array(treeSpec, { minLength: 1, maxLength: 3 }),
+        fc.option(wideSpec, { freq: 3 }),
+        expr,
+        fc.nat(),
+        (specs, wide, expression, pick) => {
+          const doc = treeOf(wide ? [...specs, wide] : specs);
+          const all = upstream('//node()', doc) as Node[];
+          if (process.env.XPATH_DEBUG) process.stderr.write(`${expression}\n`);
+          for (const context of [doc, all[pick % all.length]!]) {
+            const ours = outcome(() => evaluate(expression, context));
+            const theirs = outcome(() => upstream(expression, context));
+            if (theirs.error !== undefined || ours.error !== undefined) {
+              if (process.env.XPATH_DEBUG && (ours.error === undefined) !== (theirs.error === undefined)) {
+                process.stderr.write(
+                  `DIFF ${expression} from ${context.nodeName}: ours ${ours.error ?? 'answered'}, theirs ${theirs.error ?? 'answered'}\n`,
+                );
+                process.stderr.write(`XML ${new XMLSerializer().serializeToString(doc as never)}\n`);
+              }
+              assert.equal(
+                ours.error !== undefined,
+                theirs.error !== undefined,
+                `${expression}: ours ${ours.error ?? 'answered'}, theirs ${theirs.error ?? 'answered'}`,
+              );
+              seen.refused++;
+              continue;
             }
-            assert.equal(ours.error !== undefined, theirs.error !== undefined, `${expression}: ours ${ours.error ?? 'answered'}, theirs ${theirs.error ?? 'answered'}`);
-            seen.refused++;
-            continue;
+            seen.answered++;
+            if (Array.isArray(ours.value) && ours.value.length > 0) seen.nonEmptyNodeSets++;
+            if (process.env.XPATH_DEBUG && !same(ours.value!, theirs.value!)) {
+              const show = (v: XPathValue) =>
+                Array.isArray(v)
+                  ? v.map((n) => `${n.nodeName}@${upstream('count(preceding::node()) + count(ancestor::node())', n) as number}`).join(',')
+                  : String(v);
+              process.stderr.write(
+                `DIFF ${expression} from ${context.nodeName}\n ours   ${show(ours.value!)}\n theirs ${show(theirs.value!)}\n`,
+              );
+            }
+            assert.ok(
+              same(ours.value!, theirs.value!),
+              `${expression} from ${context.nodeName}: ours ${String(ours.value)}, theirs ${String(theirs.value)}`,
+            );
           }
-          seen.answered++;
-          if (Array.isArray(ours.value) && ours.value.length > 0) seen.nonEmptyNodeSets++;
-          if (process.env.XPATH_DEBUG && !same(ours.value!, theirs.value!)) {
-            const show = (v: XPathValue) => (Array.isArray(v) ? v.map((n) => `${n.nodeName}@${(upstream('count(preceding::node()) + count(ancestor::node())', n) as number)}`).join(',') : String(v));
-            process.stderr.write(`DIFF ${expression} from ${context.nodeName}\n ours   ${show(ours.value!)}\n theirs ${show(theirs.value!)}\n`);
-          }
-          assert.ok(same(ours.value!, theirs.value!), `${expression} from ${context.nodeName}: ours ${String(ours.value)}, theirs ${String(theirs.value)}`);
-        }
-      }),
-      { numRuns: Number(process.env.XPATH_RUNS ?? 3000), endOnFailure: !!process.env.XPATH_DEBUG, seed: process.env.XPATH_SEED ? Number(process.env.XPATH_SEED) : undefined, path: process.env.XPATH_PATH },
+        },
+      ),
+      {
+        numRuns: Number(process.env.XPATH_RUNS ?? 3000),
+        endOnFailure: !!process.env.XPATH_DEBUG,
+        seed: process.env.XPATH_SEED ? Number(process.env.XPATH_SEED) : undefined,
+        path: process.env.XPATH_PATH,
+      },
     );
     // The comparison means something only if most expressions are valid and many select something.
     const total = seen.answered + seen.refused;

@@ -101,15 +101,23 @@ function reference(tree: Tree, query: string, view: View | undefined): unknown {
 describe('indexes the evaluator keeps', () => {
   it('answer as a fresh tree does, through appends, replacements, deletions and inserts', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 40, max: 300 }), fc.array(fc.tuple(change, fc.constantFrom(...QUERIES), fc.boolean()), { minLength: 1, maxLength: 25 }), (n, steps) => {
-        const tree = new Tree(parseXml(initial(n)));
-        for (const q of QUERIES) ours(tree, q, undefined); // index everything first
-        for (const [c, query, viewed] of steps) {
-          apply(tree, c);
-          const view = viewed ? hideSecret : undefined;
-          assert.deepEqual(ours(tree, query, view), reference(tree, query, view), `${query} after ${c.kind}${viewed ? ', in a view' : ''}`);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 40, max: 300 }),
+        fc.array(fc.tuple(change, fc.constantFrom(...QUERIES), fc.boolean()), { minLength: 1, maxLength: 25 }),
+        (n, steps) => {
+          const tree = new Tree(parseXml(initial(n)));
+          for (const q of QUERIES) ours(tree, q, undefined); // index everything first
+          for (const [c, query, viewed] of steps) {
+            apply(tree, c);
+            const view = viewed ? hideSecret : undefined;
+            assert.deepEqual(
+              ours(tree, query, view),
+              reference(tree, query, view),
+              `${query} after ${c.kind}${viewed ? ', in a view' : ''}`,
+            );
+          }
+        },
+      ),
       { numRuns: Number(process.env.INDEX_RUNS ?? 100), seed: process.env.INDEX_SEED ? Number(process.env.INDEX_SEED) : undefined },
     );
   });

@@ -47,7 +47,17 @@ describe('the simple-path fast path', () => {
       { name: 'b', position: 'last' },
       { name: '*', position: undefined },
     ]);
-    for (const p of ['data/a', '//a', '/data/a[b=1]', '/data/a[0]', '/data/@x', '/data/a/text()', '/data/au:x', '/data/a[last()-1]', '/data/a | /data/b']) {
+    for (const p of [
+      'data/a',
+      '//a',
+      '/data/a[b=1]',
+      '/data/a[0]',
+      '/data/@x',
+      '/data/a/text()',
+      '/data/au:x',
+      '/data/a[last()-1]',
+      '/data/a | /data/b',
+    ]) {
       assert.equal(parseSimplePath(p), undefined, p);
     }
   });
@@ -68,7 +78,9 @@ describe('per-parent caches (children by name, sibling order)', () => {
   it('stay right for wide parents while their children are added, removed and replaced', () => {
     const rnd = random(7);
     const names = ['a', 'b', 'c'];
-    const doc = parseXml(`<data><s>${Array.from({ length: 100 }, (_, i) => `<${names[i % 3]}>${i}</${names[i % 3]}>`).join('')}</s></data>`);
+    const doc = parseXml(
+      `<data><s>${Array.from({ length: 100 }, (_, i) => `<${names[i % 3]}>${i}</${names[i % 3]}>`).join('')}</s></data>`,
+    );
     const s = doc.documentElement!.firstChild as Element;
     const paths = ['/data/s/a', '/data/s/b[7]', '/data/s/c[last()]', '/data/s/*[50]', '/data/s/a[40]'];
     const check = (when: string) => {
@@ -79,7 +91,11 @@ describe('per-parent caches (children by name, sibling order)', () => {
       for (const path of paths) {
         const engine = (xpath.parse(path).evaluate({ node: doc }) as unknown as { toArray(): Node[] }).toArray();
         assert.deepEqual(walkSimplePath(doc, parseSimplePath(path)!), engine, `${path} ${when}`);
-        assert.deepEqual(selectNodes(`(${path})[last()] | ${path}[1]`, doc), engine.length ? [engine[0], engine[engine.length - 1]].filter((n, i, all) => all.indexOf(n) === i) : [], `document order of ${path} ${when}`);
+        assert.deepEqual(
+          selectNodes(`(${path})[last()] | ${path}[1]`, doc),
+          engine.length ? [engine[0], engine[engine.length - 1]].filter((n, i, all) => all.indexOf(n) === i) : [],
+          `document order of ${path} ${when}`,
+        );
       }
     };
     check('at first');
@@ -104,7 +120,10 @@ describe('XPath evaluation', () => {
   );
 
   it('gives node-sets in document order, numbers, strings and booleans', () => {
-    assert.deepEqual(selectNodes('/data/s/r[. > 1]', doc).map((n) => n.textContent), ['2', '3']);
+    assert.deepEqual(
+      selectNodes('/data/s/r[. > 1]', doc).map((n) => n.textContent),
+      ['2', '3'],
+    );
     assert.equal(evaluate('count(/data/s/r)', doc), 3);
     assert.equal(evaluate('string(/data/t/@v)', doc), '7');
     assert.equal(evaluate('/data/s/r[1] = 1', doc), true);
@@ -114,7 +133,10 @@ describe('XPath evaluation', () => {
   it('sorts unions of many siblings in document order (the sibling-order fix)', () => {
     const many = parseXml(`<data><s>${Array.from({ length: 2000 }, (_, i) => `<r>${i}</r>`).join('')}</s></data>`);
     const nodes = selectNodes('(/data/s/r[position() mod 500 = 0] | /data/s/r[1])', many);
-    assert.deepEqual(nodes.map((n) => n.textContent), ['0', '499', '999', '1499', '1999']);
+    assert.deepEqual(
+      nodes.map((n) => n.textContent),
+      ['0', '499', '999', '1499', '1999'],
+    );
     assert.equal(selectNodes('(/data/s/r)[last()]', many)[0]!.textContent, '1999');
     assert.equal(selectNodes('/data/s/r[. = 1234]/preceding-sibling::r[1]', many)[0]!.textContent, '1233');
   });
@@ -129,7 +151,10 @@ describe('XPath evaluation', () => {
     assert.equal(evaluate('igor_upper("abc")', doc), 'ABC');
     assert.equal(evaluate('igor_ifthenelse(1 = 1, "yes", "no")', doc), 'yes');
     assert.equal(evaluate('igor_ifelse("", "fallback")', doc), 'fallback');
-    assert.equal(evaluate('igor_timestamp("2017-04-14T14:25:09") = igor_timestamp(igor_dateTime(igor_timestamp("2017-04-14T14:25:09")))', doc), true);
+    assert.equal(
+      evaluate('igor_timestamp("2017-04-14T14:25:09") = igor_timestamp(igor_dateTime(igor_timestamp("2017-04-14T14:25:09")))', doc),
+      true,
+    );
     assert.equal(evaluate('igor_year_from_dateTime("2017-04-14T14:25:09")', doc), 2017);
     assert.equal(evaluate('igor_date_less_than("2017-04-14T23:00:00", "2017-04-15T01:00:00")', doc), true);
     assert.equal(evaluate('igor_time_greater_than("2017-04-14T23:00:00", "2017-04-15T01:00:00")', doc), true);

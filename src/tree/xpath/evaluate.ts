@@ -410,7 +410,16 @@ class Run {
         for (let i = 0; i < nodes.length; i++) {
           tick();
           const s = column.strings[i];
-          if (s === null ? shape.test(this, nodes[i]!) : shape.numeric ? compareNumbers(shape.op, column.numbers![i]!, shape.number) : shape.op === '=' ? s === shape.string : s !== shape.string) out.push(nodes[i]!);
+          if (
+            s === null
+              ? shape.test(this, nodes[i]!)
+              : shape.numeric
+                ? compareNumbers(shape.op, column.numbers![i]!, shape.number)
+                : shape.op === '='
+                  ? s === shape.string
+                  : s !== shape.string
+          )
+            out.push(nodes[i]!);
         }
         return out;
       }
@@ -585,7 +594,12 @@ class Run {
         if (!view || view.admits(c)) {
           descend = c.firstChild !== null;
           if (test.k === 'any' || test.k === 'node') out.push(c);
-          else if (name !== undefined && ((c as Element).localName ?? c.nodeName) === name && ((c as Element).namespaceURI || undefined) === ns) out.push(c);
+          else if (
+            name !== undefined &&
+            ((c as Element).localName ?? c.nodeName) === name &&
+            ((c as Element).namespaceURI || undefined) === ns
+          )
+            out.push(c);
         }
       } else if (test.k === 'node' || (test.k === 'text' && (type === TEXT || type === CDATA))) {
         if (!view || type === TEXT || type === CDATA || view.admits(c)) out.push(c);
@@ -628,7 +642,11 @@ class Run {
         const wanted = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
         this.fail(`${name}() takes ${wanted} argument${wanted === '1' ? '' : 's'}, not ${args.length}`);
       }
-      return core.run(this, c, args.map((a) => this.evaluate(a, c)));
+      return core.run(
+        this,
+        c,
+        args.map((a) => this.evaluate(a, c)),
+      );
     }
     const extension = this.scope.functions[name];
     if (!extension || !Object.hasOwn(this.scope.functions, name)) this.fail(`unknown function ${name}()`);
@@ -732,7 +750,13 @@ const CORE: Record<string, CoreFunction> = {
     },
   },
   'string-length': { arity: [0, 1], run: (r, c, args) => [...stringArg(r, c, args)].length },
-  'normalize-space': { arity: [0, 1], run: (r, c, args) => stringArg(r, c, args).replace(/[ \t\r\n]+/g, ' ').replace(/^ | $/g, '') },
+  'normalize-space': {
+    arity: [0, 1],
+    run: (r, c, args) =>
+      stringArg(r, c, args)
+        .replace(/[ \t\r\n]+/g, ' ')
+        .replace(/^ | $/g, ''),
+  },
   translate: {
     arity: [3, 3],
     run: (r, _c, [s, from, to]) => {
@@ -880,10 +904,10 @@ export function stringToNumber(s: string): number {
   const start = i;
   if (s.charCodeAt(i) === 0x2d) i++;
   let digits = 0;
-  while (i < end && isDigit(s.charCodeAt(i))) (i++, digits++);
+  while (i < end && isDigit(s.charCodeAt(i))) i++, digits++;
   if (i < end && s.charCodeAt(i) === 0x2e) {
     i++;
-    while (i < end && isDigit(s.charCodeAt(i))) (i++, digits++);
+    while (i < end && isDigit(s.charCodeAt(i))) i++, digits++;
   }
   if (digits === 0 || i !== end) return NaN;
   return Number(start === 0 && end === s.length ? s : s.slice(start, end));
@@ -991,7 +1015,11 @@ function compared(p: Expr): Compared | undefined {
       const numeric = other.t === 'number' || (op !== '=' && op !== '!=');
       const number = other.t === 'number' ? other.v : stringToNumber(other.v);
       const string = other.t === 'literal' ? other.v : '';
-      const matches = numeric ? (s: string) => compareNumbers(op, stringToNumber(s), number) : op === '=' ? (s: string) => s === string : (s: string) => s !== string;
+      const matches = numeric
+        ? (s: string) => compareNumbers(op, stringToNumber(s), number)
+        : op === '='
+          ? (s: string) => s === string
+          : (s: string) => s !== string;
       const child = 'child' in part ? part.child : undefined;
       const test =
         child === undefined
@@ -1023,7 +1051,12 @@ export function numberToString(n: number): string {
   const exponent = Number(s.slice(e + 1));
   const digits = mantissa.replace('.', '');
   const point = (mantissa.indexOf('.') < 0 ? mantissa.length : mantissa.indexOf('.')) + exponent;
-  const body = point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  const body =
+    point <= 0
+      ? `0.${'0'.repeat(-point)}${digits}`
+      : point >= digits.length
+        ? digits + '0'.repeat(point - digits.length)
+        : `${digits.slice(0, point)}.${digits.slice(point)}`;
   return negative ? `-${body}` : body;
 }
 

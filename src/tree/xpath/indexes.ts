@@ -133,7 +133,14 @@ const columns = new WeakMap<readonly Element[], Map<string, WeakMap<object, Colu
  * is below it. Kept while `version` — what says the elements of the list are unchanged, appends aside — stays
  * the same; extended when the list grew at its end.
  */
-export function columnOf(list: readonly Element[], child: string | undefined, view: View | undefined, version: number, toNumber: (s: string) => number, numeric: boolean): Column {
+export function columnOf(
+  list: readonly Element[],
+  child: string | undefined,
+  view: View | undefined,
+  version: number,
+  toNumber: (s: string) => number,
+  numeric: boolean,
+): Column {
   const key = view ?? NO_VIEW;
   let byChild = columns.get(list);
   if (!byChild) columns.set(list, (byChild = new Map()));

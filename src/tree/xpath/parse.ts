@@ -21,17 +21,52 @@ interface Token {
 /** Deeper than this is refused: no real expression needs it, and it keeps evaluation off the stack's limit. */
 export const MAX_NESTING = 100;
 
-const NAME_START = /[A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}]/u;
-const NAME_CHAR = /[-.0-9\u00B7\u0300-\u036F\u203F\u2040A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}]/u;
+const NAME_START =
+  /[A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}]/u;
+const NAME_CHAR =
+  /[-.0-9\u00B7\u0300-\u036F\u203F\u2040A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}]/u;
 const WHITESPACE = new Set([' ', '\t', '\r', '\n']);
 const OPERATOR_NAMES = new Set(['and', 'or', 'mod', 'div']);
 const NODE_TYPES = new Set(['node', 'text', 'comment', 'processing-instruction']);
 const AXES = new Set<string>([
-  'ancestor', 'ancestor-or-self', 'attribute', 'child', 'descendant', 'descendant-or-self', 'following',
-  'following-sibling', 'namespace', 'parent', 'preceding', 'preceding-sibling', 'self',
+  'ancestor',
+  'ancestor-or-self',
+  'attribute',
+  'child',
+  'descendant',
+  'descendant-or-self',
+  'following',
+  'following-sibling',
+  'namespace',
+  'parent',
+  'preceding',
+  'preceding-sibling',
+  'self',
 ]);
 /** After these a `*` is a name test and a name is not an operator (§3.7). */
-const OPERAND_EXPECTED = new Set(['@', '::', '(', '[', ',', 'and', 'or', 'mod', 'div', '*', '/', '//', '|', '+', '-', '=', '!=', '<', '<=', '>', '>=']);
+const OPERAND_EXPECTED = new Set([
+  '@',
+  '::',
+  '(',
+  '[',
+  ',',
+  'and',
+  'or',
+  'mod',
+  'div',
+  '*',
+  '/',
+  '//',
+  '|',
+  '+',
+  '-',
+  '=',
+  '!=',
+  '<',
+  '<=',
+  '>',
+  '>=',
+]);
 
 function fail(expression: string, at: number, reason: string): never {
   throw new XPathError(`syntax error, ${reason}`, expression, at);
@@ -179,7 +214,12 @@ class Parser {
 
   /** Binary operators by precedence, loosest first; each level is left-associative. */
   private static readonly LEVELS: readonly (readonly string[])[] = [
-    ['or'], ['and'], ['=', '!='], ['<', '<=', '>', '>='], ['+', '-'], ['*', 'div', 'mod'],
+    ['or'],
+    ['and'],
+    ['=', '!='],
+    ['<', '<=', '>', '>='],
+    ['+', '-'],
+    ['*', 'div', 'mod'],
   ];
 
   private binary(level: number): Expr {

@@ -37,16 +37,32 @@ export async function startFakeFitbit(provider: StrictProvider): Promise<FakeFit
     const authorised = provider.liveAccessTokens.has(token);
     const language = req.headers['accept-language'];
     fake.requests.push({ path, acceptLanguage: language, authorised });
-    if (!authorised) return send(res, 401, { errors: [{ errorType: 'expired_token', message: 'Access token expired: ' + token.slice(0, 8) }], success: false });
+    if (!authorised)
+      return send(res, 401, {
+        errors: [{ errorType: 'expired_token', message: 'Access token expired: ' + token.slice(0, 8) }],
+        success: false,
+      });
     if (fake.rateLimitNext !== undefined) {
       const seconds = fake.rateLimitNext;
       fake.rateLimitNext = undefined;
-      return send(res, 429, { errors: [{ errorType: 'request', message: 'Too Many Requests' }], success: false }, { 'retry-after': String(seconds), 'fitbit-rate-limit-remaining': '0' });
+      return send(
+        res,
+        429,
+        { errors: [{ errorType: 'request', message: 'Too Many Requests' }], success: false },
+        { 'retry-after': String(seconds), 'fitbit-rate-limit-remaining': '0' },
+      );
     }
     const sorted = [...fake.weights].sort(([a], [b]) => a.localeCompare(b));
     if (/^\/1\/user\/-\/body\/log\/weight\/date\/([\w-]+)(\/[\w-]+)?\.json$/.test(path)) {
       return send(res, 200, {
-        weight: sorted.map(([date, kg], i) => ({ bmi: Math.round((kg / 3.24) * 100) / 100, date, logId: 1000 + i, source: 'Aria', time: '07:30:00', weight: inUnits(kg, language) })),
+        weight: sorted.map(([date, kg], i) => ({
+          bmi: Math.round((kg / 3.24) * 100) / 100,
+          date,
+          logId: 1000 + i,
+          source: 'Aria',
+          time: '07:30:00',
+          weight: inUnits(kg, language),
+        })),
       });
     }
     if (/^\/1\/user\/-\/body\/weight\/date\/([\w-]+)\/([\w-]+)\.json$/.test(path)) {
@@ -55,7 +71,8 @@ export async function startFakeFitbit(provider: StrictProvider): Promise<FakeFit
     if (/^\/1\/user\/-\/activities\/date\/([\w-]+)\.json$/.test(path)) {
       return send(res, 200, { activities: [], goals: { steps: 10000 }, summary: { steps: 6543, caloriesOut: 2100 } });
     }
-    if (path === '/1/user/-/profile.json') return send(res, 200, { user: { displayName: 'Jack', weightUnit: language === 'en_US' ? 'en_US' : 'METRIC' } });
+    if (path === '/1/user/-/profile.json')
+      return send(res, 200, { user: { displayName: 'Jack', weightUnit: language === 'en_US' ? 'en_US' : 'METRIC' } });
     return send(res, 404, { errors: [{ errorType: 'not_found', message: `no resource ${path}` }], success: false });
   };
   const { url } = await startHttpServer(handler);

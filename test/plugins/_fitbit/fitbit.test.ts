@@ -59,25 +59,60 @@ describe('setting up', () => {
   it('says what is missing before the app is registered', async () => {
     const r = await as(JACK, '/plugin/_fitbit?user=jack');
     assert.equal(r.status, 400);
-    assert.match(await r.text(), /not set up: an admin enters the Fitbit app's client_id and client_secret on \/plugin\/_fitbit\/page\/setup.html/);
+    assert.match(
+      await r.text(),
+      /not set up: an admin enters the Fitbit app's client_id and client_secret on \/plugin\/_fitbit\/page\/setup.html/,
+    );
   });
 
   it('lets an admin register the app, and never shows the secret back', async () => {
-    assert.equal((await as(JACK, '/plugin/_fitbit/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"client_id":"x"}' })).status, 403);
-    const body = JSON.stringify({ client_id: CLIENT.id, client_secret: CLIENT.secret, authBase: provider.url, tokenUrl: provider.tokenUrl, apiBase: fitbit.url });
-    const settings = await json(s.request('/plugin/_fitbit/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+    assert.equal(
+      (
+        await as(JACK, '/plugin/_fitbit/settings', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"client_id":"x"}',
+        })
+      ).status,
+      403,
+    );
+    const body = JSON.stringify({
+      client_id: CLIENT.id,
+      client_secret: CLIENT.secret,
+      authBase: provider.url,
+      tokenUrl: provider.tokenUrl,
+      apiBase: fitbit.url,
+    });
+    const settings = await json(
+      s.request('/plugin/_fitbit/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+    );
     assert.deepEqual(settings, {
-      client_id: CLIENT.id, hasSecret: true, system: '', apiBase: fitbit.url, authBase: provider.url, tokenUrl: provider.tokenUrl,
+      client_id: CLIENT.id,
+      hasSecret: true,
+      system: '',
+      apiBase: fitbit.url,
+      authBase: provider.url,
+      tokenUrl: provider.tokenUrl,
       callbackUrl: `${s.url}/plugin/_fitbit/auth2`,
     });
-    const again = await json(s.request('/plugin/_fitbit/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"client_secret":""}' }));
+    const again = await json(
+      s.request('/plugin/_fitbit/settings', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"client_secret":""}',
+      }),
+    );
     assert.equal(again.hasSecret, true, 'an empty secret field keeps the secret');
-    const bad = await s.request('/plugin/_fitbit/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"apiBase":"ftp://x"}' });
+    const bad = await s.request('/plugin/_fitbit/settings', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"apiBase":"ftp://x"}',
+    });
     assert.equal(bad.status, 400);
     assert.ok(!(await (await s.request('/data/plugindata/_fitbit')).text()).includes(CLIENT.secret));
   });
 
-  it('makes a person\'s entry, which only they (or an admin) may see and change', async () => {
+  it("makes a person's entry, which only they (or an admin) may see and change", async () => {
     assert.equal((await as(JACK, '/plugin/_fitbit?user=jack')).status, 404);
     const made = await json(as(JACK, '/plugin/_fitbit/userSettings?user=jack&create=1', { method: 'POST' }));
     assert.deepEqual(made, { user: 'jack', exists: true, authorisation: 'none', settings: { methods: 'get_bodyweight' } });
@@ -103,16 +138,33 @@ describe('getting data', () => {
     assert.ok(!['en_US', 'en_GB'].includes(last.acceptLanguage ?? ''), last.acceptLanguage); // fetch's own '*': metric
     assert.ok(last.authorised);
     const data = await sensors();
-    assert.deepEqual(data.weight.map((w: { date: string; weight: number }) => [w.date, w.weight]), [['2026-11-01', 80.2], ['2026-11-02', 80]]);
+    assert.deepEqual(
+      data.weight.map((w: { date: string; weight: number }) => [w.date, w.weight]),
+      [
+        ['2026-11-01', 80.2],
+        ['2026-11-02', 80],
+      ],
+    );
   });
 
   it('sends the units setting as Accept-Language', async () => {
-    await json(s.request('/plugin/_fitbit/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"system":"en_US"}' }));
+    await json(
+      s.request('/plugin/_fitbit/settings', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"system":"en_US"}',
+      }),
+    );
     const result = await json(as(JACK, '/plugin/_fitbit?user=jack&methods=time_series&resource=body/weight&period=7d'));
     assert.deepEqual(result.stored, { 'body-weight': 2 });
     assert.equal(fitbit.requests.at(-1)!.acceptLanguage, 'en_US');
-    assert.deepEqual((await sensors())['body-weight'], [{ dateTime: '2026-11-01', value: 176.8 }, { dateTime: '2026-11-02', value: 176.4 }]);
-    await json(s.request('/plugin/_fitbit/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"system":""}' }));
+    assert.deepEqual((await sensors())['body-weight'], [
+      { dateTime: '2026-11-01', value: 176.8 },
+      { dateTime: '2026-11-02', value: 176.4 },
+    ]);
+    await json(
+      s.request('/plugin/_fitbit/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"system":""}' }),
+    );
   });
 
   it('merges new readings into the series and keeps the history', async () => {
@@ -128,8 +180,14 @@ describe('getting data', () => {
     ]);
   });
 
-  it('uses the person\'s defaults, and lets a call override them', async () => {
-    await json(as(JACK, '/plugin/_fitbit/userSettings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"jack","methods":"time_series,activities","resource":"body/weight","period":"30d"}' }));
+  it("uses the person's defaults, and lets a call override them", async () => {
+    await json(
+      as(JACK, '/plugin/_fitbit/userSettings', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"user":"jack","methods":"time_series,activities","resource":"body/weight","period":"30d"}',
+      }),
+    );
     const result = await json(as(JACK, '/plugin/_fitbit?user=jack'));
     assert.deepEqual(result.methods, ['time_series', 'activities']);
     const paths = fitbit.requests.slice(-2).map((r) => r.path);
@@ -150,12 +208,17 @@ describe('getting data', () => {
   });
 
   it('refreshes an expired token once and goes on', async () => {
-    const token = (await json(s.request('/data/identities/jack/plugindata/_fitbit/token?.VARIANT=raw', { headers: { accept: 'application/json' } }))).token;
+    const token = (
+      await json(s.request('/data/identities/jack/plugindata/_fitbit/token?.VARIANT=raw', { headers: { accept: 'application/json' } }))
+    ).token;
     provider.liveAccessTokens.delete(token.access_token);
     const refreshes = provider.grants.refresh_token;
     await json(as(JACK, '/plugin/_fitbit?user=jack&methods=user_profile_get'));
     assert.equal(provider.grants.refresh_token, refreshes + 1);
-    assert.deepEqual(fitbit.requests.slice(-2).map((r) => r.authorised), [false, true]);
+    assert.deepEqual(
+      fitbit.requests.slice(-2).map((r) => r.authorised),
+      [false, true],
+    );
     assert.equal((await sensors()).profile.displayName, 'Jack');
   });
 });
@@ -173,16 +236,30 @@ describe('rate limits', () => {
     assert.equal(second.status, 429);
     assert.match(await second.text(), /\(still\)/);
     assert.equal(fitbit.requests.length, calls, 'no call while the limit holds');
-    await waitFor(async () => (await sensors())['body-weight'].some((w: { dateTime: string }) => w.dateTime === '2026-11-04'), 'the retry to store the new reading', 5000);
+    await waitFor(
+      async () => (await sensors())['body-weight'].some((w: { dateTime: string }) => w.dateTime === '2026-11-04'),
+      'the retry to store the new reading',
+      5000,
+    );
     // The retry records how it went just after storing: wait for that too.
-    await waitFor(async () => (await json(s.request('/data/status/sensors/_fitbit', { headers: { accept: 'application/json' } })))._fitbit.alive === true, 'the retry\'s status');
+    await waitFor(
+      async () =>
+        (await json(s.request('/data/status/sensors/_fitbit', { headers: { accept: 'application/json' } })))._fitbit.alive === true,
+      "the retry's status",
+    );
   });
 });
 
 describe('the periodic action', () => {
   it('fetches for every authorised user and records how it went', async () => {
     fitbit.weights.set('2026-11-05', 79.4);
-    await json(as(JACK, '/plugin/_fitbit/userSettings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"jack","methods":"time_series","resource":"body/weight","period":"7d"}' }));
+    await json(
+      as(JACK, '/plugin/_fitbit/userSettings', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"user":"jack","methods":"time_series","resource":"body/weight","period":"7d"}',
+      }),
+    );
     assert.equal((await s.request('/action/_fitbit/fetch')).status, 200);
     await s.request('/internal/flush');
     assert.ok((await sensors())['body-weight'].some((w: { dateTime: string }) => w.dateTime === '2026-11-05'));
@@ -194,7 +271,11 @@ describe('the periodic action', () => {
 describe('a revoked authorisation', () => {
   it('marks jack for re-authorisation, in status/ and on his settings, until he authorises again', async () => {
     provider.refuseRefresh = true;
-    await s.request('/data/identities/jack/plugindata/_fitbit/token/expires_at?.VARIANT=raw', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '1000' });
+    await s.request('/data/identities/jack/plugindata/_fitbit/token/expires_at?.VARIANT=raw', {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain' },
+      body: '1000',
+    });
     const r = await as(JACK, '/plugin/_fitbit?user=jack');
     assert.equal(r.status, 403);
     assert.match(await r.text(), /jack must authorise _fitbit again/);

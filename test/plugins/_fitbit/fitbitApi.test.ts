@@ -6,15 +6,27 @@ import { ArgumentError, pathFor } from '../../../plugins/_fitbit/fitbitApi.ts';
 describe('Fitbit URL patterns', () => {
   it('builds the body log paths of the test vectors', () => {
     assert.equal(pathFor('get_bodyweight', { base_date: '1992-05-12' }), '/user/-/body/log/weight/date/1992-05-12.json');
-    assert.equal(pathFor('get_bodyweight', { base_date: '1992-05-12', user_id: 'BAR', end_date: '1998-12-31' }), '/user/BAR/body/log/weight/date/1992-05-12/1998-12-31.json');
-    assert.equal(pathFor('get_bodyweight', { base_date: '1992-05-12', user_id: 'BAR', period: '1d' }), '/user/BAR/body/log/weight/date/1992-05-12/1d.json');
+    assert.equal(
+      pathFor('get_bodyweight', { base_date: '1992-05-12', user_id: 'BAR', end_date: '1998-12-31' }),
+      '/user/BAR/body/log/weight/date/1992-05-12/1998-12-31.json',
+    );
+    assert.equal(
+      pathFor('get_bodyweight', { base_date: '1992-05-12', user_id: 'BAR', period: '1d' }),
+      '/user/BAR/body/log/weight/date/1992-05-12/1d.json',
+    );
     assert.equal(pathFor('get_bodyfat', { base_date: '1992-05-12', period: '1d' }), '/user/-/body/log/fat/date/1992-05-12/1d.json');
     assert.equal(pathFor('get_bodyweight', {}, '2026-11-22'), '/user/-/body/log/weight/date/2026-11-22.json');
   });
 
   it('builds time series, collections, heart rate and profile paths', () => {
-    assert.equal(pathFor('time_series', { resource: 'body/weight', period: '1d', base_date: '1992-05-12' }), '/user/-/body/weight/date/1992-05-12/1d.json');
-    assert.equal(pathFor('time_series', { resource: 'activities/steps', user_id: 'BAR', base_date: '1992-05-12', end_date: '1998-12-31' }), '/user/BAR/activities/steps/date/1992-05-12/1998-12-31.json');
+    assert.equal(
+      pathFor('time_series', { resource: 'body/weight', period: '1d', base_date: '1992-05-12' }),
+      '/user/-/body/weight/date/1992-05-12/1d.json',
+    );
+    assert.equal(
+      pathFor('time_series', { resource: 'activities/steps', user_id: 'BAR', base_date: '1992-05-12', end_date: '1998-12-31' }),
+      '/user/BAR/activities/steps/date/1992-05-12/1998-12-31.json',
+    );
     assert.equal(pathFor('time_series', { resource: 'body/weight', period: '7d' }), '/user/-/body/weight/date/today/7d.json');
     assert.equal(pathFor('sleep', {}, '2026-11-22'), '/user/-/sleep/date/2026-11-22.json');
     assert.equal(pathFor('sleep', { user_id: 'USERID' }, '2026-11-22'), '/user/USERID/sleep/date/2026-11-22.json');
@@ -35,6 +47,11 @@ describe('Fitbit URL patterns', () => {
       ['sleep', { user_id: '../x' }, /not a Fitbit user id/],
       ['nonsense', {}, /unknown method nonsense; known: get_bodyweight/],
     ];
-    for (const [method, args, message] of bad) assert.throws(() => pathFor(method, args), (e: Error) => e instanceof ArgumentError && message.test(e.message), `${method} ${JSON.stringify(args)}`);
+    for (const [method, args, message] of bad)
+      assert.throws(
+        () => pathFor(method, args),
+        (e: Error) => e instanceof ArgumentError && message.test(e.message),
+        `${method} ${JSON.stringify(args)}`,
+      );
   });
 });

@@ -85,7 +85,13 @@ describe('_fitbit setup.html', () => {
 
     const r = await s.request('/data/sensors/fitbit/jack', { headers: { accept: 'application/json' } });
     const weights = ((await r.json()) as { jack: { weight: { date: string; weight: number }[] } }).jack.weight;
-    assert.deepEqual(weights.map((w) => [w.date, w.weight]), [['2026-11-20', 81.5], ['2026-11-21', 81.2]]);
+    assert.deepEqual(
+      weights.map((w) => [w.date, w.weight]),
+      [
+        ['2026-11-20', 81.5],
+        ['2026-11-21', 81.2],
+      ],
+    );
     assert.ok(fitbit.requests.every((q) => q.authorised));
   });
 
@@ -107,7 +113,11 @@ describe('_fitbit setup.html', () => {
 
   it('tells jack to re-authorise when Fitbit refuses to refresh his token', async () => {
     provider.refuseRefresh = true;
-    await s.request('/data/identities/jack/plugindata/_fitbit/token/expires_at?.VARIANT=raw', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '1000' });
+    await s.request('/data/identities/jack/plugindata/_fitbit/token/expires_at?.VARIANT=raw', {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain' },
+      body: '1000',
+    });
     const { page } = await newPage();
     await logIn(page, 'jack', 'jack-password', '/plugin/_fitbit/page/setup.html');
     await page.waitForSelector('#entry:not([hidden])');

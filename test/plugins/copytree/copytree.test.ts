@@ -14,7 +14,11 @@ before(async () => {
   assert.equal((await s.request('/internal/plugins/copytree', { method: 'PUT' })).status, 200);
   await setPassword(s.db, 'jack', 'a good long phrase');
   await s.request('/data/sandbox/a', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '21.5' });
-  await s.request('/data/sandbox/lamp', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"lamp": {"on": true, "level": 3}}' });
+  await s.request('/data/sandbox/lamp', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: '{"lamp": {"on": true, "level": 3}}',
+  });
   ({ url: remote } = await startHttpServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
@@ -30,7 +34,9 @@ before(async () => {
 });
 
 const copy = (query: Record<string, string>, auth?: string) =>
-  (auth ? s.anonymous : s.request)(`/plugin/copytree?${new URLSearchParams(query)}`, { headers: { accept: 'text/plain', ...(auth ? { authorization: auth } : {}) } });
+  (auth ? s.anonymous : s.request)(`/plugin/copytree?${new URLSearchParams(query)}`, {
+    headers: { accept: 'text/plain', ...(auth ? { authorization: auth } : {}) },
+  });
 const text = async (path: string) => (await s.request(path, { headers: { accept: 'text/plain' } })).text();
 
 describe('copytree', () => {
@@ -41,13 +47,21 @@ describe('copytree', () => {
     assert.equal(await text('/data/sandbox/b'), '21.5\n');
 
     assert.equal((await copy({ src: '/data/sandbox/lamp', dst: '/data/sandbox/lamp2', mimetype: 'application/json' })).status, 200);
-    assert.deepEqual(await (await s.request('/data/sandbox/lamp2', { headers: { accept: 'application/json' } })).json(), { lamp2: { on: true, level: 3 } });
+    assert.deepEqual(await (await s.request('/data/sandbox/lamp2', { headers: { accept: 'application/json' } })).json(), {
+      lamp2: { on: true, level: 3 },
+    });
     const structured = await copy({ src: '/data/sandbox/lamp', dst: '/data/sandbox/x' });
     assert.equal(structured.status, 400, 'text/plain of an element with children');
     assert.match(await structured.text(), /mimetype=application\/json/);
 
-    for (let i = 0; i < 2; i++) assert.equal((await copy({ src: '/data/sandbox/a', dst: '/data/sandbox/log/entry', method: 'POST' })).status, 200);
-    assert.equal(await (await s.request(`/evaluate/${encodeURIComponent('count(/data/sandbox/log/entry)')}`, { headers: { accept: 'text/plain' } })).text(), '2\n');
+    for (let i = 0; i < 2; i++)
+      assert.equal((await copy({ src: '/data/sandbox/a', dst: '/data/sandbox/log/entry', method: 'POST' })).status, 200);
+    assert.equal(
+      await (
+        await s.request(`/evaluate/${encodeURIComponent('count(/data/sandbox/log/entry)')}`, { headers: { accept: 'text/plain' } })
+      ).text(),
+      '2\n',
+    );
   });
 
   it('reads from and writes to other servers', async () => {
@@ -70,7 +84,13 @@ describe('copytree', () => {
   });
 
   it('refuses what it cannot do with a 400 and changes nothing', async () => {
-    for (const q of <Record<string, string>[]>[{ src: '/data/sandbox/a' }, { src: '/data/sandbox/a', dst: 'sandbox/z' }, { src: '/data/sandbox/a', dst: '/data/sandbox/z', mimetype: 'image/png' }, { src: '/data/sandbox/a', dst: '/data/sandbox/z', method: 'DELETE' }, { src: 'file:///etc/passwd', dst: '/data/sandbox/z' }]) {
+    for (const q of <Record<string, string>[]>[
+      { src: '/data/sandbox/a' },
+      { src: '/data/sandbox/a', dst: 'sandbox/z' },
+      { src: '/data/sandbox/a', dst: '/data/sandbox/z', mimetype: 'image/png' },
+      { src: '/data/sandbox/a', dst: '/data/sandbox/z', method: 'DELETE' },
+      { src: 'file:///etc/passwd', dst: '/data/sandbox/z' },
+    ]) {
       assert.equal((await copy(q)).status, 400, JSON.stringify(q));
     }
     assert.equal((await s.request('/data/sandbox/z')).status, 404);

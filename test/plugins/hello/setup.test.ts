@@ -45,7 +45,11 @@ describe('hello setup page', () => {
     assert.match((await page.textContent('[data-result]')) ?? '', /log in/);
     await page.fill('#greeting', 'Changed by a stranger');
     await page.click('button[type=submit]');
-    await page.waitForFunction(() => /log in/.test(document.querySelector('[data-result]')?.textContent ?? '') && document.querySelector('[data-result]')?.className === 'error');
+    await page.waitForFunction(
+      () =>
+        /log in/.test(document.querySelector('[data-result]')?.textContent ?? '') &&
+        document.querySelector('[data-result]')?.className === 'error',
+    );
     assert.notEqual(await (await s.anonymous('/plugin/hello')).text(), 'Changed by a stranger from hello!\n');
   });
 });

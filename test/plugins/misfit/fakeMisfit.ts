@@ -17,13 +17,38 @@ export interface FakeMisfit {
 }
 
 export const PROFILE = { userId: 'misfitjack01', name: 'Jack', birthday: '1981-07-18', gender: 'male', email: 'jack@example.org' };
-const DEVICE = { id: '51a4189acf12e53f80000001', deviceType: 'shine', serialNumber: 'XXXXXV0011', firmwareVersion: '0.0.50r', batteryLevel: 40 };
+const DEVICE = {
+  id: '51a4189acf12e53f80000001',
+  deviceType: 'shine',
+  serialNumber: 'XXXXXV0011',
+  firmwareVersion: '0.0.50r',
+  batteryLevel: 40,
+};
 const SUMMARY = [
   { date: '2014-10-05', points: 394.4, steps: 3650, calories: 1687.4735, activityCalories: 412.3124, distance: 1.18 },
   { date: '2014-10-06', points: 459.6, steps: 4330, calories: 1707.8484, activityCalories: 412.3124, distance: 1.3982 },
 ];
-const SESSIONS = [{ id: '51a4189acf12e53f82000001', activityType: 'Cycling', startTime: '2014-05-19T10:26:54-04:00', duration: 900, points: 210.8, steps: 1406, calories: 25.7325, distance: 0.5125 }];
-const SLEEPS = [{ id: '51a4189acf12e53f80000003', autoDetected: false, startTime: '2014-05-19T23:26:54+07:00', duration: 0, sleepDetails: [{ datetime: '2014-05-19T23:26:54+07:00', value: 2 }] }];
+const SESSIONS = [
+  {
+    id: '51a4189acf12e53f82000001',
+    activityType: 'Cycling',
+    startTime: '2014-05-19T10:26:54-04:00',
+    duration: 900,
+    points: 210.8,
+    steps: 1406,
+    calories: 25.7325,
+    distance: 0.5125,
+  },
+];
+const SLEEPS = [
+  {
+    id: '51a4189acf12e53f80000003',
+    autoDetected: false,
+    startTime: '2014-05-19T23:26:54+07:00',
+    duration: 0,
+    sleepDetails: [{ datetime: '2014-05-19T23:26:54+07:00', value: 2 }],
+  },
+];
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(typeof body === 'string' ? body : JSON.stringify(body));
@@ -34,7 +59,12 @@ async function forward(req: IncomingMessage, res: ServerResponse, target: string
   for await (const c of req) chunks.push(c as Buffer);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
-  const answer = await fetch(target, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined, redirect: 'manual' });
+  const answer = await fetch(target, {
+    method: req.method,
+    headers,
+    body: chunks.length ? Buffer.concat(chunks) : undefined,
+    redirect: 'manual',
+  });
   const out: Record<string, string> = {};
   answer.headers.forEach((v, k) => {
     if (k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'content-length') out[k] = v;
@@ -64,12 +94,18 @@ export async function startFakeMisfit(provider: StrictProvider): Promise<FakeMis
     if (fake.rateLimitNext) {
       fake.rateLimitNext = false;
       const reset = Math.floor(Date.now() / 1000) + 2577;
-      return send(res, 429, { error_code: 429, error_message: 'Rate limit exceeded' }, { 'x-ratelimit-limit': '150', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) });
+      return send(
+        res,
+        429,
+        { error_code: 429, error_message: 'Rate limit exceeded' },
+        { 'x-ratelimit-limit': '150', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+      );
     }
     const path = u.pathname.replace(/^\/move\/resource\/v1\/user\/me\//, '');
     const start = u.searchParams.get('start_date');
     const end = u.searchParams.get('end_date');
-    if (start && end && (start > end || (Date.parse(end) - Date.parse(start)) / 86_400_000 > 30)) return send(res, 400, { error_message: 'Invalid parameters' });
+    if (start && end && (start > end || (Date.parse(end) - Date.parse(start)) / 86_400_000 > 30))
+      return send(res, 400, { error_message: 'Invalid parameters' });
     let m: RegExpExecArray | null;
     if (path === 'profile/') return send(res, 200, PROFILE);
     if (path === 'device/') return send(res, 200, DEVICE);
@@ -81,7 +117,9 @@ export async function startFakeMisfit(provider: StrictProvider): Promise<FakeMis
       return answer();
     }
     if (path === 'activity/summary/') {
-      return u.searchParams.get('detail') === 'true' ? send(res, 200, { summary: SUMMARY }) : send(res, 200, { activityCalories: 1449.2, calories: 16310.24, distance: 13.5227, points: 3550, steps: 34030 });
+      return u.searchParams.get('detail') === 'true'
+        ? send(res, 200, { summary: SUMMARY })
+        : send(res, 200, { activityCalories: 1449.2, calories: 16310.24, distance: 13.5227, points: 3550, steps: 34030 });
     }
     if (path === 'activity/sessions/') return send(res, 200, { sessions: SESSIONS });
     if (path === 'activity/sleeps/') return send(res, 200, { sleeps: SLEEPS });

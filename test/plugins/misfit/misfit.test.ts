@@ -61,8 +61,20 @@ before(async () => {
   s = await startTestServer();
   await setPassword(s.db, 'jack', 'jack-password');
   assert.equal((await s.request('/internal/plugins/misfit', { method: 'PUT' })).status, 200);
-  const settings = { client_id: CLIENT.id, client_secret: CLIENT.secret, apiBase: misfit.url, snsHostPattern: '^127\\.0\\.0\\.1$', snsCa: sns.tlsCa };
-  const saved = await ok(s.request('/plugin/misfit/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(settings) }));
+  const settings = {
+    client_id: CLIENT.id,
+    client_secret: CLIENT.secret,
+    apiBase: misfit.url,
+    snsHostPattern: '^127\\.0\\.0\\.1$',
+    snsCa: sns.tlsCa,
+  };
+  const saved = await ok(
+    s.request('/plugin/misfit/settings', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(settings),
+    }),
+  );
   assert.equal(saved.notificationUrl, `${s.url}/plugin/misfit/notification`);
   await ok(as(JACK, '/plugin/misfit/userSettings?user=jack&create=1', { method: 'POST' }));
 });
@@ -109,20 +121,35 @@ describe('the setup page', () => {
 });
 
 describe('the Resource API', () => {
-  it('pulls every resource of the last week into sensors/misfit/jack, and learns jack\'s Misfit id', async () => {
+  it("pulls every resource of the last week into sensors/misfit/jack, and learns jack's Misfit id", async () => {
     const result = await ok(as(JACK, '/plugin/misfit?user=jack'));
     assert.deepEqual(result.stored, { profile: 1, device: 1, goals: 3, summary: 2, sessions: 1, sleeps: 1 });
     const data = await sensors();
     assert.equal(data.profile.name, 'Jack');
     assert.equal(data.goals.length, 3);
-    assert.deepEqual(data.goals[0], { id: '51a4189acf12e53f81000001', date: '2014-10-05', points: 500, targetPoints: 1000, timeZoneOffset: -8 });
-    assert.deepEqual(data.summary.map((d: { date: string }) => d.date), ['2014-10-05', '2014-10-06']);
+    assert.deepEqual(data.goals[0], {
+      id: '51a4189acf12e53f81000001',
+      date: '2014-10-05',
+      points: 500,
+      targetPoints: 1000,
+      timeZoneOffset: -8,
+    });
+    assert.deepEqual(
+      data.summary.map((d: { date: string }) => d.date),
+      ['2014-10-05', '2014-10-06'],
+    );
     assert.equal(data.sleeps.sleepDetails.value, 2);
     const raw = await ok(s.request('/data/identities/jack/plugindata/misfit/userId', { headers: { accept: 'application/json' } }));
     assert.equal(raw.userId, PROFILE.userId);
     const paths = misfit.requests.slice(-6);
-    assert.ok(paths.every((p) => p.endsWith('/') || p.includes('/?')), 'trailing slashes, as python-misfit sends');
-    assert.match(paths.find((p) => p.includes('summary'))!, /activity\/summary\/\?start_date=\d{4}-\d\d-\d\d&end_date=\d{4}-\d\d-\d\d&detail=true$/);
+    assert.ok(
+      paths.every((p) => p.endsWith('/') || p.includes('/?')),
+      'trailing slashes, as python-misfit sends',
+    );
+    assert.match(
+      paths.find((p) => p.includes('summary'))!,
+      /activity\/summary\/\?start_date=\d{4}-\d\d-\d\d&end_date=\d{4}-\d\d-\d\d&detail=true$/,
+    );
   });
 
   it('checks date ranges and object ids before calling Misfit', async () => {
@@ -143,7 +170,7 @@ describe('the Resource API', () => {
     assert.deepEqual(total.stored, { summaryTotal: 1 });
   });
 
-  it('answers Misfit\'s rate limit with when it resets', async () => {
+  it("answers Misfit's rate limit with when it resets", async () => {
     misfit.rateLimitNext = true;
     const r = await as(JACK, '/plugin/misfit?user=jack&resources=profile');
     assert.equal(r.status, 429);
@@ -197,7 +224,10 @@ describe('notifications', () => {
     ];
     assert.equal((await post(sns.message('Notification', { Message: JSON.stringify(change) }))).status, 200);
     await s.request('/internal/flush');
-    assert.deepEqual((await sensors()).goals.map((g: { id: string }) => g.id), ['51a4189acf12e53f81000001', '51a4189acf12e53f81000002']);
+    assert.deepEqual(
+      (await sensors()).goals.map((g: { id: string }) => g.id),
+      ['51a4189acf12e53f81000001', '51a4189acf12e53f81000002'],
+    );
     const status = await ok(s.request('/data/status/sensors/misfit', { headers: { accept: 'application/json' } }));
     assert.equal(status.misfit.alive, false);
     assert.match(status.misfit.errorMessage, /Misfit user someoneelse01, who has not authorised this Igor/);
@@ -216,7 +246,11 @@ describe('notifications', () => {
       [sns.sign({ ...good, SigningCertURL: 'https://evil.example/SimpleNotificationService-test.pem' }), 403, /not on an SNS host/],
       [sns.sign({ ...good, SigningCertURL: sns.certUrl.replace('https:', 'http:') }), 403, /must be https/],
       [unsigned, 403, /unsigned/],
-      [sns.message('SubscriptionConfirmation', { SubscribeURL: 'https://evil.example/?Action=ConfirmSubscription' }), 403, /SubscribeURL is not on an SNS host/],
+      [
+        sns.message('SubscriptionConfirmation', { SubscribeURL: 'https://evil.example/?Action=ConfirmSubscription' }),
+        403,
+        /SubscribeURL is not on an SNS host/,
+      ],
       ['{"Type": "Notification"', 400, /not JSON/],
       [sns.message('Notification', { Message: 'not a list' }), 400, /JSON list/],
     ];

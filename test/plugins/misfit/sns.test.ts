@@ -3,11 +3,20 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { parseMisfitMessages, readMisfitNotification } from '../../../plugins/misfit/notification.ts';
-import { checkAwsUrl, parseSnsMessage, signatureIsValid, SnsError, SnsVerifier, stringToSign, AWS_SNS_HOST } from '../../../plugins/misfit/sns.ts';
+import {
+  checkAwsUrl,
+  parseSnsMessage,
+  signatureIsValid,
+  SnsError,
+  SnsVerifier,
+  stringToSign,
+  AWS_SNS_HOST,
+} from '../../../plugins/misfit/sns.ts';
 import { PAYLOAD_A, PAYLOAD_B, PAYLOAD_B_SHA256_SIGNATURE, TEST_CERTIFICATE } from './vectors.ts';
 
 const md5 = (s: string) => createHash('md5').update(s, 'utf8').digest('hex');
-const rejects = (status: number, pattern: RegExp) => (err: unknown) => err instanceof SnsError && err.status === status && pattern.test(err.message);
+const rejects = (status: number, pattern: RegExp) => (err: unknown) =>
+  err instanceof SnsError && err.status === status && pattern.test(err.message);
 
 describe('the string to sign', () => {
   it('matches the vectors for a subscription confirmation and a notification', () => {
@@ -36,7 +45,13 @@ describe('signatures', () => {
 
   it('refuses a bad signature, a changed message, and a certificate that is not one', () => {
     assert.equal(signatureIsValid(parseSnsMessage(JSON.stringify({ ...PAYLOAD_B, Signature: 'BAD_SIGNATURE' })), TEST_CERTIFICATE), false);
-    assert.equal(signatureIsValid(parseSnsMessage(JSON.stringify({ ...PAYLOAD_B, Message: PAYLOAD_B.Message.replace('updated', 'deleted') })), TEST_CERTIFICATE), false);
+    assert.equal(
+      signatureIsValid(
+        parseSnsMessage(JSON.stringify({ ...PAYLOAD_B, Message: PAYLOAD_B.Message.replace('updated', 'deleted') })),
+        TEST_CERTIFICATE,
+      ),
+      false,
+    );
     assert.equal(signatureIsValid(parseSnsMessage(JSON.stringify(PAYLOAD_B)), 'not a certificate'), false);
   });
 });
@@ -45,7 +60,10 @@ describe('messages', () => {
   it('refuses unsigned messages (python-misfit accepted them), unknown versions and missing keys', () => {
     const { Signature: _s, SignatureVersion: _v, SigningCertURL: _c, MessageId: _m, ...unsigned } = PAYLOAD_A;
     assert.throws(() => parseSnsMessage(JSON.stringify(unsigned)), rejects(403, /unsigned/));
-    assert.throws(() => parseSnsMessage(JSON.stringify({ ...PAYLOAD_B, SignatureVersion: '3' })), rejects(403, /SignatureVersion "3" is not supported/));
+    assert.throws(
+      () => parseSnsMessage(JSON.stringify({ ...PAYLOAD_B, SignatureVersion: '3' })),
+      rejects(403, /SignatureVersion "3" is not supported/),
+    );
     const { Token: _t, ...noToken } = PAYLOAD_A;
     assert.throws(() => parseSnsMessage(JSON.stringify(noToken)), rejects(400, /required keys: Token/));
     assert.throws(() => parseSnsMessage('not json'), rejects(400, /not JSON/));
@@ -57,8 +75,10 @@ describe('messages', () => {
     assert.equal(parseSnsMessage(JSON.stringify({ ...rest, SigningCertUrl: SigningCertURL })).SigningCertURL, SigningCertURL);
   });
 
-  it('reads Misfit\'s list of changes', () => {
-    assert.deepEqual(parseMisfitMessages(PAYLOAD_B.Message), [{ type: 'goals', id: 'scrubbed_id', ownerId: 'scrubbed_ownerId', action: 'updated', updatedAt: '2014-12-11T20:23:43Z' }]);
+  it("reads Misfit's list of changes", () => {
+    assert.deepEqual(parseMisfitMessages(PAYLOAD_B.Message), [
+      { type: 'goals', id: 'scrubbed_id', ownerId: 'scrubbed_ownerId', action: 'updated', updatedAt: '2014-12-11T20:23:43Z' },
+    ]);
     assert.throws(() => parseMisfitMessages('{"type":"goals"}'), rejects(400, /JSON list/));
     assert.throws(() => parseMisfitMessages('[{"type":"goals","id":"x","ownerId":"y","action":"exploded"}]'), rejects(400, /change 1/));
   });
@@ -96,7 +116,10 @@ describe('the verifier', () => {
     assert.equal(c.Type, 'SubscriptionConfirmation');
     assert.equal(c.SubscribeURL, PAYLOAD_A.SubscribeURL);
     assert.deepEqual(fetched, [PAYLOAD_A.SigningCertURL]);
-    await assert.rejects(verifier.verify(JSON.stringify({ ...PAYLOAD_B, Signature: 'BAD_SIGNATURE' })), rejects(403, /signature does not match/));
+    await assert.rejects(
+      verifier.verify(JSON.stringify({ ...PAYLOAD_B, Signature: 'BAD_SIGNATURE' })),
+      rejects(403, /signature does not match/),
+    );
     const strict = new SnsVerifier({ topics: ['arn:aws:sns:us-east-1:1:misfit'], fetchCertificate: async () => TEST_CERTIFICATE });
     await assert.rejects(strict.verify(JSON.stringify(PAYLOAD_B)), rejects(403, /topic topic-arn/));
   });

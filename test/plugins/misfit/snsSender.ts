@@ -19,7 +19,11 @@ export interface SnsSender {
   confirmations: URL[];
   topic: string;
   /** A signed message of the type, with the fields given. */
-  message(type: 'Notification' | 'SubscriptionConfirmation' | 'UnsubscribeConfirmation', fields?: Record<string, string>, version?: '1' | '2'): Record<string, string>;
+  message(
+    type: 'Notification' | 'SubscriptionConfirmation' | 'UnsubscribeConfirmation',
+    fields?: Record<string, string>,
+    version?: '1' | '2',
+  ): Record<string, string>;
   sign(message: Record<string, string>, version?: '1' | '2'): Record<string, string>;
 }
 
@@ -32,10 +36,15 @@ export async function startSnsSender(): Promise<SnsSender> {
   const confirmations: URL[] = [];
   const server = createServer({ key: tls.private, cert: tls.cert }, (req, res) => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
-    if (url.pathname === '/SimpleNotificationService-test.pem') return void res.writeHead(200, { 'content-type': 'application/x-pem-file' }).end(signing.cert);
+    if (url.pathname === '/SimpleNotificationService-test.pem')
+      return void res.writeHead(200, { 'content-type': 'application/x-pem-file' }).end(signing.cert);
     if (url.pathname === '/') {
       confirmations.push(url);
-      return void res.writeHead(200, { 'content-type': 'text/xml' }).end('<ConfirmSubscriptionResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ConfirmSubscriptionResult><SubscriptionArn>arn:aws:sns:test:1:misfit:x</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>');
+      return void res
+        .writeHead(200, { 'content-type': 'text/xml' })
+        .end(
+          '<ConfirmSubscriptionResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><ConfirmSubscriptionResult><SubscriptionArn>arn:aws:sns:test:1:misfit:x</SubscriptionArn></ConfirmSubscriptionResult></ConfirmSubscriptionResponse>',
+        );
     }
     res.writeHead(404).end();
   });
@@ -68,7 +77,11 @@ export async function startSnsSender(): Promise<SnsSender> {
       const extra: Record<string, string> =
         type === 'Notification'
           ? { Message: '[]', UnsubscribeURL: `${base}/?Action=Unsubscribe` }
-          : { Message: `You have chosen to subscribe to the topic ${topic}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`, Token: token, SubscribeURL: `${base}/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(topic)}&Token=${token}` };
+          : {
+              Message: `You have chosen to subscribe to the topic ${topic}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
+              Token: token,
+              SubscribeURL: `${base}/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(topic)}&Token=${token}`,
+            };
       return sign({ ...common, ...extra, ...fields }, version);
     },
   };

@@ -28,13 +28,15 @@ export const PAYLOAD_A = {
   Timestamp: '2014-12-11T19:21:18.852Z',
   SubscribeURL: 'https://example-subscribe-url.com/path/to/verify_endpoint?verify_token=long_token&challenge=challenge',
   Token: 'very_long_token',
-  Message: 'You have chosen to subscribe to the topic arn:aws:sns:us-east-1:<number>:topic.\nTo confirm the subscription, visit the SubscribeURL included in this message.',
+  Message:
+    'You have chosen to subscribe to the topic arn:aws:sns:us-east-1:<number>:topic.\nTo confirm the subscription, visit the SubscribeURL included in this message.',
   MessageId: 'message-id',
   Type: 'SubscriptionConfirmation',
   SignatureVersion: '1',
   SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-d6d679a1d18e95c2f9ffcf11f4f9e198.pem',
   TopicArn: 'arn:aws:sns:us-east-1:<number>:topic',
-  Signature: 'tvFpXC6HuuyYYmJjGvEl9ZEYCAPMMU41cejKOAumEb8WmihtBIYj8Nab972poOi3AKNK8PLejt5Xsz3c10Peak1bkv7x7cxGUxogBLH28h7AcBpIDHTD+igXZKzUFtnIqWCnu0sPDqJTWwALrzLzVzQbz7Xm2KoqJZ0xMlb0Awibi2VXkoq3h/6Gl+MRQHTs/AuwwMcwLl4CHdlYfItdenHW09Ney2qVTlFePDJ+SAtbzHSSs7+7AkR7nXP08AaHavJJEHYj5SJWjnH3xdBQnezVGEaVi2FrHuLQgpKevccq2ZoiaHWxIyJh67NnQPHT9UxBBQybu4R2GS/8UBPtYA==',
+  Signature:
+    'tvFpXC6HuuyYYmJjGvEl9ZEYCAPMMU41cejKOAumEb8WmihtBIYj8Nab972poOi3AKNK8PLejt5Xsz3c10Peak1bkv7x7cxGUxogBLH28h7AcBpIDHTD+igXZKzUFtnIqWCnu0sPDqJTWwALrzLzVzQbz7Xm2KoqJZ0xMlb0Awibi2VXkoq3h/6Gl+MRQHTs/AuwwMcwLl4CHdlYfItdenHW09Ney2qVTlFePDJ+SAtbzHSSs7+7AkR7nXP08AaHavJJEHYj5SJWjnH3xdBQnezVGEaVi2FrHuLQgpKevccq2ZoiaHWxIyJh67NnQPHT9UxBBQybu4R2GS/8UBPtYA==',
 };
 
 /** Payload B: a signed Notification. */
@@ -47,8 +49,10 @@ export const PAYLOAD_B = {
   SignatureVersion: '1',
   SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-d6d679a1d18e95c2f9ffcf11f4f9e198.pem',
   UnsubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=subscription-arn',
-  Signature: 'DgJkNUR8S7CfWY7it8SeGBMGbkM1oVX4HaE7OyV/Rdamtqm5Y74jkmqMOr/6G0oSbZ3yqxWI0JPhzZFhA+tLGMleJeZ9zqGA17vt6k+wa2H/BbdIqoga8cBJsPBw5qjs7NacZgRiXoXrW65AUDlIGUYcgaoFkBrARXfYmwxgYYK9diu6p+FaEIGvftrwSkVyHtlsGabIe8x8YOSk3/sTvUCP9PUGa22zOA7VzdRuaMGVQerJ3jdaJ0pmgMw0GoTLUd/TEHVTj8kSTnhbnMF/3FoRS/cPLlfNVWvSZIgqywwYARlLetO/r2PByan+6/ks54nKuQnUE34TCgO26mhV3w==',
+  Signature:
+    'DgJkNUR8S7CfWY7it8SeGBMGbkM1oVX4HaE7OyV/Rdamtqm5Y74jkmqMOr/6G0oSbZ3yqxWI0JPhzZFhA+tLGMleJeZ9zqGA17vt6k+wa2H/BbdIqoga8cBJsPBw5qjs7NacZgRiXoXrW65AUDlIGUYcgaoFkBrARXfYmwxgYYK9diu6p+FaEIGvftrwSkVyHtlsGabIe8x8YOSk3/sTvUCP9PUGa22zOA7VzdRuaMGVQerJ3jdaJ0pmgMw0GoTLUd/TEHVTj8kSTnhbnMF/3FoRS/cPLlfNVWvSZIgqywwYARlLetO/r2PByan+6/ks54nKuQnUE34TCgO26mhV3w==',
 };
 
 /** Payload B signed with SHA-256 by the same key (derived, for SignatureVersion 2). */
-export const PAYLOAD_B_SHA256_SIGNATURE = 'ehQ5R3UZ84b0uENWO3xZ9l/zuK/WFbV6/nY+0a8pN9/dx0P6K2wz3UiWne5S9HI+BN3WGQD+EG7v7IgOrKMHTocRmd/WClnvxPBbtH/ZGBM3x2oXyf8mzOXumTTpTePoM4vFezhu0lEhhv6K1Xg4aZ87qUf0iKBKWsTCX9ukmtjTDdgMVlumb9PzqdRYlQRzzEYjSBm7N5kaRVE70Svzu8RTkVgoUjfVSxTbyZ5Hpom9zfqBZ7PPQFpFAvyCNLv0WlhRvChiaaY/Euu7C/hz8NnRNMhz0cBlSYMR8j199lGpu0EbIxaW4Nc8mC+7GOzNIVGx031TY87zmL1MCUOJOg==';
+export const PAYLOAD_B_SHA256_SIGNATURE =
+  'ehQ5R3UZ84b0uENWO3xZ9l/zuK/WFbV6/nY+0a8pN9/dx0P6K2wz3UiWne5S9HI+BN3WGQD+EG7v7IgOrKMHTocRmd/WClnvxPBbtH/ZGBM3x2oXyf8mzOXumTTpTePoM4vFezhu0lEhhv6K1Xg4aZ87qUf0iKBKWsTCX9ukmtjTDdgMVlumb9PzqdRYlQRzzEYjSBm7N5kaRVE70Svzu8RTkVgoUjfVSxTbyZ5Hpom9zfqBZ7PPQFpFAvyCNLv0WlhRvChiaaY/Euu7C/hz8NnRNMhz0cBlSYMR8j199lGpu0EbIxaW4Nc8mC+7GOzNIVGx031TY87zmL1MCUOJOg==';

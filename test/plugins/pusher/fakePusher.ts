@@ -21,7 +21,10 @@ export async function startFakePusher(appId: string, key: string, secret: string
     const url = new URL(req.url ?? '/', 'http://x');
     const query = Object.fromEntries(url.searchParams);
     const { auth_signature: signature, ...signed } = query;
-    const toSign = `${req.method}\n${url.pathname}\n${Object.keys(signed).sort().map((k) => `${k}=${signed[k]}`).join('&')}`;
+    const toSign = `${req.method}\n${url.pathname}\n${Object.keys(signed)
+      .sort()
+      .map((k) => `${k}=${signed[k]}`)
+      .join('&')}`;
     const valid =
       signed['auth_key'] === key &&
       Math.abs(Number(signed['auth_timestamp']) - Date.now() / 1000) <= 600 &&
@@ -29,7 +32,8 @@ export async function startFakePusher(appId: string, key: string, secret: string
       signed['body_md5'] === createHash('md5').update(body).digest('hex') &&
       signature === createHmac('sha256', secret).update(toSign).digest('hex');
     fake.requests.push({ method: req.method ?? '', path: url.pathname, query, body: body ? JSON.parse(body) : undefined, valid });
-    const send = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    const send = (status: number, value: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
     if (!valid) return send(401, { error: 'Invalid signature' });
     const base = `/apps/${appId}`;
     if (req.method === 'POST' && url.pathname === `${base}/events`) return send(200, {});
@@ -39,8 +43,10 @@ export async function startFakePusher(appId: string, key: string, secret: string
       const prefix = query['filter_by_prefix'] ?? '';
       return send(200, { channels: Object.fromEntries(Object.entries(all).filter(([name]) => name.startsWith(prefix))) });
     }
-    if (req.method === 'GET' && new RegExp(`^${base}/channels/([^/]+)/users$`).test(url.pathname)) return send(200, { users: [{ id: '1035' }, { id: '4821' }] });
-    if (req.method === 'GET' && new RegExp(`^${base}/channels/([^/]+)$`).test(url.pathname)) return send(200, { occupied: true, ...(query['info']?.includes('user_count') ? { user_count: 42 } : {}) });
+    if (req.method === 'GET' && new RegExp(`^${base}/channels/([^/]+)/users$`).test(url.pathname))
+      return send(200, { users: [{ id: '1035' }, { id: '4821' }] });
+    if (req.method === 'GET' && new RegExp(`^${base}/channels/([^/]+)$`).test(url.pathname))
+      return send(200, { occupied: true, ...(query['info']?.includes('user_count') ? { user_count: 42 } : {}) });
     return send(404, { error: `no route ${url.pathname}` });
   };
   const { url } = await startHttpServer((req, res) => void handler(req, res));

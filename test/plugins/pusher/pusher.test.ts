@@ -19,7 +19,11 @@ function as(auth: string | undefined, path: string, init: RequestInit = {}): Pro
   return s.anonymous(path, { ...init, headers });
 }
 
-const form = (fields: Record<string, string>): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+const form = (fields: Record<string, string>): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams(fields).toString(),
+});
 
 before(async () => {
   pusher = await startFakePusher(APP.app_id, APP.key, APP.secret);
@@ -33,17 +37,25 @@ describe('setting up', () => {
     const r = await s.request('/plugin/pusher/trigger?channel=home&event=x&data=1');
     assert.equal(r.status, 400);
     assert.match(await r.text(), /not set up: an admin sets app_id/);
-    const saved = await s.request('/plugin/pusher/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...APP, host: '127.0.0.1', port: String(pusher.port), ssl: 'false' }) });
-    const settings = await saved.json() as Record<string, unknown>;
+    const saved = await s.request('/plugin/pusher/settings', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...APP, host: '127.0.0.1', port: String(pusher.port), ssl: 'false' }),
+    });
+    const settings = (await saved.json()) as Record<string, unknown>;
     assert.equal(settings['hasSecret'], true);
     assert.ok(!JSON.stringify(settings).includes(APP.secret));
   });
 });
 
 describe('triggering', () => {
-  it('sends an action\'s changed value as an event, signed', async () => {
-    const action = '<action><xpath>/data/sensors/temperature</xpath><url>/plugin/pusher/trigger?channel=home&amp;event=temperature</url><method>POST</method><mimetype>application/json</mimetype><data>{"temperature": {.}}</data></action>';
-    assert.equal((await s.request('/data/actions/action', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: action })).status, 200);
+  it("sends an action's changed value as an event, signed", async () => {
+    const action =
+      '<action><xpath>/data/sensors/temperature</xpath><url>/plugin/pusher/trigger?channel=home&amp;event=temperature</url><method>POST</method><mimetype>application/json</mimetype><data>{"temperature": {.}}</data></action>';
+    assert.equal(
+      (await s.request('/data/actions/action', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: action })).status,
+      200,
+    );
     await s.request('/data/sensors/temperature', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '21.5' });
     await s.request('/internal/flush');
     const sent = pusher.requests.at(-1)!;
@@ -53,13 +65,39 @@ describe('triggering', () => {
   });
 
   it('sends to several channels, leaving one socket out, and in batches', async () => {
-    const r = await s.request('/plugin/pusher/trigger?channels=a,b&event=ping&socket_id=123.456', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data": {"hello": "world"}}' });
+    const r = await s.request('/plugin/pusher/trigger?channels=a,b&event=ping&socket_id=123.456', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"data": {"hello": "world"}}',
+    });
     assert.equal(r.status, 200, await r.clone().text());
     assert.deepEqual(pusher.requests.at(-1)!.body, { name: 'ping', channels: ['a', 'b'], data: '{"hello":"world"}', socket_id: '123.456' });
-    const batch = { batch: [{ channel: 'a', name: 'one', data: { n: 1 } }, { channel: 'b', name: 'two', data: 'plain' }] };
-    assert.equal((await s.request('/plugin/pusher/trigger_batch', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) })).status, 200);
-    assert.deepEqual(pusher.requests.at(-1)!.body, { batch: [{ channel: 'a', name: 'one', data: '{"n":1}' }, { channel: 'b', name: 'two', data: 'plain' }] });
-    assert.ok(pusher.requests.every((q) => q.valid), 'every request was signed right');
+    const batch = {
+      batch: [
+        { channel: 'a', name: 'one', data: { n: 1 } },
+        { channel: 'b', name: 'two', data: 'plain' },
+      ],
+    };
+    assert.equal(
+      (
+        await s.request('/plugin/pusher/trigger_batch', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(batch),
+        })
+      ).status,
+      200,
+    );
+    assert.deepEqual(pusher.requests.at(-1)!.body, {
+      batch: [
+        { channel: 'a', name: 'one', data: '{"n":1}' },
+        { channel: 'b', name: 'two', data: 'plain' },
+      ],
+    });
+    assert.ok(
+      pusher.requests.every((q) => q.valid),
+      'every request was signed right',
+    );
   });
 
   it('refuses with a clear 400 before calling Pusher: channels, names, sizes, socket ids', async () => {
@@ -84,10 +122,17 @@ describe('triggering', () => {
 
 describe('querying', () => {
   it('asks for channels, one channel, and its users', async () => {
-    assert.deepEqual(await (await s.request('/plugin/pusher/channels?filter_by_prefix=presence-&info=user_count')).json(), { channels: { 'presence-chatroom': { user_count: 2 }, 'presence-lobby': { user_count: 1 } } });
+    assert.deepEqual(await (await s.request('/plugin/pusher/channels?filter_by_prefix=presence-&info=user_count')).json(), {
+      channels: { 'presence-chatroom': { user_count: 2 }, 'presence-lobby': { user_count: 1 } },
+    });
     assert.deepEqual(pusher.requests.at(-1)!.query['info'], 'user_count');
-    assert.deepEqual(await (await s.request('/plugin/pusher/channels/presence-chatroom?info=user_count')).json(), { occupied: true, user_count: 42 });
-    assert.deepEqual(await (await s.request('/plugin/pusher/channels/presence-chatroom/users')).json(), { users: [{ id: '1035' }, { id: '4821' }] });
+    assert.deepEqual(await (await s.request('/plugin/pusher/channels/presence-chatroom?info=user_count')).json(), {
+      occupied: true,
+      user_count: 42,
+    });
+    assert.deepEqual(await (await s.request('/plugin/pusher/channels/presence-chatroom/users')).json(), {
+      users: [{ id: '1035' }, { id: '4821' }],
+    });
     assert.equal((await s.request('/plugin/pusher/channels/presence-chatroom/other')).status, 404);
     assert.equal((await s.request('/plugin/pusher/channels?info=a;b')).status, 400);
     assert.ok(pusher.requests.every((q) => q.valid));
@@ -106,13 +151,15 @@ describe('channel authentication', () => {
   it('signs private and presence subscriptions of a logged-in user, presence as that user', async () => {
     const priv = await as(JACK, '/plugin/pusher/auth', form({ channel_name: 'private-home', socket_id: '345.23' }));
     assert.deepEqual(await priv.json(), authenticate({ key: APP.key, secret: APP.secret, channel: 'private-home', socketId: '345.23' }));
-    const presence = await (await as(JACK, '/plugin/pusher/auth', form({ channel_name: 'presence-home', socket_id: '345.43245' }))).json() as { auth: string; channel_data: string };
+    const presence = (await (
+      await as(JACK, '/plugin/pusher/auth', form({ channel_name: 'presence-home', socket_id: '345.43245' }))
+    ).json()) as { auth: string; channel_data: string };
     assert.deepEqual(JSON.parse(presence.channel_data), { user_id: 'jack', user_info: { name: 'jack' } });
     const expected = createHmac('sha256', APP.secret).update(`345.43245:presence-home:${presence.channel_data}`).digest('hex');
     assert.equal(presence.auth, `${APP.key}:${expected}`);
   });
 
-  it('refuses anonymous clients, other users\' channels, public channels and bad sockets', async () => {
+  it("refuses anonymous clients, other users' channels, public channels and bad sockets", async () => {
     assert.equal((await as(undefined, '/plugin/pusher/auth', form({ channel_name: 'private-home', socket_id: '1.1' }))).status, 401);
     assert.equal((await as(JACK, '/plugin/pusher/auth', form({ channel_name: 'private-user-jill', socket_id: '1.1' }))).status, 403);
     assert.equal((await as(JACK, '/plugin/pusher/auth', form({ channel_name: 'private-user-jack', socket_id: '1.1' }))).status, 200);
@@ -124,8 +171,14 @@ describe('channel authentication', () => {
 describe('webhooks', () => {
   function hook(events: unknown[], opts: { key?: string; secret?: string; timeMs?: number } = {}): Promise<Response> {
     const body = JSON.stringify({ time_ms: opts.timeMs ?? Date.now(), events });
-    const signature = createHmac('sha256', opts.secret ?? APP.secret).update(body).digest('hex');
-    return s.anonymous('/plugin/pusher/webhook', { method: 'POST', headers: { 'content-type': 'application/json', 'x-pusher-key': opts.key ?? APP.key, 'x-pusher-signature': signature }, body });
+    const signature = createHmac('sha256', opts.secret ?? APP.secret)
+      .update(body)
+      .digest('hex');
+    return s.anonymous('/plugin/pusher/webhook', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-pusher-key': opts.key ?? APP.key, 'x-pusher-signature': signature },
+      body,
+    });
   }
   const channel = async (name: string) => {
     const r = await s.request(`/data/sensors/pusher/channel[name='${name}']`, { headers: { accept: 'application/json' } });
@@ -134,7 +187,15 @@ describe('webhooks', () => {
 
   it('records occupancy and presence from valid webhooks', async () => {
     assert.equal((await hook([{ name: 'channel_occupied', channel: 'presence-home' }])).status, 200);
-    assert.equal((await hook([{ name: 'member_added', channel: 'presence-home', user_id: 'jack' }, { name: 'member_added', channel: 'presence-home', user_id: 'jill' }])).status, 200);
+    assert.equal(
+      (
+        await hook([
+          { name: 'member_added', channel: 'presence-home', user_id: 'jack' },
+          { name: 'member_added', channel: 'presence-home', user_id: 'jill' },
+        ])
+      ).status,
+      200,
+    );
     let c = await channel('presence-home');
     assert.equal(c?.['occupied'], true);
     assert.deepEqual(c?.['member'], ['jack', 'jill']);
@@ -152,7 +213,11 @@ describe('webhooks', () => {
       hook([{ name: 'channel_occupied', channel: 'evil' }], { key: 'other-key' }),
       hook([{ name: 'channel_occupied', channel: 'evil' }], { secret: 'guessed' }),
       hook([{ name: 'channel_occupied', channel: 'evil' }], { timeMs: Date.now() - 301_000 }),
-      s.anonymous('/plugin/pusher/webhook', { method: 'POST', headers: { 'content-type': 'application/json', 'x-pusher-key': APP.key }, body: '{}' }),
+      s.anonymous('/plugin/pusher/webhook', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-pusher-key': APP.key },
+        body: '{}',
+      }),
     ];
     for (const r of await Promise.all(cases)) assert.equal(r.status, 401);
     assert.equal(await (await s.request('/data/sensors/pusher')).text(), before);

@@ -2,11 +2,26 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { authenticate, checkChannel, checkSocketId, signRequest, triggerBody, validateWebhook, ValidationError } from '../../../plugins/pusher/pusherApi.ts';
+import {
+  authenticate,
+  checkChannel,
+  checkSocketId,
+  signRequest,
+  triggerBody,
+  validateWebhook,
+  ValidationError,
+} from '../../../plugins/pusher/pusherApi.ts';
 
 describe('request signing', () => {
   it('signs a GET as in the vector', () => {
-    const signed = signRequest({ key: 'key', secret: 'secret', method: 'GET', path: '/some/obscure/api', params: { foo: 'bar' }, now: 1000 });
+    const signed = signRequest({
+      key: 'key',
+      secret: 'secret',
+      method: 'GET',
+      path: '/some/obscure/api',
+      params: { foo: 'bar' },
+      now: 1000,
+    });
     const query = Object.fromEntries(new URL(signed.url, 'http://x').searchParams);
     assert.deepEqual(query, {
       auth_key: 'key',
@@ -20,7 +35,14 @@ describe('request signing', () => {
   });
 
   it('signs a POST as in the vector: the body by its MD5, not in the query', () => {
-    const signed = signRequest({ key: 'key', secret: 'secret', method: 'POST', path: '/some/obscure/api', body: '{"foo": "bar"}', now: 1000 });
+    const signed = signRequest({
+      key: 'key',
+      secret: 'secret',
+      method: 'POST',
+      path: '/some/obscure/api',
+      body: '{"foo": "bar"}',
+      now: 1000,
+    });
     const query = Object.fromEntries(new URL(signed.url, 'http://x').searchParams);
     assert.equal(query['body_md5'], '94232c5b8fc9272f6f73a1e36eb68fcf');
     assert.equal(query['auth_signature'], 'e05fa4cafee86311746ee3981d5581a5e4e87c27bbab0aeb1059e2df5c90258b');
@@ -31,7 +53,8 @@ describe('request signing', () => {
 describe('validation', () => {
   it('takes and refuses channel names and socket ids as the library does', () => {
     for (const ok of ['123', 'xyz_123', 'Channel@123', 'channel,456', 'channel;asd', '-abc_ABC@012.xpto,987;654']) checkChannel(ok);
-    for (const bad of ['#123', 'x'.repeat(201), 'abc%&*', 'so/me_channel!', '::x', '']) assert.throws(() => checkChannel(bad), ValidationError, bad);
+    for (const bad of ['#123', 'x'.repeat(201), 'abc%&*', 'so/me_channel!', '::x', ''])
+      assert.throws(() => checkChannel(bad), ValidationError, bad);
     checkSocketId('1234.12');
     assert.throws(() => checkSocketId('34554'), ValidationError);
   });
@@ -42,7 +65,12 @@ describe('validation', () => {
     assert.throws(() => triggerBody(['c'], 'e'.repeat(201), '{}'), /event name/);
     assert.throws(() => triggerBody(['c'], 'e', 'x'.repeat(10241)), /too much data/);
     assert.throws(() => triggerBody(['c'], 'e', '{}', '34554'), /socket_id/);
-    assert.deepEqual(triggerBody(['a', 'b'], 'ev', '{"x":1}', '1.1'), { name: 'ev', channels: ['a', 'b'], data: '{"x":1}', socket_id: '1.1' });
+    assert.deepEqual(triggerBody(['a', 'b'], 'ev', '{"x":1}', '1.1'), {
+      name: 'ev',
+      channels: ['a', 'b'],
+      data: '{"x":1}',
+      socket_id: '1.1',
+    });
   });
 });
 
@@ -54,7 +82,13 @@ describe('channel authentication', () => {
   });
 
   it('signs a presence channel with exactly the channel_data it returns', () => {
-    const result = authenticate({ key: 'foo', secret: 'bar', channel: 'presence-channel', socketId: '345.43245', customData: { user_id: 'fred', user_info: { key: 'value' } } });
+    const result = authenticate({
+      key: 'foo',
+      secret: 'bar',
+      channel: 'presence-channel',
+      socketId: '345.43245',
+      customData: { user_id: 'fred', user_info: { key: 'value' } },
+    });
     assert.deepEqual(result, {
       auth: 'foo:e80ba6439492c2113022c39297a87a948de14061cc67b5788e045645a68b8ccd',
       channel_data: '{"user_id":"fred","user_info":{"key":"value"}}',

@@ -90,7 +90,9 @@ describe('the test_serve.py flow', () => {
     });
     assert.deepEqual([withFile.body, formOnly.body], [{ status: 'accepted' }, { status: 'accepted' }]);
 
-    const stored = await (await dev.request(`/data/sensors/submit/${clientId}/submission?.VARIANT=multi`, { headers: { accept: 'application/json' } })).json() as { submission: any }[];
+    const stored = (await (
+      await dev.request(`/data/sensors/submit/${clientId}/submission?.VARIANT=multi`, { headers: { accept: 'application/json' } })
+    ).json()) as { submission: any }[];
     assert.equal(stored.length, 2);
     const [first, second] = stored.map((s) => s.submission);
     assert.equal(first.participant_id, 'foo');
@@ -104,7 +106,7 @@ describe('the test_serve.py flow', () => {
     assert.equal(second.file, undefined);
   });
 
-  it('answers the token as JSON to a client that asks for JSON, and keeps the callback\'s own query', async () => {
+  it("answers the token as JSON to a client that asks for JSON, and keeps the callback's own query", async () => {
     const clientId = await register(dev, registrationToken, `${callbackUrl}cb?app=1&x=a%20b`);
     const r = await get(dev, `/plugin/submit/token?client_id=${clientId}`, { headers: { accept: 'application/json' } });
     assert.equal(r.status, 200);
@@ -120,12 +122,24 @@ describe('the test_serve.py flow', () => {
   it('takes a JSON body too, and lets a token be used until it expires', async () => {
     const clientId = await register(dev, registrationToken, callbackUrl);
     const token = (await get(dev, `/plugin/submit/token?client_id=${clientId}&format=json`)).body.auth_token;
-    for (const body of [{ auth_token: token, responses: { score: 3 } }, { auth_token: token, mood: 'fine' }]) {
-      const r = await get(dev, '/plugin/submit/submit', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (const body of [
+      { auth_token: token, responses: { score: 3 } },
+      { auth_token: token, mood: 'fine' },
+    ]) {
+      const r = await get(dev, '/plugin/submit/submit', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       assert.deepEqual(r.body, { status: 'accepted' });
     }
-    const stored = await (await dev.request(`/data/sensors/submit/${clientId}/submission/responses?.VARIANT=multi`, { headers: { accept: 'application/json' } })).json() as { responses: unknown }[];
-    assert.deepEqual(stored.map((s) => s.responses), [{ score: 3 }, { mood: 'fine' }]);
+    const stored = (await (
+      await dev.request(`/data/sensors/submit/${clientId}/submission/responses?.VARIANT=multi`, { headers: { accept: 'application/json' } })
+    ).json()) as { responses: unknown }[];
+    assert.deepEqual(
+      stored.map((s) => s.responses),
+      [{ score: 3 }, { mood: 'fine' }],
+    );
   });
 });
 
@@ -137,11 +151,15 @@ describe('errors', () => {
     token = (await get(dev, `/plugin/submit/token?client_id=${clientId}&format=json`)).body.auth_token;
   });
 
-  it('has the original\'s 403 bodies for register and token', async () => {
+  it("has the original's 403 bodies for register and token", async () => {
     const cases: [string, number, unknown][] = [
       [`/plugin/submit/register?callback_url=${encodeURIComponent(callbackUrl)}`, 403, { status: 'not_authorized' }],
       [`/plugin/submit/register?token=&callback_url=${encodeURIComponent(callbackUrl)}`, 403, { status: 'not_authorized' }],
-      [`/plugin/submit/register?token=${'0'.repeat(32)}&callback_url=${encodeURIComponent(callbackUrl)}`, 403, { status: 'not_authorized_token' }],
+      [
+        `/plugin/submit/register?token=${'0'.repeat(32)}&callback_url=${encodeURIComponent(callbackUrl)}`,
+        403,
+        { status: 'not_authorized_token' },
+      ],
       ['/plugin/submit/token', 403, { status: 'not_authorized' }],
       ['/plugin/submit/token?client_id=cnothere', 403, { status: 'not_authorized' }],
       [`/plugin/submit/token?client_id=c${'0'.repeat(32)}`, 403, { status: 'not_authorized' }],
@@ -154,7 +172,7 @@ describe('errors', () => {
   });
 
   it('gives 400, not 500, for bad input, and registers nothing', async () => {
-    const before = (await (await dev.request('/plugin/submit/command/clients')).json() as unknown[]).length;
+    const before = ((await (await dev.request('/plugin/submit/command/clients')).json()) as unknown[]).length;
     const cases: [string, string][] = [
       [`/plugin/submit/register?token=${registrationToken}`, 'missing_callback_url'],
       [`/plugin/submit/register?token=${registrationToken}&callback_url=not%20a%20url`, 'bad_callback_url'],
@@ -170,10 +188,10 @@ describe('errors', () => {
       assert.equal(r.body.status, status, path);
       assert.ok(r.body.message, path);
     }
-    assert.equal((await (await dev.request('/plugin/submit/command/clients')).json() as unknown[]).length, before);
+    assert.equal(((await (await dev.request('/plugin/submit/command/clients')).json()) as unknown[]).length, before);
   });
 
-  it('has the original\'s 403 bodies for submit, and 400 for data that is not JSON', async () => {
+  it("has the original's 403 bodies for submit, and 400 for data that is not JSON", async () => {
     const form = (fields: Record<string, string>) => ({
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -194,26 +212,48 @@ describe('errors', () => {
     const bad = await get(dev, '/plugin/submit/submit', form({ auth_token: token, responses: '{not json' }));
     assert.equal(bad.status, 400);
     assert.equal(bad.body.status, 'bad_responses');
-    assert.equal((await get(dev, '/plugin/submit/submit', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"auth_token":' })).status, 400);
-    assert.equal((await get(dev, '/plugin/submit/submit', { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: 'garbage' })).status, 400);
+    assert.equal(
+      (await get(dev, '/plugin/submit/submit', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"auth_token":' }))
+        .status,
+      400,
+    );
+    assert.equal(
+      (
+        await get(dev, '/plugin/submit/submit', {
+          method: 'POST',
+          headers: { 'content-type': 'multipart/form-data; boundary=x' },
+          body: 'garbage',
+        })
+      ).status,
+      400,
+    );
     assert.equal((await get(dev, `/plugin/submit/submit?auth_token=${token}`)).status, 405);
     const none = await dev.request(`/data/sensors/submit/${clientId}`);
     assert.equal(none.status, 404, 'nothing was stored');
   });
 
-  it('refuses an expired token with the original\'s body, and removes it', async () => {
+  it("refuses an expired token with the original's body, and removes it", async () => {
     const expiring = (await get(dev, `/plugin/submit/token?client_id=${clientId}&format=json`)).body.auth_token;
     const tokens = `/data/plugindata/submit/tokens/token[client_id='${clientId}']`;
-    const count = async () => ((await (await dev.request(`${tokens}?.VARIANT=multiraw`, { headers: { accept: 'application/json' } })).json()) as unknown[]).length;
+    const count = async () =>
+      ((await (await dev.request(`${tokens}?.VARIANT=multiraw`, { headers: { accept: 'application/json' } })).json()) as unknown[]).length;
     assert.equal(await count(), 2);
-    await dev.request(`/data/plugindata/submit/tokens/token[client_id='${clientId}'][last()]/expires?.VARIANT=raw`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '1000' });
-    const r = await get(dev, '/plugin/submit/submit', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ auth_token: expiring, responses: {} }) });
+    await dev.request(`/data/plugindata/submit/tokens/token[client_id='${clientId}'][last()]/expires?.VARIANT=raw`, {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain' },
+      body: '1000',
+    });
+    const r = await get(dev, '/plugin/submit/submit', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ auth_token: expiring, responses: {} }),
+    });
     assert.equal(r.status, 403);
     assert.deepEqual(r.body, { status: 'Token expired' });
     assert.equal(await count(), 1, 'the expired token is gone, the live one stays');
   });
 
-  it('keeps uploaded files inside the client\'s folder whatever their names, within the size limit', async () => {
+  it("keeps uploaded files inside the client's folder whatever their names, within the size limit", async () => {
     for (const name of ['../../../etc/passwd', '..\\..\\boot.ini', '.htaccess', 'a\tb:c|d.txt', '']) {
       const form = new FormData();
       form.set('auth_token', token);
@@ -221,10 +261,18 @@ describe('errors', () => {
       const r = await get(dev, '/plugin/submit/submit', { method: 'POST', body: form });
       assert.deepEqual(r.body, { status: 'accepted' }, name);
     }
-    const files = await (await dev.request(`/data/sensors/submit/${clientId}/submission/file/path?.VARIANT=multi`, { headers: { accept: 'application/json' } })).json() as { path: string }[];
+    const files = (await (
+      await dev.request(`/data/sensors/submit/${clientId}/submission/file/path?.VARIANT=multi`, { headers: { accept: 'application/json' } })
+    ).json()) as { path: string }[];
     const names = files.map((f) => f.path.split('/'));
-    assert.ok(names.every((parts) => parts.length === 2 && parts[0] === clientId), JSON.stringify(names));
-    assert.deepEqual(names.map((parts) => parts[1]!.replace(/^\d{8}T\d{9}Z-[0-9a-f]{6}-/, '')), ['passwd', 'boot.ini', 'htaccess', 'a_b_c_d.txt', 'upload']);
+    assert.ok(
+      names.every((parts) => parts.length === 2 && parts[0] === clientId),
+      JSON.stringify(names),
+    );
+    assert.deepEqual(
+      names.map((parts) => parts[1]!.replace(/^\d{8}T\d{9}Z-[0-9a-f]{6}-/, '')),
+      ['passwd', 'boot.ini', 'htaccess', 'a_b_c_d.txt', 'upload'],
+    );
 
     await dev.request('/data/plugindata/submit/maxUploadBytes', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '10' });
     const big = new FormData();
@@ -233,7 +281,11 @@ describe('errors', () => {
     const r = await get(dev, '/plugin/submit/submit', { method: 'POST', body: big });
     assert.equal(r.status, 413);
     assert.equal(r.body.status, 'file_too_large');
-    await dev.request('/data/plugindata/submit/maxUploadBytes', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '10485760' });
+    await dev.request('/data/plugindata/submit/maxUploadBytes', {
+      method: 'PUT',
+      headers: { 'content-type': 'text/plain' },
+      body: '10485760',
+    });
   });
 });
 
@@ -242,7 +294,19 @@ describe('production', () => {
     const prod = await startTestServer();
     await prod.request('/internal/plugins/submit', { method: 'PUT' });
     const token = (await (await prod.request('/plugin/submit/command/token')).text()).trim();
-    for (const url of ['http://127.0.0.1:3000/', 'http://localhost:3000/', 'http://LOCALHOST./', 'http://app.localhost/', 'http://[::1]:3000/', 'http://0.0.0.0/', 'http://127.5.6.7/', 'http://0x7f.1/', 'http://2130706433/', 'http://[::ffff:127.0.0.1]/', 'https://[0:0:0:0:0:0:0:1]/']) {
+    for (const url of [
+      'http://127.0.0.1:3000/',
+      'http://localhost:3000/',
+      'http://LOCALHOST./',
+      'http://app.localhost/',
+      'http://[::1]:3000/',
+      'http://0.0.0.0/',
+      'http://127.5.6.7/',
+      'http://0x7f.1/',
+      'http://2130706433/',
+      'http://[::ffff:127.0.0.1]/',
+      'https://[0:0:0:0:0:0:0:1]/',
+    ]) {
       const r = await get(prod, `/plugin/submit/register?token=${token}&callback_url=${encodeURIComponent(url)}`);
       assert.equal(r.status, 403, url);
       assert.deepEqual(r.body, { status: 'not_authorized_url' }, url);
@@ -259,7 +323,10 @@ describe('the registration token', () => {
     assert.equal((await dev.anonymous('/plugin/submit/command/token')).status, 401);
     const fresh = (await (await dev.request('/plugin/submit/command/token?rotate=1')).text()).trim();
     assert.notEqual(fresh, registrationToken);
-    assert.deepEqual((await get(dev, `/plugin/submit/register?token=${registrationToken}&callback_url=${encodeURIComponent(callbackUrl)}`)).body, { status: 'not_authorized_token' });
+    assert.deepEqual(
+      (await get(dev, `/plugin/submit/register?token=${registrationToken}&callback_url=${encodeURIComponent(callbackUrl)}`)).body,
+      { status: 'not_authorized_token' },
+    );
     await register(dev, fresh, callbackUrl);
     assert.equal((await get(dev, `/plugin/submit/token?client_id=${clientId}&format=json`)).status, 200);
     registrationToken = fresh;
@@ -272,7 +339,11 @@ describe('CORS', () => {
   it('lets pages of any origin call it, with a preflight', async () => {
     const pre = await dev.anonymous('/plugin/submit/submit', {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example.org', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'https://app.example.org',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     assert.equal(pre.status, 204);
     assert.equal(pre.headers.get('access-control-allow-origin'), '*');
