@@ -16,6 +16,8 @@ export interface StrictProvider {
   refreshTokens: Set<string>;
   grants: { authorization_code: number; refresh_token: number };
   refuseRefresh: boolean;
+  /** Answer a refresh as Google does: no refresh_token in it, the one sent staying valid. */
+  omitRefreshToken: boolean;
 }
 
 export async function startOAuthProvider(
@@ -39,6 +41,7 @@ export async function startOAuthProvider(
     refreshTokens: new Set(),
     grants: { authorization_code: 0, refresh_token: 0 },
     refuseRefresh: false,
+    omitRefreshToken: false,
   };
   server.service.on('beforeAuthorizeRedirect', (redirect: { url: URL }, req: IncomingMessage & { query: Record<string, string> }) => {
     const code = redirect.url.searchParams.get('code');
@@ -69,7 +72,10 @@ export async function startOAuthProvider(
       }
       // The mock signs the same claims within one second into the same JWT: make each token unique.
       response.body['access_token'] = `${response.body['access_token'] as string}~${++issued}`;
-      provider.refreshTokens.add(response.body['refresh_token'] as string);
+      if (body['grant_type'] === 'refresh_token' && provider.omitRefreshToken) {
+        provider.refreshTokens.add(body['refresh_token']!);
+        delete response.body['refresh_token'];
+      } else provider.refreshTokens.add(response.body['refresh_token'] as string);
       provider.liveAccessTokens.add(response.body['access_token'] as string);
     },
   );

@@ -217,7 +217,9 @@ export class OAuth2Flow implements OAuth2Client {
       }
       throw new BadGatewayError(`could not refresh ${user}'s ${this.deps.plugin} token: ${describeProviderError(err)}`);
     }
-    const token = storable(fresh.token);
+    // A refresh answer may have no refresh_token (Google's never does: the old one stays valid). simple-oauth2
+    // 5.1.0 then sets it to its own undefined `this.refresh_token` (lelylan/simple-oauth2#434): keep ours.
+    const token = storable({ ...fresh.token, refresh_token: fresh.token['refresh_token'] ?? current['refresh_token'] });
     await this.deps.writeToken(user, token); // stored before use: a crash now does not lose the new refresh token
     return String(token['access_token']);
   }

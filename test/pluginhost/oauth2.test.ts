@@ -161,6 +161,20 @@ describe('calling the API', () => {
     assert.notEqual(after['refresh_token'], before['refresh_token']);
   });
 
+  it("keeps the refresh token when the provider's refresh answer has none (as Google's), across refreshes", async () => {
+    provider.omitRefreshToken = true;
+    const original = (await storedToken())['refresh_token'];
+    for (let i = 0; i < 3; i++) {
+      await expireStoredToken();
+      const refreshes = provider.grants.refresh_token;
+      const r = await as(JACK, '/plugin/cloud/profile?user=jack');
+      assert.equal(r.status, 200, `refresh ${i + 1}: ${await r.clone().text()}`);
+      assert.equal(provider.grants.refresh_token, refreshes + 1);
+      assert.equal((await storedToken())['refresh_token'], original, `refresh ${i + 1} kept the refresh token`);
+    }
+    provider.omitRefreshToken = false;
+  });
+
   it('refreshes before expiry, once for many concurrent calls', async () => {
     await expireStoredToken();
     provider.apiDelayMs = 50;
