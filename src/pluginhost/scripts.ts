@@ -103,9 +103,9 @@ export async function runScript(r: ScriptRun): Promise<string> {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const text = cut ? `${output}\n(output cut at ${MAX_OUTPUT} bytes)\n` : output;
+      // After a time-out the promise has its answer already (a second settle is ignored); any other end is told.
       if (code === 0) resolve(text);
-      else if (signal !== 'SIGKILL')
-        reject(new BadGatewayError(`script ${r.script} of ${r.plugin} exited with status ${code ?? signal}:\n${text}`));
+      else reject(new BadGatewayError(`script ${r.script} of ${r.plugin} exited with ${code !== null ? `status ${code}` : `signal ${signal}`}:\n${text}`));
     });
   });
 }

@@ -42,6 +42,9 @@ describe('plugin scripts', () => {
     const failed = await run('fail');
     assert.equal(failed.status, 502);
     assert.match(await failed.text(), /exited with status 3:\nsomething went wrong/);
+    const killed = await run('killed');
+    assert.equal(killed.status, 502, 'a script killed by someone else is told, not waited for');
+    assert.match(await killed.text(), /exited with signal SIGKILL/);
     const slow = await run('slow');
     assert.equal(slow.status, 504);
     assert.equal((await run('nothere')).status, 404);
