@@ -105,7 +105,12 @@ export async function runScript(r: ScriptRun): Promise<string> {
       const text = cut ? `${output}\n(output cut at ${MAX_OUTPUT} bytes)\n` : output;
       // After a time-out the promise has its answer already (a second settle is ignored); any other end is told.
       if (code === 0) resolve(text);
-      else reject(new BadGatewayError(`script ${r.script} of ${r.plugin} exited with ${code !== null ? `status ${code}` : `signal ${signal}`}:\n${text}`));
+      else
+        reject(
+          new BadGatewayError(
+            `script ${r.script} of ${r.plugin} exited with ${code !== null ? `status ${code}` : `signal ${signal}`}:\n${text}`,
+          ),
+        );
     });
   });
 }
