@@ -1,8 +1,7 @@
 /** Starting and stopping the host: database, HTTP server, self-description in services/igor. */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { publicUrlOf, type Config } from './config.ts';
@@ -76,8 +75,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     pluginPrincipal: (name) => plugins.principal(name),
   };
   const events = new EventHub(db);
-  let listener: RequestListener | undefined;
-  const call = localCaller(() => listener!, internalSecret);
+  // Asked for at each call, and no call is made before the server listens: by then `listener` (below) exists.
+  const call = localCaller(() => listener, internalSecret);
   const actions = new ActionManager({
     db,
     logger,
@@ -103,7 +102,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     packageDir: PACKAGE_DIR,
     requestStop: (again = false) => stopping.request(again),
   };
-  listener = createRequestListener(context);
+  const listener = createRequestListener(context);
   const server = createServer(listener);
 
   const initialAdminPassword = config.noAuth ? undefined : await ensureAdminPassword(db);
@@ -112,7 +111,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error(`the server listens on ${address}, not a TCP port`);
+  const port = address.port;
   url = publicUrlOf(config, port);
   await describeSelf(db, config, url, port);
   await plugins.startAll();
