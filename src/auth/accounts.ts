@@ -118,6 +118,8 @@ export async function setAdmin(db: Database, p: Principal, name: string, admin: 
 /** A user's new password: an admin for anyone, a user for themselves with the one they have now. */
 export async function changePassword(db: Database, p: Principal, name: string, password: unknown, oldPassword?: unknown): Promise<void> {
   const user = findUser(db, name);
+  // A token is for scripts and devices, narrowed to a subtree: it does not stand for its user's account.
+  if (p.kind === 'user' && p.via === 'token') throw new ForbiddenError('an API token cannot change passwords; log in with a password');
   if (!isAdmin(p)) {
     if (userOf(p) !== name) {
       if (p.kind === 'anonymous') throw new UnauthorizedError('log in to change your password');

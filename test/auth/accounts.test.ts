@@ -147,6 +147,12 @@ describe('/internal/tokens', () => {
       403,
       'not for someone else',
     );
+    const viaToken = await s.anonymous('/internal/users/fay/password', {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'a new good phrase', oldPassword: 'the good phrase' }),
+    });
+    assert.equal(viaToken.status, 403, "a token does not stand for its user's account");
 
     const listed = await (await s.anonymous('/internal/tokens', as(fay, { headers: { accept: 'text/plain' } }))).text();
     const id = token.split('_')[1]!;
