@@ -3,13 +3,13 @@
  * a Bearer API token, a session cookie, else anonymous. Bad credentials are a 401, never a fallback to
  * anonymous: a client should know its password is wrong.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { UnauthorizedError } from '../errors.ts';
 import type { Database } from '../store/database.ts';
 import { clientAddress, type LoginGuard } from './logins.ts';
 import { recentlyVerified } from './passwords.ts';
 import { ANONYMOUS, SYSTEM, type Principal } from './principal.ts';
+import { sameText } from './signing.ts';
 import { parseCookies, SESSION_COOKIE, sessionUser } from './session.ts';
 import { pluginOfCredentials } from './pluginCredentials.ts';
 import { checkToken } from './tokens.ts';
@@ -33,12 +33,6 @@ export interface AuthSettings {
 /** The header value an in-process call carries to act as `who`. */
 export function internalCredential(secret: string, who: Principal): string {
   return `${secret} ${who.kind === 'plugin' ? `plugin:${who.name}` : 'system'}`;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** Basic credentials that checked out on a connection (kept only as long as the connection). */
@@ -69,7 +63,7 @@ export function authenticate(settings: AuthSettings, req: IncomingMessage): Prin
   const internal = req.headers[INTERNAL_HEADER];
   if (typeof internal === 'string') {
     const [secret = '', who = ''] = internal.split(' ');
-    if (!sameSecret(secret, settings.internalSecret)) throw new UnauthorizedError('invalid internal credentials');
+    if (!sameText(secret, settings.internalSecret)) throw new UnauthorizedError('invalid internal credentials');
     if (!who.startsWith('plugin:')) return SYSTEM;
     const name = who.slice('plugin:'.length);
     return settings.pluginPrincipal?.(name) ?? { kind: 'plugin', name };

@@ -9,11 +9,11 @@
  * simple clients change things with GET, a GET of /data with .METHOD, of /internal/* (but the few that only
  * read), of /action/*, and of /plugin/NAME/METHOD (but pages). The exemptions are listed below with why.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ForbiddenError } from '../errors.ts';
 import type { Principal } from './principal.ts';
 import { cookie, CSRF_COOKIE, LIFETIME_S, parseCookies, SESSION_COOKIE } from './session.ts';
+import { sameText, sign } from './signing.ts';
 
 /** Requests a session makes that change something but are let through without the token, and why. */
 const EXEMPT: readonly { method: RegExp; path: RegExp; why: string }[] = [
@@ -41,15 +41,9 @@ function changesOnGet(path: string, query: string): boolean {
   return false;
 }
 
-function equal(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** The CSRF token of a session: the HMAC of its cookie, so it is valid for that session only. */
 export function csrfTokenFor(key: Buffer, sessionCookie: string): string {
-  return createHmac('sha256', key).update(`csrf\0${sessionCookie}`).digest('base64url');
+  return sign(key, `csrf\0${sessionCookie}`);
 }
 
 export function csrfCookie(token: string, secure: boolean): string {
@@ -87,7 +81,7 @@ export function csrfGate(key: Buffer, secure: boolean, req: IncomingMessage, res
   if (cookies[CSRF_COOKIE] !== token) res.appendHeader('Set-Cookie', csrfCookie(token, secure));
   if (!needsCsrfToken(req)) return;
   const given = tokenGiven(req);
-  if (given === undefined || !equal(given, token)) {
+  if (given === undefined || !sameText(given, token)) {
     throw new ForbiddenError(
       'this change needs the CSRF token of your session (X-CSRF-Token header or _csrf parameter); reload the page',
       'csrf_token',
@@ -103,7 +97,7 @@ export function checkLoginForm(req: IncomingMessage, formValue: string | undefin
   const expected = parseCookies(req)[CSRF_COOKIE];
   const origin = req.headers.origin;
   const fromElsewhere = typeof origin === 'string' && origin !== 'null' && URL.parse?.(origin)?.host !== req.headers.host;
-  if (!expected || !formValue || !equal(expected, formValue) || fromElsewhere) {
+  if (!expected || !formValue || !sameText(expected, formValue) || fromElsewhere) {
     throw new ForbiddenError('the log-in form is out of date or came from another site; reload /login and try again');
   }
 }

@@ -4,18 +4,18 @@
  * only, and lapse: a script that keeps them cannot use them later. No user name can start with "-", so they
  * never stand for a user. Igor's clients (igorVar) read IGORSERVER_CREDENTIALS as --credentials as they are.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { sameText, sign } from './signing.ts';
 
 const PREFIX = '-plugin-';
 
-function sign(key: Buffer, name: string, expires: number): string {
-  return createHmac('sha256', key).update(`plugin:${name}:${expires}`).digest('base64url');
+function macOf(key: Buffer, name: string, expires: number): string {
+  return sign(key, `plugin:${name}:${expires}`);
 }
 
 /** USER:PASSWORD for plugin `name`, good for `lifetimeMs`. */
 export function pluginCredentials(key: Buffer, name: string, lifetimeMs: number, now = Date.now()): string {
   const expires = Math.ceil((now + lifetimeMs) / 1000);
-  return `${PREFIX}${name}:${expires}.${sign(key, name, expires)}`;
+  return `${PREFIX}${name}:${expires}.${macOf(key, name, expires)}`;
 }
 
 /** The plugin these Basic credentials stand for, if they are genuine and unexpired; null if they are not; undefined if they are not plugin credentials at all. */
@@ -23,7 +23,6 @@ export function pluginOfCredentials(key: Buffer, user: string, password: string,
   if (!user.startsWith(PREFIX)) return undefined;
   const name = user.slice(PREFIX.length);
   const [expires, mac] = password.split('.', 2);
-  const expected = sign(key, name, Number(expires));
-  if (!mac || mac.length !== expected.length || !timingSafeEqual(Buffer.from(mac), Buffer.from(expected))) return null;
+  if (!mac || !sameText(mac, macOf(key, name, Number(expires)))) return null;
   return Number(expires) * 1000 >= now ? name : null;
 }

@@ -2,7 +2,8 @@
  * Browser sessions: a signed cookie `igor_session` (user, expiry, HMAC-SHA256 with a key kept in the database
  * directory, so sessions survive restarts). The CSRF token that goes with a session is csrf.ts's.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sameText, sign } from './signing.ts';
 import { chmod, readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
@@ -47,16 +48,6 @@ export function parseCookies(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
-function sign(key: Buffer, payload: string): string {
-  return createHmac('sha256', key).update(payload).digest('base64url');
-}
-
-function equal(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** A new session for `user`: the cookie's value and its Set-Cookie header. */
 export function makeSession(key: Buffer, user: string, secure: boolean, now = Date.now()): { value: string; header: string } {
   const payload = `${Buffer.from(user).toString('base64url')}.${Math.floor(now / 1000) + LIFETIME_S}`;
@@ -68,7 +59,7 @@ export function makeSession(key: Buffer, user: string, secure: boolean, now = Da
 export function sessionUser(key: Buffer, value: string | undefined, now = Date.now()): string | undefined {
   if (!value) return undefined;
   const [user, expires, mac] = value.split('.');
-  if (!user || !expires || !mac || !equal(mac, sign(key, `${user}.${expires}`))) return undefined;
+  if (!user || !expires || !mac || !sameText(mac, sign(key, `${user}.${expires}`))) return undefined;
   if (Number(expires) * 1000 < now) return undefined;
   return Buffer.from(user, 'base64url').toString('utf8');
 }
