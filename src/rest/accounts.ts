@@ -8,7 +8,7 @@ import { addUser, changePassword, deleteUser, dropToken, listUsers, makeToken, s
 import { principalOf } from '../auth/principal.ts';
 import { parseRights } from '../auth/tokens.ts';
 import { BadRequestError } from '../errors.ts';
-import { hasBody, readBody } from './body.ts';
+import { hasBody, jsonObjectOf, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
 import { answerText, queryOf } from './negotiate.ts';
 
@@ -20,20 +20,13 @@ async function fieldsOf(ctx: Deps, req: Request): Promise<Record<string, unknown
   const fields: Record<string, unknown> = Object.create(null);
   for (const [k, v] of queryOf(req)) fields[k] = v;
   if (!hasBody(req)) return fields;
-  const raw = (await readBody(req, ctx.config.maxBodyBytes)).toString('utf8');
+  const raw = await readBody(req, ctx.config.maxBodyBytes);
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   if (type.startsWith('application/x-www-form-urlencoded')) {
-    for (const [k, v] of new URLSearchParams(raw)) fields[k] = v;
+    for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) fields[k] = v;
     return fields;
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(raw);
-  } catch (err) {
-    throw new BadRequestError(`the body is not JSON or a form: ${(err as Error).message}`);
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('the body must be a JSON object');
-  return Object.assign(fields, body);
+  return Object.assign(fields, jsonObjectOf(raw, 'a JSON object or a form'));
 }
 
 const text = (v: unknown) => (typeof v === 'string' ? v : undefined);

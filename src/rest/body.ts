@@ -75,6 +75,17 @@ function parseJson(text: string): Json {
   return value;
 }
 
+/**
+ * A body that must be a JSON object, for routes that take named fields (/internal/updateStatus, /internal/users):
+ * the same checks as a JSON body for the tree (UTF-8, numbers kept as sent). `expected` says what it should be.
+ */
+export function jsonObjectOf(body: Buffer, expected = 'a JSON object'): { [key: string]: Json } {
+  const value = parseJson(decode(body));
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new BadRequestError(`the body must be ${expected}`, 'bad_json');
+  return value;
+}
+
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /**

@@ -8,7 +8,7 @@ import { BadRequestError } from '../errors.ts';
 import { recentLogLines } from '../logger.ts';
 import { recordStatus } from '../status.ts';
 import type { Json } from '../tree/jsonxml.ts';
-import { hasBody, readBody } from './body.ts';
+import { hasBody, jsonObjectOf, readBody } from './body.ts';
 import { adminOnly } from './guards.ts';
 import type { HostContext } from './context.ts';
 import { answerText as answer, queryOf } from './negotiate.ts';
@@ -37,15 +37,7 @@ const HELP = [
 async function statusBody(ctx: Deps, req: Request): Promise<{ alive?: unknown; resultData?: unknown; errorMessage?: unknown }> {
   if (!hasBody(req))
     throw new BadRequestError('updateStatus needs a JSON body: {"alive": true|false, "resultData": ..., "errorMessage": "..."}');
-  let body: unknown;
-  try {
-    body = JSON.parse((await readBody(req, ctx.config.maxBodyBytes)).toString('utf8'));
-  } catch (err) {
-    throw new BadRequestError(`updateStatus: the body is not JSON (${(err as Error).message})`);
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw new BadRequestError('updateStatus: the body must be a JSON object {alive, resultData, errorMessage}');
-  return body as { alive?: unknown; resultData?: unknown; errorMessage?: unknown };
+  return jsonObjectOf(await readBody(req, ctx.config.maxBodyBytes), 'a JSON object {alive, resultData, errorMessage}');
 }
 
 export function internalRoutes(ctx: Deps): Router {
