@@ -98,6 +98,17 @@ export function listUsers(db: Database, p: Principal): UserInfo[] {
   });
 }
 
+/** A user as one line of text (igor user list, GET /internal/users as text). */
+export function userLine(u: UserInfo): string {
+  return `${u.name}${u.admin ? '  admin' : ''}${u.hasPassword ? '' : '  (no password)'}  ${u.tokens} token(s)`;
+}
+
+/** A token as one line of text, never its secret (igor token list, GET /internal/tokens as text). */
+export function tokenLine(t: TokenInfo): string {
+  const expires = t.expires ? new Date(t.expires * 1000).toISOString() : 'never';
+  return `${t.id}  ${t.user}  ${t.rights}  ${t.path}  expires ${expires}${t.comment ? `  ${t.comment}` : ''}`;
+}
+
 /** A new user (identities/U and people/U, with a password); an existing one is a 400 as in Igor. */
 export async function addUser(db: Database, p: Principal, name: string, password: unknown, admin = false): Promise<void> {
   adminOnly(p, 'add users');

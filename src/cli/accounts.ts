@@ -5,9 +5,20 @@
  * Both go through the same rules (auth/accounts.ts).
  */
 import { Command, Option } from 'commander';
-import { addUser, changePassword, deleteUser, dropToken, listUsers, makeToken, setAdmin, tokensFor } from '../auth/accounts.ts';
+import {
+  addUser,
+  changePassword,
+  deleteUser,
+  dropToken,
+  listUsers,
+  makeToken,
+  setAdmin,
+  tokenLine,
+  tokensFor,
+  userLine,
+} from '../auth/accounts.ts';
 import { SYSTEM } from '../auth/principal.ts';
-import { parseRights, type TokenInfo } from '../auth/tokens.ts';
+import { parseRights } from '../auth/tokens.ts';
 import { findUser } from '../auth/users.ts';
 import { httpRequest } from '../http/client.ts';
 import { DirectoryLockedError } from '../store/lock.ts';
@@ -60,9 +71,6 @@ async function passwords(io: Io, withOld: boolean): Promise<{ password: string; 
   const lines = (await io.stdin()).split('\n').map((l) => l.replace(/\r$/, ''));
   return withOld ? { old: lines[0] ?? '', password: lines[1] ?? '' } : { password: lines[0] ?? '' };
 }
-
-const tokenLine = (t: TokenInfo) =>
-  `${t.id}  ${t.user}  ${t.rights}  ${t.path}  expires ${t.expires ? new Date(t.expires * 1000).toISOString() : 'never'}${t.comment ? `  ${t.comment}` : ''}\n`;
 
 export function userCommand(program: Command, io: Io, done: Done): void {
   const user = program
@@ -119,8 +127,7 @@ export function userCommand(program: Command, io: Io, done: Done): void {
     .action(async (_o, cmd: Command) => {
       if (online(cmd)) return done(await call(cmd, 'GET', '/internal/users', undefined, io));
       const users = await offline(cmd.opts(), async (db) => listUsers(db, SYSTEM));
-      for (const u of users)
-        io.out(`${u.name}${u.admin ? '  admin' : ''}${u.hasPassword ? '' : '  (no password)'}  ${u.tokens} token(s)\n`);
+      for (const u of users) io.out(`${userLine(u)}\n`);
       done(EXIT.ok);
     });
 }
@@ -163,7 +170,7 @@ export function tokenCommand(program: Command, io: Io, done: Done): void {
     .action(async (_o, cmd: Command) => {
       if (online(cmd)) return done(await call(cmd, 'GET', '/internal/tokens', undefined, io));
       const tokens = await offline(cmd.opts(), async (db) => tokensFor(db, SYSTEM));
-      for (const t of tokens) io.out(tokenLine(t));
+      for (const t of tokens) io.out(`${tokenLine(t)}\n`);
       done(EXIT.ok);
     });
   both(token.command('revoke'))

@@ -4,7 +4,18 @@
  * own password and tokens), so these routes only read what is asked and say what was done.
  */
 import { Router, type Request } from 'express';
-import { addUser, changePassword, deleteUser, dropToken, listUsers, makeToken, setAdmin, tokensFor } from '../auth/accounts.ts';
+import {
+  addUser,
+  changePassword,
+  deleteUser,
+  dropToken,
+  listUsers,
+  makeToken,
+  setAdmin,
+  tokenLine,
+  tokensFor,
+  userLine,
+} from '../auth/accounts.ts';
 import { principalOf } from '../auth/principal.ts';
 import { parseRights } from '../auth/tokens.ts';
 import { BadRequestError } from '../errors.ts';
@@ -38,12 +49,7 @@ export function accountRoutes(ctx: Deps): Router {
 
   router.get('/internal/users', (req, res) => {
     const users = listUsers(db, principalOf(req));
-    answerText(
-      req,
-      res,
-      users.map((u) => `${u.name}${u.admin ? '  admin' : ''}${u.hasPassword ? '' : '  (no password)'}  ${u.tokens} token(s)`).join('\n'),
-      users,
-    );
+    answerText(req, res, users.map(userLine).join('\n'), users);
   });
   router.post('/internal/users', async (req, res) => {
     const f = await fieldsOf(ctx, req);
@@ -72,9 +78,7 @@ export function accountRoutes(ctx: Deps): Router {
 
   router.get('/internal/tokens', (req, res) => {
     const tokens = tokensFor(db, principalOf(req));
-    const line = (t: (typeof tokens)[number]) =>
-      `${t.id}  ${t.user}  ${t.rights}  ${t.path}  expires ${t.expires ? new Date(t.expires * 1000).toISOString() : 'never'}${t.comment ? `  ${t.comment}` : ''}`;
-    answerText(req, res, tokens.map(line).join('\n'), tokens);
+    answerText(req, res, tokens.map(tokenLine).join('\n'), tokens);
   });
   router.post('/internal/tokens', async (req, res) => {
     const f = await fieldsOf(ctx, req);
