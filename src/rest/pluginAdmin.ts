@@ -3,7 +3,6 @@
  * /internal/pluginControl names for the same.
  */
 import { Router, type Request, type Response } from 'express';
-import type { Json } from '../plugin-api.ts';
 import type { HostContext } from './context.ts';
 import { adminOnly } from './guards.ts';
 import { answerText } from './negotiate.ts';
@@ -11,29 +10,25 @@ import { answerText } from './negotiate.ts';
 /** What these routes use of the host. */
 type Deps = Pick<HostContext, 'plugins'>;
 
-function answer(req: Request, res: Response, value: Json, text: string): void {
-  answerText(req, res, text, value);
-}
-
 export function pluginAdminRoutes(ctx: Deps): Router {
   const router = Router();
   const list = async (req: Request, res: Response) => {
     const installed = ctx.plugins.installed();
     const available = await ctx.plugins.available();
-    answer(
+    answerText(
       req,
       res,
-      { installed, available: available.map(({ source, description }) => ({ source, description })) } as unknown as Json,
       installed.map((p) => `${p.name}${p.source !== p.name ? `=${p.source}` : ''}${p.running ? '' : '  (not running)'}`).join('\n'),
+      { installed, available: available.map(({ source, description }) => ({ source, description })) },
     );
   };
   const install = async (req: Request, res: Response, name: string, source: string | undefined) => {
     const plugin = await ctx.plugins.install(name, source || name);
-    answer(req, res, { installed: plugin.name, source: plugin.source }, `installed ${plugin.name}`);
+    answerText(req, res, `installed ${plugin.name}`, { installed: plugin.name, source: plugin.source });
   };
   const uninstall = async (req: Request, res: Response, name: string) => {
     await ctx.plugins.uninstall(name);
-    answer(req, res, { uninstalled: name }, `uninstalled ${name}`);
+    answerText(req, res, `uninstalled ${name}`, { uninstalled: name });
   };
   const q = (req: Request, key: string) => (typeof req.query[key] === 'string' ? (req.query[key] as string) : undefined);
   router.use('/internal/plugins', adminOnly);
