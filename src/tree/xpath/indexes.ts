@@ -151,34 +151,46 @@ export function columnOf(
     entry = { strings: [], version };
     byView.set(key, entry);
   }
-  const { strings } = entry;
-  if (strings.length === 0) {
-    // Parts copied from a subtree's list (a series inside the document): copy their columns too, so a change
-    // elsewhere in the document does not make every reading of a long series be read again.
-    for (const segment of segmentsOf.get(list) ?? []) {
-      for (let i = strings.length; i < segment.at; i++) strings.push(valueOf(list[i]!, child, view));
-      const part = columnOf(segment.from, child, view, 0, toNumber, false).strings;
-      for (let i = 0; i < segment.length; i++) strings.push(part[i]!);
-    }
-  }
-  for (let i = strings.length; i < list.length; i++) strings.push(valueOf(list[i]!, child, view));
+  // Parts copied from a subtree's list (a series inside the document) take that list's column, so a change
+  // elsewhere in the document does not make every reading of a long series be read again.
+  const segments = segmentsOf.get(list);
+  const strings = entry.strings;
+  fill(
+    strings,
+    list.length,
+    segments,
+    (i) => valueOf(list[i]!, child, view),
+    (part) => columnOf(part, child, view, 0, toNumber, false).strings,
+  );
   if (numeric) {
     const number = (i: number) => {
       const s = strings[i]!;
       return s === null ? NaN : toNumber(s);
     };
-    let numbers = entry.numbers;
-    if (!numbers) {
-      numbers = entry.numbers = [];
-      for (const segment of segmentsOf.get(list) ?? []) {
-        for (let i = numbers.length; i < segment.at; i++) numbers.push(number(i));
-        const part = columnOf(segment.from, child, view, 0, toNumber, true).numbers!;
-        for (let i = 0; i < segment.length; i++) numbers.push(part[i]!);
-      }
-    }
-    for (let i = numbers.length; i < strings.length; i++) numbers.push(number(i));
+    fill((entry.numbers ??= []), list.length, segments, number, (part) => columnOf(part, child, view, 0, toNumber, true).numbers!);
   }
   return entry;
+}
+
+/**
+ * Extends `column` to `length` entries, each from `own(i)`; a new column takes the copied segments from the
+ * columns of the lists they were copied from instead.
+ */
+function fill<T>(
+  column: T[],
+  length: number,
+  segments: Segment[] | undefined,
+  own: (i: number) => T,
+  partOf: (from: readonly Element[]) => T[],
+): void {
+  if (column.length === 0) {
+    for (const segment of segments ?? []) {
+      while (column.length < segment.at) column.push(own(column.length));
+      const part = partOf(segment.from);
+      for (let i = 0; i < segment.length; i++) column.push(part[i]!);
+    }
+  }
+  while (column.length < length) column.push(own(column.length));
 }
 
 function valueOf(el: Element, child: string | undefined, view: View | undefined): string | null {
