@@ -24,6 +24,7 @@ import { combine } from '../../src/tree/tree.ts';
 import { evaluate, NAMESPACES, stringOf, type XPathValue } from '../../src/tree/xpath.ts';
 import { basic, startTestServer, type TestServer } from '../helpers.ts';
 
+// Written out here rather than imported from src/auth/visibility.ts: a name dropped there must turn this red.
 const SECRETS = new Set([
   'encryptedPassword',
   'password',
