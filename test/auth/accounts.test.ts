@@ -89,8 +89,21 @@ describe('/internal/users', () => {
     );
     assert.equal((await s.request('/internal/users/ann/admin', { method: 'PUT', ...json({ admin: true }) })).status, 200);
     assert.equal((await s.anonymous('/internal/save', as(ann))).status, 200, 'ann is an admin now');
+    // Even an admin keeps the server manageable: admin stays, and nobody removes or demotes themselves.
+    for (const [what, init, path] of [
+      ['delete admin', { method: 'DELETE' }, '/internal/users/admin'],
+      ['demote admin', { method: 'PUT', ...json({ admin: false }) }, '/internal/users/admin/admin'],
+      ['delete herself', { method: 'DELETE' }, '/internal/users/ann'],
+      ['demote herself', { method: 'PUT', ...json({ admin: false }) }, '/internal/users/ann/admin'],
+    ] as const) {
+      assert.equal((await s.anonymous(path, { ...init, ...as(ann, init as RequestInit) })).status, 400, `ann may not ${what}`);
+    }
     assert.equal((await s.request('/internal/users/ann/admin', { method: 'PUT', ...json({ admin: false }) })).status, 200);
     assert.equal((await s.anonymous('/internal/save', as(ann))).status, 403);
+    // Not an admin any more: neither her own rights nor anyone's account are hers to change.
+    assert.equal((await s.anonymous('/internal/users/ann/admin', { method: 'PUT', ...as(ann, json({ admin: true })) })).status, 403);
+    assert.equal((await s.anonymous('/internal/users/ann', { method: 'DELETE', ...as(ann) })).status, 403);
+    assert.equal((await s.request('/data/identities/ann')).status, 200, 'refused, and nothing changed');
 
     assert.equal((await s.request('/internal/users/admin', { method: 'DELETE' })).status, 400);
     assert.equal((await s.request('/internal/users/ann', { method: 'DELETE' })).status, 200);
