@@ -46,7 +46,10 @@ async function runServe(opts: Record<string, string | boolean | undefined>, io: 
     if (server.db.created) io.out(`That database is new: it was created from the shipped template.\n`);
     if (server.initialAdminPassword) {
       io.out(`Log in at ${server.url}/login as admin with password: ${server.initialAdminPassword}\n`);
-      io.out(`(shown only this once; change it with: igor user passwd admin --database ${server.db.dir})\n`);
+      // The directory is held while the server runs, so the advice is the way that works now: through the server.
+      io.out(
+        `(shown only this once; change it with: echo NEW-PASSWORD | igor user passwd admin --url ${server.url} --credentials admin:THIS-PASSWORD)\n`,
+      );
     }
     const stop = () => void server.close();
     process.once('SIGINT', stop);
