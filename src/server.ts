@@ -12,6 +12,7 @@ import { AccessFailures } from './auth/failures.ts';
 import { LoginGuard } from './auth/logins.ts';
 import { loadSessionKey } from './auth/session.ts';
 import { ensureAdminPassword } from './auth/users.ts';
+import { keepAdminReachable } from './auth/accounts.ts';
 import { EventHub } from './events/hub.ts';
 import { setXPathTimeLimit } from './tree/xpathBudget.ts';
 import { EventSources } from './events/sources.ts';
@@ -106,6 +107,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const server = createServer(listener);
 
   const initialAdminPassword = config.noAuth ? undefined : await ensureAdminPassword(db);
+  if (!config.noAuth) db.addValidator(keepAdminReachable(db));
   if (config.noAuth) logger.warn('--no-auth: ANYONE WHO CAN REACH THIS SERVER MAY READ AND CHANGE EVERYTHING. For development only.');
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

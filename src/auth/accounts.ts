@@ -5,7 +5,7 @@
  * own tokens. Igor's user-name rule, and passwords that say why they are refused.
  */
 import { BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError } from '../errors.ts';
-import type { Database } from '../store/database.ts';
+import type { Database, Validator } from '../store/database.ts';
 import { elementFromJson } from '../tree/jsonxml.ts';
 import { combine, type Mutation } from '../tree/tree.ts';
 import type { Accounts } from '../plugin-api.ts';
@@ -96,6 +96,28 @@ export function listUsers(db: Database, p: Principal): UserInfo[] {
       tokens: tokens.filter((t) => t.user === user.name).length,
     };
   });
+}
+
+const ADMIN_PASSWORD = '/data/identities/admin/encryptedPassword';
+
+/**
+ * Refuses a write that would leave the user admin without a password — a DELETE of /data/identities, of /data/*,
+ * or of the password itself, made through /data — since nobody could then log in to manage the server. Looked at
+ * only when a change is at or above that path, so other writes pay nothing.
+ */
+export function keepAdminReachable(db: Database): Validator {
+  return (events) => {
+    const near = events.some(({ path }) => {
+      const plain = path.replace(/\[\d+\]/g, '');
+      return plain === ADMIN_PASSWORD || ADMIN_PASSWORD.startsWith(`${plain}/`);
+    });
+    if (near && !findUser(db, 'admin')?.passwordHash) {
+      throw new BadRequestError(
+        'this would leave the user admin without a password, so nobody could log in to manage the server',
+        'admin_lockout',
+      );
+    }
+  };
 }
 
 /** A user as one line of text (igor user list, GET /internal/users as text). */

@@ -131,6 +131,24 @@ describe('/internal/users', () => {
   });
 });
 
+describe('the admin account', () => {
+  it('cannot be lost through /data: writes that would leave admin without a password are refused and change nothing', async () => {
+    const tree = async () => (await s.request('/data/identities?.VARIANT=raw', { headers: { accept: 'application/xml' } })).text();
+    const before = await tree();
+    for (const path of ['/data/identities', '/data/identities/admin', '/data/*']) {
+      const r = await s.request(path, { method: 'DELETE', headers: { accept: 'application/json' } });
+      assert.equal(r.status, 400, path);
+      assert.equal(((await r.json()) as { code: string }).code, 'admin_lockout', path);
+    }
+    assert.equal(await tree(), before, 'nothing changed, and admin still logs in');
+    assert.equal(
+      (await s.request('/data/sandbox/gone', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'x' })).status,
+      200,
+    );
+    assert.equal((await s.request('/data/sandbox/gone', { method: 'DELETE' })).status, 200, 'other deletes go on');
+  });
+});
+
 describe('/internal/tokens', () => {
   it("lets a user make, list and revoke their own tokens, an admin anyone's, and shows a token once", async () => {
     await s.request('/internal/users', { method: 'POST', ...json({ name: 'fay', password: 'the good phrase' }) });
