@@ -58,6 +58,12 @@ export interface OAuth2Provider {
   scope?: string[];
   /** How the client authenticates to the token endpoint: HTTP Basic header (default) or form fields. */
   clientAuth?: 'header' | 'body';
+  /** Send a PKCE S256 code_challenge with the authorisation and its verifier with the code (RFC 7636). */
+  pkce?: boolean;
+  /** More query parameters for the authorisation request (Google: access_type=offline, prompt=consent). */
+  authorizeParams?: Record<string, string>;
+  /** Where `forget` revokes the user's token at the provider (RFC 7009: POST token=…); none: only forgotten here. */
+  revokeUrl?: string;
 }
 
 export interface OAuth2Client {
@@ -67,6 +73,13 @@ export interface OAuth2Client {
   request(user: string, url: string, req?: HttpRequest): Promise<HttpResponse>;
   /** Whether the user has a token, and whether it still works as far as the host knows. */
   state(user: string): 'none' | 'authorised' | 'reauthorise';
+  /** The scopes the provider says it granted (its token answer's `scope`), or undefined if it did not say. */
+  grantedScopes(user: string): string[] | undefined;
+  /**
+   * Marks the user as having to authorise again, with the sentence the setup page and status/ show (a scope
+   * the user did not grant, an account the provider does not know). Authorising again clears it.
+   */
+  requireAuthorisation(user: string, reason: string): Promise<void>;
   /** The users whose authorisation works (what a periodic fetch goes through). */
   authorisedUsers(): string[];
   /**
@@ -76,9 +89,11 @@ export interface OAuth2Client {
   forAuthorisedUsers(work: (user: string) => Promise<Json>): Promise<JsonObject>;
   /**
    * A person's entry in identities/USER/plugindata/NAME, as a setup page uses it (call.user is the person):
-   * GET shows it (without the token) and the authorisation state; POST with create=1 makes it (with
-   * `defaults`), forget=1 drops the token, delete=1 drops the entry, and other fields set settings (an empty
-   * value removes one; `_newName`/`_newValue` as in Igor's pages).
+   * GET shows it (without the token and without the plugin's own state: fields whose names start with `_`)
+   * and the authorisation state with the reason when it must be renewed; POST with create=1 makes it (with
+   * `defaults`), forget=1 revokes the token at the provider (when it has a revokeUrl) and drops it, delete=1
+   * does that and drops the entry, and other fields set settings (an empty value removes one;
+   * `_newName`/`_newValue` as in Igor's pages).
    */
   userEntry(call: PluginCall, defaults: JsonObject): Promise<JsonObject>;
 }
@@ -162,6 +177,11 @@ export interface PluginMethodSpec {
   acceptsLargeBody?(request: { params: Readonly<Record<string, string>>; headers: Readonly<Record<string, string | undefined>> }): boolean;
   /** Let web pages of any origin call it (Access-Control-Allow-Origin: *, OPTIONS preflight); no cookies are used. */
   cors?: boolean;
+  /**
+   * For a public method only: its caller puts its own secret in the Authorization header (Google's webhooks
+   * do), so the server does not read it as a login; the call is anonymous and the method checks the header.
+   */
+  ownAuthorization?: boolean;
 }
 
 export type PluginMethod = PluginMethodSpec | ((call: PluginCall) => PluginResult | Promise<PluginResult>);
@@ -185,10 +205,17 @@ export interface PluginHost {
   /**
    * Merges a cloud service's answer into the sensor at `base` (e.g. /data/sensors/fitbit/jack): each list of
    * measurements by each entry's key (the first of `keys` it has; default logId, id, dateTime, date) — new
-   * ones appended, changed ones replaced, history kept — and anything else replaced. One durable write;
-   * answers how many entries were new or changed, per name.
+   * ones appended, changed ones replaced, history kept — and anything else replaced. `units` says which
+   * fields of a series are measurements and in what unit; it is kept at `base`/units/NAME/FIELD, where pages
+   * find it. One durable write; answers how many entries were new or changed, per name.
    */
-  storeSeries(base: string, answer: JsonObject, keys?: string[]): Promise<Record<string, number>>;
+  storeSeries(base: string, answer: JsonObject, options?: SeriesOptions): Promise<Record<string, number>>;
+  /**
+   * The plugin's settings (plugindata/NAME), declared once: `get` reads one (or its default) and `method` is
+   * the admin method a setup page uses. A POST is checked whole before anything is written (URLs, numbers,
+   * choices; a 400 naming the field), an empty secret keeps the secret, and the answer never holds a secret.
+   */
+  declareSettings(fields: Record<string, SettingSpec>, extra?: () => JsonObject): PluginSettings;
   /**
    * Work to finish after answering (e.g. a webhook that must answer at once): errors are logged, and
    * /internal/flush waits for it.
@@ -207,8 +234,38 @@ export interface PluginHost {
   reply(status: number, body?: string | Buffer | Json, headers?: Record<string, string>): PluginReply;
   /** A 303 (or other 3xx) to another page. */
   redirect(location: string, status?: number): PluginReply;
-  /** Ends the call with an error status and a message for the caller. */
-  fail(status: ErrorStatus, message: string): never;
+  /** Ends the call with an error status and a message for the caller (and headers, such as retry-after). */
+  fail(status: ErrorStatus, message: string, headers?: Record<string, string>): never;
+}
+
+export interface SeriesOptions {
+  /** The fields that identify a measurement, the first one an entry has counting (default logId, id, dateTime, date). */
+  keys?: string[];
+  /** Per series name, its measurement fields and their units: `{ weight: { weight: 'kg', bmi: 'kg/m²' } }`. */
+  units?: Record<string, Record<string, string>>;
+}
+
+export interface SettingSpec {
+  /** text (default), secret (never answered; empty keeps it), url (http or https), number, or one of `choices`. */
+  kind?: 'text' | 'secret' | 'url' | 'number' | 'choice';
+  /** What `get` answers when the setting is empty (it may depend on other settings); pages show it as the placeholder. */
+  default?: string | (() => string);
+  choices?: string[];
+  /** For numbers: the range accepted. */
+  min?: number;
+  max?: number;
+  /** A further check: answers what is wrong with the value, or undefined. */
+  check?(value: string): string | undefined;
+}
+
+export interface PluginSettings {
+  /** The setting's value as text, or its default, or ''. */
+  get(key: string): string;
+  /**
+   * The settings method (admin): GET answers `{ KEY: value…, defaults: {…}, secrets: { KEY: isSet } }` plus
+   * `extra()`; POST (or GET with declared keys) changes them first, and a local `returnTo` redirects there.
+   */
+  readonly method: PluginMethodSpec;
 }
 
 export interface PluginFiles {

@@ -74,6 +74,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     sessionKey: await loadSessionKey(db.dir, (why) => logger.warn(why)),
     logins: new LoginGuard(failures, logger),
     pluginPrincipal: (name) => plugins.principal(name),
+    ownsAuthorization: (url) => plugins.ownsAuthorization(url),
   };
   const events = new EventHub(db);
   // Asked for at each call, and no call is made before the server listens: by then `listener` (below) exists.

@@ -22,7 +22,7 @@ document.addEventListener('DOMContentLoaded', async () => {
       const s = await igor.request(`/plugin/${plugin}/settings`);
       igor.fill($('app'), s);
       $('client_secret').value = '';
-      $('secretState').textContent = s.hasSecret ? '(set; leave empty to keep it)' : '(not set)';
+      $('secretState').textContent = s.secrets?.client_secret ? '(set; leave empty to keep it)' : '(not set)';
     };
     Object.assign($('appForm').dataset, { plugin, method: 'settings' });
     $('appForm').onDone = loadApp;

@@ -1,8 +1,13 @@
 /**
- * The Fitbit Web API methods the plugin offers, as python-fitbit 0.3.1 names and builds them: each turns
- * keyword arguments into a path under /1. Arguments are checked before any call is made; a bad one throws
- * ArgumentError (a 400 for the caller).
+ * A thin client of the legacy Fitbit Web API (retired in 2026; kept for servers that still speak it). The
+ * methods the plugin offers, as python-fitbit 0.3.1 names and builds them: each turns keyword arguments into
+ * a path under /1. Arguments are checked before any call is made; a bad one throws ArgumentError (a 400 for
+ * the caller). Answers are read into the tree layout both providers share, and Fitbit's errors into Problems.
  */
+import type { HttpResponse, Json, JsonObject } from 'igor-ts/plugin-api';
+import { KINDS } from './dataTypes.ts';
+import { ProviderProblem, retryAfterSeconds } from './problems.ts';
+
 export class ArgumentError extends Error {}
 
 export type Args = Record<string, string | undefined>;
@@ -81,4 +86,80 @@ export function pathFor(method: string, args: Args, today = localDate()): string
   const build = METHODS[method];
   if (!build) throw new ArgumentError(`unknown method ${method}; known: ${Object.keys(METHODS).join(', ')}`);
   return build(args, today);
+}
+
+/** Collection methods answer generic names (summary, goals): stored under the method's own, so none overwrites another's. */
+const COLLECTIONS = new Set(['activities', 'sleep', 'body', 'heart', 'foods_log', 'foods_log_water']);
+
+/**
+ * One answer of the Fitbit Web API in the shared layout: `user` is the profile; a collection's `summary` and
+ * `goals` become `METHOD-summary` entries by date (a daily history, not a value each day overwrites);
+ * `activities-heart` keeps its resting rate beside the date, as the Google provider writes it.
+ */
+export function legacyAnswer(method: string, res: HttpResponse, args: Args, today = localDate()): JsonObject {
+  const body = parsed(res);
+  const answer: JsonObject = {};
+  const prefix = method.replace(/_/g, '-');
+  const first = prefix.split('-')[0]!;
+  const dateTime = args['date'] && args['date'] !== 'today' ? args['date'] : today;
+  for (const [name, value] of Object.entries(body)) {
+    if (name === 'user') answer['profile'] = value;
+    else if (name === 'activities-heart' && Array.isArray(value)) answer[name] = value.map(flattenHeart);
+    else if (COLLECTIONS.has(method)) {
+      // A day's collection: what has no key of its own is kept as that day's entry, so days add up to a history.
+      const stored = name === first || name.startsWith(`${first}-`) ? name : `${prefix}-${name}`;
+      if (Array.isArray(value) && value.some((e) => !hasKey(e))) answer[stored] = [{ dateTime, [name]: value }];
+      else if (value !== null && typeof value === 'object' && !Array.isArray(value)) answer[stored] = [{ dateTime, ...value }];
+      else answer[stored] = value;
+    } else answer[name] = value;
+  }
+  return answer;
+}
+
+function hasKey(entry: Json): boolean {
+  return !!entry && typeof entry === 'object' && !Array.isArray(entry) && ['logId', 'dateTime', 'date'].some((k) => k in entry);
+}
+
+function flattenHeart(entry: Json): Json {
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return entry;
+  const value = entry['value'];
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return entry;
+  const { value: _, ...rest } = entry;
+  return { ...rest, ...value };
+}
+
+/** The JSON object of a successful answer, or the Problem Fitbit's answer means. */
+function parsed(res: HttpResponse): JsonObject {
+  if (res.status === 429)
+    throw new ProviderProblem({ kind: 'rateLimited', retryAfter: retryAfterSeconds(res.headers.get('retry-after')) ?? 60 });
+  let body: unknown;
+  try {
+    body = JSON.parse(res.body);
+  } catch {
+    throw new ProviderProblem({ kind: 'later', why: `Fitbit answered with something that is not JSON (HTTP ${res.status})` });
+  }
+  if (res.status >= 400) {
+    const errors = (body as { errors?: { message?: string; errorType?: string }[] } | null)?.errors ?? [];
+    const said = errors
+      .map((e) => e?.message || e?.errorType)
+      .filter(Boolean)
+      .join('; ');
+    const why = `Fitbit refused the request (HTTP ${res.status}${said ? `: ${said}` : ''})`;
+    throw new ProviderProblem(res.status >= 500 ? { kind: 'later', why } : { kind: 'refused', why });
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new ProviderProblem({ kind: 'later', why: 'Fitbit answered with something that is not an object' });
+  return body as JsonObject;
+}
+
+/** Units of the stored series, by the Accept-Language Fitbit was sent: metric, en_US (lb, mi), en_GB (stone, km). */
+export function legacyUnits(system: string, names: string[]): Record<string, Record<string, string>> {
+  const units = system === 'en_US' ? 'imperial' : 'metric';
+  const all: Record<string, Record<string, string>> = {};
+  for (const kind of KINDS) Object.assign(all, kind.units(units));
+  const weight = system === 'en_US' ? 'lb' : system === 'en_GB' ? 'st' : 'kg';
+  all['weight'] = { weight, bmi: 'kg/m²' };
+  all['body-weight'] = { value: weight };
+  all['fat'] = { fat: '%' };
+  return Object.fromEntries(Object.entries(all).filter(([name]) => names.includes(name)));
 }

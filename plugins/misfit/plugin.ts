@@ -9,7 +9,6 @@ import { readMisfitNotification, type MisfitMessage } from './notification.ts';
 import { AWS_SNS_HOST, checkAwsUrl, SnsError, SnsVerifier } from './sns.ts';
 
 const DEFAULT_API = 'https://api.misfitwearables.com';
-const SETTINGS = ['client_id', 'client_secret', 'apiBase', 'snsHostPattern', 'snsTopicArn', 'snsCa'] as const;
 const NOT_ARGUMENTS = new Set(['token', 'needsAuthorisation', 'user', 'userId', 'resources', '_csrf', 'returnTo']);
 const OBJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** How long a MessageId is remembered, so that SNS's redeliveries are processed once. */
@@ -19,19 +18,32 @@ function text(value: Json | undefined): string {
   return value === undefined || value === null || typeof value === 'object' ? '' : String(value);
 }
 
-class Failure extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
 function create(host: PluginHost) {
-  const setting = (key: string) => text(host.settings()[key]);
-  const apiBase = () => (setting('apiBase') || DEFAULT_API).replace(/\/+$/, '');
+  const settings = host.declareSettings(
+    {
+      client_id: {},
+      client_secret: { kind: 'secret' },
+      apiBase: { kind: 'url', default: DEFAULT_API },
+      snsHostPattern: {
+        check: (v) => {
+          try {
+            new RegExp(v);
+            return undefined;
+          } catch {
+            return 'snsHostPattern is not a regular expression';
+          }
+        },
+      },
+      snsTopicArn: {},
+      snsCa: {},
+    },
+    () => ({
+      callbackUrl: host.publicUrl(`/plugin/${host.name}/auth2`),
+      notificationUrl: host.publicUrl(`/plugin/${host.name}/notification`),
+    }),
+  );
+  const setting = settings.get;
+  const apiBase = () => setting('apiBase').replace(/\/+$/, '');
   const oauth = host.oauth2(() => ({
     authorizeUrl: `${apiBase()}/auth/dialog/authorize`,
     tokenUrl: `${apiBase()}/auth/tokens/exchange/`,
@@ -61,12 +73,12 @@ function create(host: PluginHost) {
   // Certificates are cached by the verifier; a new one is made only when the settings change.
   let cached: { key: string; verifier: SnsVerifier } | undefined;
   const currentVerifier = () => {
-    const key = SETTINGS.map((k) => setting(k)).join('\0');
+    const key = ['snsHostPattern', 'snsTopicArn', 'snsCa'].map((k) => setting(k)).join('\0');
     if (cached?.key !== key) cached = { key, verifier: verifier() };
     return cached.verifier;
   };
 
-  /** One Resource API call for a user: the parsed answer, or a Failure saying what Misfit said. */
+  /** One Resource API call for a user: the parsed answer, or a failure saying what Misfit said. */
   async function fetchResource(user: string, path: string): Promise<JsonObject> {
     const res = await oauth.request(user, `${apiBase()}/move/resource/v1/user/me/${path}`, { headers: { accept: 'application/json' } });
     if (res.status === 429) {
@@ -74,13 +86,13 @@ function create(host: PluginHost) {
       const limit = res.headers.get('x-ratelimit-limit') ?? '?';
       const seconds = Number.isFinite(reset) && reset > 0 ? Math.max(1, Math.ceil(reset - Date.now() / 1000)) : 60;
       const when = new Date(Date.now() + seconds * 1000).toISOString();
-      throw new Failure(429, `Misfit's rate limit (${limit} calls an hour) is used up; it resets at ${when} (in ${seconds} s)`, {
+      host.fail(429, `Misfit's rate limit (${limit} calls an hour) is used up; it resets at ${when} (in ${seconds} s)`, {
         'retry-after': String(seconds),
       });
     }
     if (res.status >= 400) {
       const failure = failureOf(res.status, res.body);
-      throw new Failure(
+      host.fail(
         failure.status === 400 || failure.status === 404 ? failure.status : 502,
         `Misfit answered ${failure.status}: ${failure.message}`,
       );
@@ -91,7 +103,7 @@ function create(host: PluginHost) {
     } catch {
       /* below */
     }
-    throw new Failure(502, `Misfit answered ${path} with something that is not a JSON object`);
+    host.fail(502, `Misfit answered ${path} with something that is not a JSON object`);
   }
 
   /** What one resource's answer is stored as: lists by id or date, single objects of a list kind as one entry. */
@@ -105,13 +117,9 @@ function create(host: PluginHost) {
 
   async function fetchFor(user: string, userData: JsonObject | undefined, params: Record<string, string>): Promise<JsonObject> {
     if (!setting('client_id') || !setting('client_secret')) {
-      throw new Failure(
-        400,
-        `${host.name} is not set up: an admin enters the Misfit app's key and secret on /plugin/${host.name}/page/setup.html`,
-      );
+      host.fail(400, `${host.name} is not set up: an admin enters the Misfit app's key and secret on /plugin/${host.name}/page/setup.html`);
     }
-    if (!userData)
-      throw new Failure(404, `${user} has no ${host.name} entry yet: create it on /plugin/${host.name}/page/setup.html?user=${user}`);
+    if (!userData) host.fail(404, `${user} has no ${host.name} entry yet: create it on /plugin/${host.name}/page/setup.html?user=${user}`);
     const args: Record<string, string> = { ...lastWeek() };
     for (const [k, v] of Object.entries(userData)) if (!NOT_ARGUMENTS.has(k) && text(v)) args[k] = text(v);
     for (const [k, v] of Object.entries(params)) if (!NOT_ARGUMENTS.has(k)) args[k] = v;
@@ -123,7 +131,7 @@ function create(host: PluginHost) {
     try {
       requests = resources.map((r) => ({ resource: r as Resource, ...requestFor(r, args) }));
     } catch (err) {
-      if (err instanceof ArgumentError) throw new Failure(400, err.message);
+      if (err instanceof ArgumentError) host.fail(400, err.message);
       throw err;
     }
     const answer: JsonObject = {};
@@ -136,19 +144,13 @@ function create(host: PluginHost) {
           await host.data.put(`/data/identities/${user}/plugindata/${host.name}/userId`, body['userId']);
       }
     }
-    const stored = await host.storeSeries(`/data/sensors/${host.name}/${user}`, answer, ['id', 'date']);
+    const stored = await host.storeSeries(`/data/sensors/${host.name}/${user}`, answer, { keys: ['id', 'date'] });
     return { user, resources, stored };
   }
 
-  const asReply = (err: unknown) => {
-    if (err instanceof Failure)
-      return host.reply(err.status, `${err.message}\n`, { 'content-type': 'text/plain; charset=utf-8', ...err.headers });
-    throw err;
-  };
-
   async function index(call: PluginCall) {
     const user = call.user ?? host.fail(400, `${host.name} needs user=NAME: whose Misfit data to get`);
-    return fetchFor(user, call.userData, call.params).catch(asReply);
+    return fetchFor(user, call.userData, call.params);
   }
 
   async function all() {
@@ -179,7 +181,7 @@ function create(host: PluginHost) {
           else await host.data.delete(`${base}/${name}[id='${change.id}']`);
         } else {
           const r = requestFor(resource, { object_id: change.id });
-          await host.storeSeries(base, answerOf(resource, r.list, await fetchResource(user, r.path)), ['id', 'date']);
+          await host.storeSeries(base, answerOf(resource, r.list, await fetchResource(user, r.path)), { keys: ['id', 'date'] });
         }
       } catch (err) {
         problems.push(`${change.action} ${change.type} ${change.id} of ${user}: ${(err as Error).message}`);
@@ -229,40 +231,12 @@ function create(host: PluginHost) {
     return host.reply(200, '');
   }
 
-  async function settingsMethod(call: PluginCall) {
-    if (call.method === 'POST') {
-      const changes = [];
-      for (const key of SETTINGS) {
-        const value = call.params[key]?.trim();
-        if (value === undefined || (value === '' && key === 'client_secret')) continue;
-        if (key === 'apiBase' && value && !/^https?:\/\/\S+$/.test(value)) host.fail(400, 'apiBase must be an http(s) URL');
-        if (key === 'snsHostPattern' && value) {
-          try {
-            new RegExp(value);
-          } catch {
-            host.fail(400, 'snsHostPattern is not a regular expression');
-          }
-        }
-        changes.push({ op: 'put' as const, xpath: `/data/plugindata/${host.name}/${key}`, value });
-      }
-      await host.data.batch(changes);
-    }
-    return {
-      client_id: setting('client_id'),
-      hasSecret: setting('client_secret') !== '',
-      apiBase: setting('apiBase'),
-      snsTopicArn: setting('snsTopicArn'),
-      callbackUrl: host.publicUrl(`/plugin/${host.name}/auth2`),
-      notificationUrl: host.publicUrl(`/plugin/${host.name}/notification`),
-    };
-  }
-
   return {
     methods: {
       index: { access: 'user' as const, handler: index },
       all,
       notification: { access: 'public' as const, handler: notification },
-      settings: settingsMethod,
+      settings: settings.method,
       userSettings: { access: 'user' as const, handler: (call: PluginCall) => oauth.userEntry(call, { resources: RESOURCES.join(',') }) },
     },
     commands: {

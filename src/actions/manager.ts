@@ -4,6 +4,7 @@
  * its triggers — interval, cron, matching changes, its name — within its minInterval, and records how each
  * run went under status/<representing>.
  */
+import { STATUS_CODES } from 'node:http';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import nodeCron, { type ScheduledTask } from 'node-cron';
 import { SYSTEM, type Principal } from '../auth/principal.ts';
@@ -338,7 +339,8 @@ export class ActionManager {
           ? await httpRequest(url, { method, headers, body: data, timeoutMs: this.host.externalTimeoutMs ?? 30_000 })
           : await this.host.call({ method, url, headers, body: data, as: a.def.plugin ? { kind: 'plugin', name: a.def.plugin } : SYSTEM });
       const ok = res.status >= 200 && res.status < 300;
-      outcome = { ok, message: ok ? undefined : `${res.status} ${res.body.trim()}`.trim() };
+      // The status and body of the failed call; a bodiless answer at least says what its status means.
+      outcome = { ok, message: ok ? undefined : `${res.status} ${res.body.trim() || (STATUS_CODES[res.status] ?? '(no body)')}` };
     } catch (err) {
       outcome = { ok: false, message: (err as Error).message };
     } finally {

@@ -28,6 +28,11 @@ export interface AuthSettings {
   logins: LoginGuard;
   /** The principal a plugin acts as (with the extra subtrees it declares). */
   pluginPrincipal?: (name: string) => Principal;
+  /**
+   * Whether the request goes to a public plugin method that checks the Authorization header itself (a
+   * webhook whose sender puts a shared secret there): the header is then not credentials for this server.
+   */
+  ownsAuthorization?: (url: string) => boolean;
 }
 
 /** The header value an in-process call carries to act as `who`. */
@@ -69,6 +74,7 @@ export function authenticate(settings: AuthSettings, req: IncomingMessage): Prin
     return settings.pluginPrincipal?.(name) ?? { kind: 'plugin', name };
   }
   const authorization = req.headers.authorization;
+  if (authorization && settings.ownsAuthorization?.(req.url ?? '')) return ANONYMOUS;
   if (authorization) {
     // A keep-alive client sends the same credentials on every request: the same header on the same
     // connection, for a user whose password has not changed, is the same principal.

@@ -12,7 +12,8 @@ import type { Database } from '../store/database.ts';
 import { isTagName } from '../tree/dom.ts';
 import type { WorkTracker } from '../work.ts';
 import { pluginFiles } from './files.ts';
-import { sensorChanges } from './series.ts';
+import { sensorChanges, unitChanges } from './series.ts';
+import { declareSettings } from './settings.ts';
 import { OAuth2Flow } from './oauth2.ts';
 import { treeAccess } from './treeAccess.ts';
 
@@ -91,11 +92,13 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
     http,
     publicUrl: (path) => deps.publicUrl() + (path.startsWith('/') ? path : `/${path}`),
     recordStatus,
-    async storeSeries(base, answer, keys) {
-      const { changes, counts } = sensorChanges(base, answer, (name) => data.getAll(`${base}/${name}`), keys);
+    async storeSeries(base, answer, options = {}) {
+      const { changes, counts } = sensorChanges(base, answer, (name) => data.getAll(`${base}/${name}`), options.keys);
+      changes.push(...unitChanges(base, options.units ?? {}, (name) => data.get(`${base}/units/${name}`)));
       await data.batch(changes);
       return counts;
     },
+    declareSettings: (fields, extra) => declareSettings(name, data, host, fields, extra),
     background(what, work) {
       running++;
       void work()
@@ -118,15 +121,24 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
         writeToken: async (user, token) => {
           await data.put(`${userPath(user)}/token`, token);
         },
-        needsAuthorisation: (user) => data.get(`${userPath(user)}/needsAuthorisation`) === true,
+        // The reason is kept as the element's text (older databases hold `true`).
+        authorisationProblem: (user) => {
+          const value = data.get(`${userPath(user)}/needsAuthorisation`);
+          return value === undefined || value === null || value === false || value === ''
+            ? undefined
+            : typeof value === 'string'
+              ? value
+              : 'authorise again';
+        },
         setNeedsAuthorisation: async (user, reason) => {
           if (reason === undefined) {
             if (data.get(`${userPath(user)}/needsAuthorisation`) !== undefined) await data.delete(`${userPath(user)}/needsAuthorisation`);
             return;
           }
-          log.warn({ user }, reason);
-          await data.put(`${userPath(user)}/needsAuthorisation`, true);
-          await recordStatus(`sensors/${name}`, { ok: false, message: reason });
+          const sentence = `${user} must authorise ${name} again: ${reason}`;
+          log.warn({ user }, sentence);
+          await data.put(`${userPath(user)}/needsAuthorisation`, reason);
+          await recordStatus(`sensors/${name}`, { ok: false, message: sentence });
         },
         http,
         timeoutMs: deps.callTimeoutMs,
@@ -136,9 +148,9 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
     dispose: () => void unregister(),
     reply: makeReply,
     redirect: (location, status = 303) => makeReply(status, '', { location }),
-    fail(status, message): never {
+    fail(status, message, headers = {}): never {
       // A plugin's own refusal: its status, with the code every error of that status has.
-      throw new IgorError(message, status, {}, CODE_OF_STATUS[status] ?? 'plugin_error');
+      throw new IgorError(message, status, headers, CODE_OF_STATUS[status] ?? 'plugin_error');
     },
   };
   return host;

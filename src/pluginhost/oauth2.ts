@@ -5,7 +5,7 @@
  * refreshed before it expires and after a 401 — one refresh at a time per user, stored before it is used. A
  * refresh the provider refuses marks the user as needing to authorise again.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { AuthorizationCode, type AccessToken, type ModuleOptions } from 'simple-oauth2';
 import { BadGatewayError, BadRequestError, ForbiddenError, IgorError, NotFoundError } from '../errors.ts';
 import type { HttpRequest, HttpResponse, Json, JsonObject, OAuth2Client, OAuth2Provider, PluginCall, TreeChange } from '../plugin-api.ts';
@@ -42,15 +42,17 @@ export interface OAuth2Deps {
   /** identities/USER/plugindata/NAME, or undefined. */
   readUserData(user: string): JsonObject | undefined;
   writeToken(user: string, token: JsonObject): Promise<void>;
-  /** Marks the user as needing to authorise again (or clears the mark), and says so under status/. */
+  /** Marks the user as needing to authorise again, saying why (or clears the mark), and says so under status/. */
   setNeedsAuthorisation(user: string, reason: string | undefined): Promise<void>;
-  needsAuthorisation(user: string): boolean;
+  /** Why the user must authorise again, or undefined. */
+  authorisationProblem(user: string): string | undefined;
   http(url: string, req?: HttpRequest): Promise<HttpResponse>;
   timeoutMs: number;
 }
 
 export class OAuth2Flow implements OAuth2Client {
-  private readonly pending = new Map<string, { user: string; expires: number }>();
+  /** Authorisations under way, by state: whose, until when, and the PKCE verifier. */
+  private readonly pending = new Map<string, { user: string; expires: number; verifier?: string }>();
   private readonly refreshing = new Map<string, Promise<string>>();
 
   constructor(private readonly deps: OAuth2Deps) {}
@@ -86,8 +88,19 @@ export class OAuth2Flow implements OAuth2Client {
     for (const [state, p] of this.pending) if (p.expires < now) this.pending.delete(state);
     if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
     const state = randomBytes(24).toString('base64url');
-    this.pending.set(state, { user, expires: now + STATE_LIFETIME_MS });
-    return client.authorizeURL({ redirect_uri: this.deps.redirectUri(), scope: provider.scope ?? [], state });
+    // PKCE (RFC 7636): only the holder of the verifier, kept here, can trade the code the browser carries.
+    const verifier = provider.pkce ? randomBytes(32).toString('base64url') : undefined;
+    this.pending.set(state, { user, expires: now + STATE_LIFETIME_MS, verifier });
+    const challenge = verifier
+      ? { code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' }
+      : {};
+    return client.authorizeURL({
+      ...provider.authorizeParams,
+      ...challenge,
+      redirect_uri: this.deps.redirectUri(),
+      scope: provider.scope ?? [],
+      state,
+    });
   }
 
   /** auth2: checks the state (once), trades the code for a token, stores it; answers whose token it is. */
@@ -106,7 +119,11 @@ export class OAuth2Flow implements OAuth2Client {
     const { client } = this.client();
     let token: AccessToken;
     try {
-      token = await client.getToken({ code, redirect_uri: this.deps.redirectUri() });
+      token = await client.getToken({
+        code,
+        redirect_uri: this.deps.redirectUri(),
+        ...(pending.verifier ? { code_verifier: pending.verifier } : {}),
+      });
     } catch (err) {
       throw new BadGatewayError(`the provider refused the authorisation code: ${describeProviderError(err)}`);
     }
@@ -138,6 +155,8 @@ export class OAuth2Flow implements OAuth2Client {
     if (!user) throw new BadRequestError(`${this.deps.plugin}'s user entry needs user=NAME`);
     const base = `/data/identities/${user}/plugindata/${this.deps.plugin}`;
     const p = call.params;
+    let revoked: string | undefined;
+    if (p['delete'] || p['forget']) revoked = await this.revoke(user);
     if (p['delete']) await call.data.delete(base);
     else if (p['forget']) await call.data.delete(`${base}/token | ${base}/needsAuthorisation`);
     else if (p['create'] && !call.userData) await call.data.put(base, defaults);
@@ -147,28 +166,84 @@ export class OAuth2Flow implements OAuth2Client {
       if (p['_newName']) fields.push([p['_newName'], p['_newValue'] ?? '']);
       const changes: TreeChange[] = [];
       for (const [key, value] of fields) {
-        if (!/^[A-Za-z_][\w.-]*$/.test(key) || NOT_SETTINGS.has(key)) throw new BadRequestError(`"${key}" cannot be a setting name`);
+        // Names starting with _ are the plugin's own state (sync cursors and the like), not settings.
+        if (!/^[A-Za-z][\w.-]*$/.test(key) || NOT_SETTINGS.has(key)) throw new BadRequestError(`"${key}" cannot be a setting name`);
         changes.push(value === '' ? { op: 'delete', xpath: `${base}/${key}` } : { op: 'put', xpath: `${base}/${key}`, value });
       }
       await call.data.batch(changes);
     }
     const data = this.deps.readUserData(user);
     const shown: JsonObject = {};
-    for (const [k, v] of Object.entries(data ?? {})) if (k !== 'token' && k !== 'needsAuthorisation') shown[k] = v;
-    return { user, exists: data !== undefined, authorisation: this.state(user), settings: shown };
+    for (const [k, v] of Object.entries(data ?? {})) if (k !== 'token' && k !== 'needsAuthorisation' && !k.startsWith('_')) shown[k] = v;
+    const problem = this.deps.authorisationProblem(user);
+    return {
+      user,
+      exists: data !== undefined,
+      authorisation: this.state(user),
+      ...(problem ? { problem } : {}),
+      ...(revoked !== undefined ? { revoked } : {}),
+      settings: shown,
+    };
   }
 
   state(user: string): 'none' | 'authorised' | 'reauthorise' {
-    if (this.deps.needsAuthorisation(user)) return 'reauthorise';
+    if (this.deps.authorisationProblem(user) !== undefined) return 'reauthorise';
     return this.deps.readToken(user)?.['access_token'] ? 'authorised' : 'none';
+  }
+
+  grantedScopes(user: string): string[] | undefined {
+    const scope = this.deps.readToken(user)?.['scope'];
+    if (Array.isArray(scope)) return scope.map(String);
+    return typeof scope === 'string' && scope.trim() ? scope.trim().split(/[\s,]+/) : undefined;
+  }
+
+  requireAuthorisation(user: string, reason: string): Promise<void> {
+    return this.deps.setNeedsAuthorisation(user, reason);
+  }
+
+  /** Records why the user must authorise again, and fails the request saying so. */
+  private async mustReauthorise(user: string, why: string): Promise<never> {
+    await this.deps.setNeedsAuthorisation(user, why);
+    throw new ForbiddenError(this.reauthoriseSentence(user, why));
+  }
+
+  private reauthoriseSentence(user: string, why: string): string {
+    return `${user} must authorise ${this.deps.plugin} again: ${why}. Open /plugin/${this.deps.plugin}/page/setup.html?user=${user} and follow the authorise link`;
+  }
+
+  /**
+   * Revokes the user's token at the provider (RFC 7009: the refresh token, which ends its access tokens too),
+   * when the provider has a revocation endpoint; answers how that went in words, or undefined if there was
+   * nothing to revoke. A failure does not keep the token here: the person asked to be forgotten.
+   */
+  private async revoke(user: string): Promise<string | undefined> {
+    const token = this.deps.readToken(user);
+    const provider = this.deps.provider();
+    const value = token?.['refresh_token'] ?? token?.['access_token'];
+    if (!provider.revokeUrl || typeof value !== 'string' || !value) return undefined;
+    // The client authenticates as at the token endpoint (Fitbit requires it; Google ignores it).
+    const form = new URLSearchParams({ token: value });
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if ((provider.clientAuth ?? 'header') === 'header')
+      headers['authorization'] = `Basic ${Buffer.from(`${provider.clientId}:${provider.clientSecret}`).toString('base64')}`;
+    else form.set('client_id', provider.clientId);
+    try {
+      const res = await this.deps.http(provider.revokeUrl, { method: 'POST', headers, body: form.toString() });
+      if (res.status < 300) return 'revoked at the provider';
+      // 400 for a token the provider no longer knows: revoked already, as far as anyone can tell.
+      if (res.status === 400) return 'the provider no longer knew the token';
+      return `the provider did not revoke it (HTTP ${res.status}); remove this app from your account's connected apps there`;
+    } catch (err) {
+      return `the provider could not be reached to revoke it (${(err as Error).message}); remove this app from your account's connected apps there`;
+    }
   }
 
   private stored(user: string): JsonObject {
     const token = this.deps.readToken(user);
     if (!token?.['access_token'])
       throw new ForbiddenError(`${user} has not authorised ${this.deps.plugin} yet: open its setup page and follow the authorise link`);
-    if (this.deps.needsAuthorisation(user))
-      throw new ForbiddenError(`${user} must authorise ${this.deps.plugin} again: open its setup page and follow the authorise link`);
+    const problem = this.deps.authorisationProblem(user);
+    if (problem !== undefined) throw new ForbiddenError(this.reauthoriseSentence(user, problem));
     return token;
   }
 
@@ -199,9 +274,7 @@ export class OAuth2Flow implements OAuth2Client {
   private async doRefresh(user: string, current: JsonObject): Promise<string> {
     if (!current['refresh_token']) {
       // Some providers (Misfit) give no refresh token: a refused token can only be replaced by authorising again.
-      const reason = `${user}'s ${this.deps.plugin} token was refused and there is no refresh token; ${user} must authorise ${this.deps.plugin} again`;
-      await this.deps.setNeedsAuthorisation(user, reason);
-      throw new ForbiddenError(reason);
+      return this.mustReauthorise(user, 'the token was refused and there is no refresh token to renew it');
     }
     const { client } = this.client();
     let fresh: AccessToken;
@@ -211,9 +284,7 @@ export class OAuth2Flow implements OAuth2Client {
       const status = (err as { output?: { statusCode?: number } }).output?.statusCode;
       if (status === 400 || status === 401) {
         // invalid_grant and the like: the refresh token is revoked or expired; only the user can fix that.
-        const reason = `the provider refused to refresh the token (${describeProviderError(err)}); ${user} must authorise ${this.deps.plugin} again`;
-        await this.deps.setNeedsAuthorisation(user, reason);
-        throw new ForbiddenError(reason);
+        return this.mustReauthorise(user, `the provider refused to renew the token (${describeProviderError(err)})`);
       }
       throw new BadGatewayError(`could not refresh ${user}'s ${this.deps.plugin} token: ${describeProviderError(err)}`);
     }
@@ -232,9 +303,7 @@ export class OAuth2Flow implements OAuth2Client {
     if (first.status !== 401) return first;
     const second = await send(await this.refresh(user, token));
     if (second.status === 401) {
-      const reason = `${url} refuses ${user}'s token even after a refresh; ${user} must authorise ${this.deps.plugin} again`;
-      await this.deps.setNeedsAuthorisation(user, reason);
-      throw new ForbiddenError(reason);
+      return this.mustReauthorise(user, `${new URL(url).host} refuses the token even after renewing it`);
     }
     return second;
   }
@@ -250,10 +319,23 @@ function storable(token: Record<string, unknown>): JsonObject {
   return out;
 }
 
+/** A token endpoint's refusal in words: RFC 6749's error and description, or Fitbit's errors[], never raw JSON. */
 function describeProviderError(err: unknown): string {
   if (err instanceof IgorError) return err.message;
   const e = err as { output?: { statusCode?: number }; data?: { payload?: unknown }; message?: string };
-  const payload = e.data?.payload;
-  const detail = payload && typeof payload === 'object' ? JSON.stringify(payload) : payload ? String(payload) : '';
+  const payload = e.data?.payload as
+    | { error?: unknown; error_description?: unknown; errors?: { message?: string; errorType?: string }[] }
+    | string
+    | undefined;
+  let detail = '';
+  if (payload && typeof payload === 'object') {
+    if (typeof payload.error === 'string')
+      detail = [payload.error, typeof payload.error_description === 'string' ? payload.error_description : ''].filter(Boolean).join(': ');
+    else if (Array.isArray(payload.errors))
+      detail = payload.errors
+        .map((x) => x?.message || x?.errorType)
+        .filter(Boolean)
+        .join('; ');
+  } else if (typeof payload === 'string') detail = payload.slice(0, 200);
   return [e.output?.statusCode ? `HTTP ${e.output.statusCode}` : '', detail || e.message || String(err)].filter(Boolean).join(' ');
 }

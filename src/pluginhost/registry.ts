@@ -74,6 +74,8 @@ export class PluginRegistry {
   private readonly running = new Map<string, RunningPlugin>();
   /** Plugins that are installed but would not start, and why. */
   private readonly broken = new Map<string, string>();
+  /** Installs under way: their fragment is in the tree (its actions may fire) before the plugin has started. */
+  private readonly installing = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: RegistryDeps) {}
 
@@ -112,6 +114,19 @@ export class PluginRegistry {
 
   get(name: string): RunningPlugin | undefined {
     return this.running.get(name);
+  }
+
+  /** The running plugin, once an install under way has finished (so its own actions never find it missing). */
+  async ready(name: string): Promise<RunningPlugin | undefined> {
+    await this.installing.get(name)?.catch(() => {});
+    return this.running.get(name);
+  }
+
+  /** Whether `url` is /plugin/NAME/METHOD of a public method that reads the Authorization header itself. */
+  ownsAuthorization(url: string): boolean {
+    const m = /^\/plugin\/([^/?#]+)\/([^/?#]+)/.exec(url);
+    const spec = m ? this.running.get(decodeURIComponent(m[1]!))?.methods.get(decodeURIComponent(m[2]!)) : undefined;
+    return !!spec && spec.access === 'public' && spec.ownAuthorization === true;
   }
 
   /** Who the plugin acts as: its own parts of the tree and what its definition declares. */
@@ -213,6 +228,17 @@ export class PluginRegistry {
    * that does not start is removed again (its record and what its fragment made) before the error is given.
    */
   async install(name: string, source = name): Promise<RunningPlugin> {
+    if (this.installing.has(name)) throw new IgorError(`${name} is being installed already`, 409, {}, 'conflict');
+    const work = this.installNow(name, source);
+    this.installing.set(name, work);
+    try {
+      return await work;
+    } finally {
+      this.installing.delete(name);
+    }
+  }
+
+  private async installNow(name: string, source: string): Promise<RunningPlugin> {
     if (!isTagName(name))
       throw new BadRequestError(`"${name}" cannot be a plugin name: use letters, digits, _ - . and start with a letter or _`);
     if (this.deps.db.tree.select(`${RECORDS}/${name}`).length)

@@ -91,3 +91,16 @@ export function sensorChanges(
   }
   return { changes, counts };
 }
+
+/** The changes that record each series' units under `base`/units/NAME, where they differ from what is there. */
+export function unitChanges(
+  base: string,
+  units: Record<string, Record<string, string>>,
+  existing: (name: string) => Json | undefined,
+): TreeChange[] {
+  const changes: TreeChange[] = [];
+  for (const [name, fields] of Object.entries(units)) {
+    if (canonical(existing(name)) !== canonical(fields)) changes.push({ op: 'put', xpath: `${base}/units/${name}`, value: fields });
+  }
+  return changes;
+}

@@ -27,7 +27,7 @@ const PAGE = /^[A-Za-z0-9_][\w.-]*\.(html|css|js|svg|png|json|md)$/;
 async function servePage(ctx: Deps, req: Request, res: Response): Promise<void> {
   const name = req.params['name'] as string;
   const page = req.params['page'] as string;
-  const plugin = runningPlugin(ctx, name);
+  const plugin = await runningPlugin(ctx, name);
   if (!PAGE.test(page) || !existsSync(join(plugin.dir, page))) throw new NotFoundError(`plugin ${name} has no page ${page}`);
   // Plugin pages run no inline script and load nothing from elsewhere (headers.ts): what they show cannot become code.
   if (page.endsWith('.md')) {

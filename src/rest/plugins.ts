@@ -133,7 +133,7 @@ function allowCors(req: Request, res: Response): boolean {
 
 /** /plugin/NAME/script/SCRIPT: for an admin or the plugin's own actions (pluginhost/scripts.ts). */
 async function runPluginScript(ctx: Deps, req: Request, res: Response): Promise<void> {
-  const plugin = runningPlugin(ctx, req.params['name'] as string);
+  const plugin = await runningPlugin(ctx, req.params['name'] as string);
   const p = principalOf(req);
   if (!privileged(p, plugin.name)) deny(p, 'use', `/plugin/${plugin.name}/script`);
   const timeoutMs = ctx.config.pluginTimeoutMs;
@@ -151,9 +151,9 @@ async function runPluginScript(ctx: Deps, req: Request, res: Response): Promise<
   res.status(200).type('text/plain; charset=utf-8').send(output);
 }
 
-/** The plugin running under that name, or a 404. */
-export function runningPlugin(ctx: Pick<HostContext, 'plugins'>, name: string): RunningPlugin {
-  const plugin = isTagName(name) ? ctx.plugins.get(name) : undefined;
+/** The plugin running under that name (waiting for an install under way), or a 404. */
+export async function runningPlugin(ctx: Pick<HostContext, 'plugins'>, name: string): Promise<RunningPlugin> {
+  const plugin = isTagName(name) ? await ctx.plugins.ready(name) : undefined;
   if (!plugin) throw new NotFoundError(`there is no plugin ${name} running here`);
   return plugin;
 }
@@ -169,7 +169,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
 async function callPlugin(ctx: Deps, req: Request, res: Response): Promise<void> {
   const name = req.params['name'] as string;
   const methodName = (req.params['method'] as string | undefined) ?? 'index';
-  const plugin = runningPlugin(ctx, name);
+  const plugin = await runningPlugin(ctx, name);
   const spec = plugin.methods.get(methodName);
   if (!spec) throw new NotFoundError(`plugin ${name} has no method ${methodName}`);
   if (spec.cors && allowCors(req, res)) return;
@@ -240,7 +240,7 @@ async function runPluginCode(ctx: Deps, what: string, work: () => unknown): Prom
 async function runCommand(ctx: Deps, req: Request, res: Response): Promise<void> {
   const name = req.params['name'] as string;
   const command = req.params['command'] as string;
-  const plugin = runningPlugin(ctx, name);
+  const plugin = await runningPlugin(ctx, name);
   const run = plugin.instance.commands?.[command];
   if (!run || !Object.hasOwn(plugin.instance.commands!, command)) {
     throw new NotFoundError(

@@ -25,6 +25,34 @@ function inUnits(kg: number, language: string | undefined): number {
   return kg;
 }
 
+/** What the documented collection resources answer, with the generic top-level names (summary, goals) they share. */
+const COLLECTIONS: [RegExp, unknown][] = [
+  [
+    /^\/1\/user\/-\/activities\/date\/[\w-]+\.json$/,
+    { activities: [], goals: { steps: 10000 }, summary: { steps: 6543, caloriesOut: 2100 } },
+  ],
+  [
+    /^\/1\/user\/-\/sleep\/date\/[\w-]+\.json$/,
+    {
+      sleep: [{ logId: 26315914, dateOfSleep: '2026-11-02', minutesAsleep: 431, minutesAwake: 21, timeInBed: 452 }],
+      summary: { totalMinutesAsleep: 431, totalSleepRecords: 1, totalTimeInBed: 452 },
+    },
+  ],
+  [/^\/1\/user\/-\/body\/date\/[\w-]+\.json$/, { body: { bmi: 24.7, fat: 21.3, weight: 80 }, goals: { weight: 78 } }],
+  [/^\/1\/user\/-\/heart\/date\/[\w-]+\.json$/, { average: [{ heartRate: 61, tracker: 'Resting Heart Rate' }], heart: [] }],
+  [/^\/1\/user\/-\/foods\/log\/date\/[\w-]+\.json$/, { foods: [], goals: { calories: 2200 }, summary: { calories: 1850, water: 1200 } }],
+  [/^\/1\/user\/-\/foods\/log\/water\/date\/[\w-]+\.json$/, { water: [{ amount: 500, logId: 7 }], summary: { water: 1200 } }],
+  [
+    /^\/1\/user\/-\/activities\/heart\/date\/[\w-]+\/[\w-]+\.json$/,
+    { 'activities-heart': [{ dateTime: '2026-11-02', value: { restingHeartRate: 58, heartRateZones: [{ name: 'Peak', minutes: 3 }] } }] },
+  ],
+  [/^\/1\/user\/-\/activities\/steps\/date\/[\w-]+\/[\w-]+\.json$/, { 'activities-steps': [{ dateTime: '2026-11-02', value: '8012' }] }],
+  [
+    /^\/1\/user\/-\/body\/log\/fat\/date\/[\w-]+(\/[\w-]+)?\.json$/,
+    { fat: [{ date: '2026-11-02', fat: 21.3, logId: 3001, time: '07:30:00' }] },
+  ],
+];
+
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 }
@@ -68,9 +96,7 @@ export async function startFakeFitbit(provider: StrictProvider): Promise<FakeFit
     if (/^\/1\/user\/-\/body\/weight\/date\/([\w-]+)\/([\w-]+)\.json$/.test(path)) {
       return send(res, 200, { 'body-weight': sorted.map(([dateTime, kg]) => ({ dateTime, value: String(inUnits(kg, language)) })) });
     }
-    if (/^\/1\/user\/-\/activities\/date\/([\w-]+)\.json$/.test(path)) {
-      return send(res, 200, { activities: [], goals: { steps: 10000 }, summary: { steps: 6543, caloriesOut: 2100 } });
-    }
+    for (const [pattern, body] of COLLECTIONS) if (pattern.test(path)) return send(res, 200, body);
     if (path === '/1/user/-/profile.json')
       return send(res, 200, { user: { displayName: 'Jack', weightUnit: language === 'en_US' ? 'en_US' : 'METRIC' } });
     return send(res, 404, { errors: [{ errorType: 'not_found', message: `no resource ${path}` }], success: false });

@@ -61,7 +61,7 @@ describe('setting up', () => {
     assert.equal(r.status, 400);
     assert.match(
       await r.text(),
-      /not set up: an admin enters the Fitbit app's client_id and client_secret on \/plugin\/_fitbit\/page\/setup.html/,
+      /not set up: an admin enters the Google Health client id and secret on \/plugin\/_fitbit\/page\/setup.html/,
     );
   });
 
@@ -77,24 +77,26 @@ describe('setting up', () => {
       403,
     );
     const body = JSON.stringify({
+      provider: 'fitbit-legacy',
       client_id: CLIENT.id,
       client_secret: CLIENT.secret,
-      authBase: provider.url,
+      authorizeUrl: provider.authorizeUrl,
       tokenUrl: provider.tokenUrl,
       apiBase: fitbit.url,
     });
     const settings = await json(
       s.request('/plugin/_fitbit/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
     );
-    assert.deepEqual(settings, {
-      client_id: CLIENT.id,
-      hasSecret: true,
-      system: '',
-      apiBase: fitbit.url,
-      authBase: provider.url,
-      tokenUrl: provider.tokenUrl,
-      callbackUrl: `${s.url}/plugin/_fitbit/auth2`,
-    });
+    assert.equal(settings.provider, 'fitbit-legacy');
+    assert.equal(settings.client_id, CLIENT.id);
+    assert.deepEqual(settings.secrets, { client_secret: true, webhookSecret: false });
+    assert.equal(settings.apiBase, fitbit.url);
+    assert.equal(settings.authorizeUrl, provider.authorizeUrl);
+    assert.equal(settings.tokenUrl, provider.tokenUrl);
+    assert.equal(settings.defaults.revokeUrl, 'https://api.fitbit.com/oauth2/revoke', 'each URL shows its default');
+    assert.equal(settings.callbackUrl, `${s.url}/plugin/_fitbit/auth2`);
+    assert.deepEqual(settings.scopes, ['activity', 'heartrate', 'nutrition', 'profile', 'settings', 'sleep', 'weight']);
+    assert.ok(!JSON.stringify(settings).includes(CLIENT.secret));
     const again = await json(
       s.request('/plugin/_fitbit/settings', {
         method: 'POST',
@@ -102,7 +104,7 @@ describe('setting up', () => {
         body: '{"client_secret":""}',
       }),
     );
-    assert.equal(again.hasSecret, true, 'an empty secret field keeps the secret');
+    assert.equal(again.secrets.client_secret, true, 'an empty secret field keeps the secret');
     const bad = await s.request('/plugin/_fitbit/settings', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -193,9 +195,43 @@ describe('getting data', () => {
     const paths = fitbit.requests.slice(-2).map((r) => r.path);
     assert.match(paths[0]!, /\/body\/weight\/date\/today\/30d\.json$/);
     assert.match(paths[1]!, /\/activities\/date\/\d{4}-\d{2}-\d{2}\.json$/);
-    assert.equal((await sensors()).summary.steps, 6543);
+    assert.equal((await sensors())['activities-summary'].steps, 6543);
     await json(as(JACK, '/plugin/_fitbit?user=jack&period=1m&methods=time_series'));
     assert.match(fitbit.requests.at(-1)!.path, /\/today\/1m\.json$/);
+  });
+
+  it('keeps what every method stored: no method overwrites another (summary, goals)', async () => {
+    const methods = [
+      'activities',
+      'sleep',
+      'body',
+      'heart',
+      'foods_log',
+      'foods_log_water',
+      'heart_rate',
+      'get_bodyfat',
+      'user_profile_get',
+    ];
+    // One at a time, as a person changing their methods setting would: each later one must leave the earlier ones' data.
+    for (const method of methods) await json(as(JACK, `/plugin/_fitbit?user=jack&methods=${method}`));
+    await json(as(JACK, '/plugin/_fitbit?user=jack&methods=time_series&resource=activities/steps&period=7d'));
+    const data = await sensors();
+    assert.equal(data['activities-summary'].steps, 6543);
+    assert.equal(data['activities-goals'].steps, 10000);
+    assert.equal(data['sleep-summary'].totalMinutesAsleep, 431);
+    assert.equal(data.sleep.minutesAsleep, 431);
+    assert.equal(data.body.fat, 21.3);
+    assert.equal(data['body-goals'].weight, 78);
+    assert.equal(data['heart-average'].average.heartRate, 61);
+    assert.equal(data['foods-log-summary'].calories, 1850);
+    assert.equal(data['foods-log-water-summary'].water, 1200);
+    assert.equal(data['activities-heart'].restingHeartRate, 58, 'the resting rate beside its date, as Google Health gives it');
+    assert.equal(data['activities-steps'].value, 8012);
+    assert.equal(data.fat.fat, 21.3);
+    assert.equal(data.profile.displayName, 'Jack');
+    assert.equal(data.weight.length, 2, "get_bodyweight's logs are still there");
+    assert.equal(data.units.weight.weight, 'kg', 'series say their units');
+    assert.equal(data.units['activities-steps'].value, 'steps');
   });
 
   it('refuses bad arguments with a 400 before calling Fitbit', async () => {
