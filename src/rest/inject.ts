@@ -11,13 +11,27 @@ import type { LocalCaller } from '../localCall.ts';
 const UNSAFE = /[^A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]/g;
 
 /**
+ * light-my-request collects the answer through its own write/end, inherited from its Response class. Express
+ * swaps a response's prototype for its own when it takes a request, so an answer written after a tick (our
+ * listener reaches express only after /data's async check) went to node's write/end and was lost: errors
+ * of in-process calls arrived without their body. Pinning them to the instance keeps them whatever the prototype.
+ */
+function pinned(handler: RequestListener): RequestListener {
+  return (req, res) => {
+    for (const method of ['write', 'end', 'writeHead'] as const)
+      Object.defineProperty(res, method, { value: res[method], writable: true, configurable: true });
+    handler(req, res);
+  };
+}
+
+/**
  * `internalSecret` proves to authenticate() that the call comes from inside this process. The listener is asked
  * for at each call, so that the services that call (actions, event sources) can be made before it exists.
  */
 export function localCaller(listener: () => RequestListener, internalSecret: string): LocalCaller {
   return async ({ method, url, headers, body, as }) => {
     // Without a callback inject() answers a thenable chain; light-my-request 6.6's types do not say so.
-    const res = await (inject(listener(), {
+    const res = await (inject(pinned(listener()), {
       method: method as NonNullable<inject.InjectOptions['method']>,
       url: url.replace(UNSAFE, (c) => encodeURIComponent(c)),
       headers: { ...headers, host: 'localhost', [INTERNAL_HEADER]: internalCredential(internalSecret, as) },

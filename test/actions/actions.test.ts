@@ -197,7 +197,9 @@ describe('external calls and failures', () => {
     await addAction(`<name>f3</name><url>${externalUrl}/hang</url><representing>services/f3</representing>`);
     await addAction('<name>f4</name><url>http://127.0.0.1:9/nothing</url><representing>services/f4</representing>');
     await addAction(`<name>f5</name><url>${externalUrl}/reset</url><representing>services/f5</representing>`);
-    for (const n of ['f1', 'f2', 'f3', 'f4', 'f5']) await call('GET', `/action/${n}`);
+    // A local route behind the framework (not /data): its error body must reach the status too.
+    await addAction('<name>f6</name><url>/plugin/nosuch/fetch</url><representing>services/f6</representing>');
+    for (const n of ['f1', 'f2', 'f3', 'f4', 'f5', 'f6']) await call('GET', `/action/${n}`);
     await flush();
     const f = async (n: string) => (await status(`services/${n}`))[n];
     assert.match((await f('f1')).errorMessage, /^400 XPath error: syntax error/);
@@ -205,7 +207,8 @@ describe('external calls and failures', () => {
     assert.match((await f('f3')).errorMessage, /did not answer within 500 ms/);
     assert.match((await f('f4')).errorMessage, /cannot reach/);
     assert.match((await f('f5')).errorMessage, /cannot reach .*\/reset/);
-    for (const n of ['f1', 'f2', 'f3', 'f4', 'f5']) {
+    assert.equal((await f('f6')).errorMessage, '404 there is no plugin nosuch running here');
+    for (const n of ['f1', 'f2', 'f3', 'f4', 'f5', 'f6']) {
       assert.equal((await f(n)).alive, false);
       assert.equal(typeof (await f(n)).lastFailure, 'number');
     }

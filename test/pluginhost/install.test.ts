@@ -1,17 +1,17 @@
-/** Installing a plugin is all or nothing, with an error that says why (issue #15). */
+/** Installing a plugin is all or nothing, with an error that says why (issue #15), and its actions wait for it (#16). */
 import assert from 'node:assert/strict';
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startTestServer, tempDir, type TestServer } from '../helpers.ts';
+import { startTestServer, tempDir, waitFor, type TestServer } from '../helpers.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/plugins', import.meta.url));
 let s: TestServer;
 
 before(async () => {
   const dir = await tempDir();
-  for (const name of ['brokenstart', 'badwrites', 'nocreate', 'badcode'])
+  for (const name of ['brokenstart', 'badwrites', 'nocreate', 'badcode', 'slowstart'])
     await cp(join(FIXTURES, name), join(dir, 'plugins', name), { recursive: true });
   s = await startTestServer({}, dir);
 });
@@ -43,4 +43,16 @@ describe('a plugin install that fails', () => {
       }
     });
   }
+});
+
+describe('a plugin that starts slowly', () => {
+  it('does not have its own action run before it can answer (no 404 in its status)', async () => {
+    const r = await s.request('/internal/plugins/slowstart', { method: 'PUT' });
+    assert.equal(r.status, 200, await r.text());
+    const status = await waitFor(async () => {
+      const res = await s.request('/data/status/sensors/slowstart', { headers: { accept: 'application/json' } });
+      return res.status === 200 ? ((await res.json()) as { slowstart: { alive: boolean; errorMessage?: string } }).slowstart : undefined;
+    }, "the plugin's action to have run");
+    assert.equal(status.alive, true, status.errorMessage);
+  });
 });
