@@ -298,6 +298,21 @@ export const KINDS: Kind[] = [
 
 export const KIND_NAMES = KINDS.map((k) => k.name);
 
+/** How the setup page names each kind. */
+export const KIND_LABELS: Record<string, string> = {
+  steps: 'Steps',
+  distance: 'Distance',
+  floors: 'Floors',
+  calories: 'Calories burned',
+  activeMinutes: 'Active minutes',
+  weight: 'Weight',
+  bodyFat: 'Body fat',
+  sleep: 'Sleep, with its stages',
+  restingHeartRate: 'Resting heart rate',
+  heartRate: 'Heart rate (daily average, lowest, highest)',
+  spo2: 'Blood oxygen (SpO2)',
+};
+
 /** The kinds a `data` setting (names separated by commas; empty: all) enables. */
 export function enabledKinds(data: string): Kind[] {
   const wanted = data

@@ -5,7 +5,7 @@
  * failures in sync.ts, push notifications in webhook.ts.
  */
 import type { OAuth2Provider, PluginCall, PluginDefinition, PluginHost } from 'igor-ts/plugin-api';
-import { KIND_NAMES, scopesFor } from './dataTypes.ts';
+import { KIND_LABELS, KIND_NAMES, scopesFor } from './dataTypes.ts';
 import { createSync, SENSORS } from './sync.ts';
 import { webhook } from './webhook.ts';
 
@@ -59,6 +59,8 @@ function create(host: PluginHost) {
       callbackUrl: host.publicUrl(`/plugin/${host.name}/auth2`),
       webhookUrl: host.publicUrl(`/plugin/${host.name}/webhook`),
       scopes: provider() === 'fitbit-legacy' ? LEGACY_SCOPES : scopesFor(settings.get('data')),
+      kinds: KIND_NAMES,
+      kindNames: KIND_LABELS,
     }),
   );
   const oauth = host.oauth2((): OAuth2Provider => {
@@ -89,8 +91,12 @@ function create(host: PluginHost) {
       settings: settings.method,
       userSettings: {
         access: 'user' as const,
-        handler: (call: PluginCall) =>
-          oauth.userEntry(call, provider() === 'fitbit-legacy' ? { methods: 'get_bodyweight' } : { units: 'metric' }),
+        handler: async (call: PluginCall) => ({
+          ...(await oauth.userEntry(call, provider() === 'fitbit-legacy' ? { methods: 'get_bodyweight' } : { units: 'metric' })),
+          // What the person's page shows: which fields apply, and whom they authorise.
+          provider: provider(),
+          providerName: provider() === 'fitbit-legacy' ? 'Fitbit' : 'Google',
+        }),
       },
       webhook: webhook(host, settings, sync),
     },

@@ -49,9 +49,10 @@ describe('a plugin that starts slowly', () => {
   it('does not have its own action run before it can answer (no 404 in its status)', async () => {
     const r = await s.request('/internal/plugins/slowstart', { method: 'PUT' });
     assert.equal(r.status, 200, await r.text());
-    const status = await waitFor(async () => {
+    type Status = { alive: boolean; errorMessage?: string };
+    const status = await waitFor(async (): Promise<Status | undefined> => {
       const res = await s.request('/data/status/sensors/slowstart', { headers: { accept: 'application/json' } });
-      return res.status === 200 ? ((await res.json()) as { slowstart: { alive: boolean; errorMessage?: string } }).slowstart : undefined;
+      return res.status === 200 ? ((await res.json()) as { slowstart: Status }).slowstart : undefined;
     }, "the plugin's action to have run");
     assert.equal(status.alive, true, status.errorMessage);
   });

@@ -49,11 +49,12 @@ describe('_fitbit setup.html', () => {
     await page.waitForSelector('#app:not([hidden])');
     assert.equal(await page.textContent('#callbackUrl'), `${s.url}/plugin/_fitbit/auth2`);
     assert.equal(await page.textContent('#secretState'), '(not set)');
+    await page.selectOption('#provider', 'fitbit-legacy');
     await page.fill('#client_id', CLIENT.id);
     await page.fill('#client_secret', CLIENT.secret);
     await page.click('details summary');
     await page.fill('#apiBase', fitbit.url);
-    await page.fill('#authBase', provider.url);
+    await page.fill('#authorizeUrl', provider.authorizeUrl);
     await page.fill('#tokenUrl', provider.tokenUrl);
     await page.click('#appForm button[type=submit]');
     await page.waitForFunction(() => document.querySelector('#secretState')?.textContent === '(set; leave empty to keep it)');
