@@ -117,7 +117,14 @@ describe('setting up', () => {
   it("makes a person's entry, which only they (or an admin) may see and change", async () => {
     assert.equal((await as(JACK, '/plugin/_fitbit?user=jack')).status, 404);
     const made = await json(as(JACK, '/plugin/_fitbit/userSettings?user=jack&create=1', { method: 'POST' }));
-    assert.deepEqual(made, { user: 'jack', exists: true, authorisation: 'none', settings: { methods: 'get_bodyweight' } });
+    assert.deepEqual(made, {
+      user: 'jack',
+      exists: true,
+      authorisation: 'none',
+      settings: { methods: 'get_bodyweight' },
+      provider: 'fitbit-legacy',
+      providerName: 'Fitbit',
+    });
     assert.equal((await as(JILL, '/plugin/_fitbit/userSettings?user=jack')).status, 403);
     const r = await as(JACK, '/plugin/_fitbit?user=jack');
     assert.equal(r.status, 403);
