@@ -34,3 +34,12 @@ export async function newPage(): Promise<{ page: Page; problems: string[] }> {
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   return { page, problems };
 }
+
+/** Logs in through the login page and waits until it has gone back to `returnTo`. */
+export async function logIn(page: Page, base: string, user: string, password: string, returnTo: string): Promise<void> {
+  await page.goto(`${base}/login?returnTo=${encodeURIComponent(returnTo)}`);
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${base}${returnTo}`);
+}

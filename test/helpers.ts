@@ -4,6 +4,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import { resolveConfig, type Config } from '../src/config.ts';
 import { quietLogger } from '../src/logger.ts';
@@ -90,4 +91,19 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** A request to the server with `auth` as its Authorization header (none: anonymous); redirects are not followed. */
+export function requestAs(s: TestServer, auth: string | undefined, path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (auth) headers.set('authorization', auth);
+  return s.anonymous(path, { ...init, headers, redirect: 'manual' });
+}
+
+/** The JSON of a successful answer (undefined if empty); a failure shows its status and body. */
+export async function okJson(res: Response | Promise<Response>): Promise<any> {
+  const r = await res;
+  const text = await r.text();
+  assert.ok(r.status < 300, `${r.status}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
 }

@@ -131,15 +131,6 @@ function create(host: PluginHost) {
       settings: settings.method,
       userSettings: { access: 'user' as const, handler: (call: PluginCall) => oauth.userEntry(call, { resources: RESOURCES.join(',') }) },
     },
-    commands: {
-      /** `igor plugin misfit authorize --user U`: the URL U opens in a browser to authorise this Igor. */
-      authorize: (args: Record<string, string>) => {
-        const user = args['user'];
-        if (!user || !/^[A-Za-z_][\w.-]*$/.test(user)) host.fail(400, 'authorize needs --user NAME');
-        if (!host.userData(user)) host.fail(404, `${user} has no ${host.name} entry yet: create it on the setup page first`);
-        return `Open this in a browser, as ${user}, within 10 minutes:\n${oauth.authorizeUrl(user)}\n`;
-      },
-    },
   };
 }
 

@@ -217,6 +217,18 @@ export class PluginRegistry {
         });
       }
     }
+    if (flow && !instance.commands?.['authorize']) {
+      // `igor plugin NAME authorize --user U`: the URL U opens in a browser, for a server without its pages at hand.
+      instance.commands = {
+        ...instance.commands,
+        authorize: (args) => {
+          const user = args['user'];
+          if (!user || !isTagName(user)) throw new BadRequestError('authorize needs --user NAME');
+          if (!host.userData(user)) throw new NotFoundError(`${user} has no ${name} entry yet: create it on the setup page first`);
+          return `Open this in a browser, as ${user}, within 10 minutes:\n${flow.authorizeUrl(user)}\n`;
+        },
+      };
+    }
     const plugin: RunningPlugin = { name, writes, source, dir, description: def.description, methods, host, instance };
     this.running.set(name, plugin);
     this.broken.delete(name);

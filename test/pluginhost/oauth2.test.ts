@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { setPassword } from '../../src/auth/users.ts';
-import { basic, startHttpServer, startTestServer, tempDir, type TestServer } from '../helpers.ts';
+import { basic, requestAs, startHttpServer, startTestServer, tempDir, type TestServer } from '../helpers.ts';
 import { startOAuthProvider, type StrictProvider } from '../oauthProvider.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/plugins', import.meta.url));
@@ -47,11 +47,7 @@ before(async () => {
   }
 });
 
-function as(auth: string | undefined, path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (auth) headers.set('authorization', auth);
-  return s.anonymous(path, { ...init, headers, redirect: 'manual' });
-}
+const as = (auth: string | undefined, path: string, init?: RequestInit) => requestAs(s, auth, path, init);
 
 /** Runs auth1 as jack and the provider's authorize step; answers the callback URL the browser would follow. */
 async function authorise(auth = JACK, user = 'jack'): Promise<URL> {

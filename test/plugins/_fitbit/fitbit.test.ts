@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { setPassword } from '../../../src/auth/users.ts';
-import { basic, startTestServer, waitFor, type TestServer } from '../../helpers.ts';
+import { basic, okJson, requestAs, startTestServer, type TestServer, waitFor } from '../../helpers.ts';
 import { startOAuthProvider, type StrictProvider } from '../../oauthProvider.ts';
 import { startFakeFitbit, type FakeFitbit } from './fakeFitbit.ts';
 
@@ -18,18 +18,9 @@ let s: TestServer;
 let provider: StrictProvider;
 let fitbit: FakeFitbit;
 
-function as(auth: string | undefined, path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (auth) headers.set('authorization', auth);
-  return s.anonymous(path, { ...init, headers, redirect: 'manual' });
-}
+const as = (auth: string | undefined, path: string, init?: RequestInit) => requestAs(s, auth, path, init);
 
-async function json(res: Response | Promise<Response>): Promise<any> {
-  const r = await res;
-  const text = await r.text();
-  assert.ok(r.status < 300, `${r.status}: ${text}`);
-  return JSON.parse(text);
-}
+const json = okJson;
 
 async function sensors(user = 'jack'): Promise<any> {
   return (await json(s.request(`/data/sensors/fitbit/${user}`, { headers: { accept: 'application/json' } })))[user];

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { setPassword } from '../../../src/auth/users.ts';
 import { backoffSeconds } from '../../../plugins/_fitbit/sync.ts';
-import { basic, startTestServer, waitFor, type TestServer } from '../../helpers.ts';
+import { basic, okJson, requestAs, startTestServer, type TestServer, waitFor } from '../../helpers.ts';
 import { SCOPE, startFakeGoogle, type FakeGoogle, type FakePoint } from './fakeGoogleHealth.ts';
 
 const JACK = basic('jack', 'jack-password');
@@ -22,18 +22,9 @@ const date = (n: number) => dayAgo(n).toISOString().slice(0, 10);
 let s: TestServer;
 let google: FakeGoogle;
 
-function as(auth: string | undefined, path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (auth) headers.set('authorization', auth);
-  return s.anonymous(path, { ...init, headers, redirect: 'manual' });
-}
+const as = (auth: string | undefined, path: string, init?: RequestInit) => requestAs(s, auth, path, init);
 
-async function json(res: Response | Promise<Response>): Promise<any> {
-  const r = await res;
-  const text = await r.text();
-  assert.ok(r.status < 300, `${r.status}: ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const json = okJson;
 
 async function sensors(): Promise<any> {
   return (await json(s.request('/data/sensors/fitbit/jack', { headers: { accept: 'application/json' } }))).jack;

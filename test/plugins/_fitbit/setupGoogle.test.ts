@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { setPassword } from '../../../src/auth/users.ts';
-import { newPage } from '../../browser.ts';
+import { logIn as logInAt, newPage } from '../../browser.ts';
 import { startTestServer, type TestServer } from '../../helpers.ts';
 import { startFakeGoogle, type FakeGoogle } from './fakeGoogleHealth.ts';
 
@@ -31,13 +31,7 @@ before(async () => {
   assert.equal((await s.request('/internal/plugins/_fitbit', { method: 'PUT' })).status, 200);
 });
 
-async function logIn(page: Page, user: string, password: string, returnTo: string): Promise<void> {
-  await page.goto(`${base}/login?returnTo=${encodeURIComponent(returnTo)}`);
-  await page.fill('#username', user);
-  await page.fill('#password', password);
-  await page.click('button[type=submit]');
-  await page.waitForURL(`${base}${returnTo}`);
-}
+const logIn = (page: Page, user: string, password: string, returnTo: string) => logInAt(page, base, user, password, returnTo);
 
 const visible = (page: Page, selector: string) => page.isVisible(selector);
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { setPassword } from '../../../src/auth/users.ts';
 import { newPage } from '../../browser.ts';
-import { basic, startTestServer, type TestServer } from '../../helpers.ts';
+import { basic, requestAs, startTestServer, type TestServer } from '../../helpers.ts';
 import { startOAuthProvider, type StrictProvider } from '../../oauthProvider.ts';
 import { PROFILE, startFakeMisfit, type FakeMisfit } from './fakeMisfit.ts';
 import { startSnsSender, type SnsSender } from './snsSender.ts';
@@ -20,11 +20,7 @@ let provider: StrictProvider;
 let misfit: FakeMisfit;
 let sns: SnsSender;
 
-function as(auth: string | undefined, path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (auth) headers.set('authorization', auth);
-  return s.anonymous(path, { ...init, headers, redirect: 'manual' });
-}
+const as = (auth: string | undefined, path: string, init?: RequestInit) => requestAs(s, auth, path, init);
 
 async function ok(res: Response | Promise<Response>): Promise<any> {
   const r = await res;
