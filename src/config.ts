@@ -32,6 +32,10 @@ export interface Config {
   /** Development mode for plugins (e.g. submit accepts loopback callback URLs). */
   dev: boolean;
   logLevel: string;
+  /** An MQTT broker to connect to (mqtt:// or mqtts://). */
+  mqtt?: string;
+  /** Run an MQTT broker in the server on this port (0: any free port). */
+  mqttBroker?: number;
 }
 
 export const DEFAULTS: Config = {
@@ -69,6 +73,8 @@ const ENV: Record<keyof Config, string> = {
   noAuth: 'IGOR_NO_AUTH',
   dev: 'IGOR_DEV',
   logLevel: 'IGOR_LOG_LEVEL',
+  mqtt: 'IGOR_MQTT',
+  mqttBroker: 'IGOR_MQTT_BROKER',
 };
 
 export class ConfigError extends Error {}
@@ -136,6 +142,15 @@ export function resolveConfig(
     }
     config.logLevel = level.value;
   }
+  const mqttUrl = pick('mqtt');
+  if (mqttUrl) {
+    if (!/^mqtts?:\/\/[^\s/]+/.test(mqttUrl.value))
+      throw new ConfigError(`${mqttUrl.source}=${mqttUrl.value} is not an mqtt:// or mqtts:// URL`);
+    config.mqtt = mqttUrl.value;
+  }
+  const broker = pick('mqttBroker');
+  // --mqtt-broker without a port: MQTT's own, 1883.
+  if (broker) config.mqttBroker = broker.value === 'true' ? 1883 : integer(broker.value, broker.source, 0, 65535);
   const publicUrl = pick('publicUrl');
   if (publicUrl) {
     try {

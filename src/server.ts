@@ -1,4 +1,7 @@
 /** Starting and stopping the host: database, HTTP server, self-description in services/igor. */
+import { BRIDGE_USER } from './auth/mqtt.ts';
+import { MqttBridge } from './mqtt/bridge.ts';
+import { startBroker, type EmbeddedBroker } from './mqtt/broker.ts';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -76,6 +79,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     pluginPrincipal: (name) => plugins.principal(name),
     ownsAuthorization: (url) => plugins.ownsAuthorization(url),
   };
+  // MQTT: the embedded broker (--mqtt-broker) takes the server's own credentials; the bridge connects to it,
+  // or to the broker --mqtt names.
+  const broker =
+    config.mqttBroker !== undefined
+      ? await startBroker({ db, logins: auth.logins, internalSecret, logger, host: config.host, port: config.mqttBroker })
+      : undefined;
+  const bridge = mqttBridge(config, db, logger, internalSecret, broker);
   const events = new EventHub(db);
   // Asked for at each call, and no call is made before the server listens: by then `listener` (below) exists.
   const call = localCaller(() => listener, internalSecret);
@@ -86,6 +96,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     call,
     externalTimeoutMs: config.callTimeoutMs,
     pluginPrincipal: (name) => plugins.principal(name),
+    ...(bridge ? { publish: (topic: string, payload: string) => bridge.publish(topic, payload, { qos: 1 }) } : {}),
   });
   const eventSources = new EventSources({ db, logger, call, connectTimeoutMs: config.callTimeoutMs });
   const stopping = stopControl();
@@ -122,6 +133,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await plugins.startAll();
   actions.start();
   eventSources.start();
+  bridge?.start();
   if (db.created) logger.info({ database: db.dir }, `created a new database in ${db.dir}`);
   logger.info({ url, database: db.dir }, `Igor-TS ${VERSION} serving ${url}/ from ${db.dir}`);
 
@@ -134,6 +146,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     });
     actions.stop();
     eventSources.stop();
+    await bridge?.stop();
+    await broker?.close();
     await plugins.stopAll();
     await work.flush().catch(() => {}); // let running actions record how they went
     await db.close();
@@ -175,6 +189,23 @@ function stopControl() {
       return close;
     },
   };
+}
+
+/** The MQTT bridge, to --mqtt's broker or else the embedded one (logging in with the internal secret), or none. */
+function mqttBridge(
+  config: Config,
+  db: Database,
+  logger: Logger,
+  internalSecret: string,
+  broker: EmbeddedBroker | undefined,
+): MqttBridge | undefined {
+  const maxPayloadBytes = config.maxBodyBytes;
+  if (config.mqtt) return new MqttBridge({ db, logger, url: config.mqtt, maxPayloadBytes });
+  if (!broker) return undefined;
+  // The broker listens on --host; an address for every interface is reached at the loopback one.
+  const host = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host;
+  const url = `mqtt://${host.includes(':') ? `[${host}]` : host}:${broker.port}`;
+  return new MqttBridge({ db, logger, url, maxPayloadBytes, options: { username: BRIDGE_USER, password: internalSecret } });
 }
 
 /** services/igor: how to reach this server and since when it runs (Igor's _fillSelfData). */

@@ -7,6 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import nodeCron, { type ScheduledTask } from 'node-cron';
+import { mayPublish } from '../auth/mqtt.ts';
 import { SYSTEM, type Principal } from '../auth/principal.ts';
 import { viewOf, visibilityFor } from '../auth/visibility.ts';
 import { httpRequest } from '../http/client.ts';
@@ -33,6 +34,8 @@ export interface ActionHost {
   externalTimeoutMs?: number;
   /** Who a plugin's actions act as (its declared extra subtrees included); a bare plugin principal if not given. */
   pluginPrincipal?: (name: string) => Principal;
+  /** Publishes an MQTT message (an action whose url is mqtt:TOPIC); absent when the server has no broker. */
+  publish?: (topic: string, payload: string) => Promise<void>;
 }
 
 /** Which actions led to the code running now: a change made inside an action's run carries its chain. */
@@ -334,13 +337,24 @@ export class ActionManager {
     let outcome: { ok: boolean; message?: string };
     a.running++;
     try {
-      const res =
-        laneOf(url) === 'external'
-          ? await httpRequest(url, { method, headers, body: data, timeoutMs: this.host.externalTimeoutMs ?? 30_000 })
-          : await this.host.call({ method, url, headers, body: data, as: a.def.plugin ? { kind: 'plugin', name: a.def.plugin } : SYSTEM });
-      const ok = res.status >= 200 && res.status < 300;
-      // The status and body of the failed call; a bodiless answer at least says what its status means.
-      outcome = { ok, message: ok ? undefined : `${res.status} ${res.body.trim() || (STATUS_CODES[res.status] ?? '(no body)')}` };
+      if (url.startsWith('mqtt:')) {
+        await this.publish(a, url.slice('mqtt:'.length), data ?? '');
+        outcome = { ok: true };
+      } else {
+        const res =
+          laneOf(url) === 'external'
+            ? await httpRequest(url, { method, headers, body: data, timeoutMs: this.host.externalTimeoutMs ?? 30_000 })
+            : await this.host.call({
+                method,
+                url,
+                headers,
+                body: data,
+                as: a.def.plugin ? { kind: 'plugin', name: a.def.plugin } : SYSTEM,
+              });
+        const ok = res.status >= 200 && res.status < 300;
+        // The status and body of the failed call; a bodiless answer at least says what its status means.
+        outcome = { ok, message: ok ? undefined : `${res.status} ${res.body.trim() || (STATUS_CODES[res.status] ?? '(no body)')}` };
+      }
     } catch (err) {
       outcome = { ok: false, message: (err as Error).message };
     } finally {
@@ -352,6 +366,15 @@ export class ActionManager {
     }
     if (!outcome.ok) this.host.logger.warn({ action: a.label, url, error: outcome.message }, 'action failed');
     await this.record(a, outcome);
+  }
+
+  /** An action's MQTT message, published with the rights the action runs with (a plugin's only where it may write). */
+  private async publish(a: ActiveAction, topic: string, payload: string): Promise<void> {
+    if (!this.host.publish) throw new Error('this server has no MQTT broker: start it with --mqtt URL or --mqtt-broker');
+    const as = a.def.plugin ? (this.host.pluginPrincipal?.(a.def.plugin) ?? { kind: 'plugin' as const, name: a.def.plugin }) : SYSTEM;
+    if (!topic || topic.includes('+') || topic.includes('#')) throw new Error(`mqtt:${topic} is not a topic to publish to`);
+    if (!mayPublish(as, topic)) throw new Error(`${a.def.plugin ? `plugin ${a.def.plugin}` : 'this action'} may not publish to ${topic}`);
+    await this.host.publish(topic, payload);
   }
 
   private async record(a: ActiveAction, outcome: { ok: boolean; message?: string }): Promise<void> {

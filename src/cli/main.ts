@@ -36,6 +36,8 @@ async function runServe(opts: Record<string, string | boolean | undefined>, io: 
     noAuth: opts['auth'] === false ? true : undefined,
     dev: opts['dev'] === true ? true : undefined,
     logLevel: opts['logLevel'],
+    mqtt: opts['mqtt'],
+    mqttBroker: opts['mqttBroker'],
   });
   const logger = createLogger(config.logLevel);
   // /internal/restart (Igor: save and re-exec) stops the server and starts it again here, in the same process:
@@ -184,6 +186,8 @@ function serveCommand(program: Command, io: Io, done: Done): void {
     .option('--max-result-bytes <n>', 'largest answer to a read (env IGOR_MAX_RESULT_BYTES; default 16777216)')
     .option('--max-sse-clients <n>', 'most live-update (/events) clients at once (env IGOR_MAX_SSE_CLIENTS; default 100)')
     .option('--sse-heartbeat-ms <ms>', 'heartbeat interval of live-update streams (env IGOR_SSE_HEARTBEAT_MS; default 15000)')
+    .option('--mqtt <url>', 'connect to this MQTT broker: mqtt://host[:port] or mqtts://… (env IGOR_MQTT)')
+    .option('--mqtt-broker [port]', 'run an MQTT broker in the server, on --host, port 1883 unless given (env IGOR_MQTT_BROKER)')
     .option('--dev', 'development mode for plugins, e.g. submit accepts loopback callback URLs (env IGOR_DEV=1)')
     .option('--no-auth', 'DEVELOPMENT ONLY: no authentication, anyone may do anything (env IGOR_NO_AUTH=1)')
     .action(async (opts) => done(await runServe(opts, io)));

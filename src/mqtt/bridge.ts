@@ -1,0 +1,285 @@
+/**
+ * The server as an MQTT client (--mqtt URL, or its own embedded broker): messages on subscribed topics become
+ * tree writes, changes under published paths become messages, actions may publish (`mqtt:TOPIC`), and
+ * sensors with units can be announced to Home Assistant. A QoS 1 message is acknowledged to the broker only
+ * once its write is on disk, so nothing acknowledged is lost; a message that cannot be stored (bad payload,
+ * a path that cannot be written, too large) is logged, counted under status/services/mqtt and dropped, and
+ * one the disk cannot take now is not acknowledged, so the broker delivers it again. A change that came in
+ * over MQTT is not published again (no echo, no loop with a device). Reconnects wait longer each time; what is published while offline
+ * waits in a bounded queue.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { isSecretName } from '../auth/visibility.ts';
+import { IgorError, statusOf } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { recordStatus } from '../status.ts';
+import type { Database } from '../store/database.ts';
+import { isHidden } from '../tree/dom.ts';
+import { elementFromJson, jsonOf, type Json } from '../tree/jsonxml.ts';
+import { splitLastStep } from '../tree/paths.ts';
+import type { ChangeEvent } from '../tree/tree.ts';
+import { readDefinitions, type Definitions, type Publication } from './definitions.ts';
+import { discoveryMessages } from './discovery.ts';
+import { fill, matchTopic, payloadOfValue, valueOfPayload } from './topics.ts';
+
+export interface BridgeDeps {
+  db: Database;
+  logger: Logger;
+  /** mqtt:// or mqtts:// URL (user and password may be in it, or in /data/mqtt/connection). */
+  url: string;
+  /** Extra options (the embedded broker's internal credentials). */
+  options?: IClientOptions;
+  /** Largest payload stored (the server's --max-body-bytes). */
+  maxPayloadBytes: number;
+}
+
+const STATUS = 'services/mqtt';
+/** Messages published while offline that are kept; older ones are dropped (and counted). */
+const MAX_QUEUED = 1000;
+const FIRST_PAUSE_MS = 1000;
+const LONGEST_PAUSE_MS = 60_000;
+/** Published values are what a reader of the tree may see: no secrets, no hidden attributes. */
+const SHOW_PUBLIC = (n: Node) => !isHidden(n) && !isSecretName(n.nodeName);
+
+export class MqttBridge {
+  private client: MqttClient | undefined;
+  private defs: Definitions;
+  private subscribed = new Set<string>();
+  private readonly queue: { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean }[] = [];
+  /** Paths being written from a topic right now: their change is not published again. */
+  private readonly inbound = new Map<string, string>();
+  private readonly counts = { received: 0, stored: 0, refused: 0, published: 0, dropped: 0 };
+  private lastRefused: Json = null;
+  private pauseMs = FIRST_PAUSE_MS;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private announced = new Map<string, string>();
+  private readonly onChange = (events: ChangeEvent[]) => this.changed(events);
+
+  constructor(private readonly deps: BridgeDeps) {
+    this.defs = readDefinitions(deps.db);
+  }
+
+  start(): void {
+    const { url, options } = this.deps;
+    const conn = this.defs.connection;
+    const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
+    // The same client id each start, with a session the broker keeps: QoS 1 messages sent while this
+    // server was down (or not yet acknowledged when it stopped) are delivered when it is back.
+    const clientId = `igor-ts-${createHash('sha256').update(this.deps.db.dir).digest('hex').slice(0, 12)}`;
+    this.client = mqtt.connect(url, {
+      clientId,
+      clean: false,
+      reconnectPeriod: FIRST_PAUSE_MS,
+      connectTimeout: 10_000,
+      queueQoSZero: false,
+      resubscribe: true,
+      ...(conn.username ? { username: conn.username } : {}),
+      ...(conn.password ? { password: conn.password } : {}),
+      ...(conn.ca ? { ca: read(conn.ca) } : {}),
+      ...(conn.cert ? { cert: read(conn.cert), key: read(conn.key) } : {}),
+      ...options,
+    });
+    const client = this.client;
+    // Acknowledged (PUBACK) only when this has called back: after the write is on disk.
+    client.handleMessage = (packet, done) => {
+      this.receive(packet as IPublishPacket).then(
+        () => done(),
+        (err: Error) => done(err),
+      );
+    };
+    client.on('connect', () => {
+      this.pauseMs = FIRST_PAUSE_MS;
+      client.options.reconnectPeriod = FIRST_PAUSE_MS;
+      this.deps.logger.info({ url: redact(url) }, 'connected to the MQTT broker');
+      this.subscribed.clear();
+      this.announced.clear();
+      this.sync();
+      this.flushQueue();
+      this.announce();
+      this.recordSoon(true);
+    });
+    client.on('close', () => {
+      // A growing pause between attempts, as for event sources: a broker that is down is not hammered.
+      client.options.reconnectPeriod = this.pauseMs;
+      this.pauseMs = Math.min(this.pauseMs * 2, LONGEST_PAUSE_MS);
+    });
+    client.on('error', (err) => {
+      this.deps.logger.warn({ url: redact(url), err: err.message }, 'MQTT');
+      this.recordSoon(false, `${redact(url)}: ${err.message}`);
+    });
+    client.on('offline', () => this.recordSoon(false, `${redact(url)} cannot be reached; trying again`));
+    this.deps.db.on('change', this.onChange);
+  }
+
+  async stop(): Promise<void> {
+    this.deps.db.off('change', this.onChange);
+    clearTimeout(this.statusTimer);
+    await this.client?.endAsync().catch(() => {});
+  }
+
+  /** Publishes a message (actions' `mqtt:TOPIC`); queued while offline. */
+  publish(topic: string, payload: string, options: { qos?: 0 | 1 | 2; retain?: boolean } = {}): Promise<void> {
+    const message = { topic, payload, qos: options.qos ?? 0, retain: options.retain ?? false };
+    if (!this.client?.connected) {
+      this.enqueue(message);
+      return Promise.resolve();
+    }
+    this.counts.published++;
+    return this.client.publishAsync(topic, payload, { qos: message.qos, retain: message.retain }).then(() => {});
+  }
+
+  // --- into the tree ---------------------------------------------------------------------------------
+
+  private async receive(packet: IPublishPacket): Promise<void> {
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    this.counts.received++;
+    for (const s of this.defs.subscriptions) {
+      const parts = matchTopic(s.topic, packet.topic);
+      if (!parts) continue;
+      try {
+        if (payload.length > this.deps.maxPayloadBytes)
+          throw new IgorError(`the payload has ${payload.length} bytes, more than ${this.deps.maxPayloadBytes}`, 413);
+        const dst = fill(s.dst, parts, true);
+        const value = valueOfPayload(payload, s.mimetype);
+        this.inbound.set(dst, packet.topic);
+        try {
+          await this.deps.db.write((tree) => tree.put(dst, elementFromJson(tree.doc, splitLastStep(dst).tag, value)));
+        } finally {
+          this.inbound.delete(dst);
+        }
+        this.counts.stored++;
+      } catch (err) {
+        // The disk cannot take it now: not acknowledged, so the broker delivers it again later.
+        if (statusOf(err) >= 500) throw err;
+        this.refuse(packet.topic, (err as Error).message);
+      }
+    }
+    this.recordSoon(true);
+  }
+
+  private refuse(topic: string, reason: string): void {
+    this.counts.refused++;
+    this.lastRefused = { topic: topic.slice(0, 200), reason, at: Date.now() / 1000 };
+    this.deps.logger.warn({ topic, reason }, 'an MQTT message was not stored');
+  }
+
+  // --- out of the tree -------------------------------------------------------------------------------
+
+  private changed(events: ChangeEvent[]): void {
+    if (events.some((e) => e.path === '/data' || e.path.startsWith('/data/mqtt'))) {
+      this.defs = readDefinitions(this.deps.db);
+      this.sync();
+    }
+    if (!this.client) return;
+    const done = new Set<string>();
+    for (const e of events) {
+      for (const p of this.defs.publications) {
+        const target = targetOf(p, e.path);
+        if (!target || done.has(`${target.path}\0${p.topic}`)) continue;
+        done.add(`${target.path}\0${p.topic}`);
+        this.publishPath(p, target.path, target.parts);
+      }
+    }
+    if (this.defs.discovery && events.some((e) => e.path.startsWith('/data/sensors'))) this.announce();
+  }
+
+  private publishPath(p: Publication, path: string, parts: string[]): void {
+    let topic: string;
+    try {
+      topic = fill(p.topic, parts, false);
+    } catch {
+      return;
+    }
+    // A change that came in over MQTT is not sent out again: back to its own topic it would be an echo, and to
+    // another (a device's /set) it could start a loop with the device that sent it.
+    for (const at of this.inbound.keys()) if (at === path || at.startsWith(`${path}/`) || path.startsWith(`${at}/`)) return;
+    const el = this.deps.db.tree.select(path)[0] as Element | undefined;
+    if (!el) return;
+    void this.publish(topic, payloadOfValue(jsonOf(el, SHOW_PUBLIC), p.mimetype), { qos: p.qos, retain: p.retain }).catch((err: Error) =>
+      this.deps.logger.warn({ topic, err: err.message }, 'MQTT publish failed'),
+    );
+  }
+
+  /** Home Assistant discovery: each sensor series with units, announced once (again when it changes), and its latest value. */
+  private announce(): void {
+    if (!this.defs.discovery || !this.client?.connected) return;
+    for (const m of discoveryMessages(this.deps.db, this.defs.discovery, SHOW_PUBLIC)) {
+      if (this.announced.get(m.topic) === m.payload) continue; // retained already: said once is enough
+      this.announced.set(m.topic, m.payload);
+      void this.publish(m.topic, m.payload, { qos: 1, retain: true });
+    }
+  }
+
+  // --- connection bookkeeping ----------------------------------------------------------------------
+
+  /** Subscribes to what the definitions list now, and drops what they no longer do. */
+  private sync(): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    const wanted = new Map(this.defs.subscriptions.map((s) => [s.topic, s.qos]));
+    const gone = [...this.subscribed].filter((t) => !wanted.has(t));
+    if (gone.length) client.unsubscribe(gone);
+    for (const t of gone) this.subscribed.delete(t);
+    for (const [topic, qos] of wanted) {
+      if (this.subscribed.has(topic)) continue;
+      this.subscribed.add(topic);
+      client.subscribe(topic, { qos }, (err, granted) => {
+        const refused = err ?? (granted?.[0]?.qos === 128 ? new Error('the broker refused the subscription') : undefined);
+        if (refused) {
+          this.subscribed.delete(topic);
+          this.recordSoon(false, `subscribing to ${topic}: ${refused.message}`);
+        }
+      });
+    }
+    for (const problem of this.defs.problems) this.deps.logger.warn(problem);
+  }
+
+  private enqueue(message: (typeof this.queue)[number]): void {
+    this.queue.push(message);
+    if (this.queue.length > MAX_QUEUED) {
+      this.queue.shift();
+      this.counts.dropped++;
+    }
+  }
+
+  private flushQueue(): void {
+    for (const m of this.queue.splice(0)) void this.publish(m.topic, m.payload, m);
+  }
+
+  /** status/services/mqtt, written at most once a second (a busy topic must not double every write). */
+  private recordSoon(ok: boolean, message?: string): void {
+    const write = () => {
+      this.statusTimer = undefined;
+      const connected = this.client?.connected ?? false;
+      const problem = this.defs.problems.join('; ');
+      void recordStatus(
+        this.deps.db,
+        STATUS,
+        connected && ok && !problem ? { ok: true } : { ok: false, message: message ?? (problem || 'not connected') },
+        { connected, ...this.counts, queued: this.queue.length, lastRefused: this.lastRefused },
+      ).catch(() => {});
+    };
+    if (!ok) {
+      clearTimeout(this.statusTimer);
+      write();
+    } else if (!this.statusTimer) this.statusTimer = setTimeout(write, 1000).unref();
+  }
+}
+
+/** The element a publication sends for a change at `path` (at or above it, matching its steps), and what its * steps matched. */
+function targetOf(p: Publication, path: string): { path: string; parts: string[] } | undefined {
+  const names = path.split('/').slice(2);
+  if (names.length < p.steps.length) return undefined;
+  const parts: string[] = [];
+  for (let i = 0; i < p.steps.length; i++) {
+    if (p.steps[i] === '*') parts.push(names[i]!.replace(/\[\d+\]$/, ''));
+    else if (names[i]!.replace(/\[\d+\]$/, '') !== p.steps[i]) return undefined;
+  }
+  return { path: `/data/${names.slice(0, p.steps.length).join('/')}`, parts };
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//…@');
+}

@@ -1,0 +1,83 @@
+/**
+ * A real Mosquitto (Debian package `mosquitto`) on a free 127.0.0.1 port for the MQTT tests, stopped when the
+ * test file ends; it can be stopped and started again on the same port (a broker restart). Without the package
+ * the tests that need it skip, saying so, except under CI=true, where .ci/run installs it and they must run.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { onCleanup, tempDir } from '../helpers.ts';
+
+const BINARY = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p));
+
+/** Why the Mosquitto tests cannot run here, or undefined when they can (under CI they must). */
+export function mosquittoMissing(): string | undefined {
+  if (BINARY) return undefined;
+  if (process.env['CI'] === 'true') throw new Error('CI=true but the Debian package mosquitto is not installed (.ci/run installs it)');
+  return 'needs the Debian package mosquitto (apt-get install mosquitto)';
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface Mosquitto {
+  url: string;
+  port: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `users` (name → password) makes it refuse anyone else; without, anyone may connect. */
+export async function startMosquitto(users?: Record<string, string>): Promise<Mosquitto> {
+  const dir = await tempDir('mosquitto-');
+  const port = await freePort();
+  const lines = [`listener ${port} 127.0.0.1`, 'persistence false', 'max_queued_messages 100000', 'max_inflight_messages 100'];
+  if (users) {
+    const file = join(dir, 'passwords');
+    await writeFile(file, '');
+    for (const [name, password] of Object.entries(users)) spawnSync('mosquitto_passwd', ['-b', file, name, password]);
+    lines.push('allow_anonymous false', `password_file ${file}`);
+  } else lines.push('allow_anonymous true');
+  const conf = join(dir, 'mosquitto.conf');
+  await writeFile(conf, lines.join('\n') + '\n');
+  let child: ChildProcess | undefined;
+  const broker: Mosquitto = {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    async start() {
+      child = spawn(BINARY!, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let said = '';
+      child.stderr!.on('data', (d: Buffer) => (said += d.toString()));
+      // Ready once it accepts connections.
+      for (let i = 0; i < 200; i++) {
+        const ok = await new Promise<boolean>((resolve) => {
+          const s = connect(port, '127.0.0.1');
+          s.once('connect', () => (s.destroy(), resolve(true)));
+          s.once('error', () => resolve(false));
+        });
+        if (ok) return;
+        if (child.exitCode !== null) throw new Error(`mosquitto exited: ${said}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`mosquitto did not listen on ${port}: ${said}`);
+    },
+    async stop() {
+      const c = child;
+      child = undefined;
+      if (!c || c.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+      c.kill('SIGTERM');
+      await exited;
+    },
+  };
+  await broker.start();
+  onCleanup(() => broker.stop());
+  return broker;
+}
