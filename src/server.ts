@@ -43,6 +43,8 @@ export interface RunningServer {
   stopped: Promise<'stop' | 'restart'>;
   /** The admin's password when this start had to make one (shown once). */
   initialAdminPassword?: string;
+  /** The port of the embedded MQTT broker, when --mqtt-broker runs one. */
+  mqttPort?: number;
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
@@ -152,7 +154,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await work.flush().catch(() => {}); // let running actions record how they went
     await db.close();
   }, logger);
-  return { url, port, db, work, close, stopped: stopping.stopped, initialAdminPassword };
+  return { url, port, db, work, close, stopped: stopping.stopped, initialAdminPassword, mqttPort: broker?.port };
 }
 
 /**

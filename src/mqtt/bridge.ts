@@ -61,7 +61,7 @@ export class MqttBridge {
     this.defs = readDefinitions(deps.db);
   }
 
-  start(): void {
+  start(listen = true): void {
     const { url, options } = this.deps;
     const conn = this.defs.connection;
     const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
@@ -110,7 +110,14 @@ export class MqttBridge {
       this.recordSoon(false, `${redact(url)}: ${err.message}`);
     });
     client.on('offline', () => this.recordSoon(false, `${redact(url)} cannot be reached; trying again`));
-    this.deps.db.on('change', this.onChange);
+    if (listen) this.deps.db.on('change', this.onChange);
+  }
+
+  private async reconnect(): Promise<void> {
+    const old = this.client;
+    this.client = undefined;
+    await old?.endAsync(true).catch(() => {});
+    this.start(false);
   }
 
   async stop(): Promise<void> {
@@ -169,8 +176,11 @@ export class MqttBridge {
 
   private changed(events: ChangeEvent[]): void {
     if (events.some((e) => e.path === '/data' || e.path.startsWith('/data/mqtt'))) {
+      const before = JSON.stringify(this.defs.connection);
       this.defs = readDefinitions(this.deps.db);
-      this.sync();
+      // New credentials: log in again with them (the session, kept by the broker, goes on).
+      if (JSON.stringify(this.defs.connection) !== before && this.client) void this.reconnect();
+      else this.sync();
     }
     if (!this.client) return;
     const done = new Set<string>();

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { onCleanup, tempDir } from '../helpers.ts';
@@ -43,6 +43,9 @@ export async function startMosquitto(users?: Record<string, string>): Promise<Mo
     const file = join(dir, 'passwords');
     await writeFile(file, '');
     for (const [name, password] of Object.entries(users)) spawnSync('mosquitto_passwd', ['-b', file, name, password]);
+    // Started as root, mosquitto runs as its own user, which must be able to read the file.
+    await chmod(dir, 0o755);
+    await chmod(file, 0o644);
     lines.push('allow_anonymous false', `password_file ${file}`);
   } else lines.push('allow_anonymous true');
   const conf = join(dir, 'mosquitto.conf');
