@@ -20,6 +20,7 @@ import { isHidden } from '../tree/dom.ts';
 import { elementFromJson, jsonOf, type Json } from '../tree/jsonxml.ts';
 import { splitLastStep } from '../tree/paths.ts';
 import type { ChangeEvent } from '../tree/tree.ts';
+import { ackWhenDurable } from './ackWhenDurable.ts';
 import { readDefinitions, type Definitions, type Publication } from './definitions.ts';
 import { discoveryMessages } from './discovery.ts';
 import { fill, matchTopic, payloadOfValue, valueOfPayload } from './topics.ts';
@@ -48,8 +49,8 @@ export class MqttBridge {
   private defs: Definitions;
   private subscribed = new Set<string>();
   private readonly queue: { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean }[] = [];
-  /** Paths being written from a topic right now: their change is not published again. */
-  private readonly inbound = new Map<string, string>();
+  /** Paths being written from MQTT right now (how many writes each): their change is not published again. */
+  private readonly inbound = new Map<string, number>();
   private readonly counts = { received: 0, stored: 0, refused: 0, published: 0, dropped: 0 };
   private lastRefused: Json = null;
   private pauseMs = FIRST_PAUSE_MS;
@@ -82,12 +83,24 @@ export class MqttBridge {
       ...options,
     });
     const client = this.client;
-    // Acknowledged (PUBACK) only when this has called back: after the write is on disk.
+    // A QoS 1 message is acknowledged (PUBACK) only once its write is on disk, without holding up the next one
+    // (ackWhenDurable.ts); a QoS 2 one is taken one at a time, its PUBCOMP after the write.
+    const acks = ackWhenDurable(client, (err) => {
+      this.deps.logger.error({ err: err.message }, 'an MQTT message could not be stored; reconnecting so that the broker sends it again');
+      this.recordSoon(false, `a message could not be stored (${err.message}); it will be delivered again`);
+      client.stream?.destroy();
+    });
     client.handleMessage = (packet, done) => {
-      this.receive(packet as IPublishPacket).then(
-        () => done(),
-        (err: Error) => done(err),
-      );
+      const p = packet as IPublishPacket;
+      const durable = this.receive(p);
+      if (p.qos === 1 && p.messageId !== undefined) {
+        acks.holdUntil(p.messageId, durable);
+        done();
+      } else
+        durable.then(
+          () => done(),
+          (err: Error) => done(err),
+        );
     };
     client.on('connect', () => {
       this.pauseMs = FIRST_PAUSE_MS;
@@ -139,31 +152,52 @@ export class MqttBridge {
 
   // --- into the tree ---------------------------------------------------------------------------------
 
-  private async receive(packet: IPublishPacket): Promise<void> {
+  /**
+   * Applies a message's writes at once (in the order messages come) and answers when they are on disk. What
+   * cannot be stored is refused and counted (the promise resolves: the message is done with); a write the
+   * disk cannot take rejects it, so that the message is not acknowledged.
+   */
+  private receive(packet: IPublishPacket): Promise<void> {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     this.counts.received++;
+    const writes: Promise<void>[] = [];
     for (const s of this.defs.subscriptions) {
       const parts = matchTopic(s.topic, packet.topic);
       if (!parts) continue;
+      let dst: string;
+      let value: Json;
       try {
         if (payload.length > this.deps.maxPayloadBytes)
           throw new IgorError(`the payload has ${payload.length} bytes, more than ${this.deps.maxPayloadBytes}`, 413);
-        const dst = fill(s.dst, parts, true);
-        const value = valueOfPayload(payload, s.mimetype);
-        this.inbound.set(dst, packet.topic);
-        try {
-          await this.deps.db.write((tree) => tree.put(dst, elementFromJson(tree.doc, splitLastStep(dst).tag, value)));
-        } finally {
-          this.inbound.delete(dst);
-        }
-        this.counts.stored++;
+        dst = fill(s.dst, parts, true);
+        value = valueOfPayload(payload, s.mimetype);
       } catch (err) {
-        // The disk cannot take it now: not acknowledged, so the broker delivers it again later.
-        if (statusOf(err) >= 500) throw err;
         this.refuse(packet.topic, (err as Error).message);
+        continue;
       }
+      this.inbound.set(dst, (this.inbound.get(dst) ?? 0) + 1);
+      // db.write applies the change now and resolves once it is on disk.
+      const written = this.deps.db.write((tree) => tree.put(dst, elementFromJson(tree.doc, splitLastStep(dst).tag, value)));
+      writes.push(
+        written
+          .then(
+            () => {
+              this.counts.stored++;
+            },
+            (err: unknown) => {
+              if (statusOf(err) >= 500) throw err;
+              this.refuse(packet.topic, (err as Error).message);
+            },
+          )
+          .finally(() => {
+            const n = (this.inbound.get(dst) ?? 1) - 1;
+            if (n > 0) this.inbound.set(dst, n);
+            else this.inbound.delete(dst);
+          }),
+      );
     }
     this.recordSoon(true);
+    return Promise.all(writes).then(() => {});
   }
 
   private refuse(topic: string, reason: string): void {

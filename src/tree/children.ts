@@ -116,6 +116,21 @@ onAppend((parent, child, token) => {
   else index.byName.set(child.nodeName, [child as Element]);
 });
 
+/** Where `oldChild` is in the parent's current index of children by name, if `newChild` can take its place there. */
+function sameNameReplacement(
+  parent: Node & Tracked,
+  newChild: Node,
+  oldChild: Node,
+): { byName: Map<string, Element[]>; list: Element[]; at: number } | undefined {
+  const index = parent[NAMES];
+  if (!index || index.token !== parent[TOKEN]) return undefined;
+  if (newChild.nodeType !== ELEMENT_NODE || oldChild.nodeType !== ELEMENT_NODE || newChild.nodeName !== oldChild.nodeName) return undefined;
+  if (newChild.parentNode === parent) return undefined; // a move within the parent reorders it
+  const list = index.byName.get(oldChild.nodeName);
+  const at = list ? list.lastIndexOf(oldChild as Element) : -1;
+  return list && at >= 0 ? { byName: index.byName, list, at } : undefined;
+}
+
 let installed = false;
 
 export function installChildTracking(): void {
@@ -138,12 +153,26 @@ export function installChildTracking(): void {
               changedBelow(this, append);
               return result;
             }
-          : function (this: Node & Tracked, ...args: unknown[]) {
-              const result = original.apply(this, args);
-              this[TOKEN] = {};
-              changedBelow(this, false);
-              return result;
-            };
+          : method === 'replaceChild'
+            ? function (this: Node & Tracked, newChild: unknown, oldChild: unknown) {
+                // An element replaced by one of the same name (a new value for a sensor, the commonest write
+                // after appends) keeps the index of children by name, with the new element in the old one's place.
+                const carried = sameNameReplacement(this, newChild as Node, oldChild as Node);
+                const result = original.call(this, newChild, oldChild);
+                this[TOKEN] = {};
+                if (carried) {
+                  carried.list[carried.at] = newChild as Element;
+                  this[NAMES] = { token: this[TOKEN], byName: carried.byName };
+                }
+                changedBelow(this, false);
+                return result;
+              }
+            : function (this: Node & Tracked, ...args: unknown[]) {
+                const result = original.apply(this, args);
+                this[TOKEN] = {};
+                changedBelow(this, false);
+                return result;
+              };
     }
   }
   // An element's attributes decide what of its subtree a view admits (own:plugin, hidden): a change to them is a
