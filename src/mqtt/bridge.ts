@@ -286,6 +286,7 @@ export class MqttBridge {
       this.queue.shift();
       this.counts.dropped++;
     }
+    this.recordSoon(true);
   }
 
   private flushQueue(): void {

@@ -125,8 +125,12 @@ describe('MQTT through Mosquitto', { skip }, () => {
   it('reconnects after the broker restarts, and says so in status meanwhile', async () => {
     await broker.stop();
     await waitFor(async () => (await mqttStatus())?.alive === false, 'the status to say the broker is gone');
+    // What is published meanwhile waits in a bounded queue, and goes once the broker is back.
+    assert.equal((await s.request('/action/lampOn')).status, 200);
+    await waitFor(async () => (await mqttStatus())?.queued === 1, 'the command to wait in the queue');
     await broker.start();
     await waitFor(async () => (await mqttStatus())?.connected === true, 'the server to reconnect', 20_000);
+    await waitFor(async () => (await mqttStatus())?.queued === 0, 'the queue to be sent');
     await device.publishAsync('zigbee2mqtt/lamp', JSON.stringify({ state: 'ON', brightness: 77 }), { qos: 1 }).catch(() => {});
     await waitFor(async () => (await get('/data/devices/zigbee/lamp'))?.lamp?.brightness === 77, 'a message after the restart', 20_000);
   });
