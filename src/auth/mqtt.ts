@@ -43,6 +43,14 @@ export async function mqttPrincipal(
   return user ? { kind: 'user', name: user.name, admin: user.admin, via: 'basic' } : undefined;
 }
 
+/**
+ * An admin (not through a narrowed token) may do everything, on topics that name no element too (zigbee2mqtt's
+ * 0x00158d… device names), as over REST an admin may do everything.
+ */
+function unrestricted(p: Principal): boolean {
+  return p.kind === 'system' || (p.kind === 'user' && p.admin && p.scope === undefined);
+}
+
 /** The tree path a topic names, as element names from the root, or undefined if it cannot name one. */
 function chainOf(levels: string[]): string[] | undefined {
   return levels.every(isTagName) ? ['data', ...levels] : undefined;
@@ -50,28 +58,28 @@ function chainOf(levels: string[]): string[] | undefined {
 
 /** Whether `p` may publish to `topic`: it may PUT the element of that path. */
 export function mayPublish(p: Principal, topic: string): boolean {
-  if (p.kind === 'system') return true;
+  if (unrestricted(p)) return true;
   const chain = chainOf(topic.split('/'));
   return chain !== undefined && rightsAt(p, chain).has('put');
 }
 
 /** Whether `p` may subscribe to `filter`: it may read the subtree above its first wildcard. */
 export function maySubscribe(p: Principal, filter: string): boolean {
-  if (p.kind === 'system') return true;
+  if (unrestricted(p)) return true;
   const levels = filter.split('/');
   const wild = levels.findIndex((l) => l === '+' || l === '#');
   const fixed = wild === -1 ? levels : levels.slice(0, wild);
-  if (fixed.length === 0) return p.kind === 'user' && p.admin && p.scope === undefined;
+  if (fixed.length === 0) return false;
   const chain = chainOf(fixed);
   return chain !== undefined && rightsAt(p, chain).has('get');
 }
 
 /**
  * Whether a message on `topic` may reach `p` (checked for every message, as REST checks every read): it may read
- * that path, and no level is a secret's name (passwords, tokens), which no reader of the tree is shown.
+ * that path, and no level is a secret's name (passwords, tokens), which only an admin reading raw is shown.
  */
 export function mayReceive(p: Principal, topic: string): boolean {
-  if (p.kind === 'system') return true;
+  if (unrestricted(p)) return true;
   const levels = topic.split('/');
   const chain = chainOf(levels);
   return chain !== undefined && !levels.some(isSecretName) && rightsAt(p, chain).has('get');
