@@ -54,6 +54,7 @@ export class MqttBridge {
   private readonly counts = { received: 0, stored: 0, refused: 0, published: 0, dropped: 0 };
   private lastRefused: Json = null;
   private pauseMs = FIRST_PAUSE_MS;
+  private stopped = false;
   private statusTimer: NodeJS.Timeout | undefined;
   private announced = new Map<string, string>();
   private readonly onChange = (events: ChangeEvent[]) => this.changed(events);
@@ -62,10 +63,23 @@ export class MqttBridge {
     this.defs = readDefinitions(deps.db);
   }
 
-  start(listen = true): void {
+  start(): void {
+    this.deps.db.on('change', this.onChange);
+    this.connect();
+  }
+
+  private connect(): void {
     const { url, options } = this.deps;
     const conn = this.defs.connection;
-    const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
+    let files: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+    try {
+      const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
+      files = { ca: read(conn.ca), cert: read(conn.cert), key: read(conn.key) };
+    } catch (err) {
+      // Not a reason to stop the server: it says so, and a corrected /data/mqtt/connection tries again.
+      this.recordSoon(false, `the TLS files in /data/mqtt/connection cannot be read: ${(err as Error).message}`);
+      return;
+    }
     // The same client id each start, with a session the broker keeps: QoS 1 messages sent while this
     // server was down (or not yet acknowledged when it stopped) are delivered when it is back.
     const clientId = `igor-ts-${createHash('sha256').update(this.deps.db.dir).digest('hex').slice(0, 12)}`;
@@ -78,8 +92,8 @@ export class MqttBridge {
       resubscribe: true,
       ...(conn.username ? { username: conn.username } : {}),
       ...(conn.password ? { password: conn.password } : {}),
-      ...(conn.ca ? { ca: read(conn.ca) } : {}),
-      ...(conn.cert ? { cert: read(conn.cert), key: read(conn.key) } : {}),
+      ...(files.ca ? { ca: files.ca } : {}),
+      ...(files.cert ? { cert: files.cert, key: files.key } : {}),
       ...options,
     });
     const client = this.client;
@@ -123,17 +137,17 @@ export class MqttBridge {
       this.recordSoon(false, `${redact(url)}: ${err.message}`);
     });
     client.on('offline', () => this.recordSoon(false, `${redact(url)} cannot be reached; trying again`));
-    if (listen) this.deps.db.on('change', this.onChange);
   }
 
   private async reconnect(): Promise<void> {
     const old = this.client;
     this.client = undefined;
     await old?.endAsync(true).catch(() => {});
-    this.start(false);
+    if (!this.stopped) this.connect();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.deps.db.off('change', this.onChange);
     clearTimeout(this.statusTimer);
     await this.client?.endAsync().catch(() => {});
@@ -213,7 +227,7 @@ export class MqttBridge {
       const before = JSON.stringify(this.defs.connection);
       this.defs = readDefinitions(this.deps.db);
       // New credentials: log in again with them (the session, kept by the broker, goes on).
-      if (JSON.stringify(this.defs.connection) !== before && this.client) void this.reconnect();
+      if (JSON.stringify(this.defs.connection) !== before) void this.reconnect();
       else this.sync();
     }
     if (!this.client) return;

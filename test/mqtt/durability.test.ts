@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { writeFile } from 'node:fs/promises';
 import mqtt from 'mqtt';
+import { generate } from 'selfsigned';
 import { basic, startTestServer, tempDir, waitFor } from '../helpers.ts';
 import { PACKAGE_DIR } from '../../src/server.ts';
 import { mosquittoMissing, startMosquitto } from './mosquitto.ts';
@@ -59,6 +61,61 @@ describe('MQTT and a killed server', { skip }, () => {
     await waitFor(async () => (await status())?.connected === true, 'the server to log in');
     const shown = await (await s.request('/data/mqtt/connection', { headers: { accept: 'application/json' } })).text();
     assert.ok(!shown.includes('igor-pass'), `the password is a secret: ${shown}`);
+  });
+
+  it('connects over mqtts with a client certificate given in /data/mqtt/connection', async () => {
+    const ca = await generate([{ name: 'commonName', value: 'Igor-TS test CA' }], {
+      keySize: 2048,
+      extensions: [
+        { name: 'basicConstraints', cA: true, critical: true },
+        { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+      ],
+    });
+    const signedBy = { key: ca.private, cert: ca.cert };
+    const server = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+      keySize: 2048,
+      ca: signedBy,
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+    });
+    const client = await generate([{ name: 'commonName', value: 'igor' }], {
+      keySize: 2048,
+      ca: signedBy,
+      extensions: [{ name: 'extKeyUsage', clientAuth: true }],
+    });
+    const broker = await startMosquitto(undefined, { ca: ca.cert, cert: server.cert, key: server.private });
+    const files = await tempDir();
+    for (const [name, pem] of [
+      ['ca.pem', ca.cert],
+      ['client.pem', client.cert],
+      ['client.key', client.private],
+    ] as const)
+      await writeFile(join(files, name), pem);
+    const s = await startTestServer({ mqtt: broker.url });
+    const status = async () =>
+      ((await (await s.request('/data/status/services/mqtt', { headers: { accept: 'application/json' } })).json()) as any)?.mqtt;
+    await s.request('/data/mqtt/connection', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: `<connection><ca>${join(files, 'nowhere.pem')}</ca></connection>`,
+    });
+    await waitFor(
+      async () => /TLS files in \/data\/mqtt\/connection cannot be read/.test((await status())?.errorMessage ?? ''),
+      'a missing file said in status',
+    );
+    // The broker's CA alone: the broker refuses a client without a certificate.
+    await s.request('/data/mqtt/connection', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: `<connection><ca>${join(files, 'ca.pem')}</ca></connection>`,
+    });
+    await waitFor(async () => (await status())?.alive === false, 'the refusal in status');
+    assert.notEqual((await status()).connected, true);
+    await s.request('/data/mqtt/connection', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: `<connection><ca>${join(files, 'ca.pem')}</ca><cert>${join(files, 'client.pem')}</cert><key>${join(files, 'client.key')}</key></connection>`,
+    });
+    await waitFor(async () => (await status())?.connected === true, 'the server to connect with its certificate', 20_000);
   });
 
   it('keeps every reading acknowledged or not when the server is killed mid-stream', { timeout: 120_000 }, async () => {

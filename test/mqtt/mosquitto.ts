@@ -34,17 +34,39 @@ export interface Mosquitto {
   stop(): Promise<void>;
 }
 
-/** `users` (name → password) makes it refuse anyone else; without, anyone may connect. */
-export async function startMosquitto(users?: Record<string, string>): Promise<Mosquitto> {
+/** PEM files for a TLS listener that wants a client certificate signed by `ca`. */
+export interface MosquittoTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/**
+ * `users` (name → password) makes it refuse anyone else; without, anyone may connect. `tls` makes the listener
+ * mqtts, taking only clients with a certificate from its CA.
+ */
+export async function startMosquitto(users?: Record<string, string>, tls?: MosquittoTls): Promise<Mosquitto> {
   const dir = await tempDir('mosquitto-');
+  await chmod(dir, 0o755); // started as root, mosquitto runs as its own user, which must read what is here
   const port = await freePort();
   const lines = [`listener ${port} 127.0.0.1`, 'persistence false', 'max_queued_messages 100000', 'max_inflight_messages 100'];
+  if (tls) {
+    for (const [name, pem] of Object.entries(tls)) {
+      await writeFile(join(dir, `${name}.pem`), pem);
+      await chmod(join(dir, `${name}.pem`), 0o644);
+    }
+    lines.push(
+      `cafile ${join(dir, 'ca.pem')}`,
+      `certfile ${join(dir, 'cert.pem')}`,
+      `keyfile ${join(dir, 'key.pem')}`,
+      'require_certificate true',
+      'use_identity_as_username true',
+    );
+  }
   if (users) {
     const file = join(dir, 'passwords');
     await writeFile(file, '');
     for (const [name, password] of Object.entries(users)) spawnSync('mosquitto_passwd', ['-b', file, name, password]);
-    // Started as root, mosquitto runs as its own user, which must be able to read the file.
-    await chmod(dir, 0o755);
     await chmod(file, 0o644);
     lines.push('allow_anonymous false', `password_file ${file}`);
   } else lines.push('allow_anonymous true');
@@ -52,7 +74,7 @@ export async function startMosquitto(users?: Record<string, string>): Promise<Mo
   await writeFile(conf, lines.join('\n') + '\n');
   let child: ChildProcess | undefined;
   const broker: Mosquitto = {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
     async start() {
       child = spawn(BINARY!, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
