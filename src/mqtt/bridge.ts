@@ -5,8 +5,8 @@
  * once its write is on disk, so nothing acknowledged is lost; a message that cannot be stored (bad payload,
  * a path that cannot be written, too large) is logged, counted under status/services/mqtt and dropped, and
  * one the disk cannot take now is not acknowledged, so the broker delivers it again. A change that came in
- * over MQTT is not published again (no echo, no loop with a device). Reconnects wait longer each time; what is published while offline
- * waits in a bounded queue.
+ * over MQTT is not published again (no echo, no loop with a device). Reconnects wait longer each time; what
+ * is published while offline waits in a bounded queue.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -150,7 +150,8 @@ export class MqttBridge {
     this.stopped = true;
     this.deps.db.off('change', this.onChange);
     clearTimeout(this.statusTimer);
-    await this.client?.endAsync().catch(() => {});
+    // At once, even with the broker away: PUBACKs not sent yet only mean the broker delivers those again.
+    await this.client?.endAsync(true).catch(() => {});
   }
 
   /** Publishes a message (actions' `mqtt:TOPIC`); queued while offline. */
