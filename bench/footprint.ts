@@ -24,7 +24,7 @@ interface Started {
   ms: number;
 }
 
-async function start(dir: string, port: number): Promise<Started> {
+async function start(dir: string, port: number, isNew = false): Promise<Started> {
   const t0 = performance.now();
   const child = spawn(process.execPath, ['bin/igor.js', 'serve', '--database', dir, '--port', String(port), '--log-level', 'warn'], {
     cwd: ROOT,
@@ -43,9 +43,9 @@ async function start(dir: string, port: number): Promise<Started> {
     await new Promise((r) => setTimeout(r, 5));
   }
   const ms = performance.now() - t0;
-  // What it prints may come after its first answer; a new database's admin password is printed once.
-  for (let i = 0; i < 200 && (!/serving/.test(out) || (/database is new/.test(out) && !/with password: \S+\n/.test(out))); i++)
-    await new Promise((r) => setTimeout(r, 10));
+  if (child.exitCode !== null) throw new Error(`the server exited (port ${port} taken?): ${out}`);
+  // A new database's admin password is printed once, after the first answer may already have come.
+  for (let i = 0; i < 500 && isNew && !/with password: \S+\n/.test(out); i++) await new Promise((r) => setTimeout(r, 10));
   return { child, url, ms, password: /with password: (\S+)\n/.exec(out)?.[1] };
 }
 
@@ -62,10 +62,11 @@ async function rssMB(pid: number): Promise<number> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const dir = await mkdtemp(join(tmpdir(), 'igor-footprint-'));
-const port = 20000 + Math.floor(Math.random() * 20000);
+// Below the range the system hands out for port 0 (32768 and up), where other servers on this machine land.
+const port = 10000 + Math.floor(Math.random() * 20000);
 
 // A database with every shipped plugin installed.
-const first = await start(dir, port);
+const first = await start(dir, port, true);
 const admin = `Basic ${Buffer.from(`admin:${first.password}`).toString('base64')}`;
 for (const p of PLUGINS) {
   const r = await fetch(`${first.url}/internal/plugins/${p}`, { method: 'PUT', headers: { authorization: admin } });

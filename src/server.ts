@@ -1,7 +1,7 @@
 /** Starting and stopping the host: database, HTTP server, self-description in services/igor. */
 import { BRIDGE_USER } from './auth/mqtt.ts';
-import { MqttBridge } from './mqtt/bridge.ts';
-import { startBroker, type EmbeddedBroker } from './mqtt/broker.ts';
+import type { MqttBridge } from './mqtt/bridge.ts';
+import type { EmbeddedBroker } from './mqtt/broker.ts';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -83,11 +83,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   };
   // MQTT: the embedded broker (--mqtt-broker) takes the server's own credentials; the bridge connects to it,
   // or to the broker --mqtt names.
+  // Loaded only when asked for: a server without MQTT does not carry the client and broker in memory.
   const broker =
     config.mqttBroker !== undefined
-      ? await startBroker({ db, logins: auth.logins, internalSecret, logger, host: config.host, port: config.mqttBroker })
+      ? await (await import('./mqtt/broker.ts')).startBroker({
+          db,
+          logins: auth.logins,
+          internalSecret,
+          logger,
+          host: config.host,
+          port: config.mqttBroker,
+        })
       : undefined;
-  const bridge = mqttBridge(config, db, logger, internalSecret, broker);
+  const bridge = await mqttBridge(config, db, logger, internalSecret, broker);
   const events = new EventHub(db);
   // Asked for at each call, and no call is made before the server listens: by then `listener` (below) exists.
   const call = localCaller(() => listener, internalSecret);
@@ -194,14 +202,16 @@ function stopControl() {
 }
 
 /** The MQTT bridge, to --mqtt's broker or else the embedded one (logging in with the internal secret), or none. */
-function mqttBridge(
+async function mqttBridge(
   config: Config,
   db: Database,
   logger: Logger,
   internalSecret: string,
   broker: EmbeddedBroker | undefined,
-): MqttBridge | undefined {
+): Promise<MqttBridge | undefined> {
   const maxPayloadBytes = config.maxBodyBytes;
+  if (!config.mqtt && !broker) return undefined;
+  const { MqttBridge } = await import('./mqtt/bridge.ts');
   if (config.mqtt) return new MqttBridge({ db, logger, url: config.mqtt, maxPayloadBytes });
   if (!broker) return undefined;
   // The broker listens on --host; an address for every interface is reached at the loopback one.
