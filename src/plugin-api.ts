@@ -234,6 +234,8 @@ export interface PluginHost {
   reply(status: number, body?: string | Buffer | Json, headers?: Record<string, string>): PluginReply;
   /** A 303 (or other 3xx) to another page. */
   redirect(location: string, status?: number): PluginReply;
+  /** A 303 back to a form's `returnTo` when it is a page of this server, or undefined (another site is never one). */
+  redirectBack(returnTo: string | undefined): PluginReply | undefined;
   /** Ends the call with an error status and a message for the caller (and headers, such as retry-after). */
   fail(status: ErrorStatus, message: string, headers?: Record<string, string>): never;
 }

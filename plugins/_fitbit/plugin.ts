@@ -91,12 +91,16 @@ function create(host: PluginHost) {
       settings: settings.method,
       userSettings: {
         access: 'user' as const,
-        handler: async (call: PluginCall) => ({
-          ...(await oauth.userEntry(call, provider() === 'fitbit-legacy' ? { methods: 'get_bodyweight' } : { units: 'metric' })),
+        handler: async (call: PluginCall) => {
+          const entry = await oauth.userEntry(call, provider() === 'fitbit-legacy' ? { methods: 'get_bodyweight' } : { units: 'metric' });
+          // A form without script goes back where it came from, as it did before the Google provider.
+          if (call.method === 'POST') {
+            const back = host.redirectBack(call.params['returnTo']);
+            if (back) return back;
+          }
           // What the person's page shows: which fields apply, and whom they authorise.
-          provider: provider(),
-          providerName: provider() === 'fitbit-legacy' ? 'Fitbit' : 'Google',
-        }),
+          return { ...entry, provider: provider(), providerName: provider() === 'fitbit-legacy' ? 'Fitbit' : 'Google' };
+        },
       },
       webhook: webhook(host, settings, sync),
     },

@@ -7,8 +7,7 @@ import type { PluginCall, PluginDefinition, PluginHost, PluginResult } from 'igo
 
 /** Igor's `returnTo`: back to a page of this server after a form, else a line of text. */
 function done(host: PluginHost, call: PluginCall, text: string): PluginResult {
-  const back = call.params['returnTo'];
-  return back && back.startsWith('/') && !back.startsWith('//') ? host.redirect(back, 303) : `${text}\n`;
+  return host.redirectBack(call.params['returnTo']) ?? `${text}\n`;
 }
 
 function needed(host: PluginHost, call: PluginCall, name: string): string {

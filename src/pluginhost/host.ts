@@ -3,6 +3,7 @@
  * per-user data, HTTP calls, status records, OAuth2 and replies. Everything a plugin does goes through here.
  */
 import type { Principal } from '../auth/principal.ts';
+import { localPath } from '../auth/returnTo.ts';
 import { CODE_OF_STATUS, IgorError } from '../errors.ts';
 import { httpRequest } from '../http/client.ts';
 import type { Logger } from '../logger.ts';
@@ -148,6 +149,10 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
     dispose: () => void unregister(),
     reply: makeReply,
     redirect: (location, status = 303) => makeReply(status, '', { location }),
+    redirectBack: (returnTo) => {
+      const back = localPath(returnTo);
+      return back === undefined ? undefined : makeReply(303, '', { location: back });
+    },
     fail(status, message, headers = {}): never {
       // A plugin's own refusal: its status, with the code every error of that status has.
       throw new IgorError(message, status, headers, CODE_OF_STATUS[status] ?? 'plugin_error');

@@ -13,11 +13,6 @@ function text(value: Json | undefined): string {
   return value === undefined || value === null || typeof value === 'object' ? '' : String(value);
 }
 
-/** A path on this server to go back to after a form: never another site (//host, \\host). */
-export function localPath(returnTo: string | undefined): string | undefined {
-  return returnTo && returnTo.startsWith('/') && !returnTo.startsWith('//') && !returnTo.includes('\\') ? returnTo : undefined;
-}
-
 /** What is wrong with `value` for this setting, or undefined. Empty values are always allowed (they clear it). */
 function problemOf(key: string, spec: SettingSpec, value: string): string | undefined {
   if (value === '') return undefined;
@@ -41,7 +36,7 @@ function problemOf(key: string, spec: SettingSpec, value: string): string | unde
 export function declareSettings(
   plugin: string,
   data: TreeAccess,
-  reply: { redirect(location: string): PluginReply },
+  reply: { redirectBack(returnTo: string | undefined): PluginReply | undefined },
   fields: Record<string, SettingSpec>,
   extra: () => JsonObject = () => ({}),
 ): PluginSettings {
@@ -82,8 +77,8 @@ export function declareSettings(
       async handler(call: PluginCall) {
         if (call.method === 'POST' || Object.keys(call.params).some((k) => k in fields)) {
           await change(call.params);
-          const back = localPath(call.params['returnTo']);
-          if (back) return reply.redirect(back);
+          const back = reply.redirectBack(call.params['returnTo']);
+          if (back) return back;
         }
         return answer();
       },

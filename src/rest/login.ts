@@ -3,6 +3,7 @@
  * password and sets the session cookie with its CSRF token, POST /logout ends the session. Both POSTs need a
  * CSRF token (the form's, the session's), so another site cannot log a browser in or out.
  */
+import { localPath } from '../auth/returnTo.ts';
 import express, { Router, type Request, type Response } from 'express';
 import { join } from 'node:path';
 import { clientAddress } from '../auth/logins.ts';
@@ -14,13 +15,6 @@ import type { HostContext } from './context.ts';
 
 /** What these routes use of the host. */
 type Deps = Pick<HostContext, 'auth' | 'config' | 'db' | 'packageDir'>;
-
-/** Only paths on this server: never `//elsewhere` or `https://elsewhere`. */
-function localPath(returnTo: unknown): string {
-  return typeof returnTo === 'string' && returnTo.startsWith('/') && !returnTo.startsWith('//') && !returnTo.includes('\\')
-    ? returnTo
-    : '/';
-}
 
 export function loginRoutes(ctx: Deps): Router {
   const router = Router();
@@ -36,7 +30,7 @@ export function loginRoutes(ctx: Deps): Router {
     const body = (req.body ?? {}) as Record<string, string | undefined>;
     checkLoginForm(req, body['_csrf']);
     const name = body['username'] ?? '';
-    const returnTo = localPath(body['returnTo']);
+    const returnTo = localPath(body['returnTo']) ?? '/';
     try {
       await ctx.auth.logins.check(name, findUser(ctx.db, name), body['password'] ?? '', clientAddress(req), 'the log-in form');
     } catch (err) {

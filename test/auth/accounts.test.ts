@@ -208,6 +208,18 @@ describe("Igor's user plugin", () => {
     });
     assert.equal(add.status, 303);
     assert.equal(add.headers.get('location'), '/plugins.html');
+    // Only back to a page of this server: browsers read /\\host as //host, another site.
+    for (const elsewhere of ['//evil.example/', '/\\evil.example/', 'https://evil.example/']) {
+      const r = await s.request(
+        `/plugin/user/add?username=gus${elsewhere.length}&password=likes%20black%20tea&returnTo=${encodeURIComponent(elsewhere)}`,
+        {
+          redirect: 'manual',
+        },
+      );
+      assert.equal(r.status, 200, elsewhere);
+      assert.equal(r.headers.get('location'), null);
+      assert.equal((await s.request(`/plugin/user/delete?username=gus${elsewhere.length}`)).status, 200);
+    }
     const gus = basic('gus', 'likes black tea');
     assert.equal((await s.anonymous('/internal/whoami', as(gus))).status, 200);
     assert.equal(

@@ -117,6 +117,13 @@ describe('setting up', () => {
       providerName: 'Fitbit',
     });
     assert.equal((await as(JILL, '/plugin/_fitbit/userSettings?user=jack')).status, 403);
+    const back = await as(JACK, '/plugin/_fitbit/userSettings?user=jack&returnTo=/plugin/_fitbit/page/setup.html', { method: 'POST' });
+    assert.equal(back.status, 303, 'a form goes back to its page');
+    assert.equal(back.headers.get('location'), '/plugin/_fitbit/page/setup.html');
+    const away = await as(JACK, `/plugin/_fitbit/userSettings?user=jack&returnTo=${encodeURIComponent('/\\evil.example/')}`, {
+      method: 'POST',
+    });
+    assert.equal(away.status, 200, 'never to another site');
     const r = await as(JACK, '/plugin/_fitbit?user=jack');
     assert.equal(r.status, 403);
     assert.match(await r.text(), /jack has not authorised _fitbit yet/);
