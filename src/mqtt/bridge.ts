@@ -17,13 +17,14 @@ import type { Logger } from '../logger.ts';
 import { recordStatus } from '../status.ts';
 import type { Database } from '../store/database.ts';
 import { isHidden } from '../tree/dom.ts';
-import { elementFromJson, jsonOf, type Json } from '../tree/jsonxml.ts';
+import { elementFromBody } from '../rest/body.ts';
+import { jsonOf, type Json } from '../tree/jsonxml.ts';
 import { splitLastStep } from '../tree/paths.ts';
 import type { ChangeEvent } from '../tree/tree.ts';
 import { ackWhenDurable } from './ackWhenDurable.ts';
 import { readDefinitions, type Definitions, type Publication } from './definitions.ts';
 import { discoveryMessages } from './discovery.ts';
-import { fill, matchTopic, payloadOfValue, valueOfPayload } from './topics.ts';
+import { fill, matchTopic, payloadOfValue } from './topics.ts';
 
 export interface BridgeDeps {
   db: Database;
@@ -180,19 +181,20 @@ export class MqttBridge {
       const parts = matchTopic(s.topic, packet.topic);
       if (!parts) continue;
       let dst: string;
-      let value: Json;
+      let element: Element;
       try {
         if (payload.length > this.deps.maxPayloadBytes)
           throw new IgorError(`the payload has ${payload.length} bytes, more than ${this.deps.maxPayloadBytes}`, 413);
         dst = fill(s.dst, parts, true);
-        value = valueOfPayload(payload, s.mimetype);
+        // A payload becomes an element as a request body of that type does (the usual JSON mapping, all checks).
+        element = elementFromBody(this.deps.db.tree.doc, splitLastStep(dst).tag, payload, s.mimetype);
       } catch (err) {
         this.refuse(packet.topic, (err as Error).message);
         continue;
       }
       this.inbound.set(dst, (this.inbound.get(dst) ?? 0) + 1);
       // db.write applies the change now and resolves once it is on disk.
-      const written = this.deps.db.write((tree) => tree.put(dst, elementFromJson(tree.doc, splitLastStep(dst).tag, value)));
+      const written = this.deps.db.write((tree) => tree.put(dst, element));
       writes.push(
         written
           .then(

@@ -1,10 +1,9 @@
 /**
  * MQTT topics and tree paths, without a network: matching a topic against a filter with `+`/`#` (and
- * keeping what the wildcards matched), filling `{1}`… in a destination or topic template, and payloads as
- * tree values and back. Everything a message may not do is refused here, before anything is written.
+ * keeping what the wildcards matched), filling `{1}`… in a destination or topic template, and tree values as
+ * payloads. (A payload becomes an element as a request body does: rest/body.ts's elementFromBody.)
  */
 import { BadRequestError } from '../errors.ts';
-import { checkJsonNumbers } from '../rest/body.ts';
 import { isTagName } from '../tree/dom.ts';
 import type { Json } from '../tree/jsonxml.ts';
 
@@ -46,23 +45,6 @@ export function fill(template: string, parts: string[], forPath: boolean): strin
       throw new BadRequestError(`the topic part "${part.slice(0, 60)}" cannot be an element name in ${template}`);
     return part;
   });
-}
-
-/** The value a payload stands for in the tree: JSON by the usual mapping, text as it is. Bad input is a 400. */
-export function valueOfPayload(payload: Buffer, mimetype: string): Json {
-  const text = payload.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(payload)) throw new BadRequestError('the payload is not UTF-8 text');
-  if (mimetype === 'text/plain') return text;
-  if (mimetype !== 'application/json') throw new BadRequestError(`mimetype ${mimetype} is not application/json or text/plain`);
-  let value: Json;
-  try {
-    value = JSON.parse(text) as Json;
-  } catch {
-    throw new BadRequestError('the payload is not valid JSON');
-  }
-  checkJsonNumbers(text);
-  if (Array.isArray(value)) throw new BadRequestError('a JSON array cannot be stored as one element');
-  return value;
 }
 
 /** A tree value as a payload: JSON for application/json, else the text of a scalar. */
