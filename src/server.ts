@@ -209,15 +209,14 @@ async function mqttBridge(
   internalSecret: string,
   broker: EmbeddedBroker | undefined,
 ): Promise<MqttBridge | undefined> {
-  const maxPayloadBytes = config.maxBodyBytes;
-  if (!config.mqtt && !broker) return undefined;
-  const { MqttBridge } = await import('./mqtt/bridge.ts');
-  if (config.mqtt) return new MqttBridge({ db, logger, url: config.mqtt, maxPayloadBytes });
-  if (!broker) return undefined;
   // The broker listens on --host; an address for every interface is reached at the loopback one.
   const host = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host;
-  const url = `mqtt://${host.includes(':') ? `[${host}]` : host}:${broker.port}`;
-  return new MqttBridge({ db, logger, url, maxPayloadBytes, options: { username: BRIDGE_USER, password: internalSecret } });
+  const url = config.mqtt ?? (broker && `mqtt://${host.includes(':') ? `[${host}]` : host}:${broker.port}`);
+  if (!url) return undefined;
+  const { MqttBridge } = await import('./mqtt/bridge.ts');
+  // The embedded broker is logged in to with the internal secret; a broker --mqtt names, as /data/mqtt/connection says.
+  const options = config.mqtt ? undefined : { username: BRIDGE_USER, password: internalSecret };
+  return new MqttBridge({ db, logger, url, maxPayloadBytes: config.maxBodyBytes, options });
 }
 
 /** services/igor: how to reach this server and since when it runs (Igor's _fillSelfData). */

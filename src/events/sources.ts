@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import type { LocalCaller } from '../localCall.ts';
 import { recordStatus } from '../status.ts';
 import type { Database } from '../store/database.ts';
+import { childField } from '../tree/dom.ts';
 import type { ChangeEvent } from '../tree/tree.ts';
 
 interface SourceDefinition {
@@ -29,10 +30,7 @@ const PATH = '/data/eventSources/eventSource';
 
 function definitionsOf(db: Database): SourceDefinition[] {
   return (db.tree.select(PATH) as Element[]).map((el, i) => {
-    const field = (name: string) => {
-      for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeName === name) return (c.textContent ?? '').trim();
-      return '';
-    };
+    const field = (name: string) => childField(el, name);
     return {
       src: field('src'),
       srcMethod: (field('srcMethod') || 'GET').toUpperCase(),

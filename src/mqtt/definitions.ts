@@ -6,7 +6,7 @@
  * reported, not used.
  */
 import type { Database } from '../store/database.ts';
-import { isTagName } from '../tree/dom.ts';
+import { childField, isTagName } from '../tree/dom.ts';
 import { isTopicFilter } from './topics.ts';
 
 export interface Subscription {
@@ -39,11 +39,6 @@ export interface Definitions {
   problems: string[];
 }
 
-function fieldOf(el: Element, name: string): string {
-  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeName === name) return (c.textContent ?? '').trim();
-  return '';
-}
-
 function qosOf(text: string, fallback: 0 | 1 | 2): 0 | 1 | 2 {
   return text === '0' || text === '1' || text === '2' ? (Number(text) as 0 | 1 | 2) : fallback;
 }
@@ -54,18 +49,18 @@ export function readDefinitions(db: Database): Definitions {
   const problems: string[] = [];
   const subscriptions: Subscription[] = [];
   for (const el of db.tree.select('/data/mqtt/subscription') as Element[]) {
-    const s = { topic: fieldOf(el, 'topic'), dst: fieldOf(el, 'dst'), mimetype: fieldOf(el, 'mimetype') || 'application/json' };
+    const s = { topic: childField(el, 'topic'), dst: childField(el, 'dst'), mimetype: childField(el, 'mimetype') || 'application/json' };
     if (!isTopicFilter(s.topic)) problems.push(`subscription ${s.topic || '(no topic)'}: not a topic filter`);
     else if (!/^\/data\/[\w.{}/-]+$/.test(s.dst) || s.dst.includes('..'))
       problems.push(`subscription ${s.topic}: dst ${s.dst || '(none)'} is not a path such as /data/devices/zigbee/{1}`);
     else if (!MIMETYPES.has(s.mimetype))
       problems.push(`subscription ${s.topic}: mimetype ${s.mimetype} is not application/json or text/plain`);
-    else subscriptions.push({ ...s, qos: qosOf(fieldOf(el, 'qos'), 1) });
+    else subscriptions.push({ ...s, qos: qosOf(childField(el, 'qos'), 1) });
   }
   const publications: Publication[] = [];
   for (const el of db.tree.select('/data/mqtt/publication') as Element[]) {
-    const xpath = fieldOf(el, 'xpath');
-    const topic = fieldOf(el, 'topic');
+    const xpath = childField(el, 'xpath');
+    const topic = childField(el, 'topic');
     const steps = xpath.replace(/^\/data\//, '').split('/');
     if (!xpath.startsWith('/data/') || !steps.every((s) => s === '*' || isTagName(s)))
       problems.push(`publication ${xpath || '(no xpath)'}: a path of names and * steps, such as /data/devices/zigbee/*, is needed`);
@@ -75,17 +70,19 @@ export function readDefinitions(db: Database): Definitions {
       publications.push({
         steps,
         topic,
-        mimetype: MIMETYPES.has(fieldOf(el, 'mimetype')) ? fieldOf(el, 'mimetype') : 'application/json',
-        retain: fieldOf(el, 'retain') === 'true',
-        qos: qosOf(fieldOf(el, 'qos'), 0),
+        mimetype: MIMETYPES.has(childField(el, 'mimetype')) ? childField(el, 'mimetype') : 'application/json',
+        retain: childField(el, 'retain') === 'true',
+        qos: qosOf(childField(el, 'qos'), 0),
       });
   }
   const d = db.tree.select('/data/mqtt/discovery')[0] as Element | undefined;
-  const discovery = d ? { prefix: fieldOf(d, 'prefix') || 'homeassistant', statePrefix: fieldOf(d, 'statePrefix') || 'igor' } : undefined;
+  const discovery = d
+    ? { prefix: childField(d, 'prefix') || 'homeassistant', statePrefix: childField(d, 'statePrefix') || 'igor' }
+    : undefined;
   const c = db.tree.select('/data/mqtt/connection')[0] as Element | undefined;
   const connection = c
     ? Object.fromEntries(
-        ['username', 'password', 'ca', 'cert', 'key'].map((k) => [k, fieldOf(c, k) || undefined]).filter(([, v]) => v !== undefined),
+        ['username', 'password', 'ca', 'cert', 'key'].map((k) => [k, childField(c, k) || undefined]).filter(([, v]) => v !== undefined),
       )
     : {};
   return { subscriptions, publications, discovery, connection, problems };

@@ -282,6 +282,13 @@ export function serialize(node: Node, opts: SerializeOptions = {}): string {
   return escapeText(node.nodeValue ?? '');
 }
 
+/** The trimmed text of `el`'s first child element named `name`, or '' (a field of a definition in the tree). */
+export function childField(el: Element, name: string): string {
+  for (let c = el.firstChild; c; c = c.nextSibling)
+    if (c.nodeType === ELEMENT_NODE && c.nodeName === name) return (c.textContent ?? '').trim();
+  return '';
+}
+
 /** The XPath string-value of a node, of the parts `show` includes. */
 export function textOf(node: Node, show: Show = SHOW_VISIBLE): string {
   if (node.nodeType === DOCUMENT_NODE) node = (node as Document).documentElement!;
