@@ -5,10 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { after } from 'node:test';
 import { resolveConfig, type Config } from '../src/config.ts';
 import { quietLogger } from '../src/logger.ts';
-import { startServer, type RunningServer } from '../src/server.ts';
+import { PACKAGE_DIR, startServer, type RunningServer } from '../src/server.ts';
 
 // Cleaned up once the whole test file has run (an after() inside a before() hook would run at once).
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -106,4 +108,41 @@ export async function okJson(res: Response | Promise<Response>): Promise<any> {
   const text = await r.text();
   assert.ok(r.status < 300, `${r.status}: ${text}`);
   return text ? JSON.parse(text) : undefined;
+}
+
+export interface ServerProcess {
+  url: string;
+  /** The admin password a new database's first start printed. */
+  password?: string;
+  /** SIGKILL, as a power cut or the OOM killer would, and wait until it is gone. */
+  kill(): Promise<void>;
+}
+
+/** `igor serve` on a free port in a process of its own (`args` added), for tests that kill it. */
+export async function startServerProcess(dir: string, args: string[] = []): Promise<ServerProcess> {
+  // An empty directory becomes a new database, whose admin password is printed once, after the serving line.
+  const isNew = !existsSync(dir) || readdirSync(dir).length === 0;
+  const child = spawn(
+    process.execPath,
+    [join(PACKAGE_DIR, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--log-level', 'warn', ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const seen = () => {
+      const url = /serving (http:\/\/[^ ]+)\//.exec(out)?.[1];
+      if (url && (!isNew || /with password: \S+\n/.test(out))) resolve(url);
+    };
+    child.stdout.on('data', (d: Buffer) => ((out += d.toString()), seen()));
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before serving: ${out}`)));
+  });
+  return {
+    url,
+    password: /with password: (\S+)\n/.exec(out)?.[1],
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }

@@ -5,45 +5,16 @@
  * back: every reading ends up in the tree, each exactly once.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { writeFile } from 'node:fs/promises';
 import mqtt from 'mqtt';
 import { generate } from 'selfsigned';
-import { basic, startTestServer, tempDir, waitFor } from '../helpers.ts';
-import { PACKAGE_DIR } from '../../src/server.ts';
+import { basic, startServerProcess, startTestServer, tempDir, waitFor } from '../helpers.ts';
 import { mosquittoMissing, startMosquitto } from './mosquitto.ts';
 
 const skip = mosquittoMissing();
 const READINGS = 2000;
-
-async function startProcess(dir: string, mqttUrl: string): Promise<{ url: string; password?: string; kill: () => Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [join(PACKAGE_DIR, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--log-level', 'warn', '--mqtt', mqttUrl],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving (http:\/\/[^ ]+)\//.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before serving: ${out}`)));
-  });
-  await new Promise((r) => setTimeout(r, 100)); // the password line follows the serving line
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    url,
-    password: /with password: (\S+)/.exec(out)?.[1],
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 describe('MQTT and a killed server', { skip }, () => {
   it('logs in with the password kept in the tree, and says so when it is wrong', async () => {
@@ -121,7 +92,7 @@ describe('MQTT and a killed server', { skip }, () => {
   it('keeps every reading acknowledged or not when the server is killed mid-stream', { timeout: 120_000 }, async () => {
     const broker = await startMosquitto();
     const dir = await tempDir();
-    let server = await startProcess(dir, broker.url);
+    let server = await startServerProcess(dir, ['--mqtt', broker.url]);
     const admin = basic('admin', server.password!);
     const call = (path: string, init: RequestInit = {}) =>
       fetch(server.url + path, { ...init, headers: { authorization: admin, ...(init.headers as Record<string, string>) } });
@@ -150,7 +121,7 @@ describe('MQTT and a killed server', { skip }, () => {
     await server.kill(); // between receiving and acknowledging, for some of them
     await sent;
     await meter.endAsync();
-    server = await startProcess(dir, broker.url);
+    server = await startServerProcess(dir, ['--mqtt', broker.url]);
     await waitFor(async () => (await stored()) >= READINGS, 'every reading after the restart', 60_000);
     const all = (await (await call('/data/sensors/meters', { headers: { accept: 'application/json' } })).json()) as {
       meters: Record<string, unknown>;

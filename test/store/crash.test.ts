@@ -3,7 +3,7 @@
  * was acknowledged is in the database when it is opened again, and that the database loads.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -11,34 +11,7 @@ import { quietLogger } from '../../src/logger.ts';
 import { PACKAGE_DIR } from '../../src/server.ts';
 import { Database, DatabaseOpenError } from '../../src/store/database.ts';
 import { scanJournal } from '../../src/store/journal.ts';
-import { tempDir } from '../helpers.ts';
-
-async function startProcess(dir: string): Promise<{ url: string; kill: () => Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [join(PACKAGE_DIR, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--log-level', 'warn'],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving (http:\/\/[^ ]+)\//.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before serving: ${out}`)));
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    url,
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
+import { startServerProcess, tempDir } from '../helpers.ts';
 
 /** More kills for a longer run: CRASH_ROUNDS=20 node test/run.js crash */
 const ROUNDS = Number(process.env['CRASH_ROUNDS'] ?? 3);
@@ -51,7 +24,7 @@ describe('SIGKILL during concurrent writes', () => {
     const unanswered = new Map<string, string>();
     let appended = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      const server = await startProcess(dir);
+      const server = await startServerProcess(dir);
       let stop = false;
       const client = async (c: number) => {
         for (let i = 0; !stop; i++) {
@@ -99,7 +72,7 @@ describe('SIGKILL during concurrent writes', () => {
 describe('SIGKILL, then a damaged record in the journal', () => {
   it('refuses to start, and `igor db recover` brings back every write but the damaged one, saying which', { timeout: 60_000 }, async () => {
     const dir = await tempDir();
-    const server = await startProcess(dir);
+    const server = await startServerProcess(dir);
     const acknowledged = new Map<string, string>();
     let stop = false;
     const client = async (c: number) => {
