@@ -58,6 +58,7 @@ export class MqttBridge {
   private stopped = false;
   private statusTimer: NodeJS.Timeout | undefined;
   private announced = new Map<string, string>();
+  private announceTimer: NodeJS.Timeout | undefined;
   private readonly onChange = (events: ChangeEvent[]) => this.changed(events);
 
   constructor(private readonly deps: BridgeDeps) {
@@ -151,6 +152,7 @@ export class MqttBridge {
     this.stopped = true;
     this.deps.db.off('change', this.onChange);
     clearTimeout(this.statusTimer);
+    clearTimeout(this.announceTimer);
     // At once, even with the broker away: PUBACKs not sent yet only mean the broker delivers those again.
     await this.client?.endAsync(true).catch(() => {});
   }
@@ -243,7 +245,13 @@ export class MqttBridge {
         this.publishPath(p, target.path, target.parts);
       }
     }
-    if (this.defs.discovery && events.some((e) => e.path.startsWith('/data/sensors'))) this.announce();
+    if (this.defs.discovery && !this.announceTimer && events.some((e) => e.path.startsWith('/data/sensors'))) {
+      // Discovery reads every sensor's units and latest values: at most once a second, not on every reading.
+      this.announceTimer = setTimeout(() => {
+        this.announceTimer = undefined;
+        this.announce();
+      }, 1000).unref();
+    }
   }
 
   private publishPath(p: Publication, path: string, parts: string[]): void {
