@@ -3,7 +3,7 @@ import { BRIDGE_USER } from './auth/mqtt.ts';
 import type { MqttBridge } from './mqtt/bridge.ts';
 import type { EmbeddedBroker } from './mqtt/broker.ts';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +29,13 @@ import { elementFromJson } from './tree/jsonxml.ts';
 import { combine } from './tree/tree.ts';
 import { WorkTracker } from './work.ts';
 
-export const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The package's folder: above src/, or above dist/src/ when running the compiled JavaScript. */
+export const PACKAGE_DIR = packageDir(dirname(fileURLToPath(import.meta.url)));
+function packageDir(dir: string): string {
+  return existsSync(join(dir, 'package.json')) ? dir : packageDir(dirname(dir));
+}
+/** The shipped plugins: compiled beside the server when it runs as JavaScript (tools/build.js), else the sources. */
+const SHIPPED_PLUGINS = join(PACKAGE_DIR, import.meta.url.endsWith('.js') ? 'dist' : '', 'plugins');
 export const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface RunningServer {
@@ -69,7 +75,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     callTimeoutMs: config.callTimeoutMs,
     devMode: config.dev,
     publicUrl: () => url,
-    searchPath: [join(db.dir, 'plugins'), join(PACKAGE_DIR, 'plugins')],
+    searchPath: [join(db.dir, 'plugins'), SHIPPED_PLUGINS],
   });
   const failures = new AccessFailures(db, logger);
   const auth: AuthSettings = {

@@ -25,6 +25,22 @@ const ENTRY_FILES = ['plugin.ts', 'plugin.js'];
 const PYTHON_FILES = ['igorplugin.py', '__init__.py'];
 export const PYTHON_PLUGIN = 'Python plugin, not runnable here';
 
+let registering: Promise<void> | undefined;
+
+/**
+ * A person's plugin.ts needs tsx's loaders, which the compiled server does not load until then (they cost about
+ * 30 MB and a quarter of a second here). Both are registered, the CommonJS one too: a plugin.ts outside this
+ * package has no package.json saying it is an ES module, and failed without it (ERR_REQUIRE_CYCLE_MODULE).
+ */
+function typeScriptLoader(): Promise<void> {
+  if (import.meta.url.endsWith('.ts')) return Promise.resolve(); // this file is running as TypeScript: a loader is there
+  registering ??= Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]).then(([esm, cjs]) => {
+    esm.register();
+    cjs.register();
+  });
+  return registering;
+}
+
 function isPythonPlugin(dir: string): boolean {
   return PYTHON_FILES.some((f) => existsSync(join(dir, f)));
 }
@@ -153,11 +169,14 @@ export class PluginRegistry {
     const entry = ENTRY_FILES.map((f) => join(dir, f)).find((f) => existsSync(f))!;
     let module: { default?: Partial<PluginDefinition> };
     try {
+      if (entry.endsWith('.ts')) await typeScriptLoader();
       module = (await import(pathToFileURL(entry).href)) as typeof module;
     } catch (err) {
       throw new BadGatewayError(`${entry} cannot be loaded: ${(err as Error)?.message ?? String(err)}`);
     }
-    const def = module.default;
+    // A plugin.ts that Node takes for CommonJS (outside this package, with no package.json saying otherwise)
+    // arrives transpiled with `__esModule`, its default export one level further down.
+    const def = module.default?.create ? module.default : ((module.default as typeof module | undefined)?.default ?? module.default);
     if (!def || typeof def.create !== 'function' || typeof def.description !== 'string') {
       throw new BadRequestError(`${entry} must export default { description, create(host) }`);
     }
