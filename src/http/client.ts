@@ -3,7 +3,7 @@
  * answering with status, headers and the body as text.
  */
 import { rootCertificates } from 'node:tls';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import { TimeoutError } from '../errors.ts';
 
 export interface HttpRequest {
@@ -16,13 +16,16 @@ export interface HttpRequest {
   ca?: string;
 }
 
-/** One connection pool per extra CA, kept: a new Agent per call would defeat keep-alive. */
-const agents = new Map<string, Agent>();
+/**
+ * One connection pool per extra CA, kept: a new Agent per call would defeat keep-alive. undici (about 330
+ * files) is loaded only when a call needs its own CA: plain calls use Node's built-in fetch.
+ */
+const agents = new Map<string, Promise<Agent>>();
 
-function agentFor(ca: string): Agent {
+function agentFor(ca: string): Promise<Agent> {
   let agent = agents.get(ca);
   if (!agent) {
-    agent = new Agent({ connect: { ca: [...rootCertificates, ca] } });
+    agent = import('undici').then(({ Agent }) => new Agent({ connect: { ca: [...rootCertificates, ca] } }));
     agents.set(ca, agent);
   }
   return agent;
@@ -38,14 +41,14 @@ export interface HttpResponse {
 export class ConnectionError extends Error {}
 
 /** fetch() with the options every call here shares: no redirects followed, the extra CA if any. */
-function send(url: string, req: HttpRequest, signal: AbortSignal): Promise<Response> {
+async function send(url: string, req: HttpRequest, signal: AbortSignal): Promise<Response> {
   return fetch(url, {
     method: req.method ?? 'GET',
     headers: req.headers,
     body: req.body as BodyInit | undefined,
     redirect: 'manual',
     signal,
-    ...(req.ca ? { dispatcher: agentFor(req.ca) } : {}),
+    ...(req.ca ? { dispatcher: await agentFor(req.ca) } : {}),
   } as RequestInit);
 }
 

@@ -6,7 +6,7 @@
  * refresh the provider refuses marks the user as needing to authorise again.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { AuthorizationCode, type AccessToken, type ModuleOptions } from 'simple-oauth2';
+import type { AccessToken, AuthorizationCode, ModuleOptions } from 'simple-oauth2';
 import { BadGatewayError, BadRequestError, ForbiddenError, IgorError, NotFoundError } from '../errors.ts';
 import type { HttpRequest, HttpResponse, Json, JsonObject, OAuth2Client, OAuth2Provider, PluginCall, TreeChange } from '../plugin-api.ts';
 
@@ -57,13 +57,24 @@ export class OAuth2Flow implements OAuth2Client {
 
   constructor(private readonly deps: OAuth2Deps) {}
 
-  private client(): { client: AuthorizationCode; provider: OAuth2Provider } {
+  /** The provider's settings, once it has the client id and secret every step needs. */
+  private provider(): OAuth2Provider & { clientId: string; clientSecret: string } {
     const provider = this.deps.provider();
     if (!provider.clientId || !provider.clientSecret) {
       throw new BadRequestError(
         `${this.deps.plugin} has no client_id and client_secret yet: set them on its setup page (plugindata/${this.deps.plugin})`,
       );
     }
+    return provider as OAuth2Provider & { clientId: string; clientSecret: string };
+  }
+
+  /**
+   * simple-oauth2 for the calls to the token endpoint. It (with joi and @hapi/wreck, about 250 files and
+   * 15 MB) is loaded at the first token trade or refresh, not at start-up: most starts never need it.
+   */
+  private async client(): Promise<AuthorizationCode> {
+    const provider = this.provider();
+    const { AuthorizationCode } = await import('simple-oauth2');
     const token = new URL(provider.tokenUrl);
     const authorize = new URL(provider.authorizeUrl);
     const options: ModuleOptions = {
@@ -78,12 +89,12 @@ export class OAuth2Flow implements OAuth2Client {
       options: { authorizationMethod: provider.clientAuth ?? 'header' },
       http: { timeout: this.deps.timeoutMs } as ModuleOptions['http'],
     };
-    return { client: new AuthorizationCode(options), provider };
+    return new AuthorizationCode(options);
   }
 
   /** auth1 (and a CLI's authorise command): where to send the user's browser. */
   authorizeUrl(user: string): string {
-    const { client, provider } = this.client();
+    const provider = this.provider();
     const now = Date.now();
     for (const [state, p] of this.pending) if (p.expires < now) this.pending.delete(state);
     if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
@@ -94,13 +105,19 @@ export class OAuth2Flow implements OAuth2Client {
     const challenge = verifier
       ? { code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' }
       : {};
-    return client.authorizeURL({
+    // RFC 6749 4.1.1, built here rather than by simple-oauth2 so that sending a browser on its way does not load it.
+    const url = new URL(provider.authorizeUrl);
+    const params = {
+      response_type: 'code',
+      client_id: provider.clientId,
       ...provider.authorizeParams,
       ...challenge,
       redirect_uri: this.deps.redirectUri(),
-      scope: provider.scope ?? [],
+      scope: (provider.scope ?? []).join(' '),
       state,
-    });
+    };
+    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+    return url.toString();
   }
 
   /** auth2: checks the state (once), trades the code for a token, stores it; answers whose token it is. */
@@ -116,7 +133,7 @@ export class OAuth2Flow implements OAuth2Client {
         'this authorisation was not started here, was already used, or took too long; start again from the setup page',
       );
     }
-    const { client } = this.client();
+    const client = await this.client();
     let token: AccessToken;
     try {
       token = await client.getToken({
@@ -276,7 +293,7 @@ export class OAuth2Flow implements OAuth2Client {
       // Some providers (Misfit) give no refresh token: a refused token can only be replaced by authorising again.
       return this.mustReauthorise(user, 'the token was refused and there is no refresh token to renew it');
     }
-    const { client } = this.client();
+    const client = await this.client();
     let fresh: AccessToken;
     try {
       fresh = await client.createToken({ ...current }).refresh(); // expires_at in seconds is understood

@@ -2,7 +2,7 @@
  * Calling this server's own routes in-process, as actions do with local URLs: the request goes through the
  * same request listener as one from the network (so the same checks apply), without a socket.
  */
-import inject from 'light-my-request';
+import type inject from 'light-my-request';
 import type { RequestListener } from 'node:http';
 import { INTERNAL_HEADER, internalCredential } from '../auth/authenticate.ts';
 import type { LocalCaller } from '../localCall.ts';
@@ -30,6 +30,7 @@ function pinned(handler: RequestListener): RequestListener {
  */
 export function localCaller(listener: () => RequestListener, internalSecret: string): LocalCaller {
   return async ({ method, url, headers, body, as }) => {
+    const { default: inject } = await import('light-my-request'); // with the first call, not at start-up
     // Without a callback inject() answers a thenable chain; light-my-request 6.6's types do not say so.
     const res = await (inject(pinned(listener()), {
       method: method as NonNullable<inject.InjectOptions['method']>,

@@ -7,7 +7,6 @@ import { Router, type Request, type Response } from 'express';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { marked } from 'marked';
 import { principalOf } from '../auth/principal.ts';
 import { viewOf, visibilityFor } from '../auth/visibility.ts';
 import { NotFoundError } from '../errors.ts';
@@ -31,6 +30,7 @@ async function servePage(ctx: Deps, req: Request, res: Response): Promise<void> 
   if (!PAGE.test(page) || !existsSync(join(plugin.dir, page))) throw new NotFoundError(`plugin ${name} has no page ${page}`);
   // Plugin pages run no inline script and load nothing from elsewhere (headers.ts): what they show cannot become code.
   if (page.endsWith('.md')) {
+    const { marked } = await import('marked'); // only for readmes: not loaded at start-up
     const html = marked.parse(await readFile(join(plugin.dir, page), 'utf8'), { async: false });
     res
       .type('text/html; charset=utf-8')

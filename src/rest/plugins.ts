@@ -3,7 +3,7 @@
  * /plugin/NAME/script/SCRIPT: its scripts. A plugin that throws is a 502 with its message, one that does not
  * answer in time a 504; neither harms the server. (Its pages: pluginPages.ts; installing: pluginAdmin.ts.)
  */
-import busboy from 'busboy';
+import type busboy from 'busboy';
 import { Router, type Request, type Response } from 'express';
 import { accountsFor } from '../auth/accounts.ts';
 import { pluginCredentials } from '../auth/pluginCredentials.ts';
@@ -58,8 +58,9 @@ function bodyLimit(ctx: Deps, req: Request, spec: PluginMethodSpec, p: Principal
   return spec.acceptsLargeBody?.({ params, headers: req.headers as Record<string, string | undefined> }) ? spec.maxBodyBytes : server;
 }
 
-/** A multipart/form-data body: its text fields and its files. */
-function parseMultipart(raw: Buffer, contentType: string): Promise<{ fields: [string, string][]; files: UploadedFile[] }> {
+/** A multipart/form-data body: its text fields and its files. busboy is loaded with the first such body. */
+async function parseMultipart(raw: Buffer, contentType: string): Promise<{ fields: [string, string][]; files: UploadedFile[] }> {
+  const { default: busboy } = await import('busboy');
   return new Promise((resolve, reject) => {
     const fields: [string, string][] = [];
     const files: UploadedFile[] = [];

@@ -1,0 +1,34 @@
+/**
+ * Heavy dependencies load when first needed, not at start-up (issue #21): a started server that has answered
+ * requests, refused a wrong password and started a plugin with OAuth2 has not loaded the OAuth2 client, undici,
+ * the multipart parser, or rate-limiter-flexible's database stores. Each of them costs
+ * megabytes on the small box (bench/footprint.ts). Seen through require's cache: these are CommonJS packages.
+ */
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { describe, it } from 'node:test';
+import { basic, startTestServer } from './helpers.ts';
+
+const require = createRequire(import.meta.url);
+const LAZY = ['simple-oauth2', 'undici', 'busboy', 'rate-limiter-flexible/lib/RateLimiterRedis.js'];
+
+function loaded(): string[] {
+  const files = Object.keys(require.cache);
+  return LAZY.filter((name) => files.some((f) => f.includes(`/node_modules/${name.includes('.js') ? name : `${name}/`}`)));
+}
+
+describe('start-up', () => {
+  it('leaves the heavy dependencies unloaded until something needs them', async () => {
+    const s = await startTestServer();
+    assert.equal((await s.request('/data/environment')).status, 200);
+    assert.equal((await s.request('/data/environment', { headers: { authorization: basic('admin', 'wrong') } })).status, 401);
+    assert.deepEqual(loaded(), []);
+
+    assert.equal((await s.request('/internal/plugins/_fitbit', { method: 'PUT' })).status, 200);
+    assert.equal((await s.anonymous('/plugin/_fitbit/page/setup.html')).status, 200);
+    assert.deepEqual(loaded(), []);
+
+    await import('busboy'); // what a first multipart body does: the check sees it
+    assert.deepEqual(loaded(), ['busboy']);
+  });
+});
