@@ -1,47 +1,132 @@
-// Home: what is alive and what failed (status/), and the installed plugins' setup pages.
+// Home, the dashboard: a card per sensor (latest value, unit, how long ago, a small trend line), amber or red
+// when its source is stale or failing, with what to do and where; then what is alive, and the plugins.
 'use strict';
+/** A reading older than this makes its card amber. */
+const STALE_S = 2 * 86400;
+
+/** Every sensor under sensors/: its series (or plain value), with the units its plugin declared. */
+function sensorsOf(node, path, out, units) {
+  if (Array.isArray(node)) {
+    const series = igor.series.of(node, units);
+    if (series) out.push({ path, series });
+  } else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) if (k !== 'units') sensorsOf(v, `${path}/${k}`, out, node.units?.[k]);
+  } else if (typeof node === 'number') out.push({ path, value: node, unit: typeof units === 'string' ? units : '' });
+}
+
+/** Every status entry (anything with `alive`) by its path under status/. */
+function statusesOf(node, path, out) {
+  if (!node || typeof node !== 'object' || Array.isArray(node)) return;
+  if ('alive' in node) out.push({ path, ...node });
+  else for (const [k, v] of Object.entries(node)) statusesOf(v, path ? `${path}/${k}` : k, out);
+}
+
+/** The status that speaks for a sensor: status/sensors/NAME or status/sensors/_NAME for sensors/NAME/… (README). */
+function sourceOf(path, statuses) {
+  const name = path.split('/')[1];
+  return statuses.find((s) => s.path === `sensors/${name}` || s.path === `sensors/_${name}`);
+}
+
+/** A trend line of the last 30 values, as an SVG polyline (decorative: the value is in the text). */
+function sparkline(values) {
+  const v = values.slice(-30);
+  if (v.length < 2) return null;
+  const min = Math.min(...v);
+  const span = Math.max(...v) - min || 1;
+  const points = v.map((y, i) => `${((i / (v.length - 1)) * 100).toFixed(1)},${(28 - ((y - min) / span) * 26).toFixed(1)}`).join(' ');
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', '0 0 100 30');
+  svg.setAttribute('preserveAspectRatio', 'none');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'trend');
+  const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+  line.setAttribute('points', points);
+  svg.append(line);
+  return svg;
+}
+
+async function card(sensor, statuses) {
+  const source = sourceOf(sensor.path, statuses);
+  let value;
+  let when;
+  let trend = null;
+  if (sensor.series) {
+    const field = sensor.series.fields[0];
+    const latest = sensor.series.points.at(-1);
+    value = igor.series.format(latest.e[field.name], field.unit);
+    when = latest.t;
+    trend = sparkline(sensor.series.points.map((p) => p.e[field.name]).filter((x) => typeof x === 'number'));
+    if (sensor.series.fields.length > 1) value += ` ${field.name}`;
+  } else value = igor.series.format(sensor.value, sensor.unit);
+  const failing = source && (source.alive === false || typeof source.errorMessage === 'string');
+  const stale = !failing && when !== undefined && Date.now() / 1000 - when > STALE_S;
+  const state = failing ? 'failing' : stale ? 'stale' : 'ok';
+  const plugin = source?.path.split('/').pop();
+  const fix = failing || stale ? (plugin ? await igor.pluginLinks(plugin) : []).find((a) => a.textContent === 'setup') : null;
+  if (fix) fix.textContent = `Open ${plugin} setup`;
+  const sentence = failing
+    ? String(source.errorMessage || `${plugin} is not working.`)
+    : stale
+      ? `No new reading ${igor.series.age(when)}.${fix ? ' Check that it is still authorised and fetching.' : ''}`
+      : null;
+  return igor.el(
+    'article',
+    { class: `card ${state}`, dataset: { path: sensor.path, state } },
+    igor.el('h3', {}, sensor.path.replace(/^sensors\//, '')),
+    igor.el('p', { class: 'value' }, value, when !== undefined ? igor.el('span', { class: 'muted' }, ` · ${igor.series.age(when)}`) : null),
+    trend,
+    sentence ? igor.el('p', { class: 'problem' }, sentence, fix ? ' ' : null, fix) : null,
+  );
+}
+
 document.addEventListener('DOMContentLoaded', async () => {
-  await igor.nav();
+  const me = await igor.nav();
   const tbody = document.querySelector('#status tbody');
-  const when = (t) => (typeof t === 'number' ? new Date(t * 1000).toLocaleString() : '');
+  const statuses = [];
   try {
-    const status = igor.content(await igor.request('/data/status'));
-    // An entry is anything with `alive`; its path says what it is.
-    const walk = (node, path) => {
-      if (!node || typeof node !== 'object' || Array.isArray(node)) return;
-      if ('alive' in node) {
-        tbody.append(
-          igor.el(
-            'tr',
-            { dataset: { path } },
-            igor.el('td', {}, path),
-            igor.el('td', { class: `alive-${node.alive}` }, node.alive === true ? 'yes' : node.alive === false ? 'no' : '?'),
-            igor.el('td', {}, when(node.lastActivity)),
-            igor.el('td', { class: 'error' }, typeof node.errorMessage === 'string' ? node.errorMessage : ''),
-          ),
-        );
-        return;
-      }
-      for (const [k, v] of Object.entries(node)) walk(v, path ? `${path}/${k}` : k);
-    };
-    walk(status, '');
+    statusesOf(igor.content(await igor.request('/data/status')), '', statuses);
+    for (const s of statuses) {
+      tbody.append(
+        igor.el(
+          'tr',
+          { dataset: { path: s.path } },
+          igor.el('td', {}, s.path),
+          igor.el('td', { class: `alive-${s.alive}` }, s.alive === true ? 'yes' : s.alive === false ? 'no' : '?'),
+          igor.el('td', {}, typeof s.lastActivity === 'number' ? igor.series.age(s.lastActivity) : ''),
+          igor.el('td', { class: 'error' }, typeof s.errorMessage === 'string' ? s.errorMessage : ''),
+        ),
+      );
+    }
     if (!tbody.children.length) tbody.append(igor.el('tr', {}, igor.el('td', { colspan: 4 }, 'Nothing has reported yet.')));
   } catch (err) {
     igor.say(document.getElementById('statusProblem'), err.message, 'error');
   }
+
+  const cards = document.getElementById('cards');
+  if (!me.user) cards.append(igor.el('p', {}, 'Log in to see the sensors.'));
+  else
+    try {
+      const sensors = [];
+      sensorsOf(igor.content(await igor.request('/data/sensors')), 'sensors', sensors);
+      cards.replaceChildren(...(await Promise.all(sensors.map((s) => card(s, statuses)))));
+      if (!sensors.length) cards.append(igor.el('p', { class: 'muted' }, 'No sensor has reported yet. Plugins bring data: see Plugins.'));
+    } catch (err) {
+      cards.append(igor.el('p', { class: 'error' }, err.message));
+    }
+
   const list = document.getElementById('plugins');
   try {
     // .VARIANT=multi: an empty list rather than a 404 when none is installed.
     const plugins = await igor.request('/data/services/igor/plugins/*?.VARIANT=multi');
     for (const name of plugins.map((p) => p.ref.split('/').pop())) {
+      const links = await igor.pluginLinks(name);
       list.append(
         igor.el(
           'li',
           {},
-          igor.el('a', { href: `/plugin/${encodeURIComponent(name)}/page/setup.html` }, name),
-          ' (',
-          igor.el('a', { href: `/plugin/${encodeURIComponent(name)}/page/readme.md` }, 'readme'),
-          ')',
+          name,
+          links.length ? ': ' : '',
+          links.flatMap((a, i) => (i ? [', ', a] : [a])),
         ),
       );
     }

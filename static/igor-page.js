@@ -103,31 +103,103 @@ igor.el = (tag, attrs = {}, ...children) => {
   return e;
 };
 
-/** The page header: where to go, and who is logged in (with log in / log out). Answers whoami. */
-igor.nav = async () => {
-  const me = await igor.whoami().catch(() => ({ user: null, admin: false }));
-  const here = location.pathname;
-  const link = (href, text) => igor.el('a', { href, ...(here === href ? { 'aria-current': 'page' } : {}) }, text);
-  const account = me.user
-    ? igor.el(
-        'form',
-        { method: 'post', action: `/logout?_csrf=${encodeURIComponent(igor.csrf())}`, class: 'inline' },
-        `${me.user}${me.admin ? ' (admin)' : ''} `,
-        igor.el('button', { type: 'submit' }, 'Log out'),
-      )
-    : igor.el('a', { href: `/login?returnTo=${encodeURIComponent(here + location.search)}` }, 'Log in');
-  const nav = igor.el(
-    'nav',
-    { class: 'top', 'aria-label': 'main' },
-    link('/', 'Home'),
-    link('/sensors.html', 'Sensors'),
-    link('/tree.html', 'Tree'),
-    link('/actions.html', 'Actions'),
-    link('/plugins.html', 'Plugins'),
-    igor.el('span', { class: 'account' }, account),
-  );
-  document.body.prepend(nav);
-  return me;
+/**
+ * The page header: where to go, and who is logged in (with log in / log out). Every page that loads this
+ * script gets it, plugins' pages too; a page's own script awaits igor.nav() for who is logged in (made once).
+ */
+let header;
+igor.nav = () => {
+  header ??= (async () => {
+    const me = await igor.whoami().catch(() => ({ user: null, admin: false }));
+    const here = location.pathname;
+    const link = (href, text) => igor.el('a', { href, ...(here === href ? { 'aria-current': 'page' } : {}) }, text);
+    const account = me.user
+      ? igor.el(
+          'form',
+          { method: 'post', action: `/logout?_csrf=${encodeURIComponent(igor.csrf())}`, class: 'inline' },
+          `${me.user}${me.admin ? ' (admin)' : ''} `,
+          igor.el('button', { type: 'submit' }, 'Log out'),
+        )
+      : igor.el('a', { href: `/login?returnTo=${encodeURIComponent(here + location.search)}` }, 'Log in');
+    const nav = igor.el(
+      'nav',
+      { class: 'top', 'aria-label': 'main' },
+      link('/', 'Home'),
+      link('/sensors.html', 'Sensors'),
+      link('/tree.html', 'Tree'),
+      link('/actions.html', 'Actions'),
+      link('/plugins.html', 'Plugins'),
+      igor.el('span', { class: 'account' }, account),
+    );
+    document.body.prepend(nav);
+    return me;
+  })();
+  return header;
+};
+document.addEventListener('DOMContentLoaded', () => igor.nav());
+
+/** Links to a plugin's setup page and readme, only those it has (a plugin need not have a setup page). */
+igor.pluginLinks = async (name) => {
+  const base = `/plugin/${encodeURIComponent(name)}/page`;
+  const pages = await igor.request(base).catch(() => []);
+  return [
+    ['setup.html', 'setup'],
+    ['readme.md', 'readme'],
+  ]
+    .filter(([page]) => pages.includes(page))
+    .map(([page, text]) => igor.el('a', { href: `${base}/${page}` }, text));
+};
+
+/** Which fields of a time series are measurements, and how to read them (README, "Series on the pages"). */
+igor.series = {
+  TIME_KEYS: ['dateTime', 'date', 'time', 'timestamp', 'startTime'],
+
+  /** Seconds since 1970 of an entry's time field (a number is taken as seconds already). */
+  seconds(value) {
+    return typeof value === 'number' ? value : Date.parse(String(value)) / 1000;
+  },
+
+  /**
+   * A list of readings (objects with a time) and its measurement fields with their units: those the plugin
+   * declared in the sibling units/NAME, or else every numeric field but identifiers (`id`, `…Id`, such as
+   * logId) and fields with one value throughout (constants, such as a goal or a source id).
+   */
+  of(list, units) {
+    if (!Array.isArray(list) || list.length < 1 || !list.every((e) => e && typeof e === 'object' && !Array.isArray(e))) return undefined;
+    const timeKey = igor.series.TIME_KEYS.find((k) => list.every((e) => e[k] !== undefined && !Number.isNaN(igor.series.seconds(e[k]))));
+    if (!timeKey) return undefined;
+    const names = [...new Set(list.flatMap((e) => Object.keys(e)))].filter(
+      (k) =>
+        k !== timeKey && list.some((e) => typeof e[k] === 'number') && list.every((e) => e[k] === undefined || typeof e[k] === 'number'),
+    );
+    const declared = units && typeof units === 'object' ? units : null;
+    const fields = declared
+      ? names.filter((k) => typeof declared[k] === 'string')
+      : names.filter((k) => !/^id$|Id$/.test(k) && (list.length < 3 || new Set(list.map((e) => e[k])).size > 1));
+    if (!fields.length) return undefined;
+    const points = list.map((e) => ({ t: igor.series.seconds(e[timeKey]), e })).sort((a, b) => a.t - b.t);
+    return { timeKey, fields: fields.map((name) => ({ name, unit: declared ? declared[name] : '' })), points };
+  },
+
+  /** "81.2 kg": a number as people write it, with its unit. */
+  format(value, unit) {
+    if (typeof value !== 'number') return value == null ? '–' : String(value);
+    const text = value.toLocaleString(undefined, { maximumFractionDigits: Math.abs(value) >= 100 ? 0 : 2 });
+    return unit ? `${text} ${unit}` : text;
+  },
+
+  /** "3 hr. ago", "10 days ago", in the reader's language. */
+  age(seconds) {
+    const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto', style: 'short' });
+    const diff = seconds - Date.now() / 1000;
+    const size = Math.abs(diff);
+    if (size < 60) return rtf.format(Math.round(diff), 'second');
+    if (size < 3600) return rtf.format(Math.round(diff / 60), 'minute');
+    if (size < 48 * 3600) return rtf.format(Math.round(diff / 3600), 'hour');
+    if (size < 60 * 86400) return rtf.format(Math.round(diff / 86400), 'day');
+    if (size < 730 * 86400) return rtf.format(Math.round(diff / (30.4 * 86400)), 'month');
+    return rtf.format(Math.round(diff / (365.25 * 86400)), 'year');
+  },
 };
 
 /** Igor's JSON of an element comes as {tag: content}: the content. */

@@ -4,11 +4,6 @@ document.addEventListener('DOMContentLoaded', async () => {
   const me = await igor.nav();
   const $ = (id) => document.getElementById(id);
   const result = $('result');
-  const links = (name) => [
-    igor.el('a', { href: `/plugin/${encodeURIComponent(name)}/page/setup.html` }, 'setup'),
-    ' ',
-    igor.el('a', { href: `/plugin/${encodeURIComponent(name)}/page/readme.md` }, 'readme'),
-  ];
 
   async function load() {
     if (!me.admin) {
@@ -17,8 +12,9 @@ document.addEventListener('DOMContentLoaded', async () => {
       return;
     }
     const { installed, available } = await igor.request('/internal/plugins');
+    const links = await Promise.all(installed.map((p) => igor.pluginLinks(p.name)));
     $('installed').tBodies[0].replaceChildren(
-      ...installed.map((p) =>
+      ...installed.map((p, i) =>
         igor.el(
           'tr',
           { dataset: { name: p.name } },
@@ -28,8 +24,7 @@ document.addEventListener('DOMContentLoaded', async () => {
           igor.el(
             'td',
             {},
-            links(p.name),
-            ' ',
+            links[i].flatMap((a) => [a, ' ']),
             igor.el('button', { type: 'button', class: 'small', dataset: { remove: p.name } }, 'Remove'),
           ),
         ),

@@ -1,28 +1,59 @@
 // Sensors: every time series under sensors/ plotted (uPlot), plain values as a table, live through /events.
 'use strict';
-const TIME_KEYS = ['dateTime', 'date', 'time', 'timestamp', 'startTime'];
+const COLOURS = ['#246', '#a52', '#272', '#727', '#555'];
+const RANGES = { day: 86400, week: 604800, month: 2592000, year: 31536000 };
 
-/** A list of readings: objects with a time and at least one number. */
-function seriesOf(list) {
-  if (!Array.isArray(list) || list.length < 1 || !list.every((e) => e && typeof e === 'object')) return undefined;
-  const timeKey = TIME_KEYS.find((k) => list.every((e) => e[k] !== undefined && !Number.isNaN(Date.parse(String(e[k])) || Number(e[k]))));
-  if (!timeKey) return undefined;
-  const numeric = Object.keys(list[0]).filter((k) => k !== timeKey && list.every((e) => typeof e[k] === 'number'));
-  if (!numeric.length) return undefined;
-  const points = list
-    .map((e) => ({ t: typeof e[timeKey] === 'number' ? e[timeKey] : Date.parse(String(e[timeKey])) / 1000, e }))
-    .sort((a, b) => a.t - b.t);
-  return { timeKey, numeric, points };
-}
-
-function collect(node, path, charts, values) {
+/** Walks sensors/: time series (with the units their plugin declared beside them) and plain values. */
+function collect(node, path, charts, values, units) {
   if (Array.isArray(node)) {
-    const s = seriesOf(node);
+    const s = igor.series.of(node, units);
     if (s) charts.push({ path, ...s });
     else node.forEach((n, i) => collect(n, `${path}[${i + 1}]`, charts, values));
   } else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node)) collect(v, `${path}/${k}`, charts, values);
-  } else values.push([path, node]);
+    for (const [k, v] of Object.entries(node)) if (k !== 'units') collect(v, `${path}/${k}`, charts, values, node.units?.[k]);
+  } else values.push([path, node, typeof units === 'string' ? units : '']);
+}
+
+/** The legend under a plot: each field's value at `idx`, or the latest when the pointer is not on the plot. */
+function showLegend(u, idx) {
+  if (!u.legendList) return; // uPlot sets its data once before the list is there
+  const last = u.data[0].length - 1;
+  const at = idx ?? last;
+  const items = u.series.slice(1).map((series, i) => {
+    const swatch = igor.el('span', { class: 'swatch', 'aria-hidden': 'true' });
+    swatch.style.background = series.stroke(); // a property, not a style attribute: the pages' CSP allows no inline style
+    return igor.el('li', {}, swatch, `${series.label} `, igor.el('b', {}, at >= 0 ? series.value(u, u.data[i + 1][at]) : '–'));
+  });
+  const when = at >= 0 ? new Date(u.data[0][at] * 1000).toLocaleString() : '';
+  u.legendList.replaceChildren(...items, igor.el('li', { class: 'muted' }, idx == null && when ? `latest: ${when}` : when));
+}
+
+/** uPlot options: one y axis per unit (the first on the left, others on the right), dates in the reader's locale. */
+function plotOptions(c, width) {
+  const units = [...new Set(c.fields.map((f) => f.unit))];
+  const dates = (u, splits) => splits.map((t) => new Date(t * 1000).toLocaleDateString(undefined, { month: 'short', day: 'numeric' }));
+  return {
+    width,
+    height: 220,
+    // The legend is ours (legend() below): the latest values, or those under the pointer.
+    legend: { show: false },
+    hooks: { setCursor: [(u) => showLegend(u, u.cursor.idx)], setData: [(u) => showLegend(u, null)] },
+    scales: Object.fromEntries(units.map((u) => [u || 'value', { auto: true }])),
+    series: [
+      { label: 'time', value: (u, t) => (t == null ? '–' : new Date(t * 1000).toLocaleString()) },
+      ...c.fields.map((f, i) => ({
+        label: f.unit ? `${f.name} (${f.unit})` : f.name,
+        scale: f.unit || 'value',
+        stroke: COLOURS[i % COLOURS.length],
+        value: (u, v) => igor.series.format(v, f.unit),
+        spanGaps: true,
+      })),
+    ],
+    axes: [
+      { values: dates },
+      ...units.map((u, i) => ({ scale: u || 'value', side: i === 0 ? 3 : 1, grid: { show: i === 0 }, label: u || undefined, size: 60 })),
+    ],
+  };
 }
 
 document.addEventListener('DOMContentLoaded', async () => {
@@ -30,6 +61,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   const chartsBox = document.getElementById('charts');
   const tbody = document.querySelector('#values tbody');
   const plots = new Map();
+  const rangePicker = document.getElementById('range');
   const draw = async () => {
     let sensors;
     try {
@@ -45,41 +77,44 @@ document.addEventListener('DOMContentLoaded', async () => {
     const charts = [];
     const values = [];
     collect(sensors, 'sensors', charts, values);
+    const range = RANGES[rangePicker.value];
+    const from = range ? Date.now() / 1000 - range : -Infinity;
     for (const c of charts) {
-      const data = [c.points.map((p) => p.t), ...c.numeric.map((k) => c.points.map((p) => p.e[k]))];
+      const shown = c.points.filter((p) => p.t >= from);
+      const data = [
+        shown.map((p) => p.t),
+        ...c.fields.map((f) => shown.map((p) => (typeof p.e[f.name] === 'number' ? p.e[f.name] : null))),
+      ];
       let entry = plots.get(c.path);
       if (!entry) {
         const box = igor.el('figure', { class: 'chart', dataset: { path: c.path } }, igor.el('figcaption', {}, c.path));
         chartsBox.append(box);
-        const width = Math.min(700, chartsBox.clientWidth || 360);
-        const plot = new uPlot(
-          {
-            width,
-            height: 220,
-            series: [{}, ...c.numeric.map((k, i) => ({ label: k, stroke: ['#246', '#a52', '#272', '#727'][i % 4] }))],
-            axes: [{}, {}],
-          },
-          data,
-          box,
-        );
+        const legendList = igor.el('ul', { class: 'legend' });
+        const plot = new uPlot(plotOptions(c, Math.min(700, chartsBox.clientWidth || 340)), data, box);
+        plot.legendList = legendList;
+        box.append(legendList);
+        showLegend(plot, null);
         entry = { box, plot };
         plots.set(c.path, entry);
       } else entry.plot.setData(data);
       entry.box.dataset.points = String(c.points.length);
+      entry.box.dataset.shown = String(shown.length);
+      entry.box.dataset.fields = c.fields.map((f) => f.name).join(' ');
     }
     tbody.replaceChildren(
-      ...values.map(([path, v]) =>
+      ...values.map(([path, v, unit]) =>
         igor.el(
           'tr',
           {},
           igor.el('td', {}, path),
-          igor.el('td', {}, v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)),
+          igor.el('td', {}, v === null ? '' : typeof v === 'number' ? igor.series.format(v, unit) : String(v)),
         ),
       ),
     );
     return true;
   };
   if (!(await draw())) return;
+  rangePicker.addEventListener('change', draw);
   // Redraw (at most a few times a second) when something under sensors/ changes.
   let pending;
   const events = new EventSource('/events?xpath=/data/sensors');

@@ -5,7 +5,7 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { principalOf } from '../auth/principal.ts';
 import { viewOf, visibilityFor } from '../auth/visibility.ts';
@@ -36,7 +36,8 @@ async function servePage(ctx: Deps, req: Request, res: Response): Promise<void> 
       .type('text/html; charset=utf-8')
       .send(
         `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-          `<title>${escapeText(name)}: ${escapeText(page)}</title><link rel="stylesheet" href="/static/igor.css"></head>` +
+          `<title>${escapeText(name)}: ${escapeText(page)} — Igor-TS</title><link rel="stylesheet" href="/static/igor.css">` +
+          `<script src="/static/igor-page.js" defer></script></head>` +
           `<body><main class="readme">${html}</main></body></html>\n`,
       );
     return;
@@ -78,8 +79,21 @@ function pageContext(ctx: Deps, req: Request, name: string): Record<string, unkn
   };
 }
 
+/** The pages a running plugin has (setup.html, readme.md, …), so that pages link only to those that exist. */
+async function listPages(ctx: Deps, req: Request, res: Response): Promise<void> {
+  const plugin = await runningPlugin(ctx, req.params['name'] as string);
+  const files = await readdir(plugin.dir, { withFileTypes: true });
+  res.json(
+    files
+      .filter((f) => f.isFile() && PAGE.test(f.name) && /\.(html|md)$/.test(f.name))
+      .map((f) => f.name)
+      .sort(),
+  );
+}
+
 export function pluginPageRoutes(ctx: Deps): Router {
   const router = Router();
   router.get('/plugin/:name/page/:page', (req, res) => servePage(ctx, req, res));
+  router.get('/plugin/:name/page', (req, res) => listPages(ctx, req, res)); // /page/ too
   return router;
 }

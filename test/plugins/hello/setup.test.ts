@@ -22,7 +22,7 @@ describe('hello setup page', () => {
     await page.click('button[type=submit]');
     await page.waitForURL(`${base}/plugin/hello/page/setup.html`);
     await page.waitForFunction(() => (document.querySelector('#greeting') as HTMLInputElement).value === 'Hello');
-    assert.equal(await page.textContent('h1'), 'Setup hello');
+    assert.equal(await page.textContent('h1'), 'hello setup');
 
     const nasty = '<img src=x onerror="window.pwned=1">Hoi & welkom';
     await page.fill('#greeting', nasty);
