@@ -126,7 +126,23 @@ export function canSee(p: Principal, chain: string[]): boolean {
   const scope = p.kind === 'user' ? p.scope : undefined;
   const grants = grantsOf(p);
   if (grants === 'all') return scope !== undefined && leadsTo(names, scope.path);
-  return grants.some((g) => leadsTo(names, g.pattern) && (!scope || leadsTo(names, scope.path) || matchesPrefix(scope.path, names)));
+  return grants.some((g) => {
+    if (!scope) return leadsTo(names, g.pattern);
+    // What a token may read lies where its scope and a grant of its user overlap: under the deeper of the two.
+    const overlap = deeper(g.pattern, scope.path);
+    return overlap !== undefined && leadsTo(names, overlap);
+  });
+}
+
+/** The deeper of two paths when one lies within the other (`*` matching any name), else undefined. */
+function deeper(a: string[], b: string[]): string[] | undefined {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  const merged = [...long];
+  for (let i = 0; i < short.length; i++) {
+    if (short[i] !== '*' && long[i] !== '*' && short[i] !== long[i]) return undefined;
+    if (long[i] === '*') merged[i] = short[i]!;
+  }
+  return merged;
 }
 
 /** Throws 401 (anonymous: log in) or 403 (known, not allowed). */

@@ -82,6 +82,21 @@ describe('the access rules', () => {
     assert.equal(canSee(token, ['data', 'sensors']), true, 'on the way to its subtree');
   });
 
+  it("narrow a user's token to a subtree below what the user may read, and show the way to it", () => {
+    // jack may read all of sensors/; his token only sensors/weather. The way there exists for it, nothing else.
+    const token: Principal = { ...jack, via: 'token', scope: { path: ['sensors', 'weather'], rights: new Set(['get', 'put']) } };
+    assert.equal(rights(token, '/data/sensors/weather'), 'get');
+    assert.equal(rights(token, '/data/sensors/weather/temp'), 'get');
+    assert.equal(canSee(token, ['data', 'sensors']), true, 'on the way to its subtree');
+    assert.equal(canSee(token, ['data', 'sensors', 'other']), false);
+    assert.equal(canSee(token, ['data', 'people']), false, 'jack may read people/, but not with this token');
+    // A token for identities/jack/x: the grant identities/*/… of a plugin-like pattern is not needed; his own is.
+    const own: Principal = { ...jack, via: 'token', scope: { path: ['identities', 'jack', 'x'], rights: new Set(['get']) } };
+    assert.equal(canSee(own, ['data', 'identities']), true);
+    assert.equal(canSee(own, ['data', 'identities', 'jack']), true);
+    assert.equal(canSee(own, ['data', 'identities', 'jill']), false);
+  });
+
   it('show secrets only to an admin asking raw, and prune what cannot be seen', () => {
     const doc = parseXml(
       '<data xmlns:own="urn:o"><identities><jack><encryptedPassword>h</encryptedPassword><name>Jack</name></jack><jill><name>Jill</name></jill></identities><environment own:plugin="p"><t>1</t></environment></data>',

@@ -239,6 +239,7 @@ before(async () => {
   const jackPeople = await createToken(s.db, { user: 'jack', path: '/data/people/jack', rights: ['get'] });
   const adminSensors = await createToken(s.db, { user: 'admin', path: '/data/sensors', rights: ['get'] });
   const writeOnly = await createToken(s.db, { user: 'jack', path: '/data/sandbox', rights: ['put'] });
+  const jackSensor = await createToken(s.db, { user: 'jack', path: '/data/sensors/r', rights: ['get'] });
   const jack: Principal = { kind: 'user', name: 'jack', admin: false, via: 'basic' };
   clients.push(
     { label: 'anonymous', principal: { kind: 'anonymous' }, admin: false },
@@ -265,6 +266,12 @@ before(async () => {
       label: "admin's token for sensors",
       principal: { kind: 'user', name: 'admin', admin: true, via: 'token', scope: { path: ['sensors'], rights: new Set(['get']) } },
       auth: `Bearer ${adminSensors.token}`,
+      admin: false,
+    },
+    {
+      label: "jack's token for sensors/r, below what jack may read",
+      principal: { kind: 'user', name: 'jack', admin: false, via: 'token', scope: { path: ['sensors', 'r'], rights: new Set(['get']) } },
+      auth: `Bearer ${jackSensor.token}`,
       admin: false,
     },
     {
