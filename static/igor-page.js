@@ -129,6 +129,7 @@ igor.nav = () => {
       link('/tree.html', 'Tree'),
       link('/actions.html', 'Actions'),
       link('/plugins.html', 'Plugins'),
+      me.user ? link('/users.html', me.admin ? 'Users' : 'My account') : null,
       igor.el('span', { class: 'account' }, account),
     );
     document.body.prepend(nav);

@@ -175,6 +175,7 @@ const PAGES = [
   '/tree.html',
   '/actions.html',
   '/plugins.html',
+  '/users.html',
   '/plugin/hello/page/setup.html',
   '/plugin/hello/page/readme.md',
   '/plugin/_fitbit/page/setup.html',
