@@ -16,6 +16,71 @@ const FIELDS = [
 ];
 const escapeXml = (s) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 const text = (v) => (v === undefined || v === null ? '' : typeof v === 'object' ? '' : String(v));
+const DAYS = ['Sundays', 'Mondays', 'Tuesdays', 'Wednesdays', 'Thursdays', 'Fridays', 'Saturdays', 'Sundays'];
+
+/** "every 10 h", "every 1 h 30 min": an interval in seconds as people say it. */
+function every(seconds) {
+  const s = Number(seconds);
+  if (!Number.isFinite(s) || s <= 0) return `every ${seconds} s`;
+  const parts = [
+    [Math.floor(s / 86400), 'd'],
+    [Math.floor((s % 86400) / 3600), 'h'],
+    [Math.floor((s % 3600) / 60), 'min'],
+    [s % 60, 's'],
+  ].filter(([n]) => n > 0);
+  return `every ${parts.map(([n, unit]) => `${n} ${unit}`).join(' ')}`;
+}
+
+/** A cron expression in words where it is a common one ("daily at 04:00"), else as written. */
+function cronWords(expr) {
+  let f = String(expr).trim().split(/\s+/);
+  if (f.length === 6 && f[0] === '0') f = f.slice(1);
+  if (f.length !== 5) return `at cron ${expr}`;
+  const [min, hour, dom, month, dow] = f;
+  const plain = (x) => /^\d+$/.test(x);
+  const at = plain(min) && plain(hour) ? `${hour.padStart(2, '0')}:${min.padStart(2, '0')}` : undefined;
+  if (dom === '*' && month === '*') {
+    if (at && dow === '*') return `daily at ${at}`;
+    if (at && /^[0-7](,[0-7])*$/.test(dow))
+      return `on ${dow
+        .split(',')
+        .map((d) => DAYS[Number(d)])
+        .join(' and ')} at ${at}`;
+    if (at && dow === '1-5') return `on weekdays at ${at}`;
+    if (dow === '*' && plain(min) && hour === '*') return `hourly at :${min.padStart(2, '0')}`;
+    if (dow === '*' && /^\*\/\d+$/.test(min) && hour === '*') return `every ${min.slice(2)} min`;
+    if (dow === '*' && plain(min) && /^\*\/\d+$/.test(hour)) return `every ${hour.slice(2)} h at :${min.padStart(2, '0')}`;
+  }
+  if (at && plain(dom) && month === '*' && dow === '*') return `monthly on day ${dom} at ${at}`;
+  return `at cron ${expr}`;
+}
+
+/** When an action runs, in words. */
+function scheduleWords(a) {
+  return (
+    [
+      a.interval !== undefined && every(text(a.interval)),
+      a.cron && cronWords(text(a.cron)),
+      ...[].concat(a.xpath ?? []).map((x) => `when ${text(x).replace(/^\/data\//, '')} changes`),
+    ]
+      .filter(Boolean)
+      .join(', ') || 'only when run by name'
+  );
+}
+
+/** How the last run went, in words: from what the server remembers since start, else the action's status entry. */
+function lastRunWords(run, status) {
+  const last =
+    run?.lastRun !== undefined
+      ? run
+      : status?.lastActivity
+        ? { lastRun: status.lastActivity, ok: status.alive, message: status.errorMessage }
+        : undefined;
+  if (!last) return 'not run yet';
+  const when = igor.series.age(last.lastRun);
+  if (last.ok === true) return `ran ${when}: ok`;
+  return `failed ${when}${typeof last.message === 'string' && last.message ? `: ${last.message}` : ''}`;
+}
 
 document.addEventListener('DOMContentLoaded', async () => {
   const me = await igor.nav();
@@ -39,29 +104,23 @@ document.addEventListener('DOMContentLoaded', async () => {
           return igor.say(result, err.status === 401 ? `${err.message} — log in to see the actions` : err.message, 'error');
       }
     }
+    // What the server remembers of each action's runs since it started (admins: /internal is theirs).
+    const runs = new Map(me.admin ? (await igor.request('/internal/actions').catch(() => [])).map((r) => [r.ref, r]) : []);
     const rows = [];
     for (const { ref, action } of list) {
       const a = action || {};
-      const when =
-        [
-          a.interval !== undefined && `every ${text(a.interval)} s`,
-          a.cron && `at ${text(a.cron)}`,
-          ...[].concat(a.xpath ?? []).map((x) => `when ${text(x)} changes`),
-        ]
-          .filter(Boolean)
-          .join(', ') || 'by name only';
-      let last = '';
+      const when = scheduleWords(a);
+      let status;
       if (a.representing) {
         try {
           const found = await igor.request(`${dataUrl(`/data/status/${text(a.representing)}`)}?.VARIANT=multi`);
-          const st = found.length ? igor.content(Object.fromEntries(Object.entries(found[0]).filter(([k]) => k !== 'ref'))) : undefined;
-          last = !st
-            ? 'not yet'
-            : `${st.alive === true ? 'ok' : st.alive === false ? 'failed' : '?'}${st.lastActivity ? ` ${new Date(st.lastActivity * 1000).toLocaleTimeString()}` : ''}${typeof st.errorMessage === 'string' && st.errorMessage ? `: ${st.errorMessage}` : ''}`;
+          status = found.length ? igor.content(Object.fromEntries(Object.entries(found[0]).filter(([k]) => k !== 'ref'))) : undefined;
         } catch {
-          last = '?';
+          /* not readable: the run is still known to an admin */
         }
       }
+      const run = runs.get(ref);
+      const last = lastRunWords(run, status);
       const plugin = /^\/data\/plugindata\/([^/]+)\//.exec(ref)?.[1];
       const buttons = [];
       if (a.name && me.admin)
@@ -81,10 +140,10 @@ document.addEventListener('DOMContentLoaded', async () => {
         igor.el(
           'tr',
           { dataset: { ref } },
-          igor.el('td', {}, text(a.name) || ref),
-          igor.el('td', {}, when),
+          igor.el('td', {}, text(a.name) || ref, plugin ? igor.el('span', { class: 'muted plugin' }, ` · ${plugin}`) : null),
+          igor.el('td', { class: 'when' }, when),
           igor.el('td', {}, `${text(a.method) || 'GET'} ${text(a.url)}`),
-          igor.el('td', { class: 'last' }, last),
+          igor.el('td', { class: `last${run?.ok === false || (!run && status?.alive === false) ? ' error' : ''}` }, last),
           igor.el('td', {}, buttons),
         ),
       );

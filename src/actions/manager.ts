@@ -59,6 +59,8 @@ class ActiveAction {
   private static next = 1;
   readonly id = ActiveAction.next++;
   lastRun = -Infinity;
+  /** How the last run ended (kept in memory: recording every run in the tree would fill the journal). */
+  lastOutcome: { at: number; ok: boolean; message?: string } | undefined;
   /** Runs under way; a loop found meanwhile is reported as their outcome, so their success does not hide it. */
   running = 0;
   loopMessage: string | undefined;
@@ -92,6 +94,17 @@ class ActiveAction {
     clearTimeout(this.deferred?.timer);
     void this.cronTask?.destroy();
   }
+}
+
+export interface ActionRun {
+  ref: string;
+  name?: string;
+  plugin?: string;
+  /** Seconds since 1970 when the last run since start ended, and whether it went well. */
+  lastRun?: number;
+  ok?: boolean;
+  message?: string;
+  running: number;
 }
 
 export class ActionManager {
@@ -136,6 +149,18 @@ export class ActionManager {
       );
     }
     return lines;
+  }
+
+  /** Each action as it runs now, for the actions page: where it is, whose it is and how its last run went. */
+  runs(): ActionRun[] {
+    return this.actions.map(({ def, lastOutcome, running }) => ({
+      ref: def.ref,
+      ...(def.name ? { name: def.name } : {}),
+      ...(def.plugin ? { plugin: def.plugin } : {}),
+      ...(lastOutcome ? { lastRun: lastOutcome.at / 1000, ok: lastOutcome.ok } : {}),
+      ...(lastOutcome?.message ? { message: lastOutcome.message } : {}),
+      running,
+    }));
   }
 
   /** GET /action/NAME and /action/PLUGIN/NAME: runs the actions of that name; answers how many. */
@@ -365,6 +390,7 @@ export class ActionManager {
       a.loopMessage = undefined;
     }
     if (!outcome.ok) this.host.logger.warn({ action: a.label, url, error: outcome.message }, 'action failed');
+    a.lastOutcome = { at: Date.now(), ...outcome };
     await this.record(a, outcome);
   }
 

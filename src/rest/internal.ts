@@ -3,6 +3,7 @@
  * restart, updateStatus/REPRESENTING. Plugin control lives with the plugin routes.
  */
 import { Router, type Request, type Response } from 'express';
+import type { ActionRun } from '../actions/manager.ts';
 import { isAdmin, principalOf } from '../auth/principal.ts';
 import { BadRequestError } from '../errors.ts';
 import { recentLogLines } from '../logger.ts';
@@ -22,6 +23,7 @@ const HELP = [
   'whoami: who you are logged in as',
   'help: this list',
   'dump: the action queues and the actions, as text',
+  'actions: each action with its plugin and how its last run since start went',
   'log?lines=N: the newest lines of the log (N at most 500, default 100)',
   'save: write a snapshot of the database now',
   'flush?timeout=S: wait until queued work (actions, writes) is done',
@@ -71,6 +73,12 @@ export function internalRoutes(ctx: Deps): Router {
       answer(req, res, 'OK');
     },
     help: (req, res) => answer(req, res, HELP.join('\n'), HELP),
+    actions: (req, res) => {
+      const runs = ctx.actions.runs();
+      const line = (r: ActionRun) =>
+        `${r.ref}${r.plugin ? ` [${r.plugin}]` : ''}: ${r.lastRun === undefined ? 'not run since start' : `${r.ok ? 'ok' : `failed: ${r.message}`} at ${new Date(r.lastRun * 1000).toISOString()}`}`;
+      answer(req, res, runs.map(line).join('\n'), runs);
+    },
     dump: (req, res) => {
       const lines = ctx.actions.dump();
       answer(req, res, lines.join('\n'), lines);

@@ -168,6 +168,37 @@ describe('the sensors page', () => {
   });
 });
 
+describe('the actions page', () => {
+  it('says whose each action is, when it runs in words, and how its last run went', async () => {
+    for (const xml of [
+      '<action><name>lights</name><cron>0 4 * * *</cron><url>/data/sandbox/lights</url><method>PUT</method><data>on</data></action>',
+      '<action><name>weekly</name><cron>30 7 * * 1</cron><url>/data/sandbox/weekly</url><method>PUT</method><data>1</data></action>',
+      '<action><name>copyTemp</name><xpath>/data/sensors/thermometer/temperature</xpath><url>/data/sandbox/temp</url><method>PUT</method><data>{.}</data></action>',
+      '<action><name>broken</name><url>/plugin/nosuch/x</url></action>',
+    ]) {
+      const res = await s.request('/data/actions/action', { method: 'POST', headers: { 'content-type': 'application/xml' }, body: xml });
+      assert.equal(res.status, 200, await res.text());
+    }
+    for (const name of ['lights', 'broken']) assert.equal((await s.request(`/action/${name}`)).status, 200);
+    await s.request('/internal/flush');
+    const { page, problems } = await open('/actions.html', DESKTOP);
+    const row = (name: string) => `#actions tr:has(td:first-child:text-matches("^${name}"))`;
+    await page.waitForSelector(row('broken'));
+    const cells = async (name: string) => (await page.locator(`${row(name)} td`).allInnerTexts()).slice(0, 4).map((t) => t.trim());
+    assert.deepEqual(await cells('fetch'), ['fetch · _fitbit', 'every 10 h', 'GET /plugin/_fitbit/all', (await cells('fetch'))[3]]);
+    assert.match((await cells('fetch'))[3]!, /^ran .* ago: ok$|^ran now: ok$/);
+    assert.deepEqual((await cells('lights')).slice(0, 2), ['lights', 'daily at 04:00']);
+    assert.match((await cells('lights'))[3]!, /^ran .*: ok$/);
+    assert.deepEqual((await cells('weekly')).slice(1, 2), ['on Mondays at 07:30']);
+    assert.equal((await cells('weekly'))[3], 'not run yet');
+    assert.deepEqual((await cells('copyTemp')).slice(1, 2), ['when sensors/thermometer/temperature changes']);
+    assert.match((await cells('broken'))[3]!, /^failed .*: 404 .*nosuch/);
+    assert.equal((await cells('broken'))[1], 'only when run by name');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+});
+
 /** The pages a person reaches, logged in as admin: the host's and the plugins' own. */
 const PAGES = [
   '/',

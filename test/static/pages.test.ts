@@ -109,7 +109,7 @@ describe('actions', () => {
     await page.click('#actions tr:has-text("lamp") button[data-run]');
     await page.waitForFunction(() => document.querySelector('#result')?.textContent === 'Ran lamp.');
     await page.waitForFunction(() =>
-      /^ok/.test(document.querySelector('#actions tr[data-ref^="/data/actions/action"]:last-child .last')?.textContent ?? ''),
+      /^ran .*: ok$/.test(document.querySelector('#actions tr[data-ref^="/data/actions/action"]:last-child .last')?.textContent ?? ''),
     );
     assert.equal((await (await s.request('/data/sandbox/lamp', { headers: { accept: 'text/plain' } })).text()).trim(), 'on');
 
