@@ -72,7 +72,7 @@ async function card(sensor, statuses) {
   return igor.el(
     'article',
     { class: `card ${state}`, dataset: { path: sensor.path, state } },
-    igor.el('h3', {}, sensor.path.replace(/^sensors\//, '')),
+    igor.el('h3', {}, igor.path(sensor.path.replace(/^sensors\//, ''))),
     igor.el('p', { class: 'value' }, value, when !== undefined ? igor.el('span', { class: 'muted' }, ` · ${igor.series.age(when)}`) : null),
     trend,
     sentence ? igor.el('p', { class: 'problem' }, sentence, fix ? ' ' : null, fix) : null,
@@ -81,23 +81,25 @@ async function card(sensor, statuses) {
 
 document.addEventListener('DOMContentLoaded', async () => {
   const me = await igor.nav();
-  const tbody = document.querySelector('#status tbody');
+  const statusList = document.getElementById('status');
   const statuses = [];
   try {
     statusesOf(igor.content(await igor.request('/data/status')), '', statuses);
     for (const s of statuses) {
-      tbody.append(
+      const alive = s.alive === true ? 'working' : s.alive === false ? 'not working' : 'unknown';
+      statusList.append(
         igor.el(
-          'tr',
-          { dataset: { path: s.path } },
-          igor.el('td', {}, s.path),
-          igor.el('td', { class: `alive-${s.alive}` }, s.alive === true ? 'yes' : s.alive === false ? 'no' : '?'),
-          igor.el('td', {}, typeof s.lastActivity === 'number' ? igor.series.age(s.lastActivity) : ''),
-          igor.el('td', { class: 'error' }, typeof s.errorMessage === 'string' ? s.errorMessage : ''),
+          'li',
+          { dataset: { path: s.path, alive: String(s.alive) } },
+          igor.el('strong', {}, igor.path(s.path)),
+          ' ',
+          igor.el('span', { class: `alive-${s.alive}` }, alive),
+          typeof s.lastActivity === 'number' ? igor.el('span', { class: 'muted' }, ` · ${igor.series.age(s.lastActivity)}`) : null,
+          typeof s.errorMessage === 'string' && s.errorMessage ? igor.el('div', { class: 'error' }, s.errorMessage) : null,
         ),
       );
     }
-    if (!tbody.children.length) tbody.append(igor.el('tr', {}, igor.el('td', { colspan: 4 }, 'Nothing has reported yet.')));
+    if (!statusList.children.length) statusList.append(igor.el('li', {}, 'Nothing has reported yet.'));
   } catch (err) {
     igor.say(document.getElementById('statusProblem'), err.message, 'error');
   }

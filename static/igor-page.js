@@ -137,7 +137,18 @@ igor.nav = () => {
   })();
   return header;
 };
-document.addEventListener('DOMContentLoaded', () => igor.nav());
+/** A table wider than the screen scrolls on its own (igor.css); so that a keyboard can scroll it too, it takes focus. */
+function focusWideTables() {
+  for (const table of document.querySelectorAll('table')) {
+    if (table.scrollWidth > table.clientWidth) table.tabIndex = 0;
+    else table.removeAttribute('tabindex');
+  }
+}
+document.addEventListener('DOMContentLoaded', () => {
+  igor.nav();
+  focusWideTables();
+});
+addEventListener('resize', focusWideTables);
 
 /** Links to a plugin's setup page and readme, only those it has (a plugin need not have a setup page). */
 igor.pluginLinks = async (name) => {
@@ -202,6 +213,12 @@ igor.series = {
     return rtf.format(Math.round(diff / (365.25 * 86400)), 'year');
   },
 };
+
+/** A tree path that may break after its slashes on a narrow screen ("sensors/<wbr>fitbit/<wbr>jack"), as nodes. */
+igor.path = (path) =>
+  String(path)
+    .split(/(?<=\/)/)
+    .flatMap((part, i) => (i ? [document.createElement('wbr'), part] : [part]));
 
 /** Igor's JSON of an element comes as {tag: content}: the content. */
 igor.content = (json) => (json && typeof json === 'object' && !Array.isArray(json) ? Object.values(json)[0] : json);

@@ -87,7 +87,7 @@ document.addEventListener('DOMContentLoaded', async () => {
       ];
       let entry = plots.get(c.path);
       if (!entry) {
-        const box = igor.el('figure', { class: 'chart', dataset: { path: c.path } }, igor.el('figcaption', {}, c.path));
+        const box = igor.el('figure', { class: 'chart', dataset: { path: c.path } }, igor.el('figcaption', {}, igor.path(c.path)));
         chartsBox.append(box);
         const legendList = igor.el('ul', { class: 'legend' });
         const plot = new uPlot(plotOptions(c, Math.min(700, chartsBox.clientWidth || 340)), data, box);
@@ -106,7 +106,7 @@ document.addEventListener('DOMContentLoaded', async () => {
         igor.el(
           'tr',
           {},
-          igor.el('td', {}, path),
+          igor.el('td', {}, igor.path(path)),
           igor.el('td', {}, v === null ? '' : typeof v === 'number' ? igor.series.format(v, unit) : String(v)),
         ),
       ),

@@ -58,19 +58,18 @@ document.addEventListener('DOMContentLoaded', async () => {
 
   async function loadTokens() {
     const tokens = await igor.request('/internal/tokens');
-    const rows = tokens.map((t) =>
+    const items = tokens.map((t) =>
       igor.el(
-        'tr',
+        'li',
         { dataset: { token: t.id } },
-        igor.el('td', {}, t.user),
-        igor.el('td', {}, t.path),
-        igor.el('td', {}, t.rights),
-        igor.el('td', {}, t.expires ? new Date(t.expires * 1000).toLocaleDateString() : 'never'),
-        igor.el('td', {}, t.comment || ''),
-        igor.el('td', {}, igor.el('button', { type: 'button', class: 'small', dataset: { revoke: t.id } }, 'Revoke')),
+        igor.el('strong', {}, igor.path(t.path)),
+        ` ${t.rights} · ${t.user} · ${t.expires ? `until ${new Date(t.expires * 1000).toLocaleDateString()}` : 'no expiry'}`,
+        t.comment ? ` · ${t.comment}` : '',
+        ' ',
+        igor.el('button', { type: 'button', class: 'small', dataset: { revoke: t.id } }, 'Revoke'),
       ),
     );
-    $('tokenList').tBodies[0].replaceChildren(...(rows.length ? rows : [igor.el('tr', {}, igor.el('td', { colspan: 6 }, 'No tokens.'))]));
+    $('tokenList').replaceChildren(...(items.length ? items : [igor.el('li', {}, 'No tokens.')]));
   }
 
   async function load() {

@@ -48,8 +48,8 @@ describe('home', () => {
   it('shows what is alive to anyone, and logs in and out', async () => {
     const { page, problems } = await newPage();
     await page.goto(`${base}/`);
-    await page.waitForSelector('#status tr[data-path="igor/start"]');
-    assert.equal(await text(page, '#status tr[data-path="igor/start"] td:nth-child(2)'), 'yes');
+    await page.waitForSelector('#status li[data-path="igor/start"]');
+    assert.equal(await text(page, '#status li[data-path="igor/start"] .alive-true'), 'working');
     await page.click('nav.top >> text=Log in');
     await page.fill('#username', 'admin');
     await page.fill('#password', s.adminPassword);

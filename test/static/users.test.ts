@@ -79,7 +79,7 @@ describe('the users page', () => {
     });
     const { page, problems } = await newPage();
     await logIn(page, base, 'jack', 'Red-lantern-4', '/users.html');
-    await page.waitForSelector('#tokenList tbody tr');
+    await page.waitForSelector('#tokenList li');
     assert.equal(await text(page, 'nav.top a[href="/users.html"]'), 'My account');
     assert.equal(await page.isHidden('#everyone'), true, 'only an admin sees everyone');
 
@@ -101,10 +101,10 @@ describe('the users page', () => {
     await page.waitForSelector('#made:not([hidden])');
     const token = await text(page, '#madeToken');
     assert.match(token, /^igor_/);
-    await page.waitForSelector('#tokenList tr[data-token]');
+    await page.waitForSelector('#tokenList li[data-token]');
     assert.match(
-      (await page.locator('#tokenList tr[data-token]').innerText()).replace(/\s+/g, ' '),
-      /^jack \/data\/sensors\/kitchen get,put never kitchen thermometer Revoke$/,
+      (await page.locator('#tokenList li[data-token]').innerText()).replace(/\s+/g, ' '),
+      /^\/data\/sensors\/kitchen get,put · jack · no expiry · kitchen thermometer Revoke$/,
     );
     const bearer = { authorization: `Bearer ${token}` };
     await s.request('/data/sensors/kitchen', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '20.5' });
@@ -114,11 +114,11 @@ describe('the users page', () => {
     assert.equal((await s.anonymous('/data/environment', { headers: bearer })).status, 403, 'only its path');
     // The token is nowhere on the page once it is reloaded.
     await page.reload();
-    await page.waitForSelector('#tokenList tr[data-token]');
+    await page.waitForSelector('#tokenList li[data-token]');
     assert.equal((await page.content()).includes(token), false);
 
-    await page.click('#tokenList tr[data-token] button[data-revoke]');
-    await page.waitForFunction(() => !document.querySelector('#tokenList tr[data-token]'));
+    await page.click('#tokenList li[data-token] button[data-revoke]');
+    await page.waitForFunction(() => !document.querySelector('#tokenList li[data-token]'));
     assert.equal((await read()).status, 401);
     assert.deepEqual(
       problems.filter((p) => !/status of 403/.test(p)),
