@@ -189,14 +189,19 @@ igor.series = {
       ? names.filter((k) => typeof declared[k] === 'string')
       : names.filter((k) => !/^id$|Id$/.test(k) && (list.length < 3 || new Set(list.map((e) => e[k])).size > 1));
     if (!fields.length) return undefined;
-    const points = list.map((e) => ({ t: igor.series.seconds(e[timeKey]), e })).sort((a, b) => a.t - b.t);
+    // Fitbit's samples carry a date and a local time of day apart: both count.
+    const when = (e) =>
+      timeKey === 'date' && typeof e.time === 'string' && /^\d\d:\d\d/.test(e.time)
+        ? Date.parse(`${e.date}T${e.time}`) / 1000
+        : igor.series.seconds(e[timeKey]);
+    const points = list.map((e) => ({ t: when(e), e })).sort((a, b) => a.t - b.t);
     return { timeKey, fields: fields.map((name) => ({ name, unit: declared ? declared[name] : '' })), points };
   },
 
   /** "81.2 kg": a number as people write it, with its unit. */
   format(value, unit) {
     if (typeof value !== 'number') return value == null ? '–' : String(value);
-    const text = value.toLocaleString(undefined, { maximumFractionDigits: Math.abs(value) >= 100 ? 0 : 2 });
+    const text = value.toLocaleString(undefined, { maximumFractionDigits: 2 });
     return unit ? `${text} ${unit}` : text;
   },
 

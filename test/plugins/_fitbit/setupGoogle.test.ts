@@ -90,6 +90,12 @@ describe('_fitbit setup.html with Google', () => {
       [179, 178.6],
     );
     assert.ok(!google.requests.some((q) => q.path.includes('oxygen')), 'SpO2 was left out');
+    // And on his dashboard: the latest weighing, in his unit, with when.
+    await page.goto(`${base}/`);
+    const card = 'article.card[data-path="sensors/fitbit/jack/weight"]';
+    await page.waitForSelector(card);
+    assert.match((await page.textContent(`${card} .value`)) ?? '', /^178\.6 lb( weight)? · \d+ (hr|min)\. ago$/);
+    assert.equal(await page.getAttribute(card, 'data-state'), 'ok');
     assert.deepEqual(problems, []);
   });
 
