@@ -49,14 +49,14 @@ async function card(sensor, statuses) {
   const source = sourceOf(sensor.path, statuses);
   let value;
   let when;
+  let field;
   let trend = null;
   if (sensor.series) {
-    const field = sensor.series.fields[0];
+    field = sensor.series.fields[0];
     const latest = sensor.series.points.at(-1);
     value = igor.series.format(latest.e[field.name], field.unit);
     when = latest.t;
     trend = sparkline(sensor.series.points.map((p) => p.e[field.name]).filter((x) => typeof x === 'number'));
-    if (sensor.series.fields.length > 1) value += ` ${field.name}`;
   } else value = igor.series.format(sensor.value, sensor.unit);
   const failing = source && (source.alive === false || typeof source.errorMessage === 'string');
   const stale = !failing && when !== undefined && Date.now() / 1000 - when > STALE_S;
@@ -69,11 +69,13 @@ async function card(sensor, statuses) {
     : stale
       ? `No new reading ${igor.series.age(when)}.${fix ? ' Check that it is still authorised and fetching.' : ''}`
       : null;
+  const about = [field?.name, when !== undefined ? igor.series.age(when) : null].filter(Boolean).join(' · ');
   return igor.el(
     'article',
-    { class: `card ${state}`, dataset: { path: sensor.path, state } },
+    { class: 'card', dataset: { path: sensor.path, state } },
     igor.el('h3', {}, igor.path(sensor.path.replace(/^sensors\//, ''))),
-    igor.el('p', { class: 'value' }, value, when !== undefined ? igor.el('span', { class: 'muted' }, ` · ${igor.series.age(when)}`) : null),
+    igor.el('p', { class: 'value' }, value),
+    about ? igor.el('p', { class: 'about muted' }, about) : null,
     trend,
     sentence ? igor.el('p', { class: 'problem' }, sentence, fix ? ' ' : null, fix) : null,
   );

@@ -8,7 +8,7 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -29,6 +29,7 @@ async function put(path: string, value: unknown): Promise<void> {
 }
 
 before(async () => {
+  if (process.env['SCREENSHOTS']) await mkdir(process.env['SCREENSHOTS'], { recursive: true });
   s = await startTestServer();
   base = `http://127.0.0.1:${s.port}`;
   for (const plugin of ['hello', '_fitbit']) assert.equal((await s.request(`/internal/plugins/${plugin}`, { method: 'PUT' })).status, 200);
@@ -104,10 +105,19 @@ describe('the dashboard', () => {
     it(`shows each sensor's latest value with its unit, how long ago, and a trend (${size})`, async () => {
       const { page, problems } = await open('/', viewport);
       await page.waitForSelector(card('sensors/fitbit/jack/weight'));
-      assert.match(await text(page, `${card('sensors/fitbit/jack/weight')} .value`), /^79\.9 kg weight · 3 hr\. ago$/);
-      assert.match(await text(page, `${card('sensors/fitbit/jack/steps')} .value`), /^10,544 steps · (yesterday|\d+ hr\. ago)$/);
-      assert.match(await text(page, `${card('sensors/scale/jill/weight')} .value`), /^61\.8 weight · 2 hr\. ago$/);
+      const shown = async (path: string) => [await text(page, `${card(path)} .value`), await text(page, `${card(path)} .about`)];
+      assert.deepEqual(await shown('sensors/fitbit/jack/weight'), ['79.9 kg', 'weight · 3 hr. ago']);
+      const [steps, stepsAbout] = await shown('sensors/fitbit/jack/steps');
+      assert.equal(steps, '10,544 steps');
+      assert.match(stepsAbout, /^value · (yesterday|\d+ hr\. ago)$/);
+      assert.deepEqual(await shown('sensors/scale/jill/weight'), ['61.8', 'weight · 2 hr. ago']);
+      assert.deepEqual(await shown('sensors/meter/power'), ['290', 'watts · 10 days ago']);
       assert.equal(await text(page, `${card('sensors/thermometer/temperature')} .value`), '21.5');
+      const colour = await page.evaluate(
+        (sel) => getComputedStyle(document.querySelector(sel)!).color,
+        `${card('sensors/fitbit/jack/weight')} .value`,
+      );
+      assert.equal(colour, 'rgb(0, 0, 0)', 'a value in the text colour');
       assert.equal(await page.locator(`${card('sensors/fitbit/jack/weight')} svg.trend polyline`).count(), 1);
       assert.equal(await page.getAttribute(card('sensors/fitbit/jack/weight'), 'data-state'), 'ok');
       if (process.env['SCREENSHOTS'] && size === 'desktop')

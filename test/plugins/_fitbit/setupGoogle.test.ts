@@ -94,7 +94,8 @@ describe('_fitbit setup.html with Google', () => {
     await page.goto(`${base}/`);
     const card = 'article.card[data-path="sensors/fitbit/jack/weight"]';
     await page.waitForSelector(card);
-    assert.match((await page.textContent(`${card} .value`)) ?? '', /^178\.6 lb( weight)? · \d+ (hr|min)\. ago$/);
+    assert.equal(await page.textContent(`${card} .value`), '178.6 lb');
+    assert.match((await page.textContent(`${card} .about`)) ?? '', /^weight · \d+ (hr|min)\. ago$/);
     assert.equal(await page.getAttribute(card, 'data-state'), 'ok');
     assert.deepEqual(problems, []);
   });
