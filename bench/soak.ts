@@ -1,0 +1,218 @@
+/**
+ * Does the server hold steady for days? (issue #21) A bounded soak of `node bin/igor.js serve`, run as a person
+ * runs it, under a steady mixed load:
+ * - 100 sensor readings a second written over REST (each replacing the last of its meter, as a home's sensors do)
+ *   and 10 XPath reads a second, predicates included;
+ * - two actions: one every 5 s copying a count into sandbox/, one on every change of a meter;
+ * - 20 live-update (/events) clients reading everything, 5 of them replaced by new ones every minute;
+ * - the `_fitbit` plugin fetching from a local Google (test/plugins/_fitbit/fakeGoogleHealth.ts) every 30 s,
+ *   with new steps arriving there and access tokens that expire every 2 minutes, so refreshes happen too.
+ *   (At about 120 bytes a journal record, that fills the 16 MB journal that triggers a snapshot in ~23 minutes.)
+ * Every SAMPLE seconds it records the server's resident memory (VmRSS) and the sizes of its journal and snapshot
+ * files, then prints the series and the slope of memory over the second half (least squares, MB per hour).
+ * Usage: node --import tsx bench/soak.ts [--minutes 30] [--sample-seconds 60]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFakeGoogle } from '../test/plugins/_fitbit/fakeGoogleHealth.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const arg = (name: string, fallback: number) =>
+  process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
+const MINUTES = arg('--minutes', 30);
+const SAMPLE_S = arg('--sample-seconds', 60);
+const METERS = 50;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function startServer(dir: string): Promise<{ child: ChildProcess; url: string; auth: string }> {
+  const port = 10000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, ['bin/igor.js', 'serve', '--database', dir, '--port', String(port), '--log-level', 'warn'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  for (let i = 0; i < 1000 && !/with password: \S+\n/.test(out); i++) {
+    if (child.exitCode !== null) throw new Error(`the server exited: ${out}`);
+    await sleep(20);
+  }
+  const password = /with password: (\S+)\n/.exec(out)?.[1];
+  if (!password) throw new Error(`no admin password printed: ${out}`);
+  return { child, url: `http://127.0.0.1:${port}`, auth: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'igor-soak-'));
+const google = await startFakeGoogle();
+google.expiresIn = 120;
+const server = await startServer(dir);
+const counts = { writes: 0, reads: 0, events: 0, fetches: 0, failures: 0 };
+/** Failed calls by status and path, to print: a soak that hides its errors measures nothing. */
+const failed = new Map<string, number>();
+
+async function call(path: string, init: RequestInit = {}, expect = 200): Promise<string> {
+  const res = await fetch(server.url + path, { ...init, headers: { authorization: server.auth, ...init.headers } });
+  const body = await res.text();
+  if (res.status !== expect) {
+    counts.failures++;
+    const key = `${res.status} ${init.method ?? 'GET'} ${path.replace(/\d+/g, 'N')}: ${body.slice(0, 120)}`;
+    failed.set(key, (failed.get(key) ?? 0) + 1);
+    throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${body.slice(0, 300)}`);
+  }
+  return body;
+}
+const put = (path: string, body: string, type = 'application/xml') =>
+  call(path, { method: 'PUT', body, headers: { 'content-type': type } });
+
+// _fitbit against the local Google, authorised as admin (auth1 → Google → auth2, as a browser would go).
+await call('/internal/plugins/_fitbit', { method: 'PUT' });
+await call('/plugin/_fitbit/settings', {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({
+    client_id: google.client.id,
+    client_secret: google.client.secret,
+    authorizeUrl: google.authorizeUrl,
+    tokenUrl: google.tokenUrl,
+    revokeUrl: google.revokeUrl,
+    apiBase: google.url,
+  }),
+});
+await call('/plugin/_fitbit/userSettings?user=admin&create=1', { method: 'POST' });
+const toGoogle = await fetch(`${server.url}/plugin/_fitbit/auth1?user=admin`, {
+  headers: { authorization: server.auth },
+  redirect: 'manual',
+});
+const back = await fetch(toGoogle.headers.get('location')!, { redirect: 'manual' });
+const callback = new URL(back.headers.get('location')!);
+await call(callback.pathname + callback.search, { redirect: 'manual' }, 303);
+
+// The actions.
+for (const action of [
+  '<action><name>soakCount</name><interval>5</interval><url>/data/sandbox/soakMeters</url><method>PUT</method><data>{count(/data/sensors/soak/*)}</data></action>',
+  '<action><name>soakLast</name><xpath>/data/sensors/soak/m7</xpath><url>/data/sandbox/soakLast</url><method>PUT</method><data>{.}</data></action>',
+]) {
+  await call('/data/actions/action', { method: 'POST', body: action, headers: { 'content-type': 'application/xml' } });
+}
+
+const started = Date.now();
+const end = started + MINUTES * 60_000;
+const running = () => Date.now() < end;
+
+/** Calls `step` `perSecond` times a second until the end, each one awaited (no pile-up if the server is slow). */
+async function steady(perSecond: number, step: (i: number) => Promise<unknown>): Promise<void> {
+  for (let i = 0; running(); i++) {
+    const due = started + (i * 1000) / perSecond;
+    if (due > Date.now()) await sleep(due - Date.now());
+    await step(i).catch((err) => console.error(String(err)));
+  }
+}
+
+const writing = steady(100, async (i) => {
+  await put(`/data/sensors/soak/m${i % METERS}`, `<m${i % METERS}>${(20 + Math.sin(i / 100) * 5).toFixed(2)}</m${i % METERS}>`);
+  counts.writes++;
+});
+const reading = steady(10, async (i) => {
+  const paths = [
+    '/data/sensors/soak/m3',
+    `/data/sensors/soak/*[. > ${20 + (i % 5)}]?.VARIANT=multi`,
+    '/data/sandbox/soakMeters',
+    '/data/sensors/fitbit/admin/activities-steps',
+  ];
+  await call(paths[i % paths.length]!, { headers: { accept: 'application/json' } });
+  counts.reads++;
+});
+const fetching = steady(1 / 30, async (i) => {
+  google.points.set('steps', [
+    ...(google.points.get('steps') ?? []),
+    { at: new Date(Date.now() - 60_000).toISOString(), end: new Date().toISOString(), offset: 3600, value: { count: String(100 + i) } },
+  ]);
+  await call('/plugin/_fitbit?user=admin', { method: 'POST' });
+  counts.fetches++;
+});
+
+/** A live-update client reading until aborted. */
+function listen(): AbortController {
+  const abort = new AbortController();
+  void fetch(`${server.url}/events?xpath=/data/sensors/soak/*`, { headers: { authorization: server.auth }, signal: abort.signal })
+    .then(async (res) => {
+      for await (const chunk of res.body!) counts.events += (chunk as Uint8Array).length > 0 ? 1 : 0;
+    })
+    .catch(() => {});
+  return abort;
+}
+const listeners = Array.from({ length: 20 }, listen);
+const churning = steady(1 / 60, async () => {
+  for (const old of listeners.splice(0, 5)) old.abort();
+  listeners.push(...Array.from({ length: 5 }, listen));
+});
+
+async function sample(): Promise<{ minute: number; rssMB: number; journalKB: number; snapshotKB: number }> {
+  const status = await readFile(`/proc/${server.child.pid}/status`, 'utf8');
+  let journal = 0;
+  let snapshot = 0;
+  for (const name of await readdir(dir)) {
+    const size = (await stat(join(dir, name))).size;
+    if (name.startsWith('journal.')) journal += size;
+    else if (name.startsWith('database.xml')) snapshot += size;
+  }
+  return {
+    minute: (Date.now() - started) / 60_000,
+    rssMB: Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024,
+    journalKB: journal / 1024,
+    snapshotKB: snapshot / 1024,
+  };
+}
+
+const samples = [await sample()];
+while (running()) {
+  await sleep(Math.min(SAMPLE_S * 1000, end - Date.now()));
+  samples.push(await sample());
+  const s = samples.at(-1)!;
+  console.error(
+    `${s.minute.toFixed(1)} min: ${s.rssMB.toFixed(1)} MB, journals ${s.journalKB.toFixed(0)} KB, snapshots ${s.snapshotKB.toFixed(0)} KB`,
+  );
+}
+await Promise.all([writing, reading, fetching, churning]);
+for (const l of listeners) l.abort();
+
+/** Least-squares slope of y over x. */
+function slope(points: { x: number; y: number }[]): number {
+  const mx = points.reduce((a, p) => a + p.x, 0) / points.length;
+  const my = points.reduce((a, p) => a + p.y, 0) / points.length;
+  const num = points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0);
+  const den = points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
+  return den === 0 ? 0 : num / den;
+}
+const secondHalf = samples.filter((s) => s.minute >= MINUTES / 2).map((s) => ({ x: s.minute / 60, y: s.rssMB }));
+const minutes = (Date.now() - started) / 60_000;
+
+console.log(`soak of \`node bin/igor.js serve\` for ${minutes.toFixed(1)} min (Node ${process.versions.node})`);
+console.log(
+  `load: ${counts.writes} writes, ${counts.reads} reads, ${counts.fetches} _fitbit fetches, ${counts.events} event chunks, ${counts.failures} failed calls; Google token grants ${JSON.stringify(google.grants)}`,
+);
+for (const [what, n] of failed) console.log(`failed ${n}×: ${what}`);
+const runs = JSON.parse(await call('/internal/actions', { headers: { accept: 'application/json' } })) as {
+  ref: string;
+  ok?: boolean;
+  message?: string;
+}[];
+console.log(
+  `actions' last runs: ${runs.map((r) => `${r.ref} ${r.ok === undefined ? 'not run' : r.ok ? 'ok' : `failed: ${r.message}`}`).join('; ')}`,
+);
+console.log('minute  RSS MB  journals KB  snapshots KB');
+for (const s of samples) {
+  console.log(
+    `${s.minute.toFixed(1).padStart(6)}  ${s.rssMB.toFixed(1).padStart(6)}  ${s.journalKB.toFixed(0).padStart(11)}  ${s.snapshotKB.toFixed(0).padStart(12)}`,
+  );
+}
+console.log(`memory slope over the second half: ${slope(secondHalf).toFixed(2)} MB per hour`);
+
+const exited = new Promise((r) => server.child.once('exit', r));
+server.child.kill('SIGTERM');
+await exited;
+await rm(dir, { recursive: true, force: true });
+process.exit(0);
