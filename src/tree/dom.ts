@@ -3,9 +3,20 @@
  * namespaced "hidden" data), string values, references (`/data/a/b[2]`), names.
  */
 import { DOMParser, DOMImplementation } from '@xmldom/xmldom';
-import { XMLValidator } from 'fast-xml-parser';
+import type { XMLValidator } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BadRequestError } from '../errors.ts';
 import { childrenNamed, WIDE } from './children.ts';
+
+/**
+ * fast-xml-parser's validator, alone. The package's index loads its parser and builder too (8 MB resident and
+ * 70 ms at every start, issue #21) and exports no path to the validator by itself, so its file is loaded by
+ * where it lies in the package (src/validator.js beside lib/, in fast-xml-parser 5).
+ */
+const validatorFile = join(dirname(createRequire(import.meta.url).resolve('fast-xml-parser')), '..', 'src', 'validator.js');
+const { validate: validateXml } = (await import(pathToFileURL(validatorFile).href)) as { validate: typeof XMLValidator.validate };
 
 export const ELEMENT_NODE = 1;
 export const ATTRIBUTE_NODE = 2;
@@ -60,7 +71,7 @@ function where(n: Node): string {
 export function parseXml(text: string, what = 'XML'): Document {
   checkXmlText(text, what);
   if (/<!DOCTYPE/i.test(text)) throw new BadRequestError(`${what} is not accepted: DOCTYPE declarations are not allowed`, 'bad_xml');
-  const verdict = XMLValidator.validate(text);
+  const verdict = validateXml(text);
   if (verdict !== true) {
     const { code, msg, line, col } = verdict.err;
     // The validator reports elements left open as a JSON list of their names; say it in words.

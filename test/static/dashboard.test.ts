@@ -105,7 +105,10 @@ describe('the dashboard', () => {
     it(`shows each sensor's latest value with its unit, how long ago, and a trend (${size})`, async () => {
       const { page, problems } = await open('/', viewport);
       await page.waitForSelector(card('sensors/fitbit/jack/weight'));
-      const shown = async (path: string) => [await text(page, `${card(path)} .value`), await text(page, `${card(path)} .about`)];
+      const shown = async (path: string): Promise<[string, string]> => [
+        await text(page, `${card(path)} .value`),
+        await text(page, `${card(path)} .about`),
+      ];
       assert.deepEqual(await shown('sensors/fitbit/jack/weight'), ['79.9 kg', 'weight · 3 hr. ago']);
       const [steps, stepsAbout] = await shown('sensors/fitbit/jack/steps');
       assert.equal(steps, '10,544 steps');
