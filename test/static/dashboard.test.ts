@@ -32,7 +32,8 @@ before(async () => {
   if (process.env['SCREENSHOTS']) await mkdir(process.env['SCREENSHOTS'], { recursive: true });
   s = await startTestServer();
   base = `http://127.0.0.1:${s.port}`;
-  for (const plugin of ['hello', '_fitbit']) assert.equal((await s.request(`/internal/plugins/${plugin}`, { method: 'PUT' })).status, 200);
+  for (const plugin of ['hello', '_fitbit', 'misfit', 'submit', 'pusher'])
+    assert.equal((await s.request(`/internal/plugins/${plugin}`, { method: 'PUT' })).status, 200);
   // A Fitbit-shaped weight series: logId (about 1.8e12) beside weight and BMI, and what the plugin declares.
   await put('/data/sensors/fitbit/jack', {
     jack: {
@@ -224,6 +225,11 @@ const PAGES = [
   '/plugin/hello/page/readme.md',
   '/plugin/_fitbit/page/setup.html',
   '/plugin/_fitbit/page/readme.md',
+  '/plugin/misfit/page/setup.html',
+  '/plugin/misfit/page/readme.md',
+  '/plugin/submit/page/readme.md',
+  '/plugin/pusher/page/readme.md',
+  '/login',
 ];
 
 /** Elements whose content is wider than their box (scrolling containers aside), and buttons whose label wraps. */
