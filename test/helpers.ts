@@ -118,23 +118,42 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-/** `igor serve` on a free port in a process of its own (`args` added), for tests that kill it. */
-export async function startServerProcess(dir: string, args: string[] = []): Promise<ServerProcess> {
-  // An empty directory becomes a new database, whose admin password is printed once, after the serving line.
-  const isNew = !existsSync(dir) || readdirSync(dir).length === 0;
+/**
+ * `igor serve` on a free port of 127.0.0.1 in a process of its own (`args` added), started as README says:
+ * plain `node bin/igor.js` (or `bin`, another copy of it) without the test runner's NODE_OPTIONS. For tests that
+ * kill it, or that need the command itself. A new database's admin password, printed once after the serving
+ * line, is waited for when the directory is empty or `expectPassword` says a start will make one.
+ */
+export async function startServerProcess(
+  dir: string,
+  args: string[] = [],
+  { bin = join(PACKAGE_DIR, 'bin/igor.js'), expectPassword }: { bin?: string; expectPassword?: boolean } = {},
+): Promise<ServerProcess> {
+  const waitForPassword = expectPassword ?? (!existsSync(dir) || readdirSync(dir).length === 0);
+  const env = { ...process.env };
+  delete env['NODE_OPTIONS'];
   const child = spawn(
     process.execPath,
-    [join(PACKAGE_DIR, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--log-level', 'warn', ...args],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    [bin, 'serve', '--database', dir, '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn', ...args],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let out = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  cleanups.push(async () => {
+    child.kill('SIGKILL');
+    await exited;
+  });
   const url = await new Promise<string>((resolve, reject) => {
-    const seen = () => {
+    const seen = (d: Buffer) => {
+      out += d.toString();
       const url = /serving (http:\/\/[^ ]+)\//.exec(out)?.[1];
-      if (url && (!isNew || /with password: \S+\n/.test(out))) resolve(url);
+      if (url && (!waitForPassword || /with password: \S+\n/.test(out))) resolve(url);
     };
-    child.stdout.on('data', (d: Buffer) => ((out += d.toString()), seen()));
+    child.stdout.on('data', seen);
+    child.stderr.on('data', seen);
     child.once('exit', (code) => reject(new Error(`server exited with ${code} before serving: ${out}`)));
   });
   return {

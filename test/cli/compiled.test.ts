@@ -5,15 +5,12 @@
  * dist/. In the copy, src/cli/main.ts is replaced by a stub that says so: whatever runs the real server ran dist/.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { PACKAGE_DIR } from '../../src/server.ts';
-import { basic, tempDir } from '../helpers.ts';
-
-const stops: (() => void)[] = [];
-after(() => stops.forEach((stop) => stop()));
+import { basic, startServerProcess, tempDir } from '../helpers.ts';
 
 const SOURCES_RAN = 'the TypeScript sources ran';
 let copy: string;
@@ -22,29 +19,6 @@ function igor(args: string[]): { status: number | null; stdout: string; stderr: 
   const env = { ...process.env };
   delete env['NODE_OPTIONS'];
   return spawnSync(process.execPath, [join(copy, 'bin/igor.js'), ...args], { env, encoding: 'utf8' });
-}
-
-/** `igor serve` from the copy on a free port: its URL and the admin password a new database's start printed. */
-function serve(dir: string): Promise<{ url: string; auth: string }> {
-  const env = { ...process.env };
-  delete env['NODE_OPTIONS'];
-  const child = spawn(process.execPath, [join(copy, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--host', '127.0.0.1'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  stops.push(() => child.kill('SIGKILL'));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const seen = (d: Buffer) => {
-      out += d.toString();
-      const url = /serving (http:\/\/[^ ]+?)\/?\s/.exec(out)?.[1];
-      const password = /password: (\S+)/.exec(out)?.[1];
-      if (url && password) resolve({ url, auth: basic('admin', password) });
-    };
-    child.stdout.on('data', seen);
-    child.stderr.on('data', seen);
-    child.once('exit', (code) => reject(new Error(`igor serve exited with ${code}: ${out}`)));
-  });
 }
 
 describe('the compiled server', () => {
@@ -65,7 +39,8 @@ describe('the compiled server', () => {
   it('serves the shipped plugins from dist/: their code, pages and readmes, and a person’s own plugin.ts', async () => {
     const dir = await tempDir();
     cpSync(join(PACKAGE_DIR, 'plugins/hello'), join(dir, 'plugins/mine'), { recursive: true });
-    const { url, auth } = await serve(dir);
+    const { url, password } = await startServerProcess(dir, [], { bin: join(copy, 'bin/igor.js'), expectPassword: true });
+    const auth = basic('admin', password!);
     const get = (path: string, init: RequestInit = {}) => fetch(url + path, { ...init, headers: { authorization: auth, ...init.headers } });
     for (const plugin of ['hello', '_fitbit', 'mine']) {
       const installed = await get(`/internal/plugins/${plugin}`, { method: 'PUT' });

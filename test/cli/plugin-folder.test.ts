@@ -5,40 +5,12 @@
  * modules load there: a plugin.ts outside this package once failed with ERR_REQUIRE_CYCLE_MODULE.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { PYTHON_PLUGIN } from '../../src/pluginhost/registry.ts';
 import { PACKAGE_DIR } from '../../src/server.ts';
-import { basic, tempDir } from '../helpers.ts';
-
-const stops: (() => void)[] = [];
-after(() => stops.forEach((stop) => stop()));
-
-/** `igor serve` on a free port; resolves with its URL and the admin password it printed at first start. */
-async function serve(dir: string): Promise<{ url: string; auth: string }> {
-  const env = { ...process.env };
-  delete env['NODE_OPTIONS'];
-  const child = spawn(
-    process.execPath,
-    [join(PACKAGE_DIR, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--host', '127.0.0.1'],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  stops.push(() => child.kill('SIGKILL'));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const seen = (d: Buffer) => {
-      out += d.toString();
-      const url = /serving (http:\/\/[^ ]+?)\/?\s/.exec(out)?.[1];
-      const password = /password: (\S+)/.exec(out)?.[1];
-      if (url && password) resolve({ url, auth: basic('admin', password) });
-    };
-    child.stdout.on('data', seen);
-    child.stderr.on('data', seen);
-    child.once('exit', (code) => reject(new Error(`igor serve exited with ${code}: ${out}`)));
-  });
-}
+import { basic, startServerProcess, tempDir } from '../helpers.ts';
 
 describe('plugins in the database folder, under the igor command', () => {
   it("load a person's own plugin (a copy of hello, nothing but its files) and list Igor's Python plugins", async () => {
@@ -52,7 +24,9 @@ describe('plugins in the database folder, under the igor command', () => {
     await mkdir(join(dir, 'plugins/lan'));
     await writeFile(join(dir, 'plugins/lan/igorplugin.py'), 'class LanPlugin:\n    pass\n');
 
-    const { url, auth } = await serve(dir);
+    // An Igor directory has no users this server knows: the start makes the admin and prints the password.
+    const { url, password } = await startServerProcess(dir, [], { expectPassword: true });
+    const auth = basic('admin', password!);
     const get = (path: string, init: RequestInit = {}) =>
       fetch(url + path, { ...init, headers: { authorization: auth, accept: 'application/json', ...init.headers } });
 
