@@ -1,8 +1,23 @@
 // Home, the dashboard: a card per sensor (latest value, unit, how long ago, a small trend line), amber or red
 // when its source is stale or failing, with what to do and where; then what is alive, and the plugins.
 'use strict';
-/** A reading older than this makes its card amber. */
+/** How old a series' latest reading may be before its card turns amber, when the series is too short to tell. */
 const STALE_S = 2 * 86400;
+
+/**
+ * A series is stale when its latest reading is older than three of its usual intervals (the median gap between
+ * its last readings), and never sooner than an hour: a meter that reports every minute is stale after minutes, a
+ * weekly weighing only after three weeks.
+ */
+function staleAfter(points) {
+  const times = points.slice(-21).map((p) => p.t);
+  const gaps = times
+    .slice(1)
+    .map((t, i) => t - times[i])
+    .filter((gap) => gap > 0)
+    .sort((a, b) => a - b);
+  return gaps.length < 2 ? STALE_S : Math.max(3600, 3 * gaps[Math.floor(gaps.length / 2)]);
+}
 
 /** Every sensor under sensors/: its series (or plain value), with the units its plugin declared. */
 function sensorsOf(node, path, out, units) {
@@ -59,7 +74,7 @@ async function card(sensor, statuses) {
     trend = sparkline(sensor.series.points.map((p) => p.e[field.name]).filter((x) => typeof x === 'number'));
   } else value = igor.series.format(sensor.value, sensor.unit);
   const failing = source && (source.alive === false || typeof source.errorMessage === 'string');
-  const stale = !failing && when !== undefined && Date.now() / 1000 - when > STALE_S;
+  const stale = !failing && when !== undefined && Date.now() / 1000 - when > staleAfter(sensor.series.points);
   const state = failing ? 'failing' : stale ? 'stale' : 'ok';
   const plugin = source?.path.split('/').pop();
   const fix = failing || stale ? (plugin ? await igor.pluginLinks(plugin) : []).find((a) => a.textContent === 'setup') : null;

@@ -66,6 +66,10 @@ before(async () => {
         { time: ago(11 * 24 * HOUR), watts: 310 },
         { time: ago(10 * 24 * HOUR), watts: 290 },
       ],
+      // Every minute until an hour ago: stale, although younger than the two days a short series gets.
+      gas: Array.from({ length: 10 }, (_, i) => ({ time: ago(HOUR + (10 - i) * 60_000), litres: 100 + i })),
+      // Weekly, the last five days ago: not stale.
+      water: Array.from({ length: 4 }, (_, i) => ({ time: ago((5 + 7 * (3 - i)) * 24 * HOUR), m3: 10 + i })),
     },
   });
   await s.request('/data/sensors/thermometer/temperature', { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: '21.5' });
@@ -142,6 +146,8 @@ describe('the dashboard', () => {
     const stale = card('sensors/meter/power');
     assert.equal(await page.getAttribute(stale, 'data-state'), 'stale');
     assert.match(await text(page, `${stale} .problem`), /^No new reading 10 days ago\.$/);
+    assert.equal(await page.getAttribute(card('sensors/meter/gas'), 'data-state'), 'stale', 'a minute meter silent for an hour');
+    assert.equal(await page.getAttribute(card('sensors/meter/water'), 'data-state'), 'ok', 'a weekly reading five days old');
     const colours = await page.evaluate(
       ([a, b]) => [a, b].map((sel) => getComputedStyle(document.querySelector(sel!)!).borderLeftColor),
       [failing, stale],
