@@ -31,7 +31,16 @@ function showLegend(u, idx) {
 /** uPlot options: one y axis per unit (the first on the left, others on the right), dates in the reader's locale. */
 function plotOptions(c, width) {
   const units = [...new Set(c.fields.map((f) => f.unit))];
-  const dates = (u, splits) => splits.map((t) => new Date(t * 1000).toLocaleDateString(undefined, { month: 'short', day: 'numeric' }));
+  // Ticks in the reader's locale: dates when they are days apart, else times, with the date where the day changes.
+  const dates = (u, splits, axis, space, increment) =>
+    splits.map((t, i) => {
+      const d = new Date(t * 1000);
+      const date = d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+      if (increment >= 86400) return date;
+      const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+      const dayBefore = i > 0 && new Date(splits[i - 1] * 1000).toDateString() === d.toDateString();
+      return dayBefore ? time : `${time}\n${date}`;
+    });
   return {
     width,
     height: 220,
@@ -50,7 +59,7 @@ function plotOptions(c, width) {
       })),
     ],
     axes: [
-      { values: dates },
+      { values: dates, space: 80 },
       ...units.map((u, i) => ({ scale: u || 'value', side: i === 0 ? 3 : 1, grid: { show: i === 0 }, label: u || undefined, size: 60 })),
     ],
   };
