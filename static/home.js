@@ -19,16 +19,6 @@ function staleAfter(points) {
   return gaps.length < 2 ? STALE_S : Math.max(3600, 3 * gaps[Math.floor(gaps.length / 2)]);
 }
 
-/** Every sensor under sensors/: its series (or plain value), with the units its plugin declared. */
-function sensorsOf(node, path, out, units) {
-  if (Array.isArray(node)) {
-    const series = igor.series.of(node, units);
-    if (series) out.push({ path, series });
-  } else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node)) if (k !== 'units') sensorsOf(v, `${path}/${k}`, out, node.units?.[k]);
-  } else if (typeof node === 'number') out.push({ path, value: node, unit: typeof units === 'string' ? units : '' });
-}
-
 /** Every status entry (anything with `alive`) by its path under status/. */
 function statusesOf(node, path, out) {
   if (!node || typeof node !== 'object' || Array.isArray(node)) return;
@@ -125,8 +115,10 @@ document.addEventListener('DOMContentLoaded', async () => {
   if (!me.user) cards.append(igor.el('p', {}, 'Log in to see the sensors.'));
   else
     try {
-      const sensors = [];
-      sensorsOf(igor.content(await igor.request('/data/sensors')), 'sensors', sensors);
+      // A card for each series and each plain number; not for the members of a list that is no series ([N]).
+      const sensors = igor.series
+        .walk(igor.content(await igor.request('/data/sensors')), 'sensors')
+        .filter((s) => s.series || (typeof s.value === 'number' && !s.path.includes('[')));
       cards.replaceChildren(...(await Promise.all(sensors.map((s) => card(s, statuses)))));
       if (!sensors.length) cards.append(igor.el('p', { class: 'muted' }, 'No sensor has reported yet. Plugins bring data: see Plugins.'));
     } catch (err) {

@@ -150,10 +150,18 @@ document.addEventListener('DOMContentLoaded', () => {
 });
 addEventListener('resize', focusWideTables);
 
+/** Each plugin's list of pages, asked once per page view (the dashboard wants it for cards and for the list). */
+const pagesOf = new Map();
+
 /** Links to a plugin's setup page and readme, only those it has (a plugin need not have a setup page). */
 igor.pluginLinks = async (name) => {
   const base = `/plugin/${encodeURIComponent(name)}/page`;
-  const pages = await igor.request(base).catch(() => []);
+  if (!pagesOf.has(name))
+    pagesOf.set(
+      name,
+      igor.request(base).catch(() => []),
+    );
+  const pages = await pagesOf.get(name);
   return [
     ['setup.html', 'setup'],
     ['readme.md', 'readme'],
@@ -196,6 +204,22 @@ igor.series = {
         : igor.series.seconds(e[timeKey]);
     const points = list.map((e) => ({ t: when(e), e })).sort((a, b) => a.t - b.t);
     return { timeKey, fields: fields.map((name) => ({ name, unit: declared ? declared[name] : '' })), points };
+  },
+
+  /**
+   * Everything under `node` (sensors/, as JSON), in tree order: each series as `{ path, series }`, with the units
+   * its plugin declared beside it (units/NAME), and each other value as `{ path, value, unit }`. A list that is no
+   * series is walked into, its members' paths ending in [N].
+   */
+  walk(node, path, out = [], units = undefined) {
+    if (Array.isArray(node)) {
+      const series = igor.series.of(node, units);
+      if (series) out.push({ path, series });
+      else node.forEach((n, i) => igor.series.walk(n, `${path}[${i + 1}]`, out));
+    } else if (node && typeof node === 'object') {
+      for (const [k, v] of Object.entries(node)) if (k !== 'units') igor.series.walk(v, `${path}/${k}`, out, node.units?.[k]);
+    } else out.push({ path, value: node, unit: typeof units === 'string' ? units : '' });
+    return out;
   },
 
   /** "81.2 kg": a number as people write it, with its unit. */

@@ -3,17 +3,6 @@
 const COLOURS = ['#246', '#a52', '#272', '#727', '#555'];
 const RANGES = { day: 86400, week: 604800, month: 2592000, year: 31536000 };
 
-/** Walks sensors/: time series (with the units their plugin declared beside them) and plain values. */
-function collect(node, path, charts, values, units) {
-  if (Array.isArray(node)) {
-    const s = igor.series.of(node, units);
-    if (s) charts.push({ path, ...s });
-    else node.forEach((n, i) => collect(n, `${path}[${i + 1}]`, charts, values));
-  } else if (node && typeof node === 'object') {
-    for (const [k, v] of Object.entries(node)) if (k !== 'units') collect(v, `${path}/${k}`, charts, values, node.units?.[k]);
-  } else values.push([path, node, typeof units === 'string' ? units : '']);
-}
-
 /** The legend under a plot: each field's value at `idx`, or the latest when the pointer is not on the plot. */
 function showLegend(u, idx) {
   if (!u.legendList) return; // uPlot sets its data once before the list is there
@@ -83,9 +72,9 @@ document.addEventListener('DOMContentLoaded', async () => {
       );
       return false;
     }
-    const charts = [];
-    const values = [];
-    collect(sensors, 'sensors', charts, values);
+    const found = igor.series.walk(sensors, 'sensors');
+    const charts = found.filter((s) => s.series).map((s) => ({ path: s.path, ...s.series }));
+    const values = found.filter((s) => !s.series).map((s) => [s.path, s.value, s.unit]);
     const range = RANGES[rangePicker.value];
     const from = range ? Date.now() / 1000 - range : -Infinity;
     for (const c of charts) {
