@@ -17,7 +17,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeGoogle } from '../test/plugins/_fitbit/fakeGoogleHealth.ts';
+import { pluginSettings, startFakeGoogle } from '../test/plugins/_fitbit/fakeGoogleHealth.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name: string, fallback: number) =>
@@ -72,14 +72,7 @@ await call('/internal/plugins/_fitbit', { method: 'PUT' });
 await call('/plugin/_fitbit/settings', {
   method: 'POST',
   headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({
-    client_id: google.client.id,
-    client_secret: google.client.secret,
-    authorizeUrl: google.authorizeUrl,
-    tokenUrl: google.tokenUrl,
-    revokeUrl: google.revokeUrl,
-    apiBase: google.url,
-  }),
+  body: JSON.stringify(pluginSettings(google)),
 });
 await call('/plugin/_fitbit/userSettings?user=admin&create=1', { method: 'POST' });
 const toGoogle = await fetch(`${server.url}/plugin/_fitbit/auth1?user=admin`, {

@@ -238,6 +238,18 @@ function rollupValue(type: string, points: FakePoint[]): Record<string, unknown>
   }
 }
 
+/** The _fitbit settings that point the plugin at this fake (POST /plugin/_fitbit/settings as JSON). */
+export function pluginSettings(fake: FakeGoogle): Record<string, string> {
+  return {
+    client_id: fake.client.id,
+    client_secret: fake.client.secret,
+    authorizeUrl: fake.authorizeUrl,
+    tokenUrl: fake.tokenUrl,
+    revokeUrl: fake.revokeUrl,
+    apiBase: fake.url,
+  };
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   let body = '';
   for await (const chunk of req) body += chunk;

@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 import { setPassword } from '../../../src/auth/users.ts';
 import { backoffSeconds } from '../../../plugins/_fitbit/sync.ts';
 import { basic, okJson, requestAs, startTestServer, type TestServer, waitFor } from '../../helpers.ts';
-import { SCOPE, startFakeGoogle, type FakeGoogle, type FakePoint } from './fakeGoogleHealth.ts';
+import { pluginSettings, SCOPE, startFakeGoogle, type FakeGoogle, type FakePoint } from './fakeGoogleHealth.ts';
 
 const JACK = basic('jack', 'jack-password');
 const DAY = 86_400_000;
@@ -140,14 +140,7 @@ describe('setting up with Google', () => {
       SCOPE('health_metrics_and_measurements.readonly'),
       SCOPE('sleep.readonly'),
     ]);
-    const body = JSON.stringify({
-      client_id: google.client.id,
-      client_secret: google.client.secret,
-      authorizeUrl: google.authorizeUrl,
-      tokenUrl: google.tokenUrl,
-      revokeUrl: google.revokeUrl,
-      apiBase: google.url,
-    });
+    const body = JSON.stringify(pluginSettings(google));
     const after = await json(
       s.request('/plugin/_fitbit/settings', { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
     );
