@@ -6,7 +6,6 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import nodeCron, { type ScheduledTask } from 'node-cron';
 import { mayPublish } from '../auth/mqtt.ts';
 import { SYSTEM, type Principal } from '../auth/principal.ts';
 import { viewOf, visibilityFor } from '../auth/visibility.ts';
@@ -19,6 +18,7 @@ import { ELEMENT_NODE, textOf } from '../tree/dom.ts';
 import type { ChangeEvent } from '../tree/tree.ts';
 import { stringOf, type View } from '../tree/xpath.ts';
 import type { WorkTracker } from '../work.ts';
+import { scheduleCron } from './cron.ts';
 import { parseAction, type ActionDefinition } from './definition.ts';
 import { ancestry, TriggerPattern } from './pattern.ts';
 import { ActionRunner, laneOf } from './runner.ts';
@@ -66,7 +66,7 @@ class ActiveAction {
   loopMessage: string | undefined;
   deferred: { timer: NodeJS.Timeout; nodes: Node[] | undefined; chain: ActiveAction[] } | undefined;
   intervalTimer: NodeJS.Timeout | undefined;
-  cronTask: ScheduledTask | undefined;
+  cronTask: { stop(): void } | undefined;
   stopped = false;
   readonly patterns: TriggerPattern[];
   /** Changes under its own status entry do not trigger it: recording a run is not a reason to run again. */
@@ -92,7 +92,7 @@ class ActiveAction {
     this.stopped = true;
     clearTimeout(this.intervalTimer);
     clearTimeout(this.deferred?.timer);
-    void this.cronTask?.destroy();
+    this.cronTask?.stop();
   }
 }
 
@@ -229,7 +229,7 @@ export class ActionManager {
       a.intervalTimer = setTimeout(tick, 0).unref();
     }
     if (cron !== undefined) {
-      a.cronTask = nodeCron.schedule(cron, () => this.fire(a, undefined, []), { name: `action-${a.id}` });
+      a.cronTask = scheduleCron(cron, () => this.fire(a, undefined, []));
     }
   }
 
