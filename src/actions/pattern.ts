@@ -4,7 +4,7 @@
  * node is only checked against the actions whose last step names it (or could: `*`), and then only if the
  * node's ancestry fits the path's steps. Only then is the XPath evaluated, to apply its predicates.
  */
-import { ancestry } from '../tree/dom.ts';
+import { ancestry, NCNAME } from '../tree/dom.ts';
 
 export { ancestry };
 
@@ -23,7 +23,8 @@ interface Branch {
   prefix: string;
 }
 
-const NAME = /^(\*|[\p{L}_][\p{L}\p{N}_.\-]*(:[\p{L}_][\p{L}\p{N}_.\-]*)?)$/u;
+/** A name test a tree's element can match: `*` or an XML name (src/tree/dom.ts). */
+const NAME = new RegExp(`^(\\*|${NCNAME}(:${NCNAME})?)$`);
 
 /** Splits at top-level occurrences of `separator`, outside brackets, parentheses and quotes. */
 function splitTopLevel(s: string, separator: string): string[] | undefined {

@@ -7,7 +7,7 @@
  */
 import { BadRequestError } from '../errors.ts';
 import { trackDeepChanges } from './children.ts';
-import { ATTRIBUTE_NODE, DOCUMENT_NODE, ELEMENT_NODE, isHidden, parseXml, refOf, serialize, SHOW_ALL } from './dom.ts';
+import { ATTRIBUTE_NODE, DOCUMENT_NODE, ELEMENT_NODE, isHidden, isXmlName, parseXml, refOf, serialize, SHOW_ALL } from './dom.ts';
 import { splitLastStep } from './paths.ts';
 import { parseSimplePath, walkSimplePath } from './simplePath.ts';
 import { evaluate, selectNodes, type EvaluateOptions, type View, type XPathValue } from './xpath.ts';
@@ -131,8 +131,8 @@ export class Tree {
 
   /**
    * The one gate for what enters the tree, however it came (XML with character references, JSON, text, forms,
-   * plugins, actions): every text and attribute value holds only characters XML can hold, and nothing is
-   * deeper than maxDepth. A change that fails is undone and refused, so the tree can always be saved and
+   * plugins, actions): every name is one XML reads back, every text and attribute value holds only characters
+   * XML can hold, and nothing is deeper than maxDepth. A change that fails is undone and refused, so the tree can always be saved and
    * loaded again.
    */
   private admitted(m: Mutation, el: Element): Mutation {
@@ -367,7 +367,13 @@ function checkEntering(root: Element, depth: number, maxDepth: number): void {
         'too_deep',
       );
     }
-    for (let i = 0; i < el.attributes.length; i++) refuseCharacter(el, el.attributes[i]!.value, `the attribute ${el.attributes[i]!.name}`);
+    if (!isXmlName(el.nodeName))
+      throw new BadRequestError(`${refOf(root)}: "${el.nodeName}" cannot be an element's name in XML`, 'bad_name');
+    for (let i = 0; i < el.attributes.length; i++) {
+      const { name, value } = el.attributes[i]!;
+      if (!isXmlName(name)) throw new BadRequestError(`${refOf(el)}: "${name}" cannot be an attribute's name in XML`, 'bad_name');
+      refuseCharacter(el, value, `the attribute ${name}`);
+    }
     for (let c = el.firstChild; c; c = c.nextSibling) {
       if (c.nodeType === ELEMENT_NODE) stack.push([c as Element, d + 1]);
       else refuseCharacter(el, c.nodeValue ?? '', 'the text');

@@ -47,6 +47,36 @@ describe('PUT', () => {
   });
 });
 
+describe('what enters the tree', () => {
+  it('has names the loader reads back, however the element was made', () => {
+    const t = fresh();
+    const before = serialize(t.root, { show: SHOW_ALL });
+    // Elements built in code (a plugin, an action) rather than parsed: xmldom takes any name.
+    for (const name of ['µ', 'a²', '\u{10000}', 'a b']) {
+      const bad = t.doc.createElement('x');
+      bad.appendChild(t.doc.createElement(name));
+      assert.throws(
+        () => t.put('/data/sandbox/x', bad),
+        (err: Error & { code?: string }) => err.code === 'bad_name',
+        name,
+      );
+      const attr = t.doc.createElement('x');
+      attr.setAttribute(name, '1');
+      assert.throws(
+        () => t.post('/data/sandbox/x', attr),
+        (err: Error & { code?: string }) => err.code === 'bad_name',
+        `@${name}`,
+      );
+    }
+    assert.equal(serialize(t.root, { show: SHOW_ALL }), before, 'each refusal left the tree as it was');
+    const good = t.doc.createElement('x');
+    good.appendChild(t.doc.createElement('température'));
+    good.setAttribute('ΔT', '1');
+    t.put('/data/sandbox/x', good);
+    assert.equal(xml(t), '<sandbox><x ΔT="1"><température/></x></sandbox>');
+  });
+});
+
 describe('POST', () => {
   it('appends after the matches and numbers the references like Igor', () => {
     const t = fresh();
