@@ -150,7 +150,8 @@ export function createSync(host: PluginHost, oauth: OAuth2Client, settings: Plug
       await convertStored(user, kind, unitsOf(userData));
       const { series, latest } = kind.convert(points, unitsOf(userData));
       // Google answers newest first: stored oldest first, so a series reads in time order.
-      for (const entries of Object.values(series)) entries.sort((a, b) => timeOf(a).localeCompare(timeOf(b)));
+      // (ISO times of one form sort as strings; localeCompare would also load ICU's collation tables, 2 MB.)
+      for (const entries of Object.values(series)) entries.sort((a, b) => (timeOf(a) < timeOf(b) ? -1 : timeOf(a) > timeOf(b) ? 1 : 0));
       Object.assign(stored, await host.storeSeries(`/data/${SENSORS}/${user}`, series, { units: kind.units(unitsOf(userData)) }));
       if (latest && (!since || latest > since)) await host.data.put(`${userBase(user)}/_sync/${kind.name}`, latest);
     }

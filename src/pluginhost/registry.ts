@@ -115,7 +115,7 @@ export class PluginRegistry {
         found.set(e.name, { source: e.name, dir, description });
       }
     }
-    return [...found.values()].sort((a, b) => a.source.localeCompare(b.source));
+    return [...found.values()].sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
   }
 
   /** Installed plugins (from the tree), with whether they run. */
