@@ -10,7 +10,9 @@
  *   (At about 120 bytes a journal record, that fills the 16 MB journal that triggers a snapshot in ~23 minutes.)
  * Every SAMPLE seconds it records the server's resident memory (VmRSS) and the sizes of its journal and snapshot
  * files, then prints the series and the slope of memory over the second half (least squares, MB per hour).
- * Usage: node --import tsx bench/soak.ts [--minutes 30] [--sample-seconds 60]
+ * With --heap-snapshots DIR the server writes a V8 heap snapshot into DIR at a quarter of the run and at its end
+ * (Node's --heapsnapshot-signal); `bench/heap-diff.ts` compares two by constructor, to tell growth from churn.
+ * Usage: node --import tsx bench/soak.ts [--minutes 30] [--sample-seconds 60] [--heap-snapshots DIR]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -25,6 +27,7 @@ const arg = (name: string, fallback: number) =>
 const MINUTES = arg('--minutes', 30);
 const SAMPLE_S = arg('--sample-seconds', 60);
 const METERS = 50;
+const SNAPSHOTS = process.argv.includes('--heap-snapshots') ? process.argv[process.argv.indexOf('--heap-snapshots') + 1] : undefined;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -33,6 +36,7 @@ async function startServer(dir: string): Promise<{ child: ChildProcess; url: str
   const child = spawn(process.execPath, ['bin/igor.js', 'serve', '--database', dir, '--port', String(port), '--log-level', 'warn'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: SNAPSHOTS ? { ...process.env, NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOTS}` } : process.env,
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -160,8 +164,29 @@ async function sample(): Promise<{ minute: number; rssMB: number; journalKB: num
   };
 }
 
+/** Asks the server for a heap snapshot and waits until it is written (the server pauses while it writes). */
+async function heapSnapshot(): Promise<void> {
+  if (!SNAPSHOTS) return;
+  const before = new Set(await readdir(SNAPSHOTS));
+  server.child.kill('SIGUSR2');
+  for (let i = 0; i < 600; i++) {
+    await sleep(500);
+    const fresh = (await readdir(SNAPSHOTS)).filter((name) => !before.has(name));
+    // The file appears at once and fills; a response to a request means the server is back.
+    if (fresh.length > 0 && (await fetch(`${server.url}/data/sandbox`, { headers: { authorization: server.auth } })).ok) {
+      console.error(`heap snapshot ${join(SNAPSHOTS, fresh[0]!)}`);
+      return;
+    }
+  }
+}
+
 const samples = [await sample()];
+let snapshotted = false;
 while (running()) {
+  if (!snapshotted && Date.now() - started >= (MINUTES * 60_000) / 4) {
+    snapshotted = true;
+    await heapSnapshot();
+  }
   await sleep(Math.min(SAMPLE_S * 1000, end - Date.now()));
   samples.push(await sample());
   const s = samples.at(-1)!;
@@ -171,6 +196,7 @@ while (running()) {
 }
 await Promise.all([writing, reading, fetching, churning]);
 for (const l of listeners) l.abort();
+await heapSnapshot();
 
 /** Least-squares slope of y over x. */
 function slope(points: { x: number; y: number }[]): number {
