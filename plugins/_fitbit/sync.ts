@@ -53,6 +53,12 @@ function timeOf(entry: JsonObject): string {
   return text(entry['dateTime']) || (date ? `${date}T${text(entry['time'])}` : text(entry['startTime']));
 }
 
+/** Oldest first. ISO times of one form sort as text (localeCompare would load ICU's collation tables, 2 MB). */
+function byTime(a: JsonObject, b: JsonObject): number {
+  const [x, y] = [timeOf(a), timeOf(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 function isoDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
@@ -150,8 +156,7 @@ export function createSync(host: PluginHost, oauth: OAuth2Client, settings: Plug
       await convertStored(user, kind, unitsOf(userData));
       const { series, latest } = kind.convert(points, unitsOf(userData));
       // Google answers newest first: stored oldest first, so a series reads in time order.
-      // (ISO times of one form sort as strings; localeCompare would also load ICU's collation tables, 2 MB.)
-      for (const entries of Object.values(series)) entries.sort((a, b) => (timeOf(a) < timeOf(b) ? -1 : timeOf(a) > timeOf(b) ? 1 : 0));
+      for (const entries of Object.values(series)) entries.sort(byTime);
       Object.assign(stored, await host.storeSeries(`/data/${SENSORS}/${user}`, series, { units: kind.units(unitsOf(userData)) }));
       if (latest && (!since || latest > since)) await host.data.put(`${userBase(user)}/_sync/${kind.name}`, latest);
     }

@@ -132,8 +132,8 @@ export class Tree {
   /**
    * The one gate for what enters the tree, however it came (XML with character references, JSON, text, forms,
    * plugins, actions): every name is one XML reads back, every text and attribute value holds only characters
-   * XML can hold, and nothing is deeper than maxDepth. A change that fails is undone and refused, so the tree can always be saved and
-   * loaded again.
+   * XML can hold, and nothing is deeper than maxDepth. A change that fails is undone and refused, so the tree
+   * can always be saved and loaded again.
    */
   private admitted(m: Mutation, el: Element): Mutation {
     try {
