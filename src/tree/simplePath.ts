@@ -13,7 +13,8 @@ export interface SimpleStep {
   position?: number | 'last';
 }
 
-const NAME = /^(\*|[A-Za-z_][\w.\-]*(:[A-Za-z_][\w.\-]*)?)$/;
+/** `*` or an XML name (dom.ts): every name the tree can hold, or the journal could not replay a change to it. */
+const NAME = new RegExp(`^(\\*|${NCNAME}(:${NCNAME})?)$`);
 const STEP = /^([^[\]]+)(?:\[(\d+|last\(\))\])?$/;
 
 /** Parsed paths (the same few are asked again and again), and expressions known not to be simple paths. */
@@ -52,6 +53,7 @@ function parseUncached(expression: string, allowQualifiedNames: boolean): Simple
 }
 
 import { childrenNamed, WIDE } from './children.ts';
+import { NCNAME } from './dom.ts';
 import type { View } from './xpath/evaluate.ts';
 
 const ELEMENT_NODE = 1;
