@@ -195,12 +195,22 @@ export function containsHiddenData(root: Element): boolean {
   return false;
 }
 
+/**
+ * Text as XML content. Line ends other than "\n" are written as references: a parser turns a literal carriage
+ * return (and CR LF) into a line feed, and xmldom, as XML 1.1 has it, also U+0085, U+2028 and U+2029, so such a
+ * value would otherwise come back changed from the journal and snapshots.
+ */
 export function escapeText(s: string): string {
-  return s.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+  return s.replace(/[&<>\r\u0085\u2028\u2029]/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : `&#${c.charCodeAt(0)};`,
+  );
 }
 
+/** An attribute value in double quotes; whitespace other than spaces as references (a parser normalises it). */
 export function escapeAttr(s: string): string {
-  return s.replace(/[&<"\t\n\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '"' ? '&quot;' : `&#${c.charCodeAt(0)};`));
+  return s.replace(/[&<"\t\n\r\u0085\u2028\u2029]/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '"' ? '&quot;' : `&#${c.charCodeAt(0)};`,
+  );
 }
 
 /** Which nodes (elements, attributes) an output includes; a left-out element takes its subtree along. */
