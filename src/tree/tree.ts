@@ -7,7 +7,18 @@
  */
 import { BadRequestError } from '../errors.ts';
 import { trackDeepChanges } from './children.ts';
-import { ATTRIBUTE_NODE, DOCUMENT_NODE, ELEMENT_NODE, isHidden, isXmlName, parseXml, refOf, serialize, SHOW_ALL } from './dom.ts';
+import {
+  ATTRIBUTE_NODE,
+  DOCUMENT_NODE,
+  ELEMENT_NODE,
+  isHidden,
+  isXmlName,
+  normalize,
+  parseXml,
+  refOf,
+  serialize,
+  SHOW_ALL,
+} from './dom.ts';
 import { splitLastStep } from './paths.ts';
 import { parseSimplePath, walkSimplePath } from './simplePath.ts';
 import { evaluate, selectNodes, type EvaluateOptions, type View, type XPathValue } from './xpath.ts';
@@ -86,6 +97,9 @@ export class Tree {
     // Deeper than the tree may hold is refused before it is copied in (checkEntering says so again, with where).
     if (el.ownerDocument !== this.doc) refuseTooDeep(el, this.maxDepth);
     const own = el.ownerDocument === this.doc ? el : (this.doc.importNode(el, true) as Element);
+    // As the loader will read it back (whitespace between elements dropped, adjacent texts joined), so that
+    // the tree after a restart is the tree now, whether the element came as XML, JSON or from code.
+    normalize(own);
     // Declarations the root already makes are noise once the element is in the tree.
     for (let i = own.attributes.length - 1; i >= 0; i--) {
       const a = own.attributes[i]!;
