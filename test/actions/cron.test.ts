@@ -146,11 +146,12 @@ describe('cron: running on the clock', () => {
   it('runs at each matching second and stops when stopped', async () => {
     const runs: number[] = [];
     const task = scheduleCron('* * * * * *', () => runs.push(Date.now()));
-    await new Promise((r) => setTimeout(r, 2600));
+    await new Promise((r) => setTimeout(r, 3500));
     task.stop();
     const counted = runs.length;
     await new Promise((r) => setTimeout(r, 1200));
-    assert.ok(counted >= 2 && counted <= 3, `ran ${counted} times in 2.6 s`);
+    // Three or four seconds begin in 3.5 s; a busy machine may run one late, and then not twice.
+    assert.ok(counted >= 2 && counted <= 4, `ran ${counted} times in 3.5 s`);
     assert.equal(runs.length, counted, 'no run after stop');
     const seconds = runs.map((at) => Math.floor(at / 1000));
     assert.equal(new Set(seconds).size, seconds.length, 'never twice in one second');
