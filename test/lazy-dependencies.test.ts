@@ -3,6 +3,8 @@
  * requests, refused a wrong password and started a plugin with OAuth2 has not loaded the OAuth2 client, undici,
  * the multipart parser, or rate-limiter-flexible's database stores. Each of them costs
  * megabytes on the small box (bench/footprint.ts). Seen through require's cache: these are CommonJS packages.
+ * Nor has it made an Intl formatter or collator: the first one loads ICU's locale data (8.6 MB for the
+ * formatters node-cron's walk made for the template's nightly <cron> action).
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -10,6 +12,16 @@ import { describe, it } from 'node:test';
 import { basic, startTestServer } from './helpers.ts';
 
 const require = createRequire(import.meta.url);
+
+/** Intl objects made in this process from here on, by kind (counted by wrapping the constructors). */
+const intlMade = new Map<string, number>();
+for (const kind of ['DateTimeFormat', 'Collator', 'NumberFormat'] as const) {
+  const Original = Intl[kind] as unknown as new (...args: unknown[]) => object;
+  (Intl as Record<string, unknown>)[kind] = function (...args: unknown[]) {
+    intlMade.set(kind, (intlMade.get(kind) ?? 0) + 1);
+    return new Original(...args);
+  };
+}
 const LAZY = ['simple-oauth2', 'undici', 'busboy', 'rate-limiter-flexible/lib/RateLimiterRedis.js'];
 
 function loaded(): string[] {
@@ -23,6 +35,9 @@ describe('start-up', () => {
     assert.equal((await s.request('/data/environment')).status, 200);
     assert.equal((await s.request('/data/environment', { headers: { authorization: basic('admin', 'wrong') } })).status, 401);
     assert.deepEqual(loaded(), []);
+    // The template's actions include the nightly _cleanup, a <cron>: its next run is known without Intl.
+    assert.match(await (await s.request('/data/actions', { headers: { accept: 'application/xml' } })).text(), /<cron>/);
+    assert.deepEqual(Object.fromEntries(intlMade), {});
 
     assert.equal((await s.request('/internal/plugins/_fitbit', { method: 'PUT' })).status, 200);
     assert.equal((await s.anonymous('/plugin/_fitbit/page/setup.html')).status, 200);
