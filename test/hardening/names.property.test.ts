@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { formatSnapshot, readSnapshot } from '../../src/store/snapshot.ts';
-import { escapeAttr } from '../../src/tree/dom.ts';
 import { startTestServer, type TestServer } from '../helpers.ts';
 
 let s: TestServer;
@@ -18,7 +17,7 @@ before(async () => {
   s = await startTestServer();
 });
 
-/** Characters on both sides of XML's name rule: Unicode letters and digits XML refuses (µ ª ² ½ ٣ beyond the BMP), marks and joiners it takes. */
+/** Characters on both sides of XML's name rule: Unicode letters and digits it refuses (µ ª ² ½), characters beyond U+FFFF, and marks, joiners and digits (٣) it takes. */
 const EDGES = [...'aZ_-.:0·µª²½٣\u0300\u036f\u037e\u037f\u2070\u218f\u200c\u200d\u203f\u2040\ufdcf\ufdd0\ufffd\u{10000}\u{1d400}x'];
 const name = fc.oneof(
   fc.string({ unit: 'binary', minLength: 1, maxLength: 6 }),
@@ -64,10 +63,7 @@ const writes: [string, (n: string, at: string) => [string, RequestInit]][] = [
   ],
   [
     'an XML attribute',
-    (n, at) => [
-      at,
-      { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: `<${at.split('/').pop()} ${n}="${escapeAttr('1')}"/>` },
-    ],
+    (n, at) => [at, { method: 'PUT', headers: { 'content-type': 'application/xml' }, body: `<${at.split('/').pop()} ${n}="1"/>` }],
   ],
 ];
 
