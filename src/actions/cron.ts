@@ -24,6 +24,22 @@ export function parseCron(expression: string): CronFields {
   return nodeCron.parse(expression) as CronFields;
 }
 
+/**
+ * What is wrong with a cron expression, in words to follow it, or undefined: node-cron's rules, and then a time
+ * it matches at all ("0 0 LW * sun", the last weekday of a month on a Sunday, is valid to node-cron but never
+ * comes; scheduling it would throw where the action cannot be refused any more).
+ */
+export function cronProblem(expression: string, now = new Date()): string | undefined {
+  const check = nodeCron.validateDetailed(expression);
+  if (!check.valid) return `is not a cron expression (${check.errors?.map((e) => e.message).join('; ') ?? 'invalid'})`;
+  try {
+    nextRun(parseCron(expression), now);
+  } catch {
+    return 'never comes: no time in the next hundred years matches it';
+  }
+  return undefined;
+}
+
 /** Days are counted on the UTC calendar, as node-cron counts them: a date's weekday does not depend on a zone. */
 const lastDayOf = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
 const weekdayOf = (year: number, month: number, day: number) => new Date(Date.UTC(year, month - 1, day)).getUTCDay();

@@ -2,11 +2,11 @@
  * Reading an `<action>` element (igor-reference §3.1) into a checked definition. A bad action is refused
  * when it is written (see validate in manager.ts), so the message reaches whoever wrote it.
  */
-import nodeCron from 'node-cron';
 import { BadRequestError } from '../errors.ts';
 import { ancestry, ELEMENT_NODE, refOf, serialize, SHOW_ALL } from '../tree/dom.ts';
 import { absolutePath } from '../tree/paths.ts';
 import { compile } from '../tree/xpath.ts';
+import { cronProblem } from './cron.ts';
 import { templateExpressions } from './template.ts';
 
 export interface ActionDefinition {
@@ -109,11 +109,8 @@ export function parseAction(el: Element): ActionDefinition {
   const method = (one('method') ?? 'GET').toUpperCase();
   if (!METHODS.has(method)) fail(ref, `<method> must be GET, PUT, POST or DELETE, not "${method}"`);
   const cron = one('cron');
-  if (cron !== undefined) {
-    const check = nodeCron.validateDetailed(cron);
-    if (!check.valid)
-      fail(ref, `<cron> "${cron}" is not a cron expression (${check.errors?.map((e) => e.message).join('; ') ?? 'invalid'})`);
-  }
+  const problem = cron === undefined ? undefined : cronProblem(cron);
+  if (problem) fail(ref, `<cron> "${cron}" ${problem}`);
   // Anywhere under plugindata/NAME/ it is the plugin's, and runs with the plugin's rights only: a plugin
   // may write there, so an action it nests deeper must not run as the server.
   const chain = ancestry(el);

@@ -51,6 +51,8 @@ describe('action definitions', () => {
       ['<url>/x</url><interval>soon</interval>', /<interval> must be a number of seconds/],
       ['<url>/x</url><interval>0</interval>', /at least 1/],
       ['<url>/x</url><cron>every day</cron>', /<cron> "every day" is not a cron expression/],
+      // Valid to node-cron, but the last weekday of a month is never a Sunday: scheduling it would throw.
+      ['<url>/x</url><cron>0 0 LW * sun</cron>', /<cron> "0 0 LW \* sun" never comes/],
       ['<url>/x</url><xpath>/data/x[[</xpath>', /<xpath> XPath error: syntax error/],
       ['<url>/x?{/data/x[[}</url>', /<url> XPath error/],
       ['<url>/x</url><method>PATCH</method>', /<method> must be GET, PUT, POST or DELETE/],
