@@ -46,6 +46,14 @@ export function currentAction(): string | undefined {
   return chain?.length ? chain[chain.length - 1]!.label : undefined;
 }
 
+/**
+ * A delay setTimeout keeps: it takes at most 2^31 - 1 ms (24.8 days) and fires after 1 ms for anything longer,
+ * so an <interval> of 30 days ran its action a thousand times a second. Longer waits wake and wait again.
+ */
+function timerDelay(ms: number): number {
+  return Math.max(0, Math.min(ms, 2 ** 31 - 1));
+}
+
 /** Longest chain of actions triggering one another that is let through. */
 const MAX_CHAIN = 10;
 const ACTION_PATHS = /^\/data\/(actions|plugindata)(\/|$)/;
@@ -221,10 +229,14 @@ export class ActionManager {
     const { interval, cron } = a.def;
     if (interval !== undefined) {
       // First run now, then `interval` seconds after each run: a re-armed timer, not clock-aligned.
+      let due = 0;
       const tick = () => {
         if (a.stopped) return;
-        this.fire(a, undefined, []);
-        a.intervalTimer = setTimeout(tick, interval * 1000).unref();
+        if (performance.now() >= due) {
+          this.fire(a, undefined, []);
+          due = performance.now() + interval * 1000;
+        }
+        a.intervalTimer = setTimeout(tick, timerDelay(due - performance.now())).unref();
       };
       a.intervalTimer = setTimeout(tick, 0).unref();
     }
@@ -305,11 +317,14 @@ export class ActionManager {
       // Deferred, not dropped: the latest trigger runs when the window closes.
       if (a.deferred) Object.assign(a.deferred, { nodes, chain });
       else {
-        const timer = setTimeout(() => {
-          const d = a.deferred!;
-          a.deferred = undefined;
-          this.fire(a, d.nodes, d.chain);
-        }, windowEnd - now).unref();
+        const timer = setTimeout(
+          () => {
+            const d = a.deferred!;
+            a.deferred = undefined;
+            this.fire(a, d.nodes, d.chain); // deferred again if a long window has not closed yet
+          },
+          timerDelay(windowEnd - now),
+        ).unref();
         a.deferred = { timer, nodes, chain };
       }
       return;

@@ -159,6 +159,24 @@ describe('rate limits and queues', () => {
     );
   });
 
+  it('waits out an interval or a minInterval longer than a timer holds (24.8 days)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    // 35 days each: setTimeout fires after 1 ms for anything over 2^31 - 1 ms.
+    await addAction('<interval>3000000</interval><url>/data/sandbox/r9/every</url><method>POST</method><data>1</data>');
+    await addAction(
+      '<xpath>/data/sandbox/r9/v</xpath><minInterval>3000000</minInterval><url>/data/sandbox/r9/calm</url><method>POST</method><data>{.}</data>',
+    );
+    for (const v of ['1', '2']) await call('PUT', '/data/sandbox/r9/v', v);
+    await new Promise((r) => setTimeout(r, 400));
+    await flush();
+    process.off('warning', onWarning);
+    assert.equal(server.db.tree.select('/data/sandbox/r9/every').length, 1, 'the interval ran once, at once');
+    assert.equal(server.db.tree.select('/data/sandbox/r9/calm').length, 1, 'the second trigger waits for its window');
+    assert.deepEqual(warnings, []);
+  });
+
   it('aggregate: identical calls waiting in the queue are made once', async () => {
     external.length = 0;
     await addAction(`<name>agg</name><aggregate>true</aggregate><url>${externalUrl}/hold/agg</url>`);
