@@ -17,6 +17,11 @@ const NOT_ARGUMENTS = new Set(['token', 'methods', 'needsAuthorisation', 'user',
 /** Backing off after a 429: the first pause, and the longest. */
 const FIRST_PAUSE_S = 60;
 const LONGEST_PAUSE_S = 3600;
+/**
+ * The longest Retry-After taken as said: a day (the scheduled fetches go on meanwhile). Longer is read as a day,
+ * and a timer cannot wait more than 24.8 days anyway: setTimeout fires at once beyond that, which would hammer.
+ */
+const LONGEST_RETRY_AFTER_S = 86_400;
 /** Converting what is stored when a person changes units. */
 const FACTORS: Record<string, [factor: number, places: number]> = {
   'kg>lb': [1 / 0.45359237, 1],
@@ -26,11 +31,11 @@ const FACTORS: Record<string, [factor: number, places: number]> = {
 };
 
 /**
- * The pause after the attempt-th 429 in a row: what the provider asked for, else a doubling pause from a
- * minute, capped at an hour, with jitter (half to all of it) so that many servers do not come back at once.
+ * The pause after the attempt-th 429 in a row: what the provider asked for (up to a day), else a doubling pause
+ * from a minute, capped at an hour, with jitter (half to all of it) so that many servers do not come back at once.
  */
 export function backoffSeconds(attempt: number, retryAfter?: number, random = Math.random): number {
-  if (retryAfter !== undefined) return Math.max(1, retryAfter);
+  if (retryAfter !== undefined) return Math.min(Math.max(1, retryAfter), LONGEST_RETRY_AFTER_S);
   return Math.max(1, Math.round(Math.min(LONGEST_PAUSE_S, FIRST_PAUSE_S * 2 ** attempt) * (0.5 + random() / 2)));
 }
 const DAY_MS = 86_400_000;

@@ -298,6 +298,9 @@ describe('when Google says no', () => {
 
   it('backs off by a growing, jittered, capped pause when Google gives no Retry-After', () => {
     assert.equal(backoffSeconds(0, 7), 7);
+    // A Retry-After of a year (or any number a header can hold) is a day: a timer that long would fire at once.
+    assert.equal(backoffSeconds(0, 365 * 86_400), 86_400);
+    assert.equal(backoffSeconds(0, Number('9'.repeat(30))), 86_400);
     assert.equal(
       backoffSeconds(0, undefined, () => 0),
       30,
