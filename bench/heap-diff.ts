@@ -43,6 +43,10 @@ const top = process.argv.includes('--top') ? Number(process.argv[process.argv.in
 const [before, after] = await Promise.all([tally(beforeFile), tally(afterFile)]);
 const total = (t: Tally) => [...t.values()].reduce((a, e) => a + e.bytes, 0);
 console.log(`heap: ${(total(before) / 1e6).toFixed(2)} MB → ${(total(after) / 1e6).toFixed(2)} MB`);
+// The JIT's code grows as functions warm up and levels off; what a leak grows is data.
+const isCode = (name: string) => name.startsWith('(code)');
+const data = (t: Tally) => [...t].filter(([name]) => !isCode(name)).reduce((a, [, e]) => a + e.bytes, 0);
+console.log(`of which data (not compiled code): ${(data(before) / 1e6).toFixed(2)} MB → ${(data(after) / 1e6).toFixed(2)} MB`);
 const rows = [...new Set([...before.keys(), ...after.keys()])].map((name) => {
   const b = before.get(name) ?? { count: 0, bytes: 0 };
   const a = after.get(name) ?? { count: 0, bytes: 0 };
