@@ -45,13 +45,19 @@ function qosOf(text: string, fallback: 0 | 1 | 2): 0 | 1 | 2 {
 
 const MIMETYPES = new Set(['application/json', 'text/plain']);
 
+/** A path under /data whose steps are names once each {N} holds a topic level (any XML name, not only ASCII). */
+function isDestination(dst: string): boolean {
+  const steps = dst.startsWith('/data/') ? dst.slice('/data/'.length).split('/') : [];
+  return steps.length > 0 && steps.every((step) => isTagName(step.replace(/\{\d+\}/g, 'x')));
+}
+
 export function readDefinitions(db: Database): Definitions {
   const problems: string[] = [];
   const subscriptions: Subscription[] = [];
   for (const el of db.tree.select('/data/mqtt/subscription') as Element[]) {
     const s = { topic: childField(el, 'topic'), dst: childField(el, 'dst'), mimetype: childField(el, 'mimetype') || 'application/json' };
     if (!isTopicFilter(s.topic)) problems.push(`subscription ${s.topic || '(no topic)'}: not a topic filter`);
-    else if (!/^\/data\/[\w.{}/-]+$/.test(s.dst) || s.dst.includes('..'))
+    else if (!isDestination(s.dst))
       problems.push(`subscription ${s.topic}: dst ${s.dst || '(none)'} is not a path such as /data/devices/zigbee/{1}`);
     else if (!MIMETYPES.has(s.mimetype))
       problems.push(`subscription ${s.topic}: mimetype ${s.mimetype} is not application/json or text/plain`);

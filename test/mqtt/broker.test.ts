@@ -61,6 +61,18 @@ describe('the embedded broker', () => {
     await waitFor(async () => (await get('/data/devices/kitchen/light'))?.light === 'on', 'the light in the tree');
   });
 
+  it('takes a destination named in any script XML allows', async () => {
+    const made = await s.request('/data/mqtt/subscription', {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml' },
+      body: '<subscription><topic>météo/+</topic><dst>/data/sensors/température/{1}</dst><mimetype>text/plain</mimetype></subscription>',
+    });
+    assert.equal(made.status, 200, await made.clone().text());
+    const admin = await connect('admin', s.adminPassword);
+    await admin.publishAsync('météo/salon', '19.5', { qos: 1 });
+    await waitFor(async () => (await get('/data/sensors/température/salon'))?.salon === 19.5, 'the reading in the tree');
+  });
+
   it('lets a device token scoped to devices/kitchen publish there, and nowhere else', async () => {
     const made = await s.request('/internal/tokens', {
       method: 'POST',
