@@ -188,7 +188,7 @@ describe('/internal/tokens', () => {
     const listed = await (await s.anonymous('/internal/tokens', as(fay, { headers: { accept: 'text/plain' } }))).text();
     const id = token.split('_')[1]!;
     assert.match(listed, new RegExp(`^${id} {2}fay {2}get,put {2}/data/people/fay {2}expires never {2}phone$`, 'm'));
-    assert.ok(!listed.includes(token.split('_')[2]!), 'never the secret again');
+    assert.ok(!listed.includes(token.replace(/^igor_[0-9a-f]{16}_/, '')), 'never the secret again');
     assert.equal(
       (await s.anonymous(`/internal/tokens/${id}`, { method: 'DELETE', headers: { authorization: basic('cleo', 'second good phrase') } }))
         .status,

@@ -332,7 +332,7 @@ describe('API tokens', () => {
     const t = await createToken(s.db, { user: 'jill', path: '/data/people/jill', rights: ['get'] });
     const raw = await (await s.request('/data/identities/jill/apiTokens?.VARIANT=raw')).text();
     assert.ok(raw.includes(t.id));
-    assert.ok(!raw.includes(t.token.split('_')[2]!));
+    assert.ok(!raw.includes(t.token.replace(/^igor_[0-9a-f]{16}_/, '')));
   });
 });
 
