@@ -4,7 +4,7 @@
  * node is only checked against the actions whose last step names it (or could: `*`), and then only if the
  * node's ancestry fits the path's steps. Only then is the XPath evaluated, to apply its predicates.
  */
-import { ancestry, NCNAME } from '../tree/dom.ts';
+import { ancestry, NAME_TEST } from '../tree/dom.ts';
 
 export { ancestry };
 
@@ -22,9 +22,6 @@ interface Branch {
   /** The path up to the last step (to find a deleted node's possible parents). */
   prefix: string;
 }
-
-/** A name test a tree's element can match: `*` or an XML name (src/tree/dom.ts). */
-const NAME = new RegExp(`^(\\*|${NCNAME}(:${NCNAME})?)$`);
 
 /** Splits at top-level occurrences of `separator`, outside brackets, parentheses and quotes. */
 function splitTopLevel(s: string, separator: string): string[] | undefined {
@@ -65,7 +62,7 @@ function parseBranch(branch: string): Branch | undefined {
     }
     const bracket = piece.indexOf('[');
     const name = bracket < 0 ? piece : piece.slice(0, bracket);
-    if (!NAME.test(name)) return undefined; // axes, @attributes, text(), . and ..: not a pattern we can pre-match
+    if (!NAME_TEST.test(name)) return undefined; // axes, @attributes, text(), . and ..: not a pattern we can pre-match
     if (bracket >= 0 && !piece.endsWith(']')) return undefined;
     steps.push({ name, descendant, predicates: bracket >= 0 ? piece.slice(bracket) : '' });
     descendant = false;

@@ -33,12 +33,14 @@ export const DOCUMENT_NODE = 9;
 const NAME_START =
   'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
 const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040`;
-/** A name without a namespace prefix (XML's NCName), as a regular expression's source, to build others from. */
-export const NCNAME = `[${NAME_START}][${NAME_CHAR}]*`;
+/** A name without a namespace prefix (XML's NCName). */
+const NCNAME = `[${NAME_START}][${NAME_CHAR}]*`;
 /** A plain element tag as Igor allows in paths and JSON keys (no namespace prefix). */
 const TAG = new RegExp(`^${NCNAME}$`);
 /** An element or attribute name as XML with namespaces has it: an NCName, perhaps with a prefix. */
 const QNAME = new RegExp(`^${NCNAME}(?::${NCNAME})?$`);
+/** A path step's name test that a tree's element can match: `*` or an XML name (simple paths, action triggers). */
+export const NAME_TEST = new RegExp(`^(?:\\*|${NCNAME}(?::${NCNAME})?)$`);
 
 /** Whether the loader reads `name` back as an element or attribute name. */
 export function isXmlName(name: string): boolean {

@@ -13,8 +13,6 @@ export interface SimpleStep {
   position?: number | 'last';
 }
 
-/** `*` or an XML name (dom.ts): every name the tree can hold, or the journal could not replay a change to it. */
-const NAME = new RegExp(`^(\\*|${NCNAME}(:${NCNAME})?)$`);
 const STEP = /^([^[\]]+)(?:\[(\d+|last\(\))\])?$/;
 
 /** Parsed paths (the same few are asked again and again), and expressions known not to be simple paths. */
@@ -39,7 +37,8 @@ function parseUncached(expression: string, allowQualifiedNames: boolean): Simple
     const m = STEP.exec(raw);
     if (!m) return undefined;
     const name = m[1]!;
-    if (!NAME.test(name) || (!allowQualifiedNames && name.includes(':'))) return undefined;
+    // Every name the tree can hold (dom.ts's rule), or the journal could not replay a change to it.
+    if (!NAME_TEST.test(name) || (!allowQualifiedNames && name.includes(':'))) return undefined;
     const pred = m[2];
     let position: SimpleStep['position'];
     if (pred === 'last()') position = 'last';
@@ -53,7 +52,7 @@ function parseUncached(expression: string, allowQualifiedNames: boolean): Simple
 }
 
 import { childrenNamed, WIDE } from './children.ts';
-import { NCNAME } from './dom.ts';
+import { NAME_TEST } from './dom.ts';
 import type { View } from './xpath/evaluate.ts';
 
 const ELEMENT_NODE = 1;
