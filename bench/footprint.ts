@@ -4,15 +4,16 @@
  * - start to first answer: from spawning the process to the first 200 of GET /data/services/igor/version,
  *   median of ROUNDS starts;
  * - resident memory (VmRSS) 5 s after the first answer, and idle: after 30 s without a request, once V8's memory
- *   reducer has shrunk what start-up grew; then with a 100,000-element database, then with 100 live-update
- *   (/events) clients connected.
+ *   reducer has shrunk what start-up grew, also in its two parts (bench/residentMemory.ts); then with a
+ *   100,000-element database, then with 100 live-update (/events) clients connected.
  * Usage: node --import tsx bench/footprint.ts [--rounds 5]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type ResidentMemory, residentMemory } from './residentMemory.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ROUNDS = process.argv.includes('--rounds') ? Number(process.argv[process.argv.indexOf('--rounds') + 1]) : 5;
@@ -56,11 +57,6 @@ async function stop(s: Started): Promise<void> {
   await exited;
 }
 
-async function rssMB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const dir = await mkdtemp(join(tmpdir(), 'igor-footprint-'));
 // Below the range the system hands out for port 0 (32768 and up), where other servers on this machine land.
@@ -87,13 +83,13 @@ const s = last!;
 // for a while, V8's memory reducer collects and shrinks it. Idle is that settled figure: the largest of the
 // last five seconds of 30 s without a request.
 await new Promise((r) => setTimeout(r, 5000));
-const justStarted = await rssMB(s.child.pid!);
-const quiet: number[] = [];
+const justStarted = (await residentMemory(s.child.pid!)).rss;
+const quiet: ResidentMemory[] = [];
 for (let i = 5; i < 30; i++) {
   await new Promise((r) => setTimeout(r, 1000));
-  quiet.push(await rssMB(s.child.pid!));
+  quiet.push(await residentMemory(s.child.pid!));
 }
-const idle = Math.max(...quiet.slice(-5));
+const idle = quiet.slice(-5).reduce((a, b) => (b.rss > a.rss ? b : a));
 
 // 100,000 elements more: 100 sensors of 1,000 readings.
 for (let i = 0; i < 100; i++) {
@@ -107,7 +103,7 @@ for (let i = 0; i < 100; i++) {
 }
 const elements = Number(await (await fetch(`${s.url}/evaluate/count(//*)`, { headers: { authorization: admin } })).text());
 await new Promise((r) => setTimeout(r, 3000));
-const big = await rssMB(s.child.pid!);
+const big = (await residentMemory(s.child.pid!)).rss;
 
 // 100 live-update clients.
 const streams: AbortController[] = [];
@@ -124,13 +120,13 @@ for (let i = 0; i < 100; i++) {
     .catch(() => {});
 }
 await new Promise((r) => setTimeout(r, 3000));
-const withClients = await rssMB(s.child.pid!);
+const withClients = (await residentMemory(s.child.pid!)).rss;
 for (const a of streams) a.abort();
 
 console.log(`footprint of \`node bin/igor.js serve\` with ${PLUGINS.length} shipped plugins installed (Node ${process.versions.node})`);
 console.log(`start to first answer: median ${median(times).toFixed(0)} ms (of ${ROUNDS}: ${times.map((t) => t.toFixed(0)).join(', ')})`);
 console.log(
-  `resident memory: 5 s after start ${justStarted.toFixed(1)} MB; idle (30 s) ${idle.toFixed(1)} MB; with ${elements} elements ${big.toFixed(1)} MB; and 100 /events clients ${withClients.toFixed(1)} MB`,
+  `resident memory: 5 s after start ${justStarted.toFixed(1)} MB; idle (30 s) ${idle.rss.toFixed(1)} MB (anonymous ${idle.anon.toFixed(1)}, file pages ${idle.file.toFixed(1)}); with ${elements} elements ${big.toFixed(1)} MB; and 100 /events clients ${withClients.toFixed(1)} MB`,
 );
 await stop(s);
 await rm(dir, { recursive: true, force: true });

@@ -19,6 +19,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { residentMemory } from './residentMemory.ts';
 import { pluginSettings, startFakeGoogle } from '../test/plugins/_fitbit/fakeGoogleHealth.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -147,8 +148,18 @@ const churning = steady(1 / 60, async () => {
   listeners.push(...Array.from({ length: 5 }, listen));
 });
 
-async function sample(): Promise<{ minute: number; rssMB: number; journalKB: number; snapshotKB: number }> {
-  const status = await readFile(`/proc/${server.child.pid}/status`, 'utf8');
+interface Sample {
+  minute: number;
+  rssMB: number;
+  /** Resident anonymous memory (heaps: V8's and C's) apart from file pages (the node binary's code, mostly). */
+  anonMB: number;
+  fileMB: number;
+  journalKB: number;
+  snapshotKB: number;
+}
+
+async function sample(): Promise<Sample> {
+  const memory = await residentMemory(server.child.pid!);
   let journal = 0;
   let snapshot = 0;
   for (const name of await readdir(dir)) {
@@ -158,7 +169,9 @@ async function sample(): Promise<{ minute: number; rssMB: number; journalKB: num
   }
   return {
     minute: (Date.now() - started) / 60_000,
-    rssMB: Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024,
+    rssMB: memory.rss,
+    anonMB: memory.anon,
+    fileMB: memory.file,
     journalKB: journal / 1024,
     snapshotKB: snapshot / 1024,
   };
@@ -191,7 +204,7 @@ while (running()) {
   samples.push(await sample());
   const s = samples.at(-1)!;
   console.error(
-    `${s.minute.toFixed(1)} min: ${s.rssMB.toFixed(1)} MB, journals ${s.journalKB.toFixed(0)} KB, snapshots ${s.snapshotKB.toFixed(0)} KB`,
+    `${s.minute.toFixed(1)} min: ${s.rssMB.toFixed(1)} MB (anon ${s.anonMB.toFixed(1)}, file ${s.fileMB.toFixed(1)}), journals ${s.journalKB.toFixed(0)} KB, snapshots ${s.snapshotKB.toFixed(0)} KB`,
   );
 }
 await Promise.all([writing, reading, fetching, churning]);
@@ -206,7 +219,8 @@ function slope(points: { x: number; y: number }[]): number {
   const den = points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
   return den === 0 ? 0 : num / den;
 }
-const secondHalf = samples.filter((s) => s.minute >= MINUTES / 2).map((s) => ({ x: s.minute / 60, y: s.rssMB }));
+const secondHalf = samples.filter((s) => s.minute >= MINUTES / 2);
+const slopeOf = (field: 'rssMB' | 'anonMB' | 'fileMB') => slope(secondHalf.map((s) => ({ x: s.minute / 60, y: s[field] })));
 const minutes = (Date.now() - started) / 60_000;
 
 console.log(`soak of \`node bin/igor.js serve\` for ${minutes.toFixed(1)} min (Node ${process.versions.node})`);
@@ -222,13 +236,15 @@ const runs = JSON.parse(await call('/internal/actions', { headers: { accept: 'ap
 console.log(
   `actions' last runs: ${runs.map((r) => `${r.ref} ${r.ok === undefined ? 'not run' : r.ok ? 'ok' : `failed: ${r.message}`}`).join('; ')}`,
 );
-console.log('minute  RSS MB  journals KB  snapshots KB');
+console.log('minute  RSS MB  anon MB  file MB  journals KB  snapshots KB');
 for (const s of samples) {
   console.log(
-    `${s.minute.toFixed(1).padStart(6)}  ${s.rssMB.toFixed(1).padStart(6)}  ${s.journalKB.toFixed(0).padStart(11)}  ${s.snapshotKB.toFixed(0).padStart(12)}`,
+    `${s.minute.toFixed(1).padStart(6)}  ${s.rssMB.toFixed(1).padStart(6)}  ${s.anonMB.toFixed(1).padStart(7)}  ${s.fileMB.toFixed(1).padStart(7)}  ${s.journalKB.toFixed(0).padStart(11)}  ${s.snapshotKB.toFixed(0).padStart(12)}`,
   );
 }
-console.log(`memory slope over the second half: ${slope(secondHalf).toFixed(2)} MB per hour`);
+console.log(
+  `memory slope over the second half: ${slopeOf('rssMB').toFixed(2)} MB per hour (anon ${slopeOf('anonMB').toFixed(2)}, file ${slopeOf('fileMB').toFixed(2)})`,
+);
 
 const exited = new Promise((r) => server.child.once('exit', r));
 server.child.kill('SIGTERM');
