@@ -15,8 +15,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PACKAGE_DIR } from '../../src/server.ts';
-import { tempDir } from '../helpers.ts';
+import { type ServerProcess, startServerProcess, tempDir } from '../helpers.ts';
 
 const POWERFS = fileURLToPath(new URL('./powerfs.py', import.meta.url));
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -63,38 +62,6 @@ class PowerFs {
     }
     spawnSync(FUSERMOUNT!, ['-u', '-z', this.mount]);
   }
-}
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  output: () => string;
-}
-
-async function startServer(dir: string): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    [join(PACKAGE_DIR, 'bin/igor.js'), 'serve', '--database', dir, '--port', '0', '--log-level', 'warn'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d));
-  child.stderr!.on('data', (d: Buffer) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', () => {
-      const m = /serving (http:\/\/[^ ]+)\//.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`the server did not start (exit ${code}): ${out}`)));
-  });
-  return { url, child, output: () => out };
-}
-
-async function kill(server: Server): Promise<void> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
-  const gone = new Promise((r) => server.child.once('exit', r));
-  server.child.kill('SIGKILL');
-  await gone;
 }
 
 /** Writes from several clients until stopped; what was acknowledged is in `acknowledged`. */
@@ -148,11 +115,11 @@ describe('power cuts', { skip }, () => {
   }
 
   /** Cuts the power under a running server, brings everything back, and starts the server again. */
-  async function cutAndRestart(fs: PowerFs, server: Server, dir: string): Promise<Server> {
+  async function cutAndRestart(fs: PowerFs, server: ServerProcess, dir: string): Promise<ServerProcess> {
     await fs.cut();
-    await kill(server);
+    await server.kill();
     await fs.start();
-    const again = await startServer(dir);
+    const again = await startServerProcess(dir);
     const key = (await readFile(join(dir, 'secret.key'), 'utf8')).trim();
     assert.match(key, /^[0-9a-f]{64}$/, 'the session key is a key');
     return again;
@@ -161,27 +128,27 @@ describe('power cuts', { skip }, () => {
   it('at first start: the new database, its key and the first writes survive', { timeout: 120_000 }, async () => {
     for (const delay of [0, 30, 150, 400].slice(0, 2 + ROUNDS * 2)) {
       const { fs, dir } = await setup();
-      const server = await startServer(dir);
+      const server = await startServerProcess(dir);
       const acknowledged = new Map<string, string>();
       const w = writers(server.url, acknowledged, `first${delay}`, 2);
       await new Promise((r) => setTimeout(r, delay));
       await fs.cut();
-      await kill(server);
+      await server.kill();
       await w.stop();
       await fs.start();
-      const again = await startServer(dir).catch((err: Error) =>
+      const again = await startServerProcess(dir).catch((err: Error) =>
         assert.fail(`after a cut ${delay} ms into the first start: ${err.message}`),
       );
       assert.match((await readFile(join(dir, 'secret.key'), 'utf8')).trim(), /^[0-9a-f]{64}$/);
       await verify(again.url, acknowledged, `a cut ${delay} ms into the first start`);
-      await kill(again);
+      await again.kill();
       await fs.cut();
     }
   });
 
   it('during writes: every acknowledged write survives', { timeout: 180_000 }, async () => {
     const { fs, dir } = await setup();
-    let server = await startServer(dir);
+    let server = await startServerProcess(dir);
     const acknowledged = new Map<string, string>();
     for (let round = 0; round < 2 + ROUNDS; round++) {
       const w = writers(server.url, acknowledged, `w${round}`);
@@ -191,14 +158,13 @@ describe('power cuts', { skip }, () => {
     }
     assert.ok(acknowledged.size > 50, `enough writes were acknowledged (${acknowledged.size})`);
     console.log(`# power loss: ${acknowledged.size} acknowledged writes through ${2 + ROUNDS} cuts, all there`);
-    await kill(server);
+    await server.kill();
   });
 
   it('during snapshots: every acknowledged write survives, and the database opens', { timeout: 180_000 }, async () => {
     const { fs, dir } = await setup();
-    let server = await startServer(dir);
-    const admin = /password: (\S+)/.exec(server.output())?.[1] ?? '';
-    const auth = `Basic ${Buffer.from(`admin:${admin}`).toString('base64')}`;
+    let server = await startServerProcess(dir);
+    const auth = `Basic ${Buffer.from(`admin:${server.password}`).toString('base64')}`;
     const acknowledged = new Map<string, string>();
     for (let round = 0; round < 2 + ROUNDS; round++) {
       const w = writers(server.url, acknowledged, `s${round}`);
@@ -217,6 +183,6 @@ describe('power cuts', { skip }, () => {
       });
       await verify(server.url, acknowledged, `after a cut during snapshots, round ${round + 1}`);
     }
-    await kill(server);
+    await server.kill();
   });
 });
