@@ -9,10 +9,11 @@
  *   with new steps arriving there and access tokens that expire every 2 minutes, so refreshes happen too.
  *   (At about 120 bytes a journal record, that fills the 16 MB journal that triggers a snapshot in ~23 minutes.)
  * Every SAMPLE seconds it records the server's resident memory (VmRSS) and the sizes of its journal and snapshot
- * files, then prints the series and the slope of memory over the second half (least squares, MB per hour).
+ * files, then prints the series and the slope of memory over the second half (least squares, MB per hour), both
+ * for all of it and for its two parts (bench/residentMemory.ts), and what is left a minute after the load stops.
  * With --heap-snapshots DIR the server writes a V8 heap snapshot into DIR at a quarter of the run and at its end
  * (Node's --heapsnapshot-signal); `bench/heap-diff.ts` compares two by constructor, to tell growth from churn.
- * Usage: node --import tsx bench/soak.ts [--minutes 30] [--sample-seconds 60] [--heap-snapshots DIR]
+ * Usage: node --import tsx bench/soak.ts [--minutes 30] [--sample-seconds 60] [--quiet-seconds 60] [--heap-snapshots DIR]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
@@ -27,6 +28,7 @@ const arg = (name: string, fallback: number) =>
   process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback;
 const MINUTES = arg('--minutes', 30);
 const SAMPLE_S = arg('--sample-seconds', 60);
+const QUIET_S = arg('--quiet-seconds', 60);
 const METERS = 50;
 const SNAPSHOTS = process.argv.includes('--heap-snapshots') ? process.argv[process.argv.indexOf('--heap-snapshots') + 1] : undefined;
 
@@ -210,6 +212,11 @@ while (running()) {
 await Promise.all([writing, reading, fetching, churning]);
 for (const l of listeners) l.abort();
 await heapSnapshot();
+// A home's load comes in bursts: what the server gives back once the load is gone (V8's memory reducer acts
+// after some quiet seconds).
+const minutes = (Date.now() - started) / 60_000;
+await sleep(QUIET_S * 1000);
+const quiet = await residentMemory(server.child.pid!);
 
 /** Least-squares slope of y over x. */
 function slope(points: { x: number; y: number }[]): number {
@@ -221,7 +228,6 @@ function slope(points: { x: number; y: number }[]): number {
 }
 const secondHalf = samples.filter((s) => s.minute >= MINUTES / 2);
 const slopeOf = (field: 'rssMB' | 'anonMB' | 'fileMB') => slope(secondHalf.map((s) => ({ x: s.minute / 60, y: s[field] })));
-const minutes = (Date.now() - started) / 60_000;
 
 console.log(`soak of \`node bin/igor.js serve\` for ${minutes.toFixed(1)} min (Node ${process.versions.node})`);
 console.log(
@@ -242,6 +248,9 @@ for (const s of samples) {
     `${s.minute.toFixed(1).padStart(6)}  ${s.rssMB.toFixed(1).padStart(6)}  ${s.anonMB.toFixed(1).padStart(7)}  ${s.fileMB.toFixed(1).padStart(7)}  ${s.journalKB.toFixed(0).padStart(11)}  ${s.snapshotKB.toFixed(0).padStart(12)}`,
   );
 }
+console.log(
+  `${QUIET_S} s after the load stopped: ${quiet.rss.toFixed(1)} MB (anon ${quiet.anon.toFixed(1)}, file ${quiet.file.toFixed(1)})`,
+);
 console.log(
   `memory slope over the second half: ${slopeOf('rssMB').toFixed(2)} MB per hour (anon ${slopeOf('anonMB').toFixed(2)}, file ${slopeOf('fileMB').toFixed(2)})`,
 );
