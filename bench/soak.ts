@@ -16,7 +16,7 @@
  * Usage: node --import tsx bench/soak.ts [--minutes 30] [--sample-seconds 60] [--quiet-seconds 60] [--heap-snapshots DIR]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

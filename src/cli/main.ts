@@ -14,7 +14,7 @@ import { checkDatabase, describeReport, recoverDatabase } from '../store/recover
 import { Database, DatabaseOpenError } from '../store/database.ts';
 import { DirectoryLockedError } from '../store/lock.ts';
 import { tokenCommand, userCommand } from './accounts.ts';
-import { authHeaders, EXIT, processIo, report, serverOptions, UsageError, withDatabase, type Io } from './common.ts';
+import { authHeaders, EXIT, processIo, report, serverOptions, UsageError, type Io } from './common.ts';
 
 export { EXIT } from './common.ts';
 
