@@ -98,8 +98,18 @@ for (const action of [
   await call('/data/actions/action', { method: 'POST', body: action, headers: { 'content-type': 'application/xml' } });
 }
 
-// Every meter has a reading before the reads start, so that a failed call is the server's doing, not the bench's.
+// Every meter has a reading, and Fitbit's steps are there, before the reads start, so that a failed call is the
+// server's doing, not the bench's.
 for (let m = 0; m < METERS; m++) await put(`/data/sensors/soak/m${m}`, `<m${m}>20.00</m${m}>`);
+google.points.set('steps', [
+  {
+    at: new Date(Date.now() - 120_000).toISOString(),
+    end: new Date(Date.now() - 60_000).toISOString(),
+    offset: 3600,
+    value: { count: '99' },
+  },
+]);
+await call('/plugin/_fitbit?user=admin', { method: 'POST' });
 
 const started = Date.now();
 const end = started + MINUTES * 60_000;
