@@ -44,6 +44,16 @@ export function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
 
+/**
+ * An API token's id and secret (`igor_<id>_<secret>`). The secret is base64url and may hold `_` itself, so it is
+ * all that follows the id, never the next `_`-separated field.
+ */
+export function tokenParts(token: string): { id: string; secret: string } {
+  const m = /^igor_([0-9a-f]{16})_(.+)$/.exec(token);
+  assert.ok(m, `${token} is an API token`);
+  return { id: m[1]!, secret: m[2]! };
+}
+
 const adminPasswords = new Map<string, string>();
 
 /** Starts a server on a free port of 127.0.0.1 with a new database; it stops when the test file ends. */

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { EXIT, main } from '../../src/cli/main.ts';
-import { basic, startTestServer, tempDir, type TestServer } from '../helpers.ts';
+import { basic, startTestServer, tempDir, type TestServer, tokenParts } from '../helpers.ts';
 
 async function igor(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -134,9 +134,9 @@ describe('igor user and igor token', () => {
     assert.match(token, /^igor_[0-9a-f]{16}_[\w-]{32}$/);
     assert.match(made.err, /shown only now/);
     const list = await igor(['token', 'list', '--database', dir]);
-    const id = token.split('_')[1]!;
+    const { id, secret } = tokenParts(token);
     assert.match(list.out, new RegExp(`^${id}  jack  get,put  /data/people/jack  expires never  phone$`, 'm'));
-    assert.ok(!list.out.includes(token.replace(/^igor_[0-9a-f]{16}_/, '')));
+    assert.ok(!list.out.includes(secret));
     assert.equal(
       (await igor(['token', 'create', '--user', 'jack', '--path', '/data/x', '--rights', 'read', '--database', dir])).code,
       EXIT.usage,
