@@ -98,18 +98,19 @@ for (const action of [
   await call('/data/actions/action', { method: 'POST', body: action, headers: { 'content-type': 'application/xml' } });
 }
 
+/** A minute of new steps at the local Google, then `_fitbit` fetches them. */
+async function newStepsFetched(count: number): Promise<void> {
+  google.points.set('steps', [
+    ...(google.points.get('steps') ?? []),
+    { at: new Date(Date.now() - 60_000).toISOString(), end: new Date().toISOString(), offset: 3600, value: { count: String(count) } },
+  ]);
+  await call('/plugin/_fitbit?user=admin', { method: 'POST' });
+}
+
 // Every meter has a reading, and Fitbit's steps are there, before the reads start, so that a failed call is the
 // server's doing, not the bench's.
 for (let m = 0; m < METERS; m++) await put(`/data/sensors/soak/m${m}`, `<m${m}>20.00</m${m}>`);
-google.points.set('steps', [
-  {
-    at: new Date(Date.now() - 120_000).toISOString(),
-    end: new Date(Date.now() - 60_000).toISOString(),
-    offset: 3600,
-    value: { count: '99' },
-  },
-]);
-await call('/plugin/_fitbit?user=admin', { method: 'POST' });
+await newStepsFetched(99);
 
 const started = Date.now();
 const end = started + MINUTES * 60_000;
@@ -139,11 +140,7 @@ const reading = steady(10, async (i) => {
   counts.reads++;
 });
 const fetching = steady(1 / 30, async (i) => {
-  google.points.set('steps', [
-    ...(google.points.get('steps') ?? []),
-    { at: new Date(Date.now() - 60_000).toISOString(), end: new Date().toISOString(), offset: 3600, value: { count: String(100 + i) } },
-  ]);
-  await call('/plugin/_fitbit?user=admin', { method: 'POST' });
+  await newStepsFetched(100 + i);
   counts.fetches++;
 });
 
