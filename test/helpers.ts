@@ -175,3 +175,37 @@ export async function startServerProcess(
     },
   };
 }
+
+/** The cookies a response sets, by name, decoded. */
+export function cookiesOf(r: Response): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of r.headers.getSetCookie()) {
+    const [pair] = c.split(';');
+    const eq = pair!.indexOf('=');
+    out[pair!.slice(0, eq)] = decodeURIComponent(pair!.slice(eq + 1));
+  }
+  return out;
+}
+
+/** A browser session: its Cookie header and its CSRF token. */
+export interface BrowserSession {
+  cookie: string;
+  token: string;
+}
+
+/** Logs in through the form, as a browser does, and answers the session. */
+export async function logIn(s: TestServer, user: string, password: string): Promise<BrowserSession> {
+  const form = cookiesOf(await s.anonymous('/login'))['igor_csrf']!;
+  const r = await s.anonymous('/login', {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `igor_csrf=${form}` },
+    body: new URLSearchParams({ username: user, password, _csrf: form }).toString(),
+  });
+  const set = cookiesOf(r);
+  assert.ok(set['igor_session'], `${user} logged in`);
+  return {
+    cookie: `igor_session=${encodeURIComponent(set['igor_session'])}; igor_csrf=${encodeURIComponent(set['igor_csrf']!)}`,
+    token: set['igor_csrf']!,
+  };
+}

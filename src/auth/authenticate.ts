@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { UnauthorizedError } from '../errors.ts';
+import type { CanonicalRequest } from '../http/canonical.ts';
 import type { Database } from '../store/database.ts';
 import { clientAddress, type LoginGuard } from './logins.ts';
 import { recentlyVerified } from './passwords.ts';
@@ -32,7 +33,7 @@ export interface AuthSettings {
    * Whether the request goes to a public plugin method that checks the Authorization header itself (a
    * webhook whose sender puts a shared secret there): the header is then not credentials for this server.
    */
-  ownsAuthorization?: (url: string) => boolean;
+  ownsAuthorization?: (path: string) => boolean;
 }
 
 /** The header value an in-process call carries to act as `who`. */
@@ -62,7 +63,7 @@ function userPrincipal(name: string, admin: boolean, via: 'basic' | 'session'): 
 }
 
 /** The principal, at once when no password needs checking (the common case: a recently seen one). */
-export function authenticate(settings: AuthSettings, req: IncomingMessage): Principal | Promise<Principal> {
+export function authenticate(settings: AuthSettings, req: IncomingMessage, c: CanonicalRequest): Principal | Promise<Principal> {
   if (settings.noAuth) return SYSTEM;
   const { db } = settings;
   const internal = req.headers[INTERNAL_HEADER];
@@ -74,7 +75,7 @@ export function authenticate(settings: AuthSettings, req: IncomingMessage): Prin
     return settings.pluginPrincipal?.(name) ?? { kind: 'plugin', name };
   }
   const authorization = req.headers.authorization;
-  if (authorization && settings.ownsAuthorization?.(req.url ?? '')) return ANONYMOUS;
+  if (authorization && settings.ownsAuthorization?.(c.path)) return ANONYMOUS;
   if (authorization) {
     // A keep-alive client sends the same credentials on every request: the same header on the same
     // connection, for a user whose password has not changed, is the same principal.

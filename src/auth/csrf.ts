@@ -11,6 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ForbiddenError } from '../errors.ts';
+import type { CanonicalRequest } from '../http/canonical.ts';
 import type { Principal } from './principal.ts';
 import { cookie, CSRF_COOKIE, LIFETIME_S, parseCookies, SESSION_COOKIE } from './session.ts';
 import { sameText, sign } from './signing.ts';
@@ -33,8 +34,9 @@ const EXEMPT: readonly { method: RegExp; path: RegExp; why: string }[] = [
 /** /internal commands that only read. */
 const READ_ONLY_INTERNAL = new Set(['/internal/version', '/internal/whoami', '/internal/plugins', '/internal/pluginControl/list']);
 
-function changesOnGet(path: string, query: string): boolean {
-  if (path === '/data' || path.startsWith('/data/')) return /(^|&)\.METHOD=/.test(query);
+function changesOnGet(c: CanonicalRequest): boolean {
+  const { path } = c;
+  if (c.xpathRoute === 'data') return c.query.has('.METHOD');
   if (path.startsWith('/internal/')) return !READ_ONLY_INTERNAL.has(path);
   if (path.startsWith('/action/')) return true;
   if (path.startsWith('/plugin/')) return !/^\/plugin\/[^/]+\/page\//.test(path);
@@ -50,23 +52,21 @@ export function csrfCookie(token: string, secure: boolean): string {
   return cookie(CSRF_COOKIE, token, { maxAge: LIFETIME_S, httpOnly: false, secure, sameSite: 'Strict' });
 }
 
-/** Whether the request could change something, so that a session must show its token (see the file comment). */
-export function needsCsrfToken(req: IncomingMessage): boolean {
-  const url = req.url ?? '';
-  const q = url.indexOf('?');
-  const path = q < 0 ? url : url.slice(0, q);
-  const method = req.method ?? 'GET';
+/**
+ * Whether the request could change something, so that a session must show its token (see the file comment).
+ * Decided on the canonical request, the form every route and handler sees (http/canonical.ts).
+ */
+export function needsCsrfToken(c: CanonicalRequest): boolean {
+  const { method, path } = c;
   if (EXEMPT.some((e) => e.method.test(method) && e.path.test(path))) return false;
-  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return changesOnGet(path, q < 0 ? '' : url.slice(q + 1));
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return changesOnGet(c);
   return true;
 }
 
-function tokenGiven(req: IncomingMessage): string | undefined {
+function tokenGiven(req: IncomingMessage, c: CanonicalRequest): string | undefined {
   const header = req.headers['x-csrf-token'];
   if (typeof header === 'string') return header;
-  const url = req.url ?? '';
-  const q = url.indexOf('?');
-  return q < 0 ? undefined : (new URLSearchParams(url.slice(q + 1)).get('_csrf') ?? undefined);
+  return c.query.get('_csrf') ?? undefined;
 }
 
 /**
@@ -74,13 +74,13 @@ function tokenGiven(req: IncomingMessage): string | undefined {
  * `igor_csrf` cookie to the session's token where it is missing or stale (a session from before this rule,
  * or a cookie someone else set), so that pages have it.
  */
-export function csrfGate(key: Buffer, secure: boolean, req: IncomingMessage, res: ServerResponse, p: Principal): void {
+export function csrfGate(key: Buffer, secure: boolean, req: IncomingMessage, res: ServerResponse, c: CanonicalRequest, p: Principal): void {
   if (p.kind !== 'user' || p.via !== 'session') return;
   const cookies = parseCookies(req);
   const token = csrfTokenFor(key, cookies[SESSION_COOKIE] ?? '');
   if (cookies[CSRF_COOKIE] !== token) res.appendHeader('Set-Cookie', csrfCookie(token, secure));
-  if (!needsCsrfToken(req)) return;
-  const given = tokenGiven(req);
+  if (!needsCsrfToken(c)) return;
+  const given = tokenGiven(req, c);
   if (given === undefined || !sameText(given, token)) {
     throw new ForbiddenError(
       'this change needs the CSRF token of your session (X-CSRF-Token header or _csrf parameter); reload the page',

@@ -80,6 +80,7 @@ export class LoginGuard {
     this.logger?.warn({ user: name, address, via: what }, 'failed log-in');
     this.record?.record({ kind: 'anonymous' }, 'login', `${what} as ${name} from ${address}`, {
       requestPath: what === 'HTTP Basic' ? undefined : '/login',
+      client: address,
     });
     throw new UnauthorizedError('wrong user name or password');
   }

@@ -138,10 +138,10 @@ export class PluginRegistry {
     return this.running.get(name);
   }
 
-  /** Whether `url` is /plugin/NAME/METHOD of a public method that reads the Authorization header itself. */
-  ownsAuthorization(url: string): boolean {
-    const m = /^\/plugin\/([^/?#]+)\/([^/?#]+)/.exec(url);
-    const spec = m ? this.running.get(decodeURIComponent(m[1]!))?.methods.get(decodeURIComponent(m[2]!)) : undefined;
+  /** Whether the canonical `path` is /plugin/NAME/METHOD of a public method that reads the Authorization header itself. */
+  ownsAuthorization(path: string): boolean {
+    const m = /^\/plugin\/([^/]+)\/([^/]+)/.exec(path);
+    const spec = m ? this.running.get(m[1]!)?.methods.get(m[2]!) : undefined;
     return !!spec && spec.access === 'public' && spec.ownAuthorization === true;
   }
 

@@ -3,7 +3,8 @@
  * `igor token` and the pages. Who may do what is decided in auth/accounts.ts (an admin: everyone; a user: their
  * own password and tokens), so these routes only read what is asked and say what was done.
  */
-import { Router, type Request } from 'express';
+import { routes } from './router.ts';
+import { type Router, type Request } from 'express';
 import {
   addUser,
   changePassword,
@@ -44,7 +45,7 @@ const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const flag = (v: unknown) => v === true || v === 'true';
 
 export function accountRoutes(ctx: Deps): Router {
-  const router = Router();
+  const router = routes();
   const { db } = ctx;
 
   router.get('/internal/users', (req, res) => {

@@ -1,5 +1,6 @@
 /** /action/NAME and /action/PLUGIN/NAME: run actions by name (igor-reference §2.1). */
-import { Router } from 'express';
+import { routes } from './router.ts';
+import type { Router } from 'express';
 import { NotFoundError } from '../errors.ts';
 import { adminOnly } from './guards.ts';
 import type { HostContext } from './context.ts';
@@ -9,7 +10,7 @@ import { answerText } from './negotiate.ts';
 type Deps = Pick<HostContext, 'actions'>;
 
 export function actionRoutes(ctx: Deps): Router {
-  const router = Router();
+  const router = routes();
   router.use('/action', adminOnly);
   router.get(['/action/:name', '/action/:plugin/:name'], (req, res) => {
     const { name, plugin } = req.params as { name: string; plugin?: string };

@@ -8,6 +8,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { authenticate } from '../auth/authenticate.ts';
+import { clientAddress } from '../auth/logins.ts';
 import { csrfGate } from '../auth/csrf.ts';
 import { principalOf, setPrincipal, type Principal } from '../auth/principal.ts';
 import { statusOf } from '../errors.ts';
@@ -23,20 +24,16 @@ import { pluginAdminRoutes } from './pluginAdmin.ts';
 import { pluginPageRoutes } from './pluginPages.ts';
 import { pluginRoutes } from './plugins.ts';
 import { HOME_PAGES_CSP, securityHeaders } from './headers.ts';
+import { ROUTING } from './router.ts';
+import { canonicalOf, type CanonicalRequest } from '../http/canonical.ts';
 import { notFound, sendError } from './respond.ts';
 
 const require = createRequire(import.meta.url);
 
-function fail(ctx: HostContext, req: IncomingMessage, res: ServerResponse, err: unknown): void {
+function fail(ctx: HostContext, req: IncomingMessage, res: ServerResponse, err: unknown, c?: CanonicalRequest): void {
   const status = statusOf(err);
-  if (status === 401 || status === 403) {
-    const requestPath = (req.url ?? '').split('?')[0]!;
-    // For /data the refused path is the XPath of the request, as Igor records it.
-    let path = requestPath;
-    try {
-      path = decodeURIComponent(requestPath);
-    } catch {}
-    ctx.failures.record(principalOf(req), req.method ?? 'GET', path, { requestPath, action: currentAction() });
+  if (c && (status === 401 || status === 403)) {
+    ctx.failures.record(principalOf(req), c.method, c.path, { requestPath: c.path, action: currentAction(), client: clientAddress(req) });
   }
   sendError(req, res, err, ctx.logger);
 }
@@ -46,6 +43,9 @@ function expressApp(ctx: HostContext): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // As every router here (router.ts): `/Internal/save` is not `/internal/save`.
+  app.set('case sensitive routing', ROUTING.caseSensitive);
+  app.set('strict routing', ROUTING.strict);
   app.use(loginRoutes(ctx));
   // Before internalRoutes, which keeps the rest of /internal for admins: users manage their own here.
   app.use(accountRoutes(ctx));
@@ -68,7 +68,7 @@ function expressApp(ctx: HostContext): Express {
   // The one chart library the pages use, straight from its npm package: no build step.
   app.use('/vendor/uplot', express.static(join(dirname(require.resolve('uplot/package.json')), 'dist')));
   app.use(notFound());
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => fail(ctx, req, res, err));
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => fail(ctx, req, res, err, canonicalOf(req)));
   return app;
 }
 
@@ -76,36 +76,39 @@ export function createRequestListener(ctx: HostContext): RequestListener {
   const app = expressApp(ctx);
   const secure = (ctx.config.publicUrl ?? '').startsWith('https:');
   const headers = securityHeaders(secure);
-  const serve = (req: IncomingMessage, res: ServerResponse, principal: Principal) => {
+  const serve = (req: IncomingMessage, res: ServerResponse, c: CanonicalRequest, principal: Principal) => {
     setPrincipal(req, principal);
     try {
-      csrfGate(ctx.auth.sessionKey, secure, req, res, principal);
+      csrfGate(ctx.auth.sessionKey, secure, req, res, c, principal);
     } catch (err) {
-      fail(ctx, req, res, err);
+      fail(ctx, req, res, err, c);
       return;
     }
-    handleData(ctx, req, res).then(
+    handleData(ctx, req, res, c).then(
       (handled) => {
         if (!handled) app(req, res);
       },
-      (err: unknown) => fail(ctx, req, res, err),
+      (err: unknown) => fail(ctx, req, res, err, c),
     );
   };
   // Synchronous when it can be: a GET answered in the same tick as its request costs half as much.
   return (req: IncomingMessage, res: ServerResponse) => {
     headers(req, res);
+    let c: CanonicalRequest;
     let principal: Principal | Promise<Principal>;
     try {
-      principal = authenticate(ctx.auth, req);
+      // First of all: every later decision reads this form of the request (http/canonical.ts).
+      c = canonicalOf(req);
+      principal = authenticate(ctx.auth, req, c);
     } catch (err) {
       fail(ctx, req, res, err);
       return;
     }
     if (principal instanceof Promise)
       principal.then(
-        (p) => serve(req, res, p),
-        (err: unknown) => fail(ctx, req, res, err),
+        (p) => serve(req, res, c, p),
+        (err: unknown) => fail(ctx, req, res, err, c),
       );
-    else serve(req, res, principal);
+    else serve(req, res, c, principal);
   };
 }

@@ -14,7 +14,8 @@ import { parseSimplePath } from '../tree/simplePath.ts';
 import { stringOf } from '../tree/xpath.ts';
 import { elementFromBody, elementFromForm, hasBody, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
-import { negotiate, queryOf, send, type Format } from './negotiate.ts';
+import { negotiate, send, type Format } from './negotiate.ts';
+import type { CanonicalRequest } from '../http/canonical.ts';
 import { represent, representMany, representRef } from './represent.ts';
 
 /** What these routes use of the host. */
@@ -28,16 +29,6 @@ function variantOf(query: URLSearchParams): Variant {
   if (v === null) return 'default';
   if (!VARIANTS.has(v)) throw new BadRequestError(`unknown .VARIANT=${v}; use one of multi, multiraw, raw, content, ref`);
   return v as Variant;
-}
-
-/** The XPath in the URL after `prefix`, percent-decoded. */
-export function pathAfter(url: string, prefix: string): string {
-  const raw = url.slice(prefix.length).split('?', 1)[0]!;
-  try {
-    return decodeURIComponent(raw.startsWith('/') ? raw.slice(1) : raw);
-  } catch {
-    throw new BadRequestError(`the path ${raw} is not properly percent-encoded`);
-  }
 }
 
 /** The element names of a plain path, up to its first wildcard; undefined for anything else. */
@@ -219,12 +210,10 @@ async function evaluateExpression(ctx: Deps, req: IncomingMessage, res: ServerRe
  * Handles /data and /evaluate requests; answers false for any other URL. Plain node:http, no framework:
  * this is the path that every sensor reading and every client poll takes.
  */
-export async function handleData(ctx: Deps, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-  const url = req.url ?? '';
-  if (url.startsWith('/data') && (url.length === 5 || url[5] === '/' || url[5] === '?')) {
-    const xpath = pathAfter(url, '/data');
-    const query = queryOf(req);
-    const method = req.method === 'HEAD' ? 'GET' : req.method;
+export async function handleData(ctx: Deps, req: IncomingMessage, res: ServerResponse, c: CanonicalRequest): Promise<boolean> {
+  const { xpath = '', query } = c;
+  if (c.xpathRoute === 'data') {
+    const method = c.method === 'HEAD' ? 'GET' : c.method;
     if (method === 'GET') {
       const override = query.get('.METHOD');
       if (override === null) await read(ctx, req, res, query, xpath);
@@ -234,9 +223,9 @@ export async function handleData(ctx: Deps, req: IncomingMessage, res: ServerRes
     else throw new MethodNotAllowedError(`${req.method} is not a method for /data; use GET, PUT, POST or DELETE`);
     return true;
   }
-  if (url.startsWith('/evaluate/')) {
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError('/evaluate only answers GET');
-    await evaluateExpression(ctx, req, res, pathAfter(url, '/evaluate'));
+  if (c.xpathRoute === 'evaluate' && c.path !== '/evaluate') {
+    if (c.method !== 'GET' && c.method !== 'HEAD') throw new MethodNotAllowedError('/evaluate only answers GET');
+    await evaluateExpression(ctx, req, res, xpath);
     return true;
   }
   return false;

@@ -4,7 +4,8 @@
  * content in Igor's JSON, without hidden data or secrets; none for deletes). Heartbeat comments keep proxies
  * from closing an idle stream; `Last-Event-ID` resumes from the backlog, or gets `event: reset` when it cannot.
  */
-import { Router, type Request, type Response } from 'express';
+import { routes } from './router.ts';
+import { type Router, type Request, type Response } from 'express';
 import { isAdmin, principalOf, type Principal } from '../auth/principal.ts';
 import { visibilityFor, type Visibility } from '../auth/visibility.ts';
 import { BadRequestError, UnavailableError } from '../errors.ts';
@@ -83,7 +84,7 @@ class Slots {
 }
 
 export function eventRoutes(ctx: Deps): Router {
-  const router = Router();
+  const router = routes();
   const slots = new Slots(ctx.config.maxSseClients);
   router.get('/events', (req: Request, res: Response) => {
     const p = principalOf(req);

@@ -2,7 +2,8 @@
  * /internal/CMD (igor-reference §2.9): version, whoami, help, dump, log, save, flush, fail, started, stop,
  * restart, updateStatus/REPRESENTING. Plugin control lives with the plugin routes.
  */
-import { Router, type Request, type Response } from 'express';
+import { routes } from './router.ts';
+import { type Router, type Request, type Response } from 'express';
 import type { ActionRun } from '../actions/manager.ts';
 import { isAdmin, principalOf } from '../auth/principal.ts';
 import { BadRequestError } from '../errors.ts';
@@ -43,7 +44,7 @@ async function statusBody(ctx: Deps, req: Request): Promise<{ alive?: unknown; r
 }
 
 export function internalRoutes(ctx: Deps): Router {
-  const router = Router();
+  const router = routes();
   // Anyone may ask the version and who they are; everything else here is for an admin.
   router.all('/internal/version', (req, res) => answer(req, res, ctx.version, { version: ctx.version }));
   router.all('/internal/whoami', (req, res) => {

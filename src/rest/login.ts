@@ -3,8 +3,9 @@
  * password and sets the session cookie with its CSRF token, POST /logout ends the session. Both POSTs need a
  * CSRF token (the form's, the session's), so another site cannot log a browser in or out.
  */
+import { routes } from './router.ts';
 import { localPath } from '../auth/returnTo.ts';
-import express, { Router, type Request, type Response } from 'express';
+import express, { type Router, type Request, type Response } from 'express';
 import { join } from 'node:path';
 import { clientAddress } from '../auth/logins.ts';
 import { checkLoginForm, csrfCookie, csrfTokenFor } from '../auth/csrf.ts';
@@ -17,7 +18,7 @@ import type { HostContext } from './context.ts';
 type Deps = Pick<HostContext, 'auth' | 'config' | 'db' | 'packageDir'>;
 
 export function loginRoutes(ctx: Deps): Router {
-  const router = Router();
+  const router = routes();
   const secure = () => (ctx.config.publicUrl ?? '').startsWith('https:');
   const form = express.urlencoded({ extended: false, limit: '16kb' });
 

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Negotiator from 'negotiator';
 import { NotAcceptableError } from '../errors.ts';
+import { canonicalOf } from '../http/canonical.ts';
 
 export type Format = 'xml' | 'json' | 'text';
 
@@ -54,9 +55,7 @@ export function send(res: ServerResponse, format: Format, body: string, status =
   res.end(body);
 }
 
-/** The request's query parameters, in order, decoded. */
+/** The request's query parameters, in order, decoded: the canonical request's (http/canonical.ts). */
 export function queryOf(req: IncomingMessage): URLSearchParams {
-  const url = req.url ?? '';
-  const q = url.indexOf('?');
-  return new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+  return canonicalOf(req).query;
 }

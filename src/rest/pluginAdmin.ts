@@ -2,7 +2,8 @@
  * Plugin administration (admin only): /internal/plugins (list, install, uninstall) and Igor's
  * /internal/pluginControl names for the same.
  */
-import { Router, type Request, type Response } from 'express';
+import { routes } from './router.ts';
+import { type Router, type Request, type Response } from 'express';
 import type { HostContext } from './context.ts';
 import { adminOnly } from './guards.ts';
 import { answerText } from './negotiate.ts';
@@ -11,7 +12,7 @@ import { answerText } from './negotiate.ts';
 type Deps = Pick<HostContext, 'plugins'>;
 
 export function pluginAdminRoutes(ctx: Deps): Router {
-  const router = Router();
+  const router = routes();
   const list = async (req: Request, res: Response) => {
     const installed = ctx.plugins.installed();
     const available = await ctx.plugins.available();

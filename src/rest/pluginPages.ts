@@ -3,7 +3,8 @@
  * templates rendered with what the caller may read (pluginhost/templates.ts). Served under the strict CSP of
  * headers.ts: what a page shows cannot become code.
  */
-import { Router, type Request, type Response } from 'express';
+import { routes } from './router.ts';
+import { type Router, type Request, type Response } from 'express';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -92,7 +93,7 @@ async function listPages(ctx: Deps, req: Request, res: Response): Promise<void> 
 }
 
 export function pluginPageRoutes(ctx: Deps): Router {
-  const router = Router();
+  const router = routes();
   router.get('/plugin/:name/page/:page', (req, res) => servePage(ctx, req, res));
   router.get('/plugin/:name/page', (req, res) => listPages(ctx, req, res)); // /page/ too
   return router;

@@ -3,8 +3,9 @@
  * /plugin/NAME/script/SCRIPT: its scripts. A plugin that throws is a 502 with its message, one that does not
  * answer in time a 504; neither harms the server. (Its pages: pluginPages.ts; installing: pluginAdmin.ts.)
  */
+import { routes } from './router.ts';
 import type busboy from 'busboy';
-import { Router, type Request, type Response } from 'express';
+import { type Router, type Request, type Response } from 'express';
 import { accountsFor } from '../auth/accounts.ts';
 import { pluginCredentials } from '../auth/pluginCredentials.ts';
 import { deny } from '../auth/policy.ts';
@@ -254,7 +255,7 @@ async function runCommand(ctx: Deps, req: Request, res: Response): Promise<void>
 }
 
 export function pluginRoutes(ctx: Deps): Router {
-  const router = Router();
+  const router = routes();
   router.all('/plugin/:name/command/:command', adminOnly, (req, res) => runCommand(ctx, req, res));
   router.all('/plugin/:name/script/:script', (req, res) => runPluginScript(ctx, req, res));
   router.all('/plugin/:name{/:method}{/*rest}', (req, res) => callPlugin(ctx, req, res));

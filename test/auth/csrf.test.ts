@@ -6,38 +6,14 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { needsCsrfToken } from '../../src/auth/csrf.ts';
+import { canonicalize } from '../../src/http/canonical.ts';
 import { setPassword } from '../../src/auth/users.ts';
-import { startTestServer, type TestServer } from '../helpers.ts';
+import { cookiesOf, logIn as logInAs, startTestServer, type BrowserSession, type TestServer } from '../helpers.ts';
 
 let s: TestServer;
 
-interface Session {
-  cookie: string;
-  token: string;
-}
-
-function cookiesOf(r: Response): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const c of r.headers.getSetCookie()) {
-    const [pair] = c.split(';');
-    const eq = pair!.indexOf('=');
-    out[pair!.slice(0, eq)] = decodeURIComponent(pair!.slice(eq + 1));
-  }
-  return out;
-}
-
-async function logIn(user: string, password: string): Promise<Session> {
-  const form = cookiesOf(await s.anonymous('/login'))['igor_csrf']!;
-  const r = await s.anonymous('/login', {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `igor_csrf=${form}` },
-    body: new URLSearchParams({ username: user, password, _csrf: form }).toString(),
-  });
-  const set = cookiesOf(r);
-  assert.ok(set['igor_session'], `${user} logged in`);
-  return { cookie: `igor_session=${set['igor_session']}; igor_csrf=${set['igor_csrf']}`, token: set['igor_csrf']! };
-}
+type Session = BrowserSession;
+const logIn = (user: string, password: string) => logInAs(s, user, password);
 
 let jack: Session;
 let admin: Session;
@@ -180,11 +156,11 @@ describe('the CSRF gate', () => {
     ]) {
       assert.ok((await as(jack, 'none', 'GET', path)).status < 400, path);
     }
-    assert.equal(needsCsrfToken({ method: 'GET', url: '/plugin/_fitbit/auth1?user=jack' } as never), false);
-    assert.equal(needsCsrfToken({ method: 'GET', url: '/plugin/_fitbit/auth2?code=x&state=y' } as never), false);
-    assert.equal(needsCsrfToken({ method: 'POST', url: '/login' } as never), false);
-    assert.equal(needsCsrfToken({ method: 'POST', url: '/plugin/_fitbit/auth2' } as never), true, 'only GET is exempt for auth2');
-    assert.equal(needsCsrfToken({ method: 'GET', url: '/plugin/hello/index' } as never), true);
+    assert.equal(needsCsrfToken(canonicalize('GET', '/plugin/_fitbit/auth1?user=jack')), false);
+    assert.equal(needsCsrfToken(canonicalize('GET', '/plugin/_fitbit/auth2?code=x&state=y')), false);
+    assert.equal(needsCsrfToken(canonicalize('POST', '/login')), false);
+    assert.equal(needsCsrfToken(canonicalize('POST', '/plugin/_fitbit/auth2')), true, 'only GET is exempt for auth2');
+    assert.equal(needsCsrfToken(canonicalize('GET', '/plugin/hello/index')), true);
   });
 
   it('asks nothing of clients without a session (Basic, tokens), and gives a stale page the right token', async () => {
