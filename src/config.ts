@@ -13,6 +13,13 @@ export interface Config {
   publicUrl?: string;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** Most elements a request body may hold. */
+  maxBodyElements: number;
+  /** Most elements and bytes the sandbox, and each user's own identities/U and people/U, may hold (non-admin writes). */
+  quotaElements: number;
+  quotaBytes: number;
+  /** Hosts (names, addresses, CIDR ranges) requests made for someone may reach besides public addresses. */
+  allowHosts: string[];
   /** How long a call to another server (from an action or plugin) may take, in ms. */
   callTimeoutMs: number;
   /** How long a plugin method may take before the caller gets a 504, in ms. */
@@ -43,6 +50,10 @@ export const DEFAULTS: Config = {
   host: '127.0.0.1',
   port: 9333,
   maxBodyBytes: 1024 * 1024,
+  maxBodyElements: 10_000,
+  quotaElements: 20_000,
+  quotaBytes: 16 * 1024 * 1024,
+  allowHosts: [],
   callTimeoutMs: 30_000,
   pluginTimeoutMs: 60_000,
   xpathTimeoutMs: 2000,
@@ -62,6 +73,10 @@ const ENV: Record<keyof Config, string> = {
   port: 'IGOR_PORT',
   publicUrl: 'IGOR_PUBLIC_URL',
   maxBodyBytes: 'IGOR_MAX_BODY_BYTES',
+  maxBodyElements: 'IGOR_MAX_BODY_ELEMENTS',
+  quotaElements: 'IGOR_QUOTA_ELEMENTS',
+  quotaBytes: 'IGOR_QUOTA_BYTES',
+  allowHosts: 'IGOR_ALLOW_HOSTS',
   callTimeoutMs: 'IGOR_CALL_TIMEOUT_MS',
   pluginTimeoutMs: 'IGOR_PLUGIN_TIMEOUT_MS',
   xpathTimeoutMs: 'IGOR_XPATH_TIMEOUT_MS',
@@ -86,6 +101,17 @@ function integer(value: string, what: string, min: number, max: number): number 
   return n;
 }
 
+/** A comma-separated list of host names, addresses and CIDR ranges (`192.168.1.0/24`), checked. */
+function hostList(value: string, what: string): string[] {
+  const hosts = value
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = hosts.filter((h) => !/^[a-z0-9.:-]+(\/\d{1,3})?$/.test(h));
+  if (bad.length) throw new ConfigError(`${what}: ${bad.join(', ')} is not a host name, address or CIDR range`);
+  return hosts;
+}
+
 /** Flags win over the environment, which wins over the defaults. Values from both are validated. */
 export function resolveConfig(
   flags: Partial<Record<keyof Config, string | number | boolean | undefined>>,
@@ -107,6 +133,14 @@ export function resolveConfig(
   if (port) config.port = integer(port.value, port.source, 0, 65535);
   const body = pick('maxBodyBytes');
   if (body) config.maxBodyBytes = integer(body.value, body.source, 1, 1024 * 1024 * 1024);
+  const bodyElements = pick('maxBodyElements');
+  if (bodyElements) config.maxBodyElements = integer(bodyElements.value, bodyElements.source, 1, 10_000_000);
+  const quotaElements = pick('quotaElements');
+  if (quotaElements) config.quotaElements = integer(quotaElements.value, quotaElements.source, 100, 100_000_000);
+  const quotaBytes = pick('quotaBytes');
+  if (quotaBytes) config.quotaBytes = integer(quotaBytes.value, quotaBytes.source, 1024, 1024 * 1024 * 1024 * 1024);
+  const allowHosts = pick('allowHosts');
+  if (allowHosts) config.allowHosts = hostList(allowHosts.value, allowHosts.source);
   const timeout = pick('callTimeoutMs');
   if (timeout) config.callTimeoutMs = integer(timeout.value, timeout.source, 1, 24 * 3600 * 1000);
   const pluginTimeout = pick('pluginTimeoutMs');

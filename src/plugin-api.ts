@@ -122,8 +122,18 @@ export interface PluginCall {
   /** identities/USER/plugindata/NAME of that user, or undefined if the user has none. */
   userData?: JsonObject;
   caller: Caller;
-  /** The tree, with the plugin's rights plus the caller's. */
+  /**
+   * The tree as the plugin may use it for this caller: what the caller may read and write, within the plugin's
+   * own subtrees and those it declares in `forCallers` — never more than the caller may. Secrets are never read
+   * here, as the caller never reads them. For the plugin's own work (its sensors, its settings) use host.data.
+   */
   data: TreeAccess;
+  /**
+   * HTTP for the caller, to a URL the caller gave: an admin's call may go anywhere; anyone else's only to public
+   * addresses (or hosts an admin allows with --allow-hosts), checked as the connection is made. A refused
+   * destination is a 403 for the caller. For the plugin's own calls (its cloud service) use host.http.
+   */
+  http(url: string, req?: HttpRequest): Promise<HttpResponse>;
   /** User accounts, with the caller's rights only: an admin manages everyone, a user their own password. */
   accounts: Accounts;
 }
@@ -200,7 +210,10 @@ export interface PluginHost {
   readonly devMode: boolean;
   /** Files of the plugin, kept durably in the database directory (files/NAME/). */
   readonly files: PluginFiles;
-  /** HTTP calls to other servers, with the server's timeout. */
+  /**
+   * HTTP calls to other servers for the plugin's own work (the services its admin configured), with the server's
+   * timeout. A URL someone else gave goes through call.http, which holds it to that caller's rights.
+   */
   http(url: string, req?: HttpRequest): Promise<HttpResponse>;
   /**
    * Merges a cloud service's answer into the sensor at `base` (e.g. /data/sensors/fitbit/jack): each list of
@@ -295,5 +308,11 @@ export interface PluginDefinition {
    * 'sensors/fitbit'; under sensors/, devices/, environment/ or status/ only. Installing the plugin grants them.
    */
   writes?: string[];
+  /**
+   * Where the plugin acts for its callers, beyond its own subtrees: what `call.data` may read and write is what
+   * the caller may, within these (and the plugin's own). `'/data'` for a general tool such as copytree. Installing
+   * the plugin accepts them; a caller never gains a right through them.
+   */
+  forCallers?: string[];
   create(host: PluginHost): PluginInstance | Promise<PluginInstance>;
 }

@@ -1,4 +1,5 @@
 /** Starting and stopping the host: database, HTTP server, self-description in services/igor. */
+import { outboundPolicy } from './auth/outbound.ts';
 import { BRIDGE_USER } from './auth/mqtt.ts';
 import type { MqttBridge } from './mqtt/bridge.ts';
 import type { EmbeddedBroker } from './mqtt/broker.ts';
@@ -111,6 +112,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     work,
     call,
     externalTimeoutMs: config.callTimeoutMs,
+    outbound: outboundPolicy(config),
     pluginPrincipal: (name) => plugins.principal(name),
     ...(bridge ? { publish: (topic: string, payload: string) => bridge.publish(topic, payload, { qos: 1 }) } : {}),
   });

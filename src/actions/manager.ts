@@ -10,6 +10,8 @@ import { mayPublish } from '../auth/mqtt.ts';
 import { SYSTEM, type Principal } from '../auth/principal.ts';
 import { viewOf, visibilityFor } from '../auth/visibility.ts';
 import { httpRequest } from '../http/client.ts';
+import type { OutboundPolicy } from '../http/outbound.ts';
+import { redactUrls } from '../http/redact.ts';
 import type { Logger } from '../logger.ts';
 import type { LocalCaller } from '../localCall.ts';
 import { recordStatus } from '../status.ts';
@@ -34,6 +36,8 @@ export interface ActionHost {
   externalTimeoutMs?: number;
   /** Who a plugin's actions act as (its declared extra subtrees included); a bare plugin principal if not given. */
   pluginPrincipal?: (name: string) => Principal;
+  /** Where a plugin's actions may call other servers (http/outbound.ts): a plugin is not an admin. */
+  outbound?: OutboundPolicy;
   /** Publishes an MQTT message (an action whose url is mqtt:TOPIC); absent when the server has no broker. */
   publish?: (topic: string, payload: string) => Promise<void>;
 }
@@ -383,7 +387,11 @@ export class ActionManager {
       } else {
         const res =
           laneOf(url) === 'external'
-            ? await httpRequest(url, { method, headers, body: data, timeoutMs: this.host.externalTimeoutMs ?? 30_000 })
+            ? await httpRequest(
+                url,
+                { method, headers, body: data, timeoutMs: this.host.externalTimeoutMs ?? 30_000 },
+                a.def.plugin ? this.host.outbound : undefined,
+              )
             : await this.host.call({
                 method,
                 url,
@@ -404,7 +412,7 @@ export class ActionManager {
       outcome = { ok: false, message: a.loopMessage };
       a.loopMessage = undefined;
     }
-    if (!outcome.ok) this.host.logger.warn({ action: a.label, url, error: outcome.message }, 'action failed');
+    if (!outcome.ok) this.host.logger.warn({ action: a.label, url: redactUrls(url), error: outcome.message }, 'action failed');
     a.lastOutcome = { at: Date.now(), ...outcome };
     await this.record(a, outcome);
   }

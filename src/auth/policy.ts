@@ -3,9 +3,12 @@
  * - everyone, anonymous too: read environment/, status/, services/igor/; read and write sandbox/;
  * - a user U: also read and write identities/U/ and people/U/; read people/, sensors/, devices/, actions/;
  * - a plugin P: also read and write plugindata/P/, sensors/P/, devices/P/, status/sensors/P/,
- *   status/devices/P/ and identities/<any>/plugindata/P/, plus what the user it works for may do;
+ *   status/devices/P/ and identities/<any>/plugindata/P/ (its own work);
+ * - a plugin acting for a caller (a deputy): what the caller may do, within the plugin's own subtrees and those
+ *   it declares it serves callers in (`forCallers`): never more than the caller, never where the plugin may not;
  * - an admin and the server itself: everything.
  * An API token narrows its user's rights to one subtree and some methods.
+ * Each narrowing is an intersection of grants: a token's scope with its user's, a deputy's caller with its plugin.
  * What of the tree exists for a principal when it reads is visibility.ts's rule, made from these rights.
  */
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
@@ -45,17 +48,20 @@ function makeGrants(p: Principal): Grant[] | 'all' {
       return 'all';
     case 'anonymous':
       return PUBLIC;
-    case 'user':
-      if (p.admin) return 'all';
-      return [
-        ...PUBLIC,
-        { pattern: ['identities', p.name], rights: ALL },
-        { pattern: ['people', p.name], rights: ALL },
-        { pattern: ['people'], rights: GET },
-        { pattern: ['sensors'], rights: GET },
-        { pattern: ['devices'], rights: GET },
-        { pattern: ['actions'], rights: GET },
-      ];
+    case 'user': {
+      const user: Grant[] | 'all' = p.admin
+        ? 'all'
+        : [
+            ...PUBLIC,
+            { pattern: ['identities', p.name], rights: ALL },
+            { pattern: ['people', p.name], rights: ALL },
+            { pattern: ['people'], rights: GET },
+            { pattern: ['sensors'], rights: GET },
+            { pattern: ['devices'], rights: GET },
+            { pattern: ['actions'], rights: GET },
+          ];
+      return p.scope ? intersect(user, [{ pattern: p.scope.path, rights: p.scope.rights }]) : user;
+    }
     case 'plugin': {
       const own: Grant[] = [
         ...PUBLIC,
@@ -68,10 +74,26 @@ function makeGrants(p: Principal): Grant[] | 'all' {
         // Subtrees its definition says it writes (sensors/fitbit for _fitbit), accepted by installing it.
         ...(p.writes ?? []).map((pattern) => ({ pattern, rights: ALL })),
       ];
-      const caller = p.caller ? grantsOf(p.caller) : [];
-      return caller === 'all' ? 'all' : [...own, ...caller];
+      if (!p.caller) return own;
+      const reach = [...own, ...(p.forCallers ?? []).map((pattern) => ({ pattern, rights: ALL }))];
+      return intersect(grantsOf(p.caller), reach);
     }
   }
+}
+
+/** What two principals may both do: for each pair of grants that overlap, the deeper pattern with the rights both give. */
+function intersect(a: Grant[] | 'all', b: Grant[] | 'all'): Grant[] | 'all' {
+  if (a === 'all') return b;
+  if (b === 'all') return a;
+  const out: Grant[] = [];
+  for (const x of a) {
+    for (const y of b) {
+      const pattern = deeper(x.pattern, y.pattern);
+      const rights = new Set([...x.rights].filter((r) => y.rights.has(r)));
+      if (pattern && rights.size) out.push({ pattern, rights });
+    }
+  }
+  return out;
 }
 
 /** Who is an admin and how one logs in: others may read their own, but only an admin changes them. */
@@ -101,21 +123,15 @@ function leadsTo(names: string[], pattern: string[]): boolean {
 export function rightsAt(p: Principal, chain: string[]): ReadonlySet<Right> {
   if (chain[0] !== 'data') return NONE;
   const names = chain.slice(1);
-  const scope = p.kind === 'user' ? p.scope : undefined;
-  if (scope && !matchesPrefix(scope.path, names)) return NONE;
   const grants = grantsOf(p);
-  let rights: ReadonlySet<Right>;
-  if (grants === 'all') rights = ALL;
-  else {
-    const union = new Set<Right>();
-    for (const g of grants) if (matchesPrefix(g.pattern, names)) for (const r of g.rights) union.add(r);
-    if (ADMIN_READS.some((pattern) => matchesPrefix(pattern, names))) union.clear();
-    if (union.size > 1 && ADMIN_WRITES.some((pattern) => matchesPrefix(pattern, names))) {
-      for (const r of ALL) if (r !== 'get') union.delete(r);
-    }
-    rights = union;
+  if (grants === 'all') return ALL;
+  const union = new Set<Right>();
+  for (const g of grants) if (matchesPrefix(g.pattern, names)) for (const r of g.rights) union.add(r);
+  if (ADMIN_READS.some((pattern) => matchesPrefix(pattern, names))) union.clear();
+  if (union.size > 1 && ADMIN_WRITES.some((pattern) => matchesPrefix(pattern, names))) {
+    for (const r of ALL) if (r !== 'get') union.delete(r);
   }
-  return scope ? new Set([...rights].filter((r) => scope.rights.has(r))) : rights;
+  return union;
 }
 
 /** Whether `p` may see the element: it may read it, or it is a container on the way to something it may read. */
@@ -123,15 +139,8 @@ export function canSee(p: Principal, chain: string[]): boolean {
   if (rightsAt(p, chain).has('get')) return true;
   if (chain[0] !== 'data') return false;
   const names = chain.slice(1);
-  const scope = p.kind === 'user' ? p.scope : undefined;
   const grants = grantsOf(p);
-  if (grants === 'all') return scope !== undefined && leadsTo(names, scope.path);
-  return grants.some((g) => {
-    if (!scope) return leadsTo(names, g.pattern);
-    // What a token may read lies where its scope and a grant of its user overlap: under the deeper of the two.
-    const overlap = deeper(g.pattern, scope.path);
-    return overlap !== undefined && leadsTo(names, overlap);
-  });
+  return grants !== 'all' && grants.some((g) => leadsTo(names, g.pattern));
 }
 
 /** The deeper of two paths when one lies within the other (`*` matching any name), else undefined. */
@@ -149,6 +158,14 @@ function deeper(a: string[], b: string[]): string[] | undefined {
 export function deny(p: Principal, right: Right | 'use', what: string): never {
   if (p.kind === 'anonymous') throw new UnauthorizedError(`log in to ${right} ${what}`);
   throw new ForbiddenError(`${describe(p)} may not ${right} ${what}`);
+}
+
+/**
+ * Refuses a write that the rules refuse whatever the tree holds, told by the names of its plain path alone (`names`
+ * undefined: not a plain path, so only what it selects can tell): before a body is read or anything is selected.
+ */
+export function checkWritePath(p: Principal, names: string[] | undefined, right: Right, path: string): void {
+  if (names && !rightsAt(p, names).has(right) && !leadsToRight(p, names, right)) deny(p, right, path);
 }
 
 /** Only an admin (or the server) writes hidden data (own:plugin ownership, au: capabilities). */
@@ -199,8 +216,6 @@ function hasOwnText(el: Element): boolean {
 export function leadsToRight(p: Principal, chain: string[], right: Right): boolean {
   if (chain[0] !== 'data') return false;
   const names = chain.slice(1);
-  const scope = p.kind === 'user' ? p.scope : undefined;
-  if (scope && !(leadsTo(names, scope.path) || matchesPrefix(scope.path, names))) return false;
   const grants = grantsOf(p);
   return grants !== 'all' && grants.some((g) => g.rights.has(right) && leadsTo(names, g.pattern));
 }

@@ -12,8 +12,11 @@ export interface TokenScope {
 export type Principal =
   | { kind: 'anonymous' }
   | { kind: 'user'; name: string; admin: boolean; via: 'basic' | 'token' | 'session'; scope?: TokenScope }
-  /** A plugin's code or one of its actions: its own data, plus what the user it works for may do. */
-  | { kind: 'plugin'; name: string; caller?: Principal; writes?: string[][] }
+  /**
+   * A plugin's code or one of its actions: its own data (and the subtrees it declares it `writes`). Acting for a
+   * `caller` (a deputy), what that caller may do, within the plugin's own subtrees and `forCallers` (policy.ts).
+   */
+  | { kind: 'plugin'; name: string; caller?: Principal; writes?: string[][]; forCallers?: string[][] }
   /** The server itself, and actions under actions/ (which only an admin can write). */
   | { kind: 'system' };
 

@@ -9,8 +9,9 @@
  * - 'read': a client's read. Never Igor's hidden (namespaced) data, never secrets; otherwise what the
  *   policy lets the principal read, and the containers on the way to it.
  * - 'raw': the same, but an admin (or the server) gets everything, hidden data and secrets included.
- * - 'plugin': a plugin's read. Secrets only where the plugin may write them (its client_secret, its users'
- *   tokens); never hidden data.
+ * - 'plugin': a plugin's read for its own work. Secrets only where the plugin may write them (its client_secret,
+ *   its users' tokens); never hidden data. A plugin acting for a caller reads as 'read': no secrets, as the
+ *   caller reads none.
  * - 'write': where a write may look: what the principal may read, plus where it may write (a device's token
  *   may write without reading), plus the secrets it may change. An admin's writes see everything.
  *
@@ -20,6 +21,7 @@
 import { ATTRIBUTE_NODE, DOCUMENT_NODE, ELEMENT_NODE, isHidden, type Show } from '../tree/dom.ts';
 import type { WriteOptions } from '../tree/tree.ts';
 import type { View } from '../tree/xpath.ts';
+import { parseSimplePath } from '../tree/simplePath.ts';
 import { canSee, leadsToRight, rightsAt } from './policy.ts';
 import { isAdmin, type Principal } from './principal.ts';
 
@@ -82,6 +84,7 @@ function childRule(p: Principal, purpose: Purpose): ChildRule | 'everything' {
     case 'raw':
       return (chain, name) => !hiddenName(name) && !SECRET_NAMES.has(name) && canSee(p, at(chain, name));
     case 'plugin':
+      if (p.kind === 'plugin' && p.caller) return childRule(p, 'read');
       return (chain, name) => {
         if (hiddenName(name)) return false;
         const here = at(chain, name);
@@ -224,7 +227,7 @@ function keyOf(p: Principal): string {
     case 'user':
       return `user:${p.name}:${p.admin}:${p.scope ? `${p.scope.path.join('/')}:${[...p.scope.rights].sort().join(',')}` : ''}`;
     case 'plugin':
-      return `plugin:${p.name}:${JSON.stringify(p.writes ?? [])}:${p.caller ? keyOf(p.caller) : ''}`;
+      return `plugin:${p.name}:${JSON.stringify([p.writes ?? [], p.forCallers ?? []])}:${p.caller ? keyOf(p.caller) : ''}`;
   }
 }
 
@@ -257,10 +260,18 @@ function visibilityByKey(p: Principal, purpose: Purpose): Visibility {
   return v;
 }
 
-/** How a principal's writes select and what they keep: its write view, and what writers never see. */
-export function writeOptions(p: Principal): WriteOptions {
-  const v = visibilityFor(p, 'write');
-  return v.everything ? { unseen: unseenByWriters } : { view: v, unseen: unseenByWriters };
+/**
+ * How a principal's write of `path` selects, and what it keeps. A plain path (names and positions) reaches by
+ * name what the writer may write, whether or not it may read it (a device's token that only writes). Any other
+ * path — a predicate, a function — is evaluated over what the writer may read only: what it may overwrite but
+ * not read is never tested, so neither an answer nor the time it takes tells anything about it.
+ * What writers never see (secrets, hidden data) is kept when they replace an element.
+ */
+export function writeOptions(p: Principal, path: string): WriteOptions {
+  const write = visibilityFor(p, 'write');
+  if (write.everything) return { unseen: unseenByWriters };
+  const view = parseSimplePath(path) ? write : visibilityFor(p, p.kind === 'plugin' && !p.caller ? 'plugin' : 'read');
+  return { view: viewOf(view), unseen: unseenByWriters };
 }
 
 /** The view to hand an evaluation: none when everything exists (the evaluator then checks nothing). */

@@ -25,6 +25,10 @@ async function runServe(opts: Record<string, string | boolean | undefined>, io: 
     host: opts['host'],
     publicUrl: opts['publicUrl'],
     maxBodyBytes: opts['maxBodyBytes'],
+    maxBodyElements: opts['maxBodyElements'],
+    quotaElements: opts['quotaElements'],
+    quotaBytes: opts['quotaBytes'],
+    allowHosts: opts['allowHosts'],
     callTimeoutMs: opts['callTimeoutMs'],
     pluginTimeoutMs: opts['pluginTimeoutMs'],
     xpathTimeoutMs: opts['xpathTimeoutMs'],
@@ -171,6 +175,16 @@ function serveCommand(program: Command, io: Io, done: Done): void {
     .option('--host <host>', 'address to listen on (env IGOR_HOST; default 127.0.0.1)')
     .option('--public-url <url>', 'URL the server is reached at from outside, e.g. behind a proxy (env IGOR_PUBLIC_URL)')
     .option('--max-body-bytes <n>', 'largest request body accepted (env IGOR_MAX_BODY_BYTES; default 1048576)')
+    .option('--max-body-elements <n>', 'most elements a request body may hold (env IGOR_MAX_BODY_ELEMENTS; default 10000)')
+    .option(
+      '--quota-elements <n>',
+      'most elements anyone but an admin may fill the sandbox, or a user their own identities/U and people/U, with (env IGOR_QUOTA_ELEMENTS; default 20000)',
+    )
+    .option('--quota-bytes <n>', 'the same in bytes of names and text (env IGOR_QUOTA_BYTES; default 16777216)')
+    .option(
+      '--allow-hosts <list>',
+      'hosts, addresses or CIDR ranges that requests made for someone (copytree, plugin actions, callbacks) may reach besides public addresses (env IGOR_ALLOW_HOSTS)',
+    )
     .option(
       '--call-timeout-ms <ms>',
       'how long a call to another server from an action or plugin may take (env IGOR_CALL_TIMEOUT_MS; default 30000)',

@@ -175,7 +175,12 @@ export class OAuth2Flow implements OAuth2Client {
     let revoked: string | undefined;
     if (p['delete'] || p['forget']) revoked = await this.revoke(user);
     if (p['delete']) await call.data.delete(base);
-    else if (p['forget']) await call.data.delete(`${base}/token | ${base}/needsAuthorisation`);
+    // Each by its plain path: a secret (the token) is reached by name only, never through a union or predicate.
+    else if (p['forget'])
+      await call.data.batch([
+        { op: 'delete', xpath: `${base}/token` },
+        { op: 'delete', xpath: `${base}/needsAuthorisation` },
+      ]);
     else if (p['create'] && !call.userData) await call.data.put(base, defaults);
     else if (call.method === 'POST') {
       if (!call.userData) throw new NotFoundError(`${user} has no ${this.deps.plugin} entry yet: create it first`);

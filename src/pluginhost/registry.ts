@@ -64,6 +64,26 @@ function extraSubtree(path: unknown, source: string): string[] {
   return names;
 }
 
+/** Where a plugin serves its callers (`forCallers`): plain paths under /data; `/data` itself is the whole tree. */
+function callerSubtree(path: unknown, source: string): string[] {
+  const names =
+    typeof path === 'string'
+      ? path
+          .replace(/^\/?data(\/|$)/, '')
+          .split('/')
+          .filter(Boolean)
+      : undefined;
+  if (!names || !names.every(isTagName)) {
+    throw new BadRequestError(`plugin ${source} declares it serves callers in "${String(path)}": a plain path under /data`);
+  }
+  return names;
+}
+
+/** Who a plugin is: its name and the subtrees its definition declares. */
+function pluginPrincipal(name: string, writes: string[][], forCallers: string[][]): Principal & { kind: 'plugin' } {
+  return { kind: 'plugin', name, ...(writes.length ? { writes } : {}), ...(forCallers.length ? { forCallers } : {}) };
+}
+
 export interface PluginSource {
   source: string;
   dir: string;
@@ -71,8 +91,8 @@ export interface PluginSource {
 
 export interface RunningPlugin {
   name: string;
-  /** Extra subtrees it writes, as element names from /data. */
-  writes: string[][];
+  /** Who it is: its name, the extra subtrees it writes and those where it serves its callers. */
+  self: Principal & { kind: 'plugin' };
   source: string;
   dir: string;
   description: string;
@@ -147,8 +167,7 @@ export class PluginRegistry {
 
   /** Who the plugin acts as: its own parts of the tree and what its definition declares. */
   principal(name: string): Principal & { kind: 'plugin' } {
-    const writes = this.running.get(name)?.writes;
-    return writes?.length ? { kind: 'plugin', name, writes } : { kind: 'plugin', name };
+    return this.running.get(name)?.self ?? { kind: 'plugin', name };
   }
 
   private find(source: string): string {
@@ -165,7 +184,7 @@ export class PluginRegistry {
    * The plugin's definition, checked: a module that cannot be loaded is a 502 (its code failed), one that does
    * not define a plugin, or declares subtrees it may not write, a 400.
    */
-  private async load(dir: string): Promise<{ def: PluginDefinition; writes: string[][] }> {
+  private async load(dir: string): Promise<{ def: PluginDefinition; writes: string[][]; forCallers: string[][] }> {
     const entry = ENTRY_FILES.map((f) => join(dir, f)).find((f) => existsSync(f))!;
     let module: { default?: Partial<PluginDefinition> };
     try {
@@ -181,8 +200,11 @@ export class PluginRegistry {
       throw new BadRequestError(`${entry} must export default { description, create(host) }`);
     }
     if (def.writes !== undefined && !Array.isArray(def.writes)) throw new BadRequestError(`${entry}: writes must be a list of paths`);
+    if (def.forCallers !== undefined && !Array.isArray(def.forCallers))
+      throw new BadRequestError(`${entry}: forCallers must be a list of paths`);
     const writes = (def.writes ?? []).map((path) => extraSubtree(path, basename(dir)));
-    return { def: def as PluginDefinition, writes };
+    const forCallers = (def.forCallers ?? []).map((path) => callerSubtree(path, basename(dir)));
+    return { def: def as PluginDefinition, writes, forCallers };
   }
 
   /** Starts every installed plugin; one that fails is logged and recorded under status/plugins/NAME. */
@@ -201,8 +223,9 @@ export class PluginRegistry {
 
   private async start(name: string, source: string): Promise<RunningPlugin> {
     const dir = this.find(source);
-    const { def, writes } = await this.load(dir);
-    const host = makePluginHost(this.deps, writes.length ? { kind: 'plugin', name, writes } : { kind: 'plugin', name });
+    const { def, writes, forCallers } = await this.load(dir);
+    const self = pluginPrincipal(name, writes, forCallers);
+    const host = makePluginHost(this.deps, self);
     let instance: PluginInstance;
     try {
       instance = await def.create(host);
@@ -248,7 +271,7 @@ export class PluginRegistry {
         },
       };
     }
-    const plugin: RunningPlugin = { name, writes, source, dir, description: def.description, methods, host, instance };
+    const plugin: RunningPlugin = { name, self, source, dir, description: def.description, methods, host, instance };
     this.running.set(name, plugin);
     this.broken.delete(name);
     return plugin;

@@ -3,7 +3,7 @@
  * principal like a REST request's, without the HTTP round trip. A plugin reads secrets where it may write
  * (its own client_secret, its users' tokens), nowhere else.
  */
-import { authoriseMutation, checkNoHiddenData } from '../auth/policy.ts';
+import { authoriseMutation, checkNoHiddenData, checkWritePath } from '../auth/policy.ts';
 import type { Principal } from '../auth/principal.ts';
 import { viewOf, visibilityFor, writeOptions } from '../auth/visibility.ts';
 import { BadRequestError } from '../errors.ts';
@@ -12,11 +12,11 @@ import type { Database } from '../store/database.ts';
 import { ELEMENT_NODE, refOf, textOf } from '../tree/dom.ts';
 import { elementFromJson, jsonOf, scalarOf, type Json } from '../tree/jsonxml.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
+import { plainNames } from '../tree/simplePath.ts';
 import { combine, type Mutation, type Tree } from '../tree/tree.ts';
 
 export function treeAccess(db: Database, p: Principal): TreeAccess {
   const reading = visibilityFor(p, 'plugin');
-  const writing = writeOptions(p);
   const valueOf = (n: Node): Json => {
     if (n.nodeType !== ELEMENT_NODE) return scalarOf(textOf(n, reading.show));
     return jsonOf(n as Element, reading.show);
@@ -29,6 +29,8 @@ export function treeAccess(db: Database, p: Principal): TreeAccess {
   };
   const apply = (t: Tree, change: TreeChange, el: Element | undefined): Mutation => {
     const path = absolutePath(change.xpath);
+    const writing = writeOptions(p, path);
+    checkWritePath(p, plainNames(path), change.op, path);
     if (change.op === 'delete') return authoriseMutation(p, 'DELETE', t.delete(path, writing));
     return authoriseMutation(
       p,

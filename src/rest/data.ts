@@ -3,14 +3,14 @@
  * control: a principal reads what it may see (secrets left out), writes only where it may.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authoriseMutation, checkNoHiddenData, deny, leadsToRight, rightsAt } from '../auth/policy.ts';
+import { authoriseMutation, checkNoHiddenData, checkWritePath, deny, rightsAt } from '../auth/policy.ts';
 import { isAdmin, principalOf, type Principal } from '../auth/principal.ts';
 import { isSecretName, viewOf, visibilityFor, writeOptions, type Visibility } from '../auth/visibility.ts';
 import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../errors.ts';
 import { escapeText, refOf, textOf } from '../tree/dom.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
 import type { Mutation, Tree } from '../tree/tree.ts';
-import { parseSimplePath } from '../tree/simplePath.ts';
+import { parseSimplePath, plainNames } from '../tree/simplePath.ts';
 import { stringOf } from '../tree/xpath.ts';
 import { elementFromBody, elementFromForm, hasBody, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
@@ -31,15 +31,6 @@ function variantOf(query: URLSearchParams): Variant {
   return v as Variant;
 }
 
-/** The element names of a plain path, up to its first wildcard; undefined for anything else. */
-function namesOf(path: string): string[] | undefined {
-  const steps = parseSimplePath(path, true);
-  if (!steps) return undefined;
-  const names = steps.map((s) => s.name);
-  const star = names.indexOf('*');
-  return star < 0 ? names : names.slice(0, star);
-}
-
 /**
  * Nothing the principal may see matches. Whether that is because the rules keep it from the path is told
  * from the path's names alone, never from the tree: a refusal (401 for an anonymous client, 403 for others)
@@ -48,7 +39,7 @@ function namesOf(path: string): string[] | undefined {
  * secret or hidden data matches.
  */
 function nothingMatches(ctx: Deps, p: Principal, path: string, visibility: Visibility): never {
-  const names = namesOf(path);
+  const names = plainNames(path);
   if (names && !visibility.admitsChain(names)) {
     const secret = names.some(isSecretName);
     if (secret && isAdmin(p)) throw new ForbiddenError(`${path} is secret; ask with .VARIANT=raw to see it`, 'forbidden_secret');
@@ -156,13 +147,13 @@ async function write(
   variantOf(query); // reject unknown variants before changing anything
   const format = negotiate(req); // like Igor: XML unless the client asks otherwise
   const path = absolutePath(xpath);
-  const options = { ...writeOptions(p), ...(isAdmin(p) ? {} : { timeLimitMs: ctx.config.xpathUserTimeoutMs }) };
+  const options = { ...writeOptions(p, path), ...(isAdmin(p) ? {} : { timeLimitMs: ctx.config.xpathUserTimeoutMs }) };
   // A write whose path is more than a plain path waits its turn like an expensive read.
   const write = (change: (tree: Tree) => Mutation) => evaluation(ctx, req, p, path, () => ctx.db.write(change));
   if (method === 'DELETE') {
     const mutation = await write((tree) => authoriseMutation(p, method, tree.delete(path, options)));
     // Deleting what is not there is fine, but not where the rules would refuse it if it were (told by names).
-    const names = mutation.ops.length === 0 ? namesOf(path) : undefined;
+    const names = mutation.ops.length === 0 ? plainNames(path) : undefined;
     if (names && !rightsAt(p, names).has('delete')) deny(p, 'delete', path);
     res.writeHead(200, { 'Content-Length': 0 }).end();
     return;
@@ -170,9 +161,7 @@ async function write(
   const { tag } = splitLastStep(path);
   // Where the rules refuse this write whatever the tree holds (told by the path's names), say so before
   // reading a body.
-  const names = namesOf(path);
-  const right = method === 'PUT' ? 'put' : 'post';
-  if (names && !rightsAt(p, names).has(right) && !leadsToRight(p, names, right)) deny(p, right, path);
+  checkWritePath(p, plainNames(path), method === 'PUT' ? 'put' : 'post', path);
   const doc = ctx.db.tree.doc;
   let element: Element;
   if (!viaQuery && hasBody(req))

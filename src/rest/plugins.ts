@@ -16,6 +16,8 @@ import { isReply } from '../pluginhost/host.ts';
 import type { RunningPlugin } from '../pluginhost/registry.ts';
 import { runScript } from '../pluginhost/scripts.ts';
 import { treeAccess } from '../pluginhost/treeAccess.ts';
+import { httpRequest } from '../http/client.ts';
+import { outboundPolicyFor } from '../auth/outbound.ts';
 import { isTagName } from '../tree/dom.ts';
 import { setOwn } from '../tree/jsonxml.ts';
 import { hasBody, readBody } from './body.ts';
@@ -191,11 +193,9 @@ async function callPlugin(ctx: Deps, req: Request, res: Response): Promise<void>
       userData = plugin.host.userData(asked);
     } else if ((spec.access ?? 'admin') !== 'public') throw new ForbiddenError(`${describe(p)} may not act for ${asked}`);
   }
-  // The plugin acts with its own rights plus its caller's; a scoped API token lends none of its user's
-  // (its scope is for /data, and could not be honoured through the plugin).
-  const lends = !(p.kind === 'user' && p.scope);
-  const acting: Principal =
-    p.kind === 'plugin' && p.name === name ? p : { ...ctx.plugins.principal(name), ...(lends ? { caller: p } : {}) };
+  // For its own actions the plugin acts as itself; for anyone else as their deputy: their rights, within its
+  // reach (auth/policy.ts), never the union of both.
+  const acting: Principal = p.kind === 'plugin' && p.name === name ? p : { ...ctx.plugins.principal(name), caller: p };
   const rest = req.params['rest'];
   const call: PluginCall = {
     method: req.method,
@@ -207,6 +207,7 @@ async function callPlugin(ctx: Deps, req: Request, res: Response): Promise<void>
     ...(userData ? { userData } : {}),
     caller: callerOf(p),
     data: treeAccess(ctx.db, acting),
+    http: (url, options = {}) => httpRequest(url, { timeoutMs: ctx.config.callTimeoutMs, ...options }, outboundPolicyFor(p, ctx.config)),
     accounts: accountsFor(ctx.db, p),
   };
   sendResult(res, await runPluginCode(ctx, `plugin ${name}/${methodName}`, () => spec.handler(call)));

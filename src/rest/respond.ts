@@ -10,7 +10,8 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
   const status = statusOf(err);
   // Errors we did not foresee are logged in full but shown only briefly: they are bugs, not messages.
   const message = status === 500 ? 'internal error; see the server log' : (err as Error).message;
-  if (status >= 500) logger.error({ err, method: req.method, url: req.url }, 'request failed');
+  // The path and the names of the query's parameters: their values may be passwords (user/add) or URLs with them.
+  if (status >= 500) logger.error({ err, method: req.method, url: loggedUrl(req.url ?? '') }, 'request failed');
   if (res.headersSent) {
     res.destroy();
     return;
@@ -33,6 +34,13 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
   if (status === 401 && !fromPage) headers['WWW-Authenticate'] = 'Basic realm="Igor", charset="UTF-8"';
   res.writeHead(status, headers);
   res.end(body);
+}
+
+function loggedUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const names = [...new URLSearchParams(url.slice(q + 1)).keys()];
+  return `${url.slice(0, q)}?${names.map((n) => `${encodeURIComponent(n)}=…`).join('&')}`;
 }
 
 export function notFound(): RequestHandler {

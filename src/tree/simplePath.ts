@@ -108,3 +108,12 @@ export function walkSimplePath(document: Node, steps: readonly SimpleStep[], vie
   }
   return current;
 }
+
+/** The element names of a plain path, up to its first wildcard; undefined for anything more than a plain path. */
+export function plainNames(path: string): string[] | undefined {
+  const steps = parseSimplePath(path, true);
+  if (!steps) return undefined;
+  const names = steps.map((s) => s.name);
+  const star = names.indexOf('*');
+  return star < 0 ? names : names.slice(0, star);
+}

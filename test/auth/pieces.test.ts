@@ -62,11 +62,20 @@ describe('the access rules', () => {
     ]) {
       assert.equal(rights(fitbit, path), '', path);
     }
-    assert.equal(
-      rights({ kind: 'plugin', name: 'fitbit', caller: jack }, '/data/people/jack/x'),
-      'delete,get,post,put',
-      'plus what its caller may do',
-    );
+  });
+
+  it("give a plugin acting for a caller what both may do, never the union, within the plugin's reach", () => {
+    const deputy: Principal = { kind: 'plugin', name: 'fitbit', caller: jack };
+    assert.equal(rights(deputy, '/data/identities/jack/plugindata/fitbit/token'), 'delete,get,post,put', 'both may');
+    assert.equal(rights(deputy, '/data/sensors/fitbit/jack'), 'get', 'jack only reads sensors');
+    assert.equal(rights(deputy, '/data/people/jack/x'), '', 'the plugin may not reach people/');
+    assert.equal(rights(deputy, '/data/identities/jill/plugindata/fitbit'), '', 'jack may not reach jill');
+    assert.equal(rights(deputy, '/data/plugindata/fitbit/client_id'), '', "the plugin's own data is not jack's");
+    const tool: Principal = { kind: 'plugin', name: 'copytree', forCallers: [[]], caller: jack };
+    assert.equal(rights(tool, '/data/people/jack/x'), 'delete,get,post,put', 'a tool for callers: anywhere jack may');
+    assert.equal(rights(tool, '/data/sensors/x'), 'get');
+    assert.equal(rights(tool, '/data/plugindata/copytree/action'), '', 'never where jack may not');
+    assert.equal(rights({ ...tool, caller: admin }, '/data/identities/jill/x'), 'delete,get,post,put', "an admin's deputy");
   });
 
   it('let admin and the server itself do everything', () => {

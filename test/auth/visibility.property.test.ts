@@ -186,7 +186,9 @@ function readRule(p: Principal, admin: boolean): Rule {
   return (chain, n) => !hidden(n) && !SECRETS.has(n) && canSee(p, [...chain, n]);
 }
 
+/** A plugin's own reads show it the secrets it may write; acting for a caller it reads as that caller: no secrets. */
 function pluginRule(p: Principal): Rule {
+  if (p.kind === 'plugin' && p.caller) return readRule(p, false);
   return (chain, n) => !hidden(n) && (!SECRETS.has(n) || rightsAt(p, [...chain, n]).has('put')) && canSee(p, [...chain, n]);
 }
 

@@ -174,15 +174,19 @@ describe('calling', () => {
 describe('isolation', () => {
   const write = (auth: string | undefined, path: string) => as(auth, `/plugin/t1/write?path=${encodeURIComponent(path)}&value=v`);
 
-  it("lets a plugin write its own parts of the tree, and its caller's", async () => {
-    assert.equal((await write(JACK, '/data/sensors/t1/jack/x')).status, 200);
+  it('lets a plugin write for a caller where both the caller and the plugin may, and nowhere else', async () => {
     assert.equal((await write(JACK, '/data/identities/jack/plugindata/t1/x')).status, 200);
     assert.equal((await write(JILL, '/data/identities/jill/plugindata/t1/x')).status, 200);
-    assert.equal((await write(JACK, '/data/people/jack/fromplugin')).status, 200, "the caller's own rights");
+    assert.equal((await write(JACK, '/data/identities/jill/plugindata/t1/x')).status, 403, "not jill's, for jack");
+    assert.equal((await write(JACK, '/data/sensors/t1/jack/x')).status, 403, "the plugin's sensors are not jack's to write");
+    assert.equal((await write(JACK, '/data/people/jack/fromplugin')).status, 403, 'people/ is beyond the plugin');
+    assert.equal((await write(undefined, '/data/sandbox/x')).status, 401, 'anonymous may not call it at all');
+    assert.equal((await s.request(`/plugin/t1/write?path=${encodeURIComponent('/data/sensors/t1/admin/x')}&value=v`)).status, 200);
   });
 
   it('lets a plugin write the subtrees its definition declares, and no hidden data', async () => {
-    assert.equal((await write(JACK, '/data/sensors/shared/x')).status, 200);
+    assert.equal((await write(JACK, '/data/sensors/shared/x')).status, 403, 'jack may not write sensors, so his deputy may not');
+    assert.equal((await write(undefined, '/data/sensors/shared/x')).status, 401);
     assert.equal((await s.request('/plugin/t1/selfwrite?path=/data/sensors/shared/y&value=1')).status, 200);
     const hidden = await as(JACK, `/plugin/t1/write?path=${encodeURIComponent('/data/sensors/t1/h')}`, {
       method: 'POST',
@@ -211,11 +215,12 @@ describe('isolation', () => {
     assert.equal((await s.request('/plugin/t1/selfwrite?path=/data/devices/t1/y&value=1')).status, 200);
   });
 
-  it("lends a plugin its caller's rights, but not those of a scoped API token", async () => {
+  it("holds a plugin to its caller's rights, a scoped API token's scope included", async () => {
     const { token } = await createToken(s.db, { user: 'jack', path: '/data/people/jack', rights: ['get', 'put'] });
-    const path = encodeURIComponent('/data/identities/jack/fromtoken');
+    const path = encodeURIComponent('/data/identities/jack/plugindata/t1/fromtoken');
     assert.equal((await as(JACK, `/plugin/t1/publicwrite?path=${path}&value=1`)).status, 200);
-    assert.equal((await as(`Bearer ${token}`, `/plugin/t1/publicwrite?path=${path}&value=2`)).status, 403);
+    assert.equal((await as(`Bearer ${token}`, `/plugin/t1/publicwrite?path=${path}&value=2`)).status, 403, 'outside the scope');
+    assert.equal((await as(undefined, `/plugin/t1/publicwrite?path=${path}&value=3`)).status, 403, 'anonymous may not write there');
     assert.equal((await as(`Bearer ${token}`, '/plugin/t1/echo')).status, 403, 'tokens are for /data');
   });
 
