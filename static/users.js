@@ -1,5 +1,6 @@
-// Users: an admin adds people, sets passwords, makes admins and deletes; everyone changes their own password
-// and makes and revokes their API tokens. All over the REST routes `igor user` and `igor token` use, so the
+// Users: an admin adds people, sets passwords, makes admins, ends sessions and deletes; everyone changes their
+// own password, sees where they are logged in (and logs out there, or everywhere) and makes and revokes their API
+// tokens. All over the REST routes `igor user` and `igor token` use, so the
 // server decides who may do what (src/auth/accounts.ts) and its refusals are shown as it words them.
 'use strict';
 document.addEventListener('DOMContentLoaded', async () => {
@@ -49,6 +50,7 @@ document.addEventListener('DOMContentLoaded', async () => {
                   { type: 'button', class: 'small', dataset: { admin: u.name, to: String(!u.admin) } },
                   u.admin ? 'Not admin' : 'Make admin',
                 ),
+            u.name === me.user ? null : igor.el('button', { type: 'button', class: 'small', dataset: { logout: u.name } }, 'Log out'),
             u.name === me.user ? null : igor.el('button', { type: 'button', class: 'small', dataset: { remove: u.name } }, 'Delete'),
           ),
         ),
@@ -72,13 +74,30 @@ document.addEventListener('DOMContentLoaded', async () => {
     $('tokenList').replaceChildren(...(items.length ? items : [igor.el('li', {}, 'No tokens.')]));
   }
 
+  async function loadSessions() {
+    const sessions = await igor.request('/internal/sessions');
+    const items = sessions.map((x) =>
+      igor.el(
+        'li',
+        { dataset: { session: x.id } },
+        igor.el('strong', {}, x.agent || 'a browser'),
+        ` · since ${new Date(x.created * 1000).toLocaleString()}`,
+        x.current ? ' · this one' : '',
+        ' ',
+        x.current ? null : igor.el('button', { type: 'button', class: 'small', dataset: { end: x.id } }, 'Log out there'),
+      ),
+    );
+    $('sessionList').replaceChildren(...(items.length ? items : [igor.el('li', {}, 'No sessions.')]));
+  }
+
   async function load() {
-    await Promise.all([me.admin ? loadUsers() : null, loadTokens()]);
+    await Promise.all([me.admin ? loadUsers() : null, loadTokens(), loadSessions()]);
   }
 
   $('everyone').hidden = !me.admin;
   $('mine').hidden = false;
   $('tokens').hidden = false;
+  $('sessions').hidden = false;
   $('tokenUserBox').hidden = !me.admin;
   $('oldBox').hidden = me.admin; // an admin sets any password without the old one
   $('mineTitle').textContent = `Your password (${me.user})`;
@@ -104,6 +123,8 @@ document.addEventListener('DOMContentLoaded', async () => {
       const admin = b.dataset.to === 'true';
       if (await send('PUT', `/internal/users/${quote(b.dataset.admin)}/admin`, { admin }))
         done(`${b.dataset.admin} is ${admin ? 'now' : 'no longer'} an admin.`);
+    } else if (b.dataset.logout) {
+      if (await send('DELETE', `/internal/sessions?user=${quote(b.dataset.logout)}`)) done(`${b.dataset.logout} is logged out everywhere.`);
     } else if (b.dataset.remove && confirm(`Delete ${b.dataset.remove}, with their tokens?`)) {
       if (await send('DELETE', `/internal/users/${quote(b.dataset.remove)}`)) done(`${b.dataset.remove} is deleted.`);
     }
@@ -131,6 +152,19 @@ document.addEventListener('DOMContentLoaded', async () => {
       $('madeToken').textContent = made.token;
       $('made').hidden = false;
       done('Token created.');
+    }
+  });
+  $('sessionList').addEventListener('click', async (event) => {
+    const b = event.target.closest('button[data-end]');
+    if (b && (await send('DELETE', `/internal/sessions/${quote(b.dataset.end)}`))) done('That browser is logged out.');
+  });
+  $('everywhere').addEventListener('click', async () => {
+    if (!confirm('Log out of every browser, this one too?')) return;
+    try {
+      await igor.request('/internal/sessions', { method: 'DELETE' });
+      location.assign('/login?returnTo=/users.html');
+    } catch (err) {
+      igor.say(result, err.message, 'error');
     }
   });
   $('tokenList').addEventListener('click', async (event) => {

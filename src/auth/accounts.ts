@@ -11,6 +11,7 @@ import { combine, type Mutation } from '../tree/tree.ts';
 import type { Accounts } from '../plugin-api.ts';
 import { verifyPassword } from './passwords.ts';
 import { isAdmin, type Principal, type Right } from './principal.ts';
+import { endSessions, listSessions, type SessionInfo } from './sessions.ts';
 import { createToken, listTokens, revokeToken, type TokenInfo } from './tokens.ts';
 import { findUser, setPassword } from './users.ts';
 
@@ -180,9 +181,18 @@ export async function deleteUser(db: Database, p: Principal, name: string): Prom
   });
 }
 
+/**
+ * Managing credentials (tokens, sessions) needs a password or a browser session, never a token: a stolen device's
+ * token must not list, make or revoke the household's other credentials.
+ */
+function notByToken(p: Principal, what: string): void {
+  if (p.kind === 'anonymous') throw new UnauthorizedError(`log in to ${what}`);
+  if (p.kind === 'user' && p.via === 'token') throw new ForbiddenError(`an API token cannot ${what}; log in with a password`);
+}
+
 /** Tokens an admin sees (all) or a user (their own). */
 export function tokensFor(db: Database, p: Principal): TokenInfo[] {
-  if (p.kind === 'anonymous') throw new UnauthorizedError('log in to see your API tokens');
+  notByToken(p, 'see API tokens');
   const all = listTokens(db);
   return isAdmin(p) ? all : all.filter((t) => t.user === userOf(p));
 }
@@ -197,8 +207,7 @@ export interface NewToken {
 
 /** A token for oneself, or (an admin) for anyone; shown once. A token cannot make a token. */
 export async function makeToken(db: Database, p: Principal, spec: NewToken): Promise<{ id: string; token: string }> {
-  if (p.kind === 'anonymous') throw new UnauthorizedError('log in to make an API token');
-  if (p.kind === 'user' && p.via === 'token') throw new ForbiddenError('an API token cannot make tokens; log in with a password');
+  notByToken(p, 'make API tokens');
   const user = spec.user ?? userOf(p);
   if (!user) throw new BadRequestError('say whose token it is (user)');
   if (user !== userOf(p)) adminOnly(p, 'make tokens for other users');
@@ -220,6 +229,28 @@ export async function dropToken(db: Database, p: Principal, id: string): Promise
     throw new NotFoundError(`you have no token ${id}`);
   }
   await revokeToken(db, id);
+}
+
+/** Whose sessions `p` asks about: their own, or (an admin) anyone's. */
+function sessionOwner(db: Database, p: Principal, user: string | undefined): string {
+  notByToken(p, 'manage sessions');
+  const mine = userOf(p);
+  const whose = user || mine;
+  if (!whose) throw new BadRequestError("say whose sessions (user=NAME)");
+  if (whose !== mine) adminOnly(p, "manage other users' sessions");
+  if (!findUser(db, whose)) throw new NotFoundError(`there is no user ${whose}`);
+  return whose;
+}
+
+/** A user's browser sessions: one's own, or (an admin) anyone's. */
+export function sessionsFor(db: Database, p: Principal, user?: string): SessionInfo[] {
+  return listSessions(db, sessionOwner(db, p, user));
+}
+
+/** Ends one session (`id`) or all of a user's: one's own, or (an admin) anyone's. */
+export async function endSessionsFor(db: Database, p: Principal, user?: string, id?: string): Promise<void> {
+  const whose = sessionOwner(db, p, user);
+  if (!(await endSessions(db, whose, id)) && id !== undefined) throw new NotFoundError(`${whose} has no session ${id}`);
 }
 
 /** The accounts a plugin call may manage: those its caller may, no more (the plugin lends nothing). */

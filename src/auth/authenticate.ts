@@ -11,7 +11,8 @@ import { clientAddress, type LoginGuard } from './logins.ts';
 import { recentlyVerified } from './passwords.ts';
 import { ANONYMOUS, SYSTEM, type Principal } from './principal.ts';
 import { sameText } from './signing.ts';
-import { parseCookies, SESSION_COOKIE, sessionUser } from './session.ts';
+import { parseCookies, SESSION_COOKIE } from './session.ts';
+import { sessionUser } from './sessions.ts';
 import { pluginOfCredentials } from './pluginCredentials.ts';
 import { checkToken } from './tokens.ts';
 import { findUser, type UserRecord } from './users.ts';
@@ -112,8 +113,8 @@ export function authenticate(settings: AuthSettings, req: IncomingMessage, c: Ca
   }
   const cookie = parseCookies(req)[SESSION_COOKIE];
   if (cookie) {
-    const name = sessionUser(settings.sessionKey, cookie);
-    const user = name !== undefined ? findUser(db, name) : undefined;
+    // A cookie whose session has ended is no session: the request is anonymous, as after logging out.
+    const user = sessionUser(db, settings.sessionKey, cookie);
     if (user) return userPrincipal(user.name, user.admin, 'session');
   }
   return ANONYMOUS;

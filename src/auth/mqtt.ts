@@ -8,7 +8,7 @@
  */
 import { isTagName } from '../tree/dom.ts';
 import type { Database } from '../store/database.ts';
-import { findUser } from './users.ts';
+import { findUser, type UserRecord } from './users.ts';
 import type { LoginGuard } from './logins.ts';
 import { rightsAt } from './policy.ts';
 import { isSecretName } from './visibility.ts';
@@ -19,28 +19,48 @@ import { checkToken } from './tokens.ts';
 /** The user name the server's own bridge uses on its embedded broker. */
 export const BRIDGE_USER = 'igor-bridge';
 
-/** The principal of an MQTT CONNECT's credentials, or undefined if they are not good. */
-export async function mqttPrincipal(
+/**
+ * A connected client's credentials: who it is, and whether what it logged in with still holds. A connection
+ * lives for days; it keeps its rights only while its password is unchanged, its token unrevoked and its user
+ * neither deleted nor, when it came in as an admin, demoted. The broker asks whenever identities change.
+ */
+export interface MqttLogin {
+  principal: Principal;
+  stillValid(): boolean;
+}
+
+/** The login of an MQTT CONNECT's credentials, or undefined if they are not good. */
+export async function mqttLogin(
   deps: { db: Database; logins: LoginGuard; internalSecret: string },
   username: string | undefined,
   password: Buffer | undefined,
   address: string,
-): Promise<Principal | undefined> {
+): Promise<MqttLogin | undefined> {
+  const { db } = deps;
   const secret = password?.toString('utf8') ?? '';
   if (!username && !secret) return undefined; // no anonymous clients: a device in the home has credentials
-  if (username === BRIDGE_USER) return sameText(secret, deps.internalSecret) ? SYSTEM : undefined;
-  const token = checkToken(deps.db, secret);
+  if (username === BRIDGE_USER) return sameText(secret, deps.internalSecret) ? { principal: SYSTEM, stillValid: () => true } : undefined;
+  const token = checkToken(db, secret);
   if (token) {
-    const user = findUser(deps.db, token.user);
-    return user ? { kind: 'user', name: user.name, admin: user.admin, via: 'token', scope: token.scope } : undefined;
+    const user = findUser(db, token.user);
+    if (!user) return undefined;
+    const principal: Principal = { kind: 'user', name: user.name, admin: user.admin, via: 'token', scope: token.scope };
+    return { principal, stillValid: () => checkToken(db, secret) !== undefined && sameStanding(db, user) };
   }
-  const user = username ? findUser(deps.db, username) : undefined;
+  const user = username ? findUser(db, username) : undefined;
   try {
     await deps.logins.check(username ?? '', user, secret, address, 'MQTT');
   } catch {
     return undefined;
   }
-  return user ? { kind: 'user', name: user.name, admin: user.admin, via: 'basic' } : undefined;
+  if (!user) return undefined;
+  return { principal: { kind: 'user', name: user.name, admin: user.admin, via: 'basic' }, stillValid: () => sameStanding(db, user) };
+}
+
+/** The user is still there with the password they had, and still an admin if they were one. */
+function sameStanding(db: Database, then: UserRecord): boolean {
+  const now = findUser(db, then.name);
+  return !!now && now.passwordHash === then.passwordHash && (now.admin || !then.admin);
 }
 
 /**

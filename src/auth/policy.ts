@@ -101,6 +101,7 @@ const ADMIN_WRITES: string[][] = [
   ['identities', '*', 'admin'],
   ['identities', '*', 'encryptedPassword'],
   ['identities', '*', 'apiTokens'],
+  ['identities', '*', 'loginSessions'],
 ];
 
 /** Who was refused what: for an admin's eyes, although the rest of services/igor is public. */

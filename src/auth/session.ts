@@ -1,17 +1,18 @@
 /**
- * Browser sessions: a signed cookie `igor_session` (user, expiry, HMAC-SHA256 with a key kept in the database
- * directory, so sessions survive restarts). The CSRF token that goes with a session is csrf.ts's.
+ * The cookies of browser sessions (`igor_session`, whose records sessions.ts keeps, and `igor_csrf`) and the
+ * directory's secret key, which signs CSRF tokens and plugin scripts' credentials. The CSRF token that goes with
+ * a session is csrf.ts's.
  */
 import { randomBytes } from 'node:crypto';
-import { sameText, sign } from './signing.ts';
 import { chmod, readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { writeFileDurably } from '../store/files.ts';
+import { SESSION_LIFETIME_S } from './sessions.ts';
 
 export const SESSION_COOKIE = 'igor_session';
 export const CSRF_COOKIE = 'igor_csrf';
-export const LIFETIME_S = 30 * 24 * 3600;
+export const LIFETIME_S = SESSION_LIFETIME_S;
 
 /**
  * The directory's secret key, made on first use (readable by the owner only), written durably. A key file
@@ -48,20 +49,9 @@ export function parseCookies(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
-/** A new session for `user`: the cookie's value and its Set-Cookie header. */
-export function makeSession(key: Buffer, user: string, secure: boolean, now = Date.now()): { value: string; header: string } {
-  const payload = `${Buffer.from(user).toString('base64url')}.${Math.floor(now / 1000) + LIFETIME_S}`;
-  const value = `${payload}.${sign(key, payload)}`;
-  return { value, header: cookie(SESSION_COOKIE, value, { maxAge: LIFETIME_S, httpOnly: true, secure }) };
-}
-
-/** The user a session cookie names, if it is genuine and not expired. */
-export function sessionUser(key: Buffer, value: string | undefined, now = Date.now()): string | undefined {
-  if (!value) return undefined;
-  const [user, expires, mac] = value.split('.');
-  if (!user || !expires || !mac || !sameText(mac, sign(key, `${user}.${expires}`))) return undefined;
-  if (Number(expires) * 1000 < now) return undefined;
-  return Buffer.from(user, 'base64url').toString('utf8');
+/** The Set-Cookie header of a session's cookie (sessions.ts made its value). */
+export function sessionCookie(value: string, secure: boolean): string {
+  return cookie(SESSION_COOKIE, value, { maxAge: LIFETIME_S, httpOnly: true, secure });
 }
 
 export function clearSessionCookie(secure: boolean): string {

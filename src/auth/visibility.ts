@@ -41,6 +41,7 @@ export const SECRET_NAMES: ReadonlySet<string> = new Set([
   'access_token',
   'refresh_token',
   'apiTokens',
+  'loginSessions',
 ]);
 
 export function isSecretName(name: string): boolean {

@@ -5,11 +5,12 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Aedes, type Client } from 'aedes';
-import { mayPublish, mayReceive, maySubscribe, mqttPrincipal } from '../auth/mqtt.ts';
+import { mayPublish, mayReceive, maySubscribe, mqttLogin, type MqttLogin } from '../auth/mqtt.ts';
 import type { LoginGuard } from '../auth/logins.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../store/database.ts';
+import type { ChangeEvent } from '../tree/tree.ts';
 
 export interface BrokerDeps {
   db: Database;
@@ -30,17 +31,19 @@ const MAX_PACKET_BYTES = 256 * 1024;
 
 export async function startBroker(deps: BrokerDeps): Promise<EmbeddedBroker> {
   const principals = new WeakMap<Client, Principal>();
+  const logins = new Map<Client, MqttLogin>();
   const broker = await Aedes.createBroker({
     maxClientsIdLength: 64,
     authenticate: (client, username, password, done) => {
       const address = (client.conn as { remoteAddress?: string }).remoteAddress ?? 'mqtt';
-      mqttPrincipal(deps, username, password, address).then(
-        (p) => {
-          if (!p) {
+      mqttLogin(deps, username, password, address).then(
+        (login) => {
+          if (!login) {
             const err = Object.assign(new Error('bad user name or password'), { returnCode: 4 as const });
             return done(err, false);
           }
-          principals.set(client, p);
+          principals.set(client, login.principal);
+          logins.set(client, login);
           done(null, true);
         },
         (err: Error) => done(Object.assign(err, { returnCode: 3 as const }), false),
@@ -65,6 +68,18 @@ export async function startBroker(deps: BrokerDeps): Promise<EmbeddedBroker> {
     },
   });
   broker.on('clientError', (client, err) => deps.logger.debug({ client: client.id, err: err.message }, 'MQTT client error'));
+  broker.on('clientDisconnect', (client) => logins.delete(client));
+  // A password changed, a token revoked, a user demoted or deleted: the connections that stood on it close.
+  const revalidate = (events: ChangeEvent[]) => {
+    if (!events.some((e) => e.path.startsWith('/data/identities'))) return;
+    for (const [client, login] of logins) {
+      if (login.stillValid()) continue;
+      logins.delete(client);
+      deps.logger.info({ client: client.id }, 'MQTT client disconnected: the credentials it connected with no longer hold');
+      client.close();
+    }
+  };
+  deps.db.on('change', revalidate);
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -81,6 +96,7 @@ export async function startBroker(deps: BrokerDeps): Promise<EmbeddedBroker> {
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        deps.db.off('change', revalidate);
         broker.close(() => server.close(() => resolve()));
         // Clients that keep their connection open would hold close() up.
         for (const socket of sockets) socket.destroy();

@@ -4,13 +4,18 @@
  * own password and tokens), so these routes only read what is asked and say what was done.
  */
 import { routes } from './router.ts';
-import { type Router, type Request } from 'express';
+import type { Request, Response, Router } from 'express';
+import { csrfCookie, csrfTokenFor } from '../auth/csrf.ts';
+import { parseCookies, SESSION_COOKIE, sessionCookie } from '../auth/session.ts';
+import { sessionIdOf, startSession, type SessionInfo } from '../auth/sessions.ts';
 import {
   addUser,
   changePassword,
   deleteUser,
   dropToken,
+  endSessionsFor,
   listUsers,
+  sessionsFor,
   makeToken,
   setAdmin,
   tokenLine,
@@ -25,7 +30,7 @@ import type { HostContext } from './context.ts';
 import { answerText, queryOf } from './negotiate.ts';
 
 /** What these routes use of the host. */
-type Deps = Pick<HostContext, 'config' | 'db'>;
+type Deps = Pick<HostContext, 'auth' | 'config' | 'db'>;
 
 /** The fields of a JSON object or form body (and the query), as given. */
 async function fieldsOf(ctx: Deps, req: Request): Promise<Record<string, unknown>> {
@@ -42,6 +47,17 @@ async function fieldsOf(ctx: Deps, req: Request): Promise<Record<string, unknown
 }
 
 const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+function sessionLine(s: SessionInfo & { current: boolean }): string {
+  return `${s.id}  ${s.user}  since ${new Date(s.created * 1000).toISOString()}  ${s.agent}${s.current ? '  (this one)' : ''}`;
+}
+
+/** A new session for the browser that asked, in place of its own (which a password change has just ended). */
+async function renewSession(ctx: Deps, req: Request, res: Response, user: string): Promise<void> {
+  const secure = (ctx.config.publicUrl ?? '').startsWith('https:');
+  const session = await startSession(ctx.db, ctx.auth.sessionKey, user, req.headers['user-agent'] ?? '');
+  res.append('Set-Cookie', [sessionCookie(session, secure), csrfCookie(csrfTokenFor(ctx.auth.sessionKey, session), secure)]);
+}
 const flag = (v: unknown) => v === true || v === 'true';
 
 export function accountRoutes(ctx: Deps): Router {
@@ -61,7 +77,11 @@ export function accountRoutes(ctx: Deps): Router {
   router.put('/internal/users/:name/password', async (req, res) => {
     const f = await fieldsOf(ctx, req);
     const name = req.params['name'] as string;
-    await changePassword(db, principalOf(req), name, f['password'], f['oldPassword']);
+    const p = principalOf(req);
+    await changePassword(db, p, name, f['password'], f['oldPassword']);
+    // The new password ends every session made with the old one, this one too: the browser that changed it
+    // gets a new one, so it stays logged in while every other browser must log in again.
+    if (p.kind === 'user' && p.via === 'session' && p.name === name) await renewSession(ctx, req, res, name);
     answerText(req, res, `password of ${name} changed`, { changed: name });
   });
   router.put('/internal/users/:name/admin', async (req, res) => {
@@ -75,6 +95,24 @@ export function accountRoutes(ctx: Deps): Router {
     const name = req.params['name'] as string;
     await deleteUser(db, principalOf(req), name);
     answerText(req, res, `user ${name} deleted`, { deleted: name });
+  });
+
+  router.get('/internal/sessions', (req, res) => {
+    const current = sessionIdOf(parseCookies(req)[SESSION_COOKIE])?.id;
+    const sessions = sessionsFor(db, principalOf(req), text(queryOf(req).get('user')) || undefined).map((s) => ({
+      ...s,
+      current: s.id === current,
+    }));
+    answerText(req, res, sessions.map(sessionLine).join('\n'), sessions);
+  });
+  router.delete('/internal/sessions', async (req, res) => {
+    await endSessionsFor(db, principalOf(req), queryOf(req).get('user') || undefined);
+    answerText(req, res, 'sessions ended', { ended: 'all' });
+  });
+  router.delete('/internal/sessions/:id', async (req, res) => {
+    const id = req.params['id'] as string;
+    await endSessionsFor(db, principalOf(req), queryOf(req).get('user') || undefined, id);
+    answerText(req, res, `session ${id} ended`, { ended: id });
   });
 
   router.get('/internal/tokens', (req, res) => {

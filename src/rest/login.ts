@@ -9,7 +9,9 @@ import express, { type Router, type Request, type Response } from 'express';
 import { join } from 'node:path';
 import { clientAddress } from '../auth/logins.ts';
 import { checkLoginForm, csrfCookie, csrfTokenFor } from '../auth/csrf.ts';
-import { clearSessionCookie, CSRF_COOKIE, makeLoginFormCookie, makeSession, parseCookies } from '../auth/session.ts';
+import { clearSessionCookie, CSRF_COOKIE, makeLoginFormCookie, parseCookies, SESSION_COOKIE, sessionCookie } from '../auth/session.ts';
+import { endSessions, sessionIdOf, startSession } from '../auth/sessions.ts';
+import { principalOf } from '../auth/principal.ts';
 import { findUser } from '../auth/users.ts';
 import { statusOf, type IgorError } from '../errors.ts';
 import type { HostContext } from './context.ts';
@@ -41,14 +43,18 @@ export function loginRoutes(ctx: Deps): Router {
       res.redirect(303, `/login?error=1${wait}&returnTo=${encodeURIComponent(returnTo)}`);
       return;
     }
-    const session = makeSession(ctx.auth.sessionKey, name, secure());
+    const session = await startSession(ctx.db, ctx.auth.sessionKey, name, req.headers['user-agent'] ?? '');
     // The session's CSRF token goes with it (csrf.ts): the form's random one is done with.
-    res.append('Set-Cookie', [session.header, csrfCookie(csrfTokenFor(ctx.auth.sessionKey, session.value), secure())]);
+    res.append('Set-Cookie', [sessionCookie(session, secure()), csrfCookie(csrfTokenFor(ctx.auth.sessionKey, session), secure())]);
     res.redirect(303, returnTo);
   });
 
-  // Logging out changes something: the CSRF gate (csrf.ts) has checked the session's token already.
-  router.post('/logout', (_req: Request, res: Response) => {
+  // Logging out changes something: the CSRF gate (csrf.ts) has checked the session's token already. The
+  // session's record goes, so the cookie is worth nothing wherever a copy of it is.
+  router.post('/logout', async (req: Request, res: Response) => {
+    const session = sessionIdOf(parseCookies(req)[SESSION_COOKIE]);
+    const p = principalOf(req);
+    if (session && p.kind === 'user' && p.via === 'session' && p.name === session.user) await endSessions(ctx.db, session.user, session.id);
     res.append('Set-Cookie', clearSessionCookie(secure()));
     res.redirect(303, '/');
   });

@@ -18,6 +18,8 @@ const logIn = (user: string, password: string) => logInAs(s, user, password);
 let jack: Session;
 let admin: Session;
 let jill: Session;
+/** A session of jack's of its own, for the logout route: logging out ends it for good. */
+let leaving: Session;
 
 before(async () => {
   s = await startTestServer();
@@ -27,6 +29,7 @@ before(async () => {
   jack = await logIn('jack', 'jack-password');
   jill = await logIn('jill', 'jill-password');
   admin = await logIn('admin', s.adminPassword);
+  leaving = await logIn('jack', 'jack-password');
 });
 
 type Token = 'none' | 'own' | 'injected' | "another session's";
@@ -124,7 +127,14 @@ const routes: {
     changed: async () => !(await installed()).includes('hello'),
     reset: () => s.request('/internal/plugins/hello', { method: 'PUT' }),
   },
-  { what: 'POST /logout', who: () => jack, method: 'POST', path: '/logout', changed: async () => true },
+  {
+    what: 'POST /logout',
+    who: () => leaving,
+    method: 'POST',
+    path: '/logout',
+    changed: async () =>
+      (await s.anonymous('/internal/whoami', { headers: { cookie: leaving.cookie } }).then((r) => r.text())).trim() === '',
+  },
 ];
 
 describe('the CSRF gate', () => {

@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import { hashPassword, randomPassword, verifyPassword } from '../../src/auth/passwords.ts';
 import { canSee, rightsAt } from '../../src/auth/policy.ts';
 import { ANONYMOUS, SYSTEM, type Principal } from '../../src/auth/principal.ts';
-import { makeSession, sessionUser } from '../../src/auth/session.ts';
 import { visibilityFor } from '../../src/auth/visibility.ts';
 import { parseXml, serialize } from '../../src/tree/dom.ts';
 
@@ -146,20 +145,5 @@ describe('passwords', () => {
     const a = randomPassword();
     assert.equal(a.length, 20);
     assert.notEqual(a, randomPassword());
-  });
-});
-
-describe('session cookies', () => {
-  const key = Buffer.alloc(32, 7);
-  const value = (header: string) => decodeURIComponent(header.split(';')[0]!.split('=').slice(1).join('='));
-  it('name their user while genuine and unexpired', () => {
-    const header = makeSession(key, 'jack', true).header;
-    assert.match(header, /HttpOnly/);
-    assert.match(header, /Secure/);
-    assert.match(header, /SameSite=Lax/);
-    assert.equal(sessionUser(key, value(header)), 'jack');
-    assert.equal(sessionUser(Buffer.alloc(32, 8), value(header)), undefined, 'another key');
-    assert.equal(sessionUser(key, value(header).replace(/^[^.]+/, Buffer.from('admin').toString('base64url'))), undefined, 'tampered');
-    assert.equal(sessionUser(key, value(makeSession(key, 'jack', false, Date.now() - 31 * 86400_000).header)), undefined, 'expired');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The users page (issue #18) in headless Chromium: an admin adds a family member, makes and unmakes an admin,
- * sets a password and deletes a user; the family member changes their own password and makes and revokes an API
- * token, shown once. All through the REST routes `igor user` and `igor token` use: what the page did is checked
+ * sets a password and deletes a user; the family member changes their own password (staying logged in) and makes
+ * and revokes an API token, shown once, and sees where they are logged in and logs out there or everywhere. All through the REST routes `igor user` and `igor token` use: what the page did is checked
  * by logging in and by using the token, and the server's refusals appear as it words them.
  */
 import assert from 'node:assert/strict';
@@ -125,5 +125,30 @@ describe('the users page', () => {
       [],
     );
     await page.context().close();
+  });
+
+  it('shows a user where they are logged in, and logs them out there, or everywhere', async () => {
+    await s.request('/internal/users', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'joan', password: 'Slow-comet-3' }),
+    });
+    const laptop = await newPage();
+    const phone = await newPage();
+    await logIn(phone.page, base, 'joan', 'Slow-comet-3', '/users.html');
+    await logIn(laptop.page, base, 'joan', 'Slow-comet-3', '/users.html');
+    await laptop.page.waitForSelector('#sessionList li[data-session] >> nth=1');
+    assert.match(await text(laptop.page, '#sessionList'), /this one/);
+    await laptop.page.click('#sessionList button[data-end]');
+    await laptop.page.waitForFunction(() => document.getElementById('result')?.textContent === 'That browser is logged out.');
+    await phone.page.goto(`${base}/users.html`);
+    await phone.page.waitForSelector('#login:not([hidden])');
+    laptop.page.once('dialog', (dialog) => void dialog.accept());
+    await laptop.page.click('#everywhere');
+    await laptop.page.waitForURL(/\/login/);
+    await laptop.page.goto(`${base}/users.html`);
+    await laptop.page.waitForSelector('#login:not([hidden])');
+    await laptop.page.context().close();
+    await phone.page.context().close();
   });
 });
