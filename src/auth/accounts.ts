@@ -236,7 +236,7 @@ function sessionOwner(db: Database, p: Principal, user: string | undefined): str
   notByToken(p, 'manage sessions');
   const mine = userOf(p);
   const whose = user || mine;
-  if (!whose) throw new BadRequestError("say whose sessions (user=NAME)");
+  if (!whose) throw new BadRequestError('say whose sessions (user=NAME)');
   if (whose !== mine) adminOnly(p, "manage other users' sessions");
   if (!findUser(db, whose)) throw new NotFoundError(`there is no user ${whose}`);
   return whose;

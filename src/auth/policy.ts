@@ -15,6 +15,7 @@ import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 import { ancestry, containsHiddenData, serialize, SHOW_ALL } from '../tree/dom.ts';
 import type { Mutation } from '../tree/tree.ts';
 import { describe, isAdmin, type Principal, type Right } from './principal.ts';
+import { checkQuota, type QuotaLimits } from './quotas.ts';
 
 const ALL: ReadonlySet<Right> = new Set(['get', 'put', 'post', 'delete']);
 const GET: ReadonlySet<Right> = new Set(['get']);
@@ -228,14 +229,18 @@ function nthChild(parent: Element, name: string, n: number): Element | undefined
 
 const RIGHT: Record<'PUT' | 'POST' | 'DELETE', Right> = { PUT: 'put', POST: 'post', DELETE: 'delete' };
 
-/** Checks every change of a mutation against the principal's rights; undoes it all if one is refused. */
-export function authoriseMutation(p: Principal, method: 'PUT' | 'POST' | 'DELETE', mutation: Mutation): Mutation {
+/**
+ * Checks every change of a mutation against the principal's rights, and (given `limits`) the quota of what it
+ * fills (quotas.ts); undoes it all if one is refused.
+ */
+export function authoriseMutation(p: Principal, method: 'PUT' | 'POST' | 'DELETE', mutation: Mutation, limits?: QuotaLimits): Mutation {
   if (isAdmin(p)) return mutation;
   try {
     for (const e of mutation.events) {
       if (e.kind === 'delete' || e.node.nodeType !== 1) checkRight(p, RIGHT[method], e.node, e.parent);
       else checkWrite(p, RIGHT[method], e.node as Element, e.old);
     }
+    if (limits) checkQuota(p, mutation, limits);
   } catch (err) {
     mutation.undo();
     throw err;

@@ -108,6 +108,14 @@ function hiddenName(name: string): boolean {
   return name.includes(':') || name === 'xmlns';
 }
 
+/**
+ * Hidden data is namespaced data, whatever its name says: `<capability xmlns="…">` declares its namespace as the
+ * default one, and has no prefix to tell.
+ */
+function inNamespace(n: Node): boolean {
+  return n.nodeType === ELEMENT_NODE && !!(n as Element).namespaceURI;
+}
+
 class NamedVisibility implements Visibility {
   readonly everything: boolean;
   private readonly rule: ChildRule;
@@ -150,7 +158,8 @@ class NamedVisibility implements Visibility {
     if (!rule) return { chain: [], admitted: false, children: new Map() };
     for (let i = path.length - 1; i >= 0; i--) {
       const n = path[i]!;
-      const next: ParentRule = { chain: [...rule.chain, n.nodeName], admitted: this.child(rule, n.nodeName), children: new Map() };
+      const admitted = !inNamespace(n) && this.child(rule, n.nodeName);
+      const next: ParentRule = { chain: [...rule.chain, n.nodeName], admitted, children: new Map() };
       this.parents.set(n, next);
       rule = next;
     }
@@ -164,7 +173,7 @@ class NamedVisibility implements Visibility {
         return true;
       case ELEMENT_NODE: {
         const parent = n.parentNode;
-        if (!parent) return false;
+        if (!parent || inNamespace(n)) return false;
         return this.child(parent.nodeType === DOCUMENT_NODE ? this.root : this.parentRule(parent), n.nodeName);
       }
       case ATTRIBUTE_NODE: {
@@ -203,6 +212,7 @@ class NamedVisibility implements Visibility {
         return !!owner && admits(owner) && this.admitsChain(namesBetween(root, owner, chain), n.nodeName);
       }
       if (n.nodeType !== ELEMENT_NODE) return !!n.parentNode && (n.parentNode === root ? this.admitsChain(chain) : admits(n.parentNode));
+      for (let m: Node | null = n; m && m !== root.parentNode; m = m.parentNode) if (inNamespace(m)) return false;
       return this.admitsChain(namesBetween(root, n, chain));
     };
     return { admits, show: admits };

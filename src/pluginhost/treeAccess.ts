@@ -4,6 +4,7 @@
  * (its own client_secret, its users' tokens), nowhere else.
  */
 import { authoriseMutation, checkNoHiddenData, checkWritePath } from '../auth/policy.ts';
+import type { QuotaLimits } from '../auth/quotas.ts';
 import type { Principal } from '../auth/principal.ts';
 import { viewOf, visibilityFor, writeOptions } from '../auth/visibility.ts';
 import { BadRequestError } from '../errors.ts';
@@ -15,7 +16,8 @@ import { absolutePath, splitLastStep } from '../tree/paths.ts';
 import { plainNames } from '../tree/simplePath.ts';
 import { combine, type Mutation, type Tree } from '../tree/tree.ts';
 
-export function treeAccess(db: Database, p: Principal): TreeAccess {
+/** The tree for `p`; `limits`: the quotas its writes are held to (a plugin acting for a caller: the caller's). */
+export function treeAccess(db: Database, p: Principal, limits?: QuotaLimits): TreeAccess {
   const reading = visibilityFor(p, 'plugin');
   const valueOf = (n: Node): Json => {
     if (n.nodeType !== ELEMENT_NODE) return scalarOf(textOf(n, reading.show));
@@ -31,11 +33,12 @@ export function treeAccess(db: Database, p: Principal): TreeAccess {
     const path = absolutePath(change.xpath);
     const writing = writeOptions(p, path);
     checkWritePath(p, plainNames(path), change.op, path);
-    if (change.op === 'delete') return authoriseMutation(p, 'DELETE', t.delete(path, writing));
+    if (change.op === 'delete') return authoriseMutation(p, 'DELETE', t.delete(path, writing), limits);
     return authoriseMutation(
       p,
       change.op === 'put' ? 'PUT' : 'POST',
       change.op === 'put' ? t.put(path, el!, writing) : t.post(path, el!, writing),
+      limits,
     );
   };
   const one = async (change: TreeChange): Promise<string> => {

@@ -4,6 +4,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
+
+/** Most elements a body may become unless the caller says otherwise (--max-body-elements). */
+export const DEFAULT_MAX_ELEMENTS = 10_000;
 import { parseXml } from '../tree/dom.ts';
 import { elementFromJson, getOwn, setOwn, type Json } from '../tree/jsonxml.ts';
 
@@ -121,8 +124,57 @@ export function checkJsonNumbers(text: string): void {
   }
 }
 
-/** Builds the element `<tag>` for a write from the request body, in `doc`. */
-export function elementFromBody(doc: Document, tag: string, body: Buffer, contentType: string | undefined): Element {
+function tooMany(limit: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`the body holds more than ${limit} elements (--max-body-elements)`, 'too_many_elements');
+}
+
+/**
+ * Start tags in an XML text, counted without parsing it (a body of many small elements takes seconds to parse),
+ * up to `limit + 1`: comments, CDATA sections and processing instructions are skipped, so for a well-formed
+ * text the count is its number of elements.
+ */
+function startTags(text: string, limit: number): number {
+  let count = 0;
+  for (let i = text.indexOf('<'); i >= 0 && count <= limit; i = text.indexOf('<', i + 1)) {
+    const next = text.charCodeAt(i + 1);
+    if (next === 0x2f) continue; // </
+    if (text.startsWith('<!--', i)) i = endOf(text, '-->', i);
+    else if (text.startsWith('<![CDATA[', i)) i = endOf(text, ']]>', i);
+    else if (next === 0x3f)
+      i = endOf(text, '?>', i); // <?
+    else if (next !== 0x21) count++;
+  }
+  return count;
+}
+
+function endOf(text: string, end: string, from: number): number {
+  const at = text.indexOf(end, from);
+  return at < 0 ? text.length : at;
+}
+
+/** Elements a JSON value becomes: one per value, object member and array item, counted up to `limit + 1`. */
+function jsonElements(value: Json, limit: number): number {
+  let count = 0;
+  const stack: Json[] = [value];
+  while (stack.length && count <= limit) {
+    const v = stack.pop()!;
+    count++;
+    if (v !== null && typeof v === 'object') stack.push(...(Array.isArray(v) ? v : Object.values(v)));
+  }
+  return count;
+}
+
+/**
+ * Builds the element `<tag>` for a write from the request body, in `doc`. A body that would become more than
+ * `maxElements` elements is refused (413) before any element is made.
+ */
+export function elementFromBody(
+  doc: Document,
+  tag: string,
+  body: Buffer,
+  contentType: string | undefined,
+  maxElements = DEFAULT_MAX_ELEMENTS,
+): Element {
   if (body.length === 0 && !contentType) return doc.createElement(tag);
   if (!contentType)
     throw new UnsupportedMediaTypeError('the body has no Content-Type; send application/xml, application/json, text/plain or a form');
@@ -139,6 +191,7 @@ export function elementFromBody(doc: Document, tag: string, body: Buffer, conten
   }
   const text = decode(body);
   if (type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml')) {
+    if (startTags(text, maxElements) > maxElements) throw tooMany(maxElements);
     const root = parseXml(text, 'the XML body').documentElement!;
     const given = root.nodeName === '_e' ? root.getAttribute('_e') : root.nodeName;
     if (given !== tag)
@@ -148,15 +201,23 @@ export function elementFromBody(doc: Document, tag: string, body: Buffer, conten
   if (type === 'application/json' || type.endsWith('+json')) {
     const value = unwrap(parseJson(text), tag);
     if (Array.isArray(value)) throw new BadRequestError('a JSON array cannot be stored as one element; send an object or a value');
+    if (jsonElements(value, maxElements) > maxElements) throw tooMany(maxElements);
     return elementFromJson(doc, tag, value);
   }
   if (type === 'text/plain') return elementFromJson(doc, tag, text);
-  if (type === 'application/x-www-form-urlencoded') return elementFromForm(doc, tag, new URLSearchParams(text));
+  if (type === 'application/x-www-form-urlencoded') return elementFromForm(doc, tag, new URLSearchParams(text), maxElements);
   throw new UnsupportedMediaTypeError(
     `Content-Type ${type} is not supported; send application/xml, application/json, text/plain or application/x-www-form-urlencoded`,
   );
 }
 
-export function elementFromForm(doc: Document, tag: string, params: Iterable<[string, string]>): Element {
-  return elementFromJson(doc, tag, unwrap(formObject(params), tag));
+export function elementFromForm(
+  doc: Document,
+  tag: string,
+  params: Iterable<[string, string]>,
+  maxElements = DEFAULT_MAX_ELEMENTS,
+): Element {
+  const value = unwrap(formObject(params), tag);
+  if (jsonElements(value, maxElements) > maxElements) throw tooMany(maxElements);
+  return elementFromJson(doc, tag, value);
 }

@@ -151,7 +151,7 @@ async function write(
   // A write whose path is more than a plain path waits its turn like an expensive read.
   const write = (change: (tree: Tree) => Mutation) => evaluation(ctx, req, p, path, () => ctx.db.write(change));
   if (method === 'DELETE') {
-    const mutation = await write((tree) => authoriseMutation(p, method, tree.delete(path, options)));
+    const mutation = await write((tree) => authoriseMutation(p, method, tree.delete(path, options), ctx.config));
     // Deleting what is not there is fine, but not where the rules would refuse it if it were (told by names).
     const names = mutation.ops.length === 0 ? plainNames(path) : undefined;
     if (names && !rightsAt(p, names).has('delete')) deny(p, 'delete', path);
@@ -165,16 +165,24 @@ async function write(
   const doc = ctx.db.tree.doc;
   let element: Element;
   if (!viaQuery && hasBody(req))
-    element = elementFromBody(doc, tag, await readBody(req, ctx.config.maxBodyBytes), req.headers['content-type']);
+    element = elementFromBody(
+      doc,
+      tag,
+      await readBody(req, ctx.config.maxBodyBytes),
+      req.headers['content-type'],
+      ctx.config.maxBodyElements,
+    );
   else
     element = elementFromForm(
       doc,
       tag,
-      [...query].filter(([k]) => k !== '_csrf'),
+      // The session's CSRF token and Igor's capability (access_token) travel in the query: credentials, not data.
+      [...query].filter(([k]) => k !== '_csrf' && k !== 'access_token'),
+      ctx.config.maxBodyElements,
     );
   checkNoHiddenData(p, element);
   const mutation = await write((tree) =>
-    authoriseMutation(p, method, method === 'PUT' ? tree.put(path, element, options) : tree.post(path, element, options)),
+    authoriseMutation(p, method, method === 'PUT' ? tree.put(path, element, options) : tree.post(path, element, options), ctx.config),
   );
   send(res, format, representRef(mutation.ref, format) + '\n');
 }

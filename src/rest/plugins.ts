@@ -206,7 +206,7 @@ async function callPlugin(ctx: Deps, req: Request, res: Response): Promise<void>
     ...(user ? { user } : {}),
     ...(userData ? { userData } : {}),
     caller: callerOf(p),
-    data: treeAccess(ctx.db, acting),
+    data: treeAccess(ctx.db, acting, ctx.config),
     http: (url, options = {}) => httpRequest(url, { timeoutMs: ctx.config.callTimeoutMs, ...options }, outboundPolicyFor(p, ctx.config)),
     accounts: accountsFor(ctx.db, p),
   };

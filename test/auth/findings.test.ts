@@ -33,6 +33,11 @@ before(async () => {
     ],
     ['environment/owned', '<owned xmlns:own="http://jackjansen.nl/igor/owner" own:plugin="fitbit" plain="p">v</owned>'],
     ['people/jack/owned', '<owned xmlns:own="http://jackjansen.nl/igor/owner" own:plugin="fitbit">v</owned>'],
+    // Issue 30: the same namespace declared as the default one, so no prefix tells.
+    [
+      'environment/plain',
+      '<plain><capability xmlns="http://jackjansen.nl/igor/authentication"><cap>cap-default-ns</cap></capability><open>yes</open></plain>',
+    ],
   ]) {
     assert.equal((await s.request(`/data/${path}`, { method: 'PUT', headers: xml, body })).status, 200, path);
   }
@@ -89,6 +94,21 @@ describe('what a reader may not see does not exist for its query', () => {
       assert.doesNotMatch(r.body, /cap-789|capability|fitbit|own:/, `${path}: ${r.body}`);
     }
     assert.match((await get('/data/environment/guarded/*[1]')).body, /"open":"yes"/, 'the first child anyone may see is the visible one');
+    for (const path of [
+      '/data/environment/plain',
+      '/data/environment/plain/capability',
+      '/data/environment/plain//cap',
+      '/data/environment/plain/*[1]',
+    ]) {
+      const r = await get(path, JACK);
+      assert.doesNotMatch(r.body, /cap-default-ns|"capability"|"cap"/, `${path}: ${r.body}`);
+    }
+    assert.equal((await get('/evaluate/count(/data/environment/plain/*)', JACK, 'text/plain')).body, '1\n');
+    assert.match(
+      await (await s.request('/data/environment/plain?.VARIANT=raw')).text(),
+      /cap-default-ns/,
+      'there, for an admin asking raw',
+    );
     assert.match((await get('/data/environment/owned/@*?.VARIANT=multi')).body, /"@plain":"p"/);
   });
 

@@ -170,8 +170,10 @@ describe('PUT, POST and DELETE /data', () => {
   it('.METHOD on GET writes the other query parameters as a form, like Igor', async () => {
     assert.equal((await get('/data/sandbox/m1?.METHOD=PUT&m1=hello')).body, '<ref>/data/sandbox/m1</ref>\n');
     assert.equal((await get('/data/sandbox/m1')).body, '<m1>hello</m1>\n');
-    await get('/data/sandbox/m2?.METHOD=PUT&a=1&b=2');
-    assert.equal((await get('/data/sandbox/m2')).body, '<m2><a>1</a><b>2</b></m2>\n');
+    await get('/data/sandbox/m2?.METHOD=PUT&a=1&b=2&access_token=cap-1&_csrf=t');
+    assert.equal((await get('/data/sandbox/m2')).body, '<m2><a>1</a><b>2</b></m2>\n', 'credentials in the query are not data');
+    await call('PUT', '/data/sandbox/m4?access_token=cap-2', '', TEXT);
+    assert.doesNotMatch((await get('/data/sandbox/m4?.VARIANT=raw')).body, /cap-2/);
     await get('/data/sandbox/m3/i?.METHOD=POST&i=x');
     await get('/data/sandbox/m3/i?.METHOD=POST&i=y');
     assert.equal((await get('/data/sandbox/m3')).body, '<m3><i>x</i><i>y</i></m3>\n');

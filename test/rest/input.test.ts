@@ -68,10 +68,14 @@ describe('nesting', () => {
       assert.equal(r.code, 'too_deep', r.body);
       assert.match(r.body, /the most is 256/);
     }
+    // 100,000 levels are also 100,000 elements: refused before they are parsed (--max-body-elements).
     const huge = await put('/data/sandbox/deep', `<deep>${nested(100_000)}</deep>`, XML);
-    assert.equal(huge.status, 400, 'not a 500');
+    assert.equal(huge.status, 413, 'not a 500');
     const json = await put('/data/sandbox/deep', '{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000), JSON_);
-    assert.equal(json.status, 400, json.body);
+    assert.equal(json.status, 413, json.body);
+    const deepJson = await put('/data/sandbox/deep', '{"a":'.repeat(2000) + '1' + '}'.repeat(2000), JSON_);
+    assert.equal(deepJson.status, 400, deepJson.body);
+    assert.equal(deepJson.code, 'too_deep');
     assert.equal(await tree(), before);
     // 200 levels under sandbox/deep (itself at 3) fit; 60 more below them do not.
     assert.equal((await put('/data/sandbox/deep', `<deep>${nested(200)}</deep>`, XML)).status, 200);
