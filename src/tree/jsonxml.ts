@@ -5,7 +5,7 @@
  * - no element children and no (visible) attributes → a scalar from its text: `true`/`false` → booleans,
  *   text that is a JSON number (`3`, `3.0`, `-2.5`, `1e+21`) → number, as Igor reads them (its numbers are
  *   floats written `3.0`), other text → string (`007`, `.5`, `1_000` stay strings, so they come back as
- *   written), no text at all → `{}`. An integer beyond 2^53 stays a string: as a number it would lose digits.
+ *   written), no text at all → `{}`. An integer a double does not hold exactly stays a string (digits kept).
  *   JSON answers write a number as the tree holds it (`3.0`, not `3`: jsonText);
  * - otherwise an object: attributes as `"@name"`, child elements by tag (repeated tags → an array at the
  *   first one's place), text mixed in as `"#text"`. Igor's escape for keys that are not tags,
@@ -48,8 +48,9 @@ export function numberOf(text: string): number | undefined {
   if (text.length === 0 || text.length >= 40 || !JSON_NUMBER.test(text)) return undefined;
   const n = Number(text);
   if (!Number.isFinite(n)) return undefined;
-  // An identifier or a byte count beyond 2^53 would come back with other digits: it stays text.
-  if (!Number.isSafeInteger(n) && /^-?\d+$/.test(text)) return undefined;
+  // An integer a double does not hold exactly (an identifier beyond 2^53) would come back with other digits: it
+  // stays text, as such a number sent in JSON is refused (rest/body.ts checkJsonNumbers).
+  if (!Number.isSafeInteger(n) && /^-?\d+$/.test(text) && BigInt(text) !== BigInt(n)) return undefined;
   return n;
 }
 

@@ -40,6 +40,7 @@ describe('XML to JSON', () => {
     assert.equal(scalarOf('1796596830.641743'), 1796596830.641743);
     assert.equal(scalarOf('1E3'), 1000);
     assert.equal(scalarOf('9007199254740991'), 9007199254740991);
+    assert.equal(scalarOf('9007199254740992'), 2 ** 53, 'a double holds 2^53 exactly');
     const strings = ['007', ' 7', '7 ', '1_000', 'NaN', 'Infinity', '0x10', 'null', 'True', '+1', '.5', '1.', '1e400', '-', '1e'];
     // An integer a double cannot hold stays text, digit for digit.
     strings.push('9007199254740993', '12345678901234567890123');
