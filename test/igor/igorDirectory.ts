@@ -4,6 +4,8 @@
  * plugins/NAME as symbolic links to ../std-plugins/NAME, folders that look like Igor's Python plugins (an
  * igorplugin.py and a database-fragment.xml of our own making; no Igor code).
  */
+import assert from 'node:assert/strict';
+import { pbkdf2Sync } from 'node:crypto';
 import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PACKAGE_DIR } from '../../src/server.ts';
@@ -33,4 +35,15 @@ export async function igorDirectory({ plugins = true }: { plugins?: boolean } = 
   await mkdir(join(dir, 'plugins'));
   for (const name of IGOR_PLUGINS) await symlink(join('..', 'std-plugins', name), join(dir, 'plugins', name));
   return dir;
+}
+
+/** passlib's adapted base64 read back: '.' for '+', no padding. */
+const ab64 = (s: string) => Buffer.from(s.replace(/\./g, '+'), 'base64');
+
+/** Whether Igor would let `password` in: the hash checked as passlib's pbkdf2_sha256.verify does, from the string alone. */
+export function passlibVerifies(password: string, hash: string): boolean {
+  const m = /^\$pbkdf2-sha256\$(\d+)\$([A-Za-z0-9./]+)\$([A-Za-z0-9./]+)$/.exec(hash);
+  assert.ok(m, `${hash} is in passlib's pbkdf2-sha256 format`);
+  const [, rounds, salt, checksum] = m;
+  return pbkdf2Sync(Buffer.from(password, 'utf8'), ab64(salt!), Number(rounds), 32, 'sha256').equals(ab64(checksum!));
 }

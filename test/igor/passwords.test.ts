@@ -4,7 +4,6 @@
  * adapted base64, so that going back to Igor keeps every login working. Elsewhere they stay scrypt.
  */
 import assert from 'node:assert/strict';
-import { pbkdf2Sync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { hashPassword, verifyPassword } from '../../src/auth/passwords.ts';
 import { passwordHashOf, setPassword } from '../../src/auth/users.ts';
@@ -14,17 +13,7 @@ import { Database } from '../../src/store/database.ts';
 import { elementFromJson } from '../../src/tree/jsonxml.ts';
 import { join } from 'node:path';
 import { tempDir } from '../helpers.ts';
-
-/** passlib's adapted base64 read back: '.' for '+', no padding. */
-const ab64 = (s: string) => Buffer.from(s.replace(/\./g, '+'), 'base64');
-
-/** The hash checked the way passlib's pbkdf2_sha256.verify does it, from the string alone. */
-function passlibVerifies(password: string, hash: string): boolean {
-  const m = /^\$pbkdf2-sha256\$(\d+)\$([A-Za-z0-9./]+)\$([A-Za-z0-9./]+)$/.exec(hash);
-  assert.ok(m, `${hash} is in passlib's pbkdf2-sha256 format`);
-  const [, rounds, salt, checksum] = m;
-  return pbkdf2Sync(Buffer.from(password, 'utf8'), ab64(salt!), Number(rounds), 32, 'sha256').equals(ab64(checksum!));
-}
+import { passlibVerifies } from './igorDirectory.ts';
 
 async function openDatabase(): Promise<Database> {
   return Database.open({ dir: await tempDir(), template: join(PACKAGE_DIR, 'template', 'database.xml'), logger: quietLogger('silent') });
