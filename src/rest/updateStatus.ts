@@ -8,7 +8,7 @@
 import type { Request, Response, Router } from 'express';
 import { BadRequestError } from '../errors.ts';
 import { recordStatus, type Outcome } from '../status.ts';
-import type { Json } from '../tree/jsonxml.ts';
+import { getOwn, setOwn, type Json } from '../tree/jsonxml.ts';
 import { formObject, hasBody, jsonObjectOf, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
 import { answerText, queryOf } from './negotiate.ts';
@@ -30,7 +30,9 @@ async function reportOf(ctx: Deps, req: Request): Promise<Report> {
   const body = type.startsWith('application/x-www-form-urlencoded')
     ? formObject(new URLSearchParams(raw.toString('utf8')))
     : jsonObjectOf(raw, 'a JSON object {alive, resultData, errorMessage}, or a form');
-  return Object.assign(report, body);
+  // Own properties only, as everywhere: a field named __proto__ is a field, never the report's prototype.
+  for (const [key, value] of Object.entries(body)) setOwn(report, key, value);
+  return report;
 }
 
 /** `alive` as Igor's callers send it: a JSON boolean, or text (`1`, `true`; `0`, `false`, empty). */
@@ -55,7 +57,7 @@ function secondsOf(value: Json | undefined, name: string): number | undefined {
 /** Which status the report is about: the path (Igor's subcommand) or `representing`, without a leading /data/. */
 function representingOf(req: Request, report: Report): string {
   const fromPath = (req.params as { representing?: string | string[] }).representing;
-  const given = fromPath !== undefined ? ([] as string[]).concat(fromPath).join('/') : report['representing'];
+  const given = fromPath !== undefined ? ([] as string[]).concat(fromPath).join('/') : getOwn(report, 'representing');
   if (typeof given !== 'string' || given === '')
     throw new BadRequestError('say which status: /internal/updateStatus/REPRESENTING, or representing= (e.g. sensors/thermometer)');
   return given.replace(/^\/?data\//, '');
@@ -64,14 +66,14 @@ function representingOf(req: Request, report: Report): string {
 async function updateStatus(ctx: Deps, req: Request, res: Response): Promise<void> {
   const report = await reportOf(ctx, req);
   const representing = representingOf(req, report);
-  const data = report['resultData'];
+  const data = getOwn(report, 'resultData');
   const fields = data && typeof data === 'object' && !Array.isArray(data) ? data : {};
-  const said = report['errorMessage'];
+  const said = getOwn(report, 'errorMessage');
   const outcome: Outcome = {
-    ok: aliveOf(report['alive']),
+    ok: aliveOf(getOwn(report, 'alive')),
     message: typeof said === 'string' && said ? said : typeof data === 'string' ? data : undefined,
-    lastActivity: secondsOf(report['lastActivity'], 'lastActivity'),
-    lastSuccess: secondsOf(report['lastSuccess'], 'lastSuccess'),
+    lastActivity: secondsOf(getOwn(report, 'lastActivity'), 'lastActivity'),
+    lastSuccess: secondsOf(getOwn(report, 'lastSuccess'), 'lastSuccess'),
   };
   await recordStatus(ctx.db, representing, outcome, fields);
   // Igor answers nothing; our clients have always had OK.

@@ -178,9 +178,10 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
   }
 
   /**
-   * Takes over a database.xml Igor wrote, at once: saved again as this server's snapshot (Igor's file stays as
-   * its backup), so that from the first write on a crash replays the journal onto it. Journals found beside it
-   * mean Igor ran here after this server did; they go aside (setJournalsAside), and numbering goes on after them.
+   * Takes over a database.xml Igor wrote, at once: saved again, the same content, as this server's snapshot (Igor's
+   * own backups, database.xml.TIME, stay beside it), so that from the first write on a crash replays the journal
+   * onto it. Journals found beside it mean Igor ran here after this server did; they go aside
+   * (setJournalsAside), and their numbering goes on after them.
    */
   private static async adopt(
     options: Required<DatabaseOptions>,
