@@ -124,6 +124,10 @@ export interface ServerProcess {
   url: string;
   /** The admin password a new database's first start printed. */
   password?: string;
+  /** What it has printed so far, standard output and error together. */
+  output(): string;
+  /** Resolves when the process has ended (as /internal/stop ends it). */
+  exited: Promise<void>;
   /** SIGKILL, as a power cut or the OOM killer would, and wait until it is gone. */
   kill(): Promise<void>;
 }
@@ -169,6 +173,8 @@ export async function startServerProcess(
   return {
     url,
     password: /with password: (\S+)\n/.exec(out)?.[1],
+    output: () => out,
+    exited,
     kill: async () => {
       child.kill('SIGKILL');
       await exited;

@@ -17,7 +17,7 @@
  * on close. Its cost is the size of the database, but it is paid rarely; a write costs its own size.
  */
 import { EventEmitter } from 'node:events';
-import { access, open as openFile, readFile, readdir, unlink } from 'node:fs/promises';
+import { access, open as openFile, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InsufficientStorageError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -82,6 +82,8 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     private readonly options: Required<DatabaseOptions>,
     /** True when this open created the database from the template. */
     readonly created: boolean,
+    /** True when database.xml was written by Igor: an Igor directory, adopted by this open (or Igor ran here since). */
+    readonly fromIgor: boolean,
     private readonly lock: DirectoryLock,
   ) {
     super();
@@ -130,6 +132,8 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
       if (err instanceof DamagedSnapshotError) throw new DatabaseOpenError(`${err.message}. ${recoverAdvice(dir)}`);
       throw err;
     }
+    const fromIgor = !created && snapshot.info.igor;
+    if (fromIgor) await Database.adopt(options, snapshot, journals);
     const tree = new Tree(snapshot.doc);
     let last = snapshot.info.last;
     let current = snapshot.info.journal;
@@ -170,7 +174,27 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     const journal = await Journal.open(join(dir, `journal.${current}`), last);
     await fsyncDir(dir);
     tree.maxDepth = options.maxDepth;
-    return new Database(tree, journal, current, options, created, lock);
+    return new Database(tree, journal, current, options, created, fromIgor, lock);
+  }
+
+  /**
+   * Takes over a database.xml Igor wrote, at once: saved again, the same content, as this server's snapshot (Igor's
+   * own backups, database.xml.TIME, stay beside it), so that from the first write on a crash replays the journal
+   * onto it. Journals found beside it mean Igor ran here after this server did; they go aside
+   * (setJournalsAside), and their numbering goes on after them.
+   */
+  private static async adopt(
+    options: Required<DatabaseOptions>,
+    snapshot: ReturnType<typeof readSnapshot>,
+    journals: { index: number; name: string }[],
+  ): Promise<void> {
+    if (journals.length) {
+      await setJournalsAside(options.dir, journals, options.logger);
+      snapshot.info.journal = Math.max(...journals.map((j) => j.index)) + 1;
+      journals.length = 0;
+    }
+    const root = snapshot.doc.documentElement!;
+    await replaceWithBackup(join(options.dir, DATABASE), formatSnapshot(root, snapshot.info.journal, snapshot.info.last), options.backups);
   }
 
   /**
@@ -294,6 +318,23 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
       if (index < oldest) await unlink(join(this.dir, name));
     }
   }
+}
+
+/**
+ * Journals beside a database.xml that Igor wrote: this server ran here, then Igor did (someone went back), and
+ * Igor's database.xml is what the household has used since. The journals hold writes older than it (or writes
+ * Igor never saw, after a crash); replayed on it they would undo Igor's changes. They go aside, kept.
+ */
+async function setJournalsAside(dir: string, journals: { name: string }[], logger: Logger): Promise<void> {
+  const aside = join(dir, `journals-before-igor-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`);
+  await mkdirDurably(aside);
+  for (const { name } of journals) await rename(join(dir, name), join(aside, name));
+  await fsyncDir(aside);
+  await fsyncDir(dir);
+  logger.warn(
+    { aside },
+    `${join(dir, DATABASE)} was written by Igor after this server last ran here: its journals, older than it, are kept in ${aside} and not replayed`,
+  );
 }
 
 async function exists(path: string): Promise<boolean> {
