@@ -94,13 +94,16 @@ export async function startHttpServer(handler: RequestListener): Promise<{ url: 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-/** Polls `check` until it returns something truthy; fails after `timeoutMs`. For things that happen on a clock. */
+/**
+ * Polls `check` until it returns something truthy; fails after `timeoutMs`, saying what it waited for. For things
+ * that happen on a clock. The deadline is on the monotonic clock, which fake timers (mock.timers) leave alone.
+ */
 export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
