@@ -154,7 +154,12 @@ export async function startServerProcess(
     },
   );
   let out = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'error' (it could not be started) comes instead of 'exit': a wait on 'exit' alone would wait on nothing, and
+  // node:test ends such a file with "Promise resolution is still pending but the event loop has already resolved".
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
   cleanups.push(async () => {
     child.kill('SIGKILL');
     await exited;
@@ -168,6 +173,7 @@ export async function startServerProcess(
     child.stdout.on('data', seen);
     child.stderr.on('data', seen);
     child.once('exit', (code) => reject(new Error(`server exited with ${code} before serving: ${out}`)));
+    child.once('error', (err) => reject(new Error(`the server could not be started (${err.message})`)));
   });
   return {
     url,
