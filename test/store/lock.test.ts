@@ -73,6 +73,12 @@ async function identityOf(pid: number): Promise<ProcessIdentity> {
   return { pid, start, boot };
 }
 
+/** When a process started, in seconds since 1970, as ps counts it (boot time plus its start in clock ticks). */
+async function psStartOf(pid: number): Promise<number> {
+  const btime = Number(/^btime (\d+)$/m.exec(await readFile('/proc/stat', 'latin1'))![1]);
+  return Math.round(btime + (await identityOf(pid)).start / 100);
+}
+
 const entry = (who: ProcessIdentity) => `igor.lock.${who.pid}-${who.start}-${who.boot}`;
 const entries = async (dir: string) => (await readdir(dir)).filter((n) => n.startsWith('igor.lock'));
 
@@ -148,11 +154,8 @@ describe('what a dead process left never keeps the directory', { skip: process.p
     const sh = start('sh', ['-c', `"${process.execPath}" --import tsx "${HOLDER}" "${dir}" --forever & echo $!; exec sleep 600`]);
     const pid = Number(await sh.line());
     assert.equal(await sh.line(), `locked ${pid}`);
-    // What the ps probe (no /proc) takes for its start: a second of the last minute.
-    const now = Math.round(Date.now() / 1000);
-    let psStart: number | undefined;
-    for (let s = now; s > now - 60 && psStart === undefined; s -= 2) if (await psProbe.running({ pid, start: s, boot: 'any' })) psStart = s;
-    assert.ok(psStart, 'ps sees the holder running');
+    const psStart = await psStartOf(pid);
+    assert.ok(await psProbe.running({ pid, start: psStart, boot: 'any' }), 'ps sees the holder running');
     process.kill(pid, 'SIGKILL');
     await waitFor(async () => (await readFile(`/proc/${pid}/stat`, 'latin1')).includes(') Z '), 'the holder to be a zombie');
     await takes(dir);
@@ -201,13 +204,13 @@ describe('what a dead process left never keeps the directory', { skip: process.p
   });
 });
 
-describe('without /proc: ps tells the state and age of a pid', () => {
+describe('without /proc: ps tells the state and age of a pid', { skip: process.platform !== 'linux' && 'compared with /proc' }, () => {
   it('sees this process and a live `sleep`; not the same pid with another start, nor a dead pid', { timeout: 30_000 }, async () => {
     const self = await psProbe.self();
     assert.ok(await psProbe.running(self));
     const pid = await sleeper();
-    const sleep = { pid, start: Math.round(Date.now() / 1000), boot: 'any' };
-    assert.ok(await psProbe.running(sleep), 'a sleep started a moment ago');
+    const sleep = { pid, start: await psStartOf(pid), boot: 'any' };
+    assert.ok(await psProbe.running(sleep), 'a running sleep');
     assert.ok(!(await psProbe.running({ ...sleep, start: sleep.start - 3600 })), 'the same pid, an hour earlier');
     process.kill(pid, 'SIGKILL');
     await waitFor(async () => !(await psProbe.commandLine(pid)), 'the sleep to be gone');
