@@ -15,16 +15,19 @@ import { startFakeGoogle, type FakeGoogle } from './fakeGoogleHealth.ts';
 let s: TestServer;
 let base: string;
 let google: FakeGoogle;
-const today = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
-const at = (hhmm: string) => `${today.toISOString().slice(0, 10)}T${hhmm}:00Z`;
+// Readings some hours before now (whole minutes), not at fixed hours of today: before 08:30 UTC those would be
+// in the future, and the dashboard would say "in 7 hr." where this test reads "ago".
+const hour = 3_600_000;
+const now = Math.floor(Date.now() / 60_000) * 60_000;
+const ago = (ms: number) => new Date(now - ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 before(async () => {
   google = await startFakeGoogle();
   google.points.set('weight', [
-    { at: at('06:00'), offset: 0, id: '501', value: { weightGrams: 81200 } },
-    { at: at('07:00'), offset: 0, id: '502', value: { weightGrams: 81000 } },
+    { at: ago(4 * hour), offset: 0, id: '501', value: { weightGrams: 81200 } },
+    { at: ago(3 * hour), offset: 0, id: '502', value: { weightGrams: 81000 } },
   ]);
-  google.points.set('steps', [{ at: at('08:00'), end: at('08:30'), offset: 0, value: { count: '3200' } }]);
+  google.points.set('steps', [{ at: ago(2 * hour), end: ago(1.5 * hour), offset: 0, value: { count: '3200' } }]);
   s = await startTestServer();
   base = `http://127.0.0.1:${s.port}`;
   await setPassword(s.db, 'jack', 'jack-password');
