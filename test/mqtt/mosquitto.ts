@@ -87,6 +87,7 @@ export async function startMosquitto(users?: Record<string, string>, tls?: Mosqu
           if (/mosquitto version \S+ running/.test(said)) resolve();
         });
         c.once('exit', (code, signal) => reject(new Error(`mosquitto exited (${code ?? signal}) before listening on ${port}: ${said}`)));
+        c.once('error', (err) => reject(new Error(`mosquitto could not be started: ${err.message}`)));
       });
     },
     async stop() {
