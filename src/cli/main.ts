@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { join } from 'node:path';
-import { ConfigError, resolveConfig } from '../config.ts';
+import { ConfigError, resolveConfig, SETTINGS, type Setting } from '../config.ts';
 import { IgorError, TimeoutError } from '../errors.ts';
 import { ConnectionError, httpRequest } from '../http/client.ts';
 import { createLogger } from '../logger.ts';
@@ -20,30 +20,7 @@ import { authHeaders, EXIT, processIo, report, serverOptions, UsageError, type I
 export { EXIT } from './common.ts';
 
 async function runServe(opts: Record<string, string | boolean | undefined>, io: Io): Promise<number> {
-  const config = resolveConfig({
-    database: opts['database'],
-    port: opts['port'],
-    host: opts['host'],
-    publicUrl: opts['publicUrl'],
-    maxBodyBytes: opts['maxBodyBytes'],
-    maxBodyElements: opts['maxBodyElements'],
-    quotaElements: opts['quotaElements'],
-    quotaBytes: opts['quotaBytes'],
-    allowHosts: opts['allowHosts'],
-    callTimeoutMs: opts['callTimeoutMs'],
-    pluginTimeoutMs: opts['pluginTimeoutMs'],
-    xpathTimeoutMs: opts['xpathTimeoutMs'],
-    xpathUserTimeoutMs: opts['xpathUserTimeoutMs'],
-    maxDepth: opts['maxDepth'],
-    maxResultBytes: opts['maxResultBytes'],
-    maxSseClients: opts['maxSseClients'],
-    sseHeartbeatMs: opts['sseHeartbeatMs'],
-    noAuth: opts['auth'] === false ? true : undefined,
-    dev: opts['dev'] === true ? true : undefined,
-    logLevel: opts['logLevel'],
-    mqtt: opts['mqtt'],
-    mqttBroker: opts['mqttBroker'],
-  });
+  const config = resolveConfig(Object.fromEntries(SETTINGS.map((setting) => [setting.key, givenOption(setting, opts)])));
   const logger = createLogger(config.logLevel);
   // /internal/restart (Igor: save and re-exec) stops the server and starts it again here, in the same process:
   // the database, settings and plugins are read again, and a service manager sees one process throughout.
@@ -168,45 +145,31 @@ async function runPluginCommand(name: string, command: string, args: string[], o
 
 type Done = (code: number) => void;
 
+/** A setting's commander option, made from its one declaration (config.ts SETTINGS): flag, help, environment, default. */
+function optionOf(setting: Setting): Option {
+  const [flag, value] = setting.flag.split(' ');
+  // README's `--port N` and `--mqtt-broker [PORT]` are commander's `--port <n>` and `--mqtt-broker [port]`.
+  const placeholder = !value ? '' : value.startsWith('[') ? ` ${value.toLowerCase()}` : ` <${value.toLowerCase()}>`;
+  const help = setting.help.replace(/\[([^\]]+)\]\([^)]*\)/g, '$1').replace(/`/g, '');
+  const shown = setting.shown.replace(/`/g, '');
+  return new Option(`${setting.short ? `${setting.short}, ` : ''}${flag}${placeholder}`, `${help} (env ${setting.env}; default ${shown})`);
+}
+
+/** What the command line gave for a setting: its value, true for a switch that is on, or undefined. */
+function givenOption(setting: Setting, opts: Record<string, string | boolean | undefined>): string | boolean | undefined {
+  const flag = setting.flag.split(' ')[0]!;
+  const negated = flag.startsWith('--no-');
+  const name = (negated ? flag.slice('--no-'.length) : flag.slice(2)).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const value = opts[name];
+  if (negated) return value === false ? true : undefined;
+  if (setting.kind === 'switch') return value === true ? true : undefined;
+  return value;
+}
+
 function serveCommand(program: Command, io: Io, done: Done): void {
-  program
-    .command('serve')
-    .description('run the server')
-    .option('-d, --database <dir>', 'database directory (env IGOR_DATABASE; default ~/.igor)')
-    .option('-p, --port <port>', 'port to listen on (env IGOR_PORT; default 9333)')
-    .option('--host <host>', 'address to listen on (env IGOR_HOST; default 127.0.0.1)')
-    .option('--public-url <url>', 'URL the server is reached at from outside, e.g. behind a proxy (env IGOR_PUBLIC_URL)')
-    .option('--max-body-bytes <n>', 'largest request body accepted (env IGOR_MAX_BODY_BYTES; default 1048576)')
-    .option('--max-body-elements <n>', 'most elements a request body may hold (env IGOR_MAX_BODY_ELEMENTS; default 10000)')
-    .option(
-      '--quota-elements <n>',
-      'most elements anyone but an admin may fill the sandbox, or a user their own identities/U and people/U, with (env IGOR_QUOTA_ELEMENTS; default 20000)',
-    )
-    .option('--quota-bytes <n>', 'the same in bytes of names and text (env IGOR_QUOTA_BYTES; default 16777216)')
-    .option(
-      '--allow-hosts <list>',
-      'hosts, addresses or CIDR ranges that requests made for someone (copytree, plugin actions, callbacks) may reach besides public addresses (env IGOR_ALLOW_HOSTS)',
-    )
-    .option(
-      '--call-timeout-ms <ms>',
-      'how long a call to another server from an action or plugin may take (env IGOR_CALL_TIMEOUT_MS; default 30000)',
-    )
-    .option(
-      '--plugin-timeout-ms <ms>',
-      'how long a plugin method may take before the caller gets a 504 (env IGOR_PLUGIN_TIMEOUT_MS; default 60000)',
-    )
-    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env IGOR_LOG_LEVEL; default info)')
-    .option('--xpath-timeout-ms <ms>', "longest an admin's XPath evaluation may take (env IGOR_XPATH_TIMEOUT_MS; default 2000)")
-    .option('--xpath-user-timeout-ms <ms>', "longest anyone else's XPath evaluation may take (env IGOR_XPATH_USER_TIMEOUT_MS; default 250)")
-    .option('--max-depth <n>', 'deepest nesting of elements the tree takes, /data being 1 (env IGOR_MAX_DEPTH; default 256, at most 1024)')
-    .option('--max-result-bytes <n>', 'largest answer to a read (env IGOR_MAX_RESULT_BYTES; default 16777216)')
-    .option('--max-sse-clients <n>', 'most live-update (/events) clients at once (env IGOR_MAX_SSE_CLIENTS; default 100)')
-    .option('--sse-heartbeat-ms <ms>', 'heartbeat interval of live-update streams (env IGOR_SSE_HEARTBEAT_MS; default 15000)')
-    .option('--mqtt <url>', 'connect to this MQTT broker: mqtt://host[:port] or mqtts://… (env IGOR_MQTT)')
-    .option('--mqtt-broker [port]', 'run an MQTT broker in the server, on --host, port 1883 unless given (env IGOR_MQTT_BROKER)')
-    .option('--dev', 'development mode for plugins, e.g. submit accepts loopback callback URLs (env IGOR_DEV=1)')
-    .option('--no-auth', 'DEVELOPMENT ONLY: no authentication, anyone may do anything (env IGOR_NO_AUTH=1)')
-    .action(async (opts) => done(await runServe(opts, io)));
+  const serve = program.command('serve').description('run the server');
+  for (const setting of SETTINGS) serve.addOption(optionOf(setting));
+  serve.action(async (opts) => done(await runServe(opts, io)));
 }
 
 function initCommand(program: Command, io: Io, done: Done): void {
