@@ -26,6 +26,15 @@ async function firstNumber(path: string): Promise<number | undefined> {
   return m ? Number(m[1]) : undefined;
 }
 
+/** The number of the first record the journal files still hold, if any. */
+export async function firstKept(dir: string): Promise<number | undefined> {
+  for (const j of await listJournals(dir)) {
+    const first = await firstNumber(join(dir, j.name));
+    if (first !== undefined) return first;
+  }
+  return undefined;
+}
+
 /** The records numbered after `after` and up to `upTo`, in order, in chunks. */
 export async function* recordsAfter(dir: string, after: number, upTo: number): AsyncGenerator<JournalEntry[]> {
   const journals = await listJournals(dir);

@@ -11,14 +11,15 @@
  *
  * Lazy: better-sqlite3 is loaded and the file opened by start(), which the server calls once it serves.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../store/database.ts';
+import { fsyncDir } from '../store/files.ts';
 import type { ChangeEvent } from '../tree/tree.ts';
 import type { WorkSource } from '../work.ts';
-import { recordsAfter } from './catchup.ts';
+import { firstKept, recordsAfter } from './catchup.ts';
 import type { Compactor } from './compaction.ts';
 import type { HistoryQueries } from './query.ts';
 import { settingsOf, type HistorySettings } from './settings.ts';
@@ -162,8 +163,12 @@ export class History implements WorkSource {
         import('./compaction.ts'),
         import('./query.ts'),
       ]);
+      // A new file takes what the journal files still hold (the last few snapshots' worth): a database that ran
+      // without a history gets those writes, and a file lost to a power cut before it was durable gets them back.
+      const kept = await firstKept(this.db.dir);
       if (this.state !== 'opening') return;
-      const store = HistoryStore.open(this.options.file, this.startedAt);
+      const store = HistoryStore.open(this.options.file, Math.min(this.startedAt, (kept ?? Infinity) - 1));
+      if (store.created) await fsyncDir(dirname(this.options.file));
       if (store.lastRecorded > this.startedAt) {
         this.logger.warn(
           { file: this.options.file, recorded: store.lastRecorded, database: this.startedAt },

@@ -82,6 +82,8 @@ export class HistoryStore {
   private readonly marked = new Set<string>();
   private changed = new Set<Series>();
   private last: number;
+  /** This open made the file. */
+  created = false;
   private readonly statements;
 
   private constructor(
@@ -114,7 +116,7 @@ export class HistoryStore {
     this.last = Number(this.statements.getMeta.get('last_n') ?? -1);
   }
 
-  /** Opens (or creates) the file; a new one starts recording after journal record `startAfter`. */
+  /** Opens (or creates) the file; a new one records the journal records after `startAfter`. */
   static open(file: string, startAfter: number): HistoryStore {
     const db = new Sqlite(file);
     try {
@@ -128,6 +130,7 @@ export class HistoryStore {
       if (store.last < 0) {
         store.statements.setMeta.run('created', Date.now());
         store.lastRecorded = startAfter;
+        store.created = true;
       }
       return store;
     } catch (err) {

@@ -21,6 +21,8 @@ export interface Recorded {
   /** Every raw reading: [series, time in ms, value], by series and time. */
   readings(): Promise<[string, number, Value][]>;
   close(): Promise<void>;
+  /** Stops as kill -9 would: what the recorder had queued is lost, the journal keeps what was acknowledged. */
+  crash(): void;
 }
 
 function elementOf(db: Database, path: string, value: string | Json): Element {
@@ -28,8 +30,11 @@ function elementOf(db: Database, path: string, value: string | Json): Element {
   return elementFromJson(db.tree.doc, path.split('/').pop()!.replace(/\[.*$/, ''), value);
 }
 
-/** Opens (or creates) the database in `dir` with a recorder that compacts only when asked. */
-export async function recorded(dir: string, options: Omit<HistoryOptions, 'db' | 'logger'> = {}): Promise<Recorded> {
+/**
+ * Opens (or creates) the database in `dir` with a recorder that compacts only when asked; `start: false` leaves
+ * it to be started (by a read).
+ */
+export async function recorded(dir: string, options: Omit<HistoryOptions, 'db' | 'logger'> & { start?: boolean } = {}): Promise<Recorded> {
   const db = await Database.open({ dir, template: TEMPLATE, logger: quietLogger() });
   const history = new History(db, quietLogger(), { compactEveryMs: 0, ...options });
   let closed = false;
@@ -41,7 +46,7 @@ export async function recorded(dir: string, options: Omit<HistoryOptions, 'db' |
     await db.close();
   };
   onCleanup(close);
-  await history.start();
+  if (options.start !== false) await history.start();
   return {
     db,
     history,
@@ -66,5 +71,10 @@ export async function recorded(dir: string, options: Omit<HistoryOptions, 'db' |
       return rows.map(([path, t, v, kind]) => [path, t, kind === 1 && typeof v === 'number' ? v === 1 : v]);
     },
     close,
+    crash: () => {
+      closed = true;
+      history.abandon();
+      db.abandon();
+    },
   };
 }

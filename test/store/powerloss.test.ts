@@ -5,64 +5,16 @@
  * writes, and during snapshots. After each cut the server must start again, with every acknowledged write,
  * and a session key that is a key.
  *
- * Needs FUSE (/dev/fuse, fusermount3, python3-llfuse); skipped with a message where they are missing, except
- * under CI=true, where .ci/run installs them and the test must run.
+ * Needs FUSE (/dev/fuse, fusermount3, python3-llfuse): see powerfs.ts.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { type ServerProcess, startServerProcess, tempDir } from '../helpers.ts';
-
-const POWERFS = fileURLToPath(new URL('./powerfs.py', import.meta.url));
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const FUSERMOUNT = ['fusermount3', 'fusermount'].find((c) => spawnSync(c, ['-V']).status === 0);
-
-function missing(): string | undefined {
-  if (!existsSync('/dev/fuse')) return '/dev/fuse (the fuse kernel module)';
-  if (!FUSERMOUNT) return 'fusermount3 (Debian package fuse3)';
-  if (spawnSync(PYTHON, ['-c', 'import llfuse']).status !== 0) return 'llfuse for python3 (Debian package python3-llfuse)';
-  return undefined;
-}
-
-const absent = missing();
-const skip = absent && process.env['CI'] !== 'true' ? `needs ${absent}` : false;
-if (skip) console.log(`# power-loss test skipped: it ${skip}`);
+import { describe, it } from 'node:test';
+import { type ServerProcess, startServerProcess } from '../helpers.ts';
+import { mountPowerFs, type PowerFs, powerSkip as skip } from './powerfs.ts';
 
 const ROUNDS = Number(process.env['POWERLOSS_ROUNDS'] ?? 1);
-
-class PowerFs {
-  private child: ChildProcess | undefined;
-  constructor(
-    readonly state: string,
-    readonly mount: string,
-  ) {}
-
-  async start(): Promise<void> {
-    await rm(join(this.state, 'ready'), { force: true });
-    const child = spawn(PYTHON, [POWERFS, this.state, this.mount], { stdio: ['ignore', 'ignore', 'inherit'] });
-    this.child = child;
-    for (let i = 0; i < 200 && !existsSync(join(this.state, 'ready')); i++) {
-      if (child.exitCode !== null) throw new Error(`powerfs exited with ${child.exitCode}: is FUSE usable here?`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    assert.ok(existsSync(join(this.state, 'ready')), 'powerfs mounted');
-  }
-
-  /** The power cut: the filesystem loses everything it did not make durable. */
-  async cut(): Promise<void> {
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await gone;
-    }
-    spawnSync(FUSERMOUNT!, ['-u', '-z', this.mount]);
-  }
-}
 
 /** Writes from several clients until stopped; what was acknowledged is in `acknowledged`. */
 function writers(url: string, acknowledged: Map<string, string>, label: string, count = 6): { stop: () => Promise<void> } {
@@ -99,20 +51,7 @@ async function verify(url: string, acknowledged: Map<string, string>, what: stri
 }
 
 describe('power cuts', { skip }, () => {
-  const mounts: PowerFs[] = [];
-  after(async () => {
-    for (const fs of mounts) await fs.cut().catch(() => {});
-  });
-
-  async function setup(): Promise<{ fs: PowerFs; dir: string }> {
-    const base = await tempDir('igor-power-');
-    const fs = new PowerFs(join(base, 'state'), join(base, 'mnt'));
-    await mkdir(fs.state, { recursive: true });
-    await mkdir(fs.mount, { recursive: true });
-    mounts.push(fs);
-    await fs.start();
-    return { fs, dir: join(fs.mount, 'db') };
-  }
+  const setup = mountPowerFs;
 
   /** Cuts the power under a running server, brings everything back, and starts the server again. */
   async function cutAndRestart(fs: PowerFs, server: ServerProcess, dir: string): Promise<ServerProcess> {
