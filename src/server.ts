@@ -64,7 +64,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   setXPathTimeLimit(config.xpathTimeoutMs);
   const work = new WorkTracker();
   work.register({ name: 'journal', idle: () => db.idle, whenIdle: () => db.flush() });
-  // Follows every write from here on; SQLite is loaded and the file opened once the server serves (start()).
+  // Follows every write from here on; SQLite is loaded and its file opened once the server serves, when needed.
   const history = new History(db, logger);
   work.register(history);
 
@@ -152,7 +152,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   url = publicUrlOf(config, port);
   await describeSelf(db, config, url, port);
   await plugins.startAll();
-  void history.start();
+  history.resume();
   actions.start();
   eventSources.start();
   bridge?.start();

@@ -43,7 +43,7 @@ export class HistoryQueries {
       db
         .prepare(
           `SELECT min(t) AS t, min(min) AS lo, sum(mean * n) / sum(n) AS mean, max(max) AS hi, sum(n) AS n FROM ${table}
-           WHERE series = ? AND t >= ? AND t < ? GROUP BY (t - ?) / ? ORDER BY 1`,
+           WHERE series = ? AND t >= ? AND t < ? GROUP BY CAST((t - ?) / ? AS INTEGER) ORDER BY 1`,
         )
         .raw();
     this.sql = {
@@ -52,12 +52,14 @@ export class HistoryQueries {
       rawBuckets: db
         .prepare(
           `SELECT min(t), min(value), avg(value), max(value), count(*) FROM readings
-           WHERE series = ? AND t >= ? AND t < ? GROUP BY (t - ?) / ? ORDER BY 1`,
+           WHERE series = ? AND t >= ? AND t < ? GROUP BY CAST((t - ?) / ? AS INTEGER) ORDER BY 1`,
         )
         .raw(),
       countTexts: db.prepare('SELECT count(*) FROM (SELECT 1 FROM texts WHERE series = ? AND t >= ? AND t < ? LIMIT ?)').pluck(),
       texts: db.prepare('SELECT t, value FROM texts WHERE series = ? AND t >= ? AND t < ? ORDER BY t').raw(),
-      lastTexts: db.prepare('SELECT max(t), value FROM texts WHERE series = ? AND t >= ? AND t < ? GROUP BY (t - ?) / ? ORDER BY 1').raw(),
+      lastTexts: db
+        .prepare('SELECT max(t), value FROM texts WHERE series = ? AND t >= ? AND t < ? GROUP BY CAST((t - ?) / ? AS INTEGER) ORDER BY 1')
+        .raw(),
       '5m': buckets('stats_5m'),
       '1h': buckets('stats_1h'),
     };
