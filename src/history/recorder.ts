@@ -20,17 +20,17 @@ import { UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../store/database.ts';
 import { fsyncDir } from '../store/files.ts';
-import type { ChangeEvent } from '../tree/tree.ts';
+import type { ChangeEvent, JournalOp } from '../tree/tree.ts';
 import type { WorkSource } from '../work.ts';
 import { firstKept, recordsAfter } from './catchup.ts';
 import type { Compactor } from './compaction.ts';
 import type { HistoryQueries } from './query.ts';
 import { settingsOf, type HistorySettings } from './settings.ts';
-import type { HistoryStore, RecordedWrite } from './store.ts';
-import { readingsOfEvents, readingsOfOps, type Reading } from './values.ts';
+import type { HistoryStore } from './store.ts';
+import { readingsOfEvent, readingsOfOps, recordableOps, type Reading } from './values.ts';
 
 export const HISTORY_FILE = 'history.sqlite';
-/** Readings queued before the file is open beyond which they are left to be read back from the journal. */
+/** Writes queued before the file is open beyond which they are left to be read back from the journal. */
 const MAX_QUEUED = 100_000;
 /** SQLite's word for a file that is not a database, or a damaged one: trying again will not help. */
 const HOPELESS = /SQLITE_(CORRUPT|NOTADB)/;
@@ -50,6 +50,16 @@ export interface HistoryOptions {
   retryMs?: number;
 }
 
+/** A change's readings, or the operations to read them from when it is written. */
+type Made = Reading[] | { ops: readonly JournalOp[]; settings: HistorySettings };
+
+/** An acknowledged write waiting to be written to the history. */
+interface Queued {
+  n: number;
+  t: number;
+  made: Made;
+}
+
 type State = 'waiting' | 'opening' | 'catching-up' | 'live' | 'behind' | 'off' | 'closed';
 
 /** What reads of the history use. */
@@ -63,7 +73,7 @@ export interface HistoryReader {
 export class History implements WorkSource {
   readonly name = 'history';
   private settings: HistorySettings;
-  private queue: RecordedWrite[] = [];
+  private queue: Queued[] = [];
   private queued = 0;
   /** The number of the last acknowledged write seen. */
   private upTo: number;
@@ -103,7 +113,7 @@ export class History implements WorkSource {
     this.settings = settingsOf(db.tree);
     this.upTo = this.fromJournal = this.startedAt = db.lastWrite;
     this.hadFile = existsSync(this.options.file);
-    db.observeWrites<Reading[]>({ made: (events) => this.made(events), durable: (n, t, readings) => this.durable(n, t, readings) });
+    db.observeWrites<Made>({ made: (events, ops) => this.made(events, ops), durable: (n, t, made) => this.durable(n, t, made) });
     db.keepJournalsFor(() => this.keepAfter());
   }
 
@@ -118,23 +128,26 @@ export class History implements WorkSource {
     if (this.hadFile) void this.start();
   }
 
-  private made(events: readonly ChangeEvent[]): Reading[] {
+  /** A change of one operation is read now; any other from its operations when it is written (values.ts). */
+  private made(events: readonly ChangeEvent[], ops: readonly JournalOp[]): Made {
     if (events.some((e) => e.path === '/data/history' || e.path.startsWith('/data/history/') || e.path.startsWith('/data/history['))) {
       this.settings = settingsOf(this.db.tree);
     }
-    return readingsOfEvents(events, this.settings);
+    if (events.length === 1 && ops.length === 1) return readingsOfEvent(events[0]!, this.settings);
+    const recordable = recordableOps(ops, this.settings);
+    return recordable.length ? { ops: recordable, settings: this.settings } : [];
   }
 
-  private durable(n: number, t: number, readings: Reading[] | undefined): void {
+  private durable(n: number, t: number, made: Made | undefined): void {
     if (this.state === 'off' || this.state === 'closed') return;
     this.upTo = n;
     if (this.state === 'behind') {
       this.fromJournal = n; // the next try reads it back from the journal
       return;
     }
-    if (readings?.length) {
-      this.queue.push({ n, t, readings });
-      this.queued += readings.length;
+    if (made && (!Array.isArray(made) || made.length > 0)) {
+      this.queue.push({ n, t, made });
+      this.queued++;
     }
     if (this.state === 'live') this.scheduleFlush();
     else if (this.state === 'waiting' && this.queued > 0) void this.start();
@@ -146,7 +159,7 @@ export class History implements WorkSource {
   }
 
   private scheduleFlush(): void {
-    if (this.queued >= 10_000) this.flush();
+    if (this.queued >= 1000) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), this.options.flushDelayMs).unref();
   }
 
@@ -155,10 +168,15 @@ export class History implements WorkSource {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.state === 'live') {
-      const writes = this.queue;
+      const queue = this.queue;
       this.queue = [];
       this.queued = 0;
       try {
+        const writes = queue.map(({ n, t, made }) => ({
+          n,
+          t,
+          readings: Array.isArray(made) ? made : readingsOfOps(made.ops, made.settings),
+        }));
         this.store!.record(writes, this.upTo);
       } catch (err) {
         this.fallBehind(err as Error);

@@ -8,9 +8,12 @@
  * reads as a time (a number is seconds since 1970; `date` with a `time` of day counts both). Its other fields
  * (but identifiers: `id`, `…Id`) are readings at that time: `sensors/fitbit/jack/body-weight/value`.
  *
- * The same function reads a change as it is made (its nodes) and, when catching up after a crash, as its
- * journal record holds it (its XML): both give, per series (and per time, for entries), the last value the
- * record left, so the history of a write is the same whichever way it came.
+ * A write of one operation (a PUT, a sensor's reading) is read from its node as it is made: the node is exactly
+ * what its journal record holds, and no XML is parsed on the request path. Anything else is read from its
+ * journal operations' XML, later, as catching up after a crash reads it: a later operation of the same write
+ * may have changed the nodes of an earlier one (a plugin's series appends entries and deletes old ones in one
+ * write), and the history is what the record says. Either way a record gives, per series (and per time, for
+ * entries), the last value its operations wrote.
  */
 import { ELEMENT_NODE, parseXml } from '../tree/dom.ts';
 import type { ChangeEvent, JournalOp } from '../tree/tree.ts';
@@ -62,9 +65,11 @@ function isLeaf(el: Element): boolean {
   return true;
 }
 
-/** An entry's own time, and the fields that say it. */
-function entryTime(children: readonly Element[]): { at: number; keys: Set<string> } | undefined {
-  const field = (name: string) => children.find((c) => c.nodeName === name && isLeaf(c))?.textContent ?? undefined;
+/**
+ * An entry's own time and the fields that say it, `field(name)` giving the text of one of its plain fields
+ * (also for plugins' series in JSON: pluginhost/series.ts).
+ */
+export function entryTimeOf(field: (name: string) => string | undefined): { at: number; keys: Set<string> } | undefined {
   for (const key of TIME_KEYS) {
     const text = field(key);
     if (text === undefined) continue;
@@ -88,7 +93,7 @@ function collect(el: Element, names: string[], settings: HistorySettings, out: M
     if (value !== undefined && isRecorded(settings, names)) out.set(names.join('/'), { path: names.join('/'), value });
     return;
   }
-  const entry = entryTime(children);
+  const entry = entryTimeOf((name) => children.find((c) => c.nodeName === name && isLeaf(c))?.textContent ?? undefined);
   for (const c of children) {
     const here = [...names, c.nodeName];
     if (!entry) collect(c, here, settings, out);
@@ -111,26 +116,51 @@ export function namesOfRef(ref: string): string[] | undefined {
   });
 }
 
-/** The readings a change leaves, read from its nodes as it is made. */
-export function readingsOfEvents(events: readonly ChangeEvent[], settings: HistorySettings): Reading[] {
+/** The readings of a change of one operation, read from its node as it is made. */
+export function readingsOfEvent(e: ChangeEvent, settings: HistorySettings): Reading[] {
   const out = new Map<string, Reading>();
-  for (const e of events) {
-    if (e.kind === 'delete' || e.node.nodeType !== ELEMENT_NODE) continue;
-    const names = namesOfRef(e.path);
-    if (names) collect(e.node as Element, names, settings, out);
-  }
+  const names = e.kind === 'delete' || e.node.nodeType !== ELEMENT_NODE ? undefined : namesOfRef(e.path);
+  if (names) collect(e.node as Element, names, settings, out);
   return [...out.values()];
+}
+
+function tryParse(xml: string): Element | undefined {
+  try {
+    return parseXml(xml, 'journal record').documentElement ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The names below /data an operation writes at, if it writes an element there. */
+function namesOfOp(op: JournalOp): string[] | undefined {
+  if (op.op === 'delete') return undefined;
+  if (op.op === 'replace') return namesOfRef(op.path);
+  const tag = /^<([^\s/>]+)/.exec(op.xml)?.[1];
+  return tag ? namesOfRef(op.parent)?.concat(tag) : undefined;
+}
+
+/** Some element of the XML has text other than whitespace (any text follows a '>'). */
+const HAS_TEXT = />\s*[^<\s]/;
+
+/**
+ * The operations of a record that may write a value to record, told by their paths and whether their XML has
+ * any text, without parsing (an empty container a plugin adds is no value).
+ */
+export function recordableOps(ops: readonly JournalOp[], settings: HistorySettings): JournalOp[] {
+  return ops.filter((op) => {
+    const names = namesOfOp(op);
+    return names !== undefined && op.op !== 'delete' && HAS_TEXT.test(op.xml) && mayHoldRecorded(settings, names);
+  });
 }
 
 /** The readings a journal record's operations leave (parsed only where something may be recorded). */
 export function readingsOfOps(ops: readonly JournalOp[], settings: HistorySettings): Reading[] {
   const out = new Map<string, Reading>();
-  for (const op of ops) {
-    if (op.op === 'delete') continue;
-    const tag = /^<([^\s/>]+)/.exec(op.xml)?.[1];
-    const names = op.op === 'replace' ? namesOfRef(op.path) : tag && namesOfRef(op.parent)?.concat(tag);
-    if (!names || !mayHoldRecorded(settings, names)) continue;
-    collect(parseXml(op.xml, 'journal record').documentElement!, names, settings, out);
+  for (const op of recordableOps(ops, settings)) {
+    // The journal's own XML always parses (the database replays it to open); anything else holds no value.
+    const el = op.op === 'delete' ? undefined : tryParse(op.xml);
+    if (el) collect(el, namesOfOp(op)!, settings, out);
   }
   return [...out.values()];
 }

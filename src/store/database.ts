@@ -69,12 +69,13 @@ export type Validator = (events: ChangeEvent[]) => void;
 
 /**
  * Follows the acknowledged writes by their journal numbers (the history does): `made` sees a change as it is
- * made, synchronously, when its nodes are exactly what its journal record holds, and its answer is handed to
- * `durable` once the record is on disk, in the order of the numbers. A write that is not made durable never
- * reaches `durable`. Neither may throw (what they throw is logged): an observer never fails a write.
+ * made, synchronously, with its events and the journal operations that record it (a change of one operation:
+ * its node is exactly what the operation holds), and its answer is handed to `durable` once the record is on
+ * disk, in the order of the numbers. A write that is not made durable never reaches `durable`. Neither may
+ * throw (what they throw is logged): an observer never fails a write.
  */
 export interface WriteObserver<T> {
-  made(events: readonly ChangeEvent[]): T;
+  made(events: readonly ChangeEvent[], ops: readonly JournalOp[]): T;
   durable(n: number, t: number, made: T): void;
 }
 
@@ -204,7 +205,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
       throw err;
     }
     const t = Date.now();
-    const made = this.observers.map((o) => this.observed(() => o.made(mutation.events)));
+    const made = this.observers.map((o) => this.observed(() => o.made(mutation.events, mutation.ops)));
     let n: number;
     try {
       n = await this.journal.append({ t, ops: mutation.ops }, mutation.undo);

@@ -1,13 +1,16 @@
 /**
  * A property (fast-check): whatever the sequence of writes, crashes (as kill -9: the recorder's queue lost,
  * sometimes with a write under way), snapshots, batches written and restarts (sometimes with writes made while
- * the recorder is still catching up), the history in the end holds exactly the acknowledged writes replayed:
+ * the recorder is still catching up), and writes that append an entry and delete it at once, the history in
+ * the end holds exactly the acknowledged writes replayed:
  * each change of a value once, in order, and each entry of a series at its own time with its last value.
  * `HISTORY_RUNS=N` for more runs.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { elementFromJson } from '../../src/tree/jsonxml.ts';
+import { combine } from '../../src/tree/tree.ts';
 import { tempDir } from '../helpers.ts';
 import { recorded, type Recorded } from './setup.ts';
 
@@ -15,6 +18,7 @@ type Action =
   | { kind: 'put'; sensor: number; value: number }
   | { kind: 'entry'; day: number; value: number }
   | { kind: 'plug'; power: number; on: boolean }
+  | { kind: 'entryGone'; day: number; value: number }
   | { kind: 'flush' }
   | { kind: 'snapshot' }
   | { kind: 'crash'; underWay?: { sensor: number; value: number } }
@@ -24,6 +28,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('put' as const), sensor: fc.nat(2), value: fc.nat(3) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('entry' as const), day: fc.nat(3), value: fc.nat(3) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('plug' as const), power: fc.nat(2), on: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('entryGone' as const), day: fc.nat(3), value: fc.nat(3) }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'flush' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'snapshot' as const }) },
   {
@@ -61,6 +66,18 @@ async function apply(h: Recorded, a: Action, model: Model, known: Set<number>): 
       known.add(a.day);
       model.entries.set(a.day, a.value);
       break;
+    case 'entryGone': {
+      // An entry written and deleted in one write (as storeSeries with `keep` does): the history still has it.
+      const path = '/data/sensors/fit/weight';
+      await h.db.write((t) => {
+        const entry = elementFromJson(t.doc, 'weight', { dateTime: date(a.day), kg: a.value });
+        const wrote = known.has(a.day) ? t.put(`${path}[dateTime='${date(a.day)}']`, entry) : t.post(path, entry);
+        return combine([wrote, t.delete(`${path}[dateTime='${date(a.day)}']`)]);
+      });
+      known.delete(a.day);
+      model.entries.set(a.day, a.value);
+      break;
+    }
     case 'plug':
       await h.put('/data/devices/plug', { power: a.power, on: a.on });
       model.set('devices/plug/power', a.power);
