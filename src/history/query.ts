@@ -60,9 +60,20 @@ export class HistoryQueries {
       lastTexts: db
         .prepare('SELECT max(t), value FROM texts WHERE series = ? AND t >= ? AND t < ? GROUP BY CAST((t - ?) / ? AS INTEGER) ORDER BY 1')
         .raw(),
+      first: db
+        .prepare(
+          `SELECT min(coalesce((SELECT min(t) FROM readings WHERE series = @s), 1e18),
+           coalesce((SELECT min(t) FROM stats_5m WHERE series = @s), 1e18), coalesce((SELECT min(t) FROM texts WHERE series = @s), 1e18))`,
+        )
+        .pluck(),
       '5m': buckets('stats_5m'),
       '1h': buckets('stats_1h'),
     };
+  }
+
+  /** The time (ms) of the series' first reading still kept, raw or in statistics. */
+  first(series: Series): number {
+    return Math.min(series.lastT, this.sql.first.get({ s: series.id }) as number);
   }
 
   /** The points of `series` in `range`. */

@@ -1,6 +1,7 @@
 /**
  * The home's past (src/history/): GET /history/XPATH?from=…&to=…&points=N, the points of every series the
- * path names that the reader may read now, as JSON or CSV; GET /history, how the history is doing (admins);
+ * path names that the reader may read now, as JSON or CSV (points=0: only which series, with their first and
+ * latest readings, for a page to lay out its plots); GET /history, how the history is doing (admins);
  * GET /metrics, the latest values in Prometheus' text format (anyone logged in, of what they may read).
  */
 import { Router, type Request, type Response } from 'express';
@@ -8,7 +9,7 @@ import Negotiator from 'negotiator';
 import { deny } from '../auth/policy.ts';
 import { principalOf, type Principal } from '../auth/principal.ts';
 import { viewOf, visibilityFor, type Visibility } from '../auth/visibility.ts';
-import { BadRequestError, MethodNotAllowedError, NotAcceptableError, NotFoundError } from '../errors.ts';
+import { BadRequestError, MethodNotAllowedError, NotAcceptableError } from '../errors.ts';
 import { metricsText, METRICS_CONTENT_TYPE } from '../history/metrics.ts';
 import type { Range, SeriesAnswer } from '../history/query.ts';
 import { historyStats } from '../history/stats.ts';
@@ -24,6 +25,8 @@ type Deps = Pick<HostContext, 'config' | 'db' | 'fairness' | 'history'>;
 
 export const MAX_POINTS = 10_000;
 export const MAX_SERIES = 200;
+/** Series listed at most by points=0 (no points are read for them). */
+export const MAX_LISTED = 5000;
 const DAY = 86_400_000;
 
 /** A time parameter: seconds since 1970, or an ISO 8601 date and time; ms. */
@@ -45,8 +48,8 @@ export function rangeOf(query: URLSearchParams, now: number): Range {
   if (from >= to) throw new BadRequestError(`from must be before to (from=${query.get('from')}, to=${query.get('to')})`, 'bad_time');
   const text = query.get('points') ?? '1000';
   const points = Number(text);
-  if (!/^\d+$/.test(text) || points < 1 || points > MAX_POINTS)
-    throw new BadRequestError(`points=${text}: give a whole number from 1 to ${MAX_POINTS}`, 'bad_points');
+  if (!/^\d+$/.test(text) || points > MAX_POINTS)
+    throw new BadRequestError(`points=${text}: give a whole number from 0 (the series only) to ${MAX_POINTS}`, 'bad_points');
   return { from, to, points };
 }
 
@@ -78,12 +81,14 @@ export function csvOf(answers: readonly SeriesAnswer[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** Nothing recorded the reader may read: refused when the rules keep the path from it (told by names alone). */
-function nothingRecorded(p: Principal, path: string, names: string[] | undefined, visibility: Visibility): never {
+/**
+ * Nothing recorded that the reader may read: refused when the rules keep the path from it (told by names alone,
+ * never by what is recorded); else an empty history, as a time-series query that matches nothing answers.
+ */
+function refuseIfHidden(p: Principal, path: string, names: string[] | undefined, visibility: Visibility): void {
   const star = names?.indexOf('*') ?? -1;
   const fixed = names && (star < 0 ? names : names.slice(0, star));
   if (fixed && !visibility.admitsChain(fixed)) deny(p, 'get', path);
-  throw new NotFoundError(`no history is recorded at ${path}`);
 }
 
 async function readHistory(ctx: Deps, req: Request, res: Response): Promise<void> {
@@ -104,7 +109,19 @@ async function readHistory(ctx: Deps, req: Request, res: Response): Promise<void
           ),
         );
   const series = seriesUnder(patterns, reader.store.series.values(), visibility);
-  if (series.length === 0) nothingRecorded(p, path, names, visibility);
+  if (series.length === 0) refuseIfHidden(p, path, names, visibility);
+  if (range.points === 0) {
+    if (series.length > MAX_LISTED)
+      throw new BadRequestError(`${path} names ${series.length} series; list at most ${MAX_LISTED} at a time`, 'too_many_series');
+    const listed = series.map((s) => ({
+      path: s.path,
+      kind: s.kind,
+      first: reader.queries.first(s) / 1000,
+      latest: [s.lastT / 1000, s.lastValue],
+    }));
+    res.json({ series: listed });
+    return;
+  }
   if (series.length > MAX_SERIES)
     throw new BadRequestError(
       `${path} names ${series.length} series; ask for at most ${MAX_SERIES} at a time (a narrower path)`,
