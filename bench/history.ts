@@ -167,7 +167,7 @@ async function aYear(dir: string): Promise<{ file: string; end: number }> {
     `  statistics (5-minute and hourly) of all of it: ${((performance.now() - c0) / 1000).toFixed(1)} s in ${compactor.steps.toLocaleString('en')} steps, the longest ${compactor.longestStepMs.toFixed(1)} ms`,
   );
   const queries = new HistoryQueries(store, compactor);
-  const series = store.series.get('sensors/bench/s7/temperature')!;
+  const series = store.series.get(`sensors/bench/s${Math.min(7, SENSORS - 1)}/temperature`)!;
   const year = timeQuery(() => queries.read(series, { from: start, to: end, points: 1000 }));
   const yearAnswer = queries.read(series, { from: start, to: end, points: 1000 });
   const dayFrom = end - DAY;
@@ -207,7 +207,7 @@ async function served(file: string, end: number): Promise<void> {
   const auth = { authorization: server.adminAuthorization, accept: 'application/json' };
   const get = async (query: string) => {
     const t = performance.now();
-    const res = await fetch(`${server.url}/history/sensors/bench/s7/temperature?${query}`, { headers: auth });
+    const res = await fetch(`${server.url}/history/sensors/bench/s${Math.min(7, SENSORS - 1)}/temperature?${query}`, { headers: auth });
     await res.text();
     if (res.status !== 200) throw new Error(`${res.status}`);
     return performance.now() - t;

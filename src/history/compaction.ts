@@ -12,10 +12,10 @@
  * A step does a bounded amount of work (at most STEP_HOURS hours, or STEP_ROWS raw readings deleted), so the
  * server answers between any two; `longestStepMs` says how long the longest took.
  */
-import { HOUR, type HistoryStore, type Series } from './store.ts';
+import { HOUR, VALUE, type HistoryStore, type Series } from './store.ts';
 
 const FIVE_MINUTES = 300_000;
-export const STEP_HOURS = 20;
+export const STEP_HOURS = 10;
 export const STEP_ROWS = 5000;
 
 interface Stats {
@@ -73,8 +73,8 @@ export class Compactor {
       dirtyIn: db.prepare('SELECT series, hour FROM dirty WHERE series = ? AND hour >= ? AND hour < ? ORDER BY hour'),
       dirtyBefore: db.prepare('SELECT 1 FROM dirty WHERE series = ? AND hour < ? LIMIT 1').pluck(),
       undirty: db.prepare('DELETE FROM dirty WHERE series = ? AND hour = ?'),
-      raw: db.prepare('SELECT t, value FROM readings WHERE series = ? AND t >= ? AND t < ? ORDER BY t'),
-      before: db.prepare('SELECT value FROM readings WHERE series = ? AND t < ? ORDER BY t DESC LIMIT 1').pluck(),
+      raw: db.prepare(`SELECT t, ${VALUE} AS value FROM readings WHERE series = ? AND t >= ? AND t < ? ORDER BY t`),
+      before: db.prepare(`SELECT ${VALUE} FROM readings WHERE series = ? AND t < ? ORDER BY t DESC LIMIT 1`).pluck(),
       lastStat: db.prepare('SELECT last FROM stats_1h WHERE series = ? AND t < ? ORDER BY t DESC LIMIT 1').pluck(),
       deleteRaw: db.prepare('DELETE FROM readings WHERE series = ? AND t >= ? AND t < ?'),
       deleteTexts: db.prepare('DELETE FROM texts WHERE series = ? AND t < ?'),

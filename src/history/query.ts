@@ -6,7 +6,7 @@
  * Text values have no statistics: the last of each bucket, from the raw readings.
  */
 import type { Compactor } from './compaction.ts';
-import { valueAs, type HistoryStore, type Kind, type Series } from './store.ts';
+import { VALUE, valueAs, type HistoryStore, type Kind, type Series } from './store.ts';
 import type { Value } from './values.ts';
 
 export type Level = 'raw' | '5m' | '1h';
@@ -48,10 +48,10 @@ export class HistoryQueries {
         .raw();
     this.sql = {
       countRaw: db.prepare('SELECT count(*) FROM (SELECT 1 FROM readings WHERE series = ? AND t >= ? AND t < ? LIMIT ?)').pluck(),
-      raw: db.prepare('SELECT t, value FROM readings WHERE series = ? AND t >= ? AND t < ? ORDER BY t').raw(),
+      raw: db.prepare(`SELECT t, ${VALUE} FROM readings WHERE series = ? AND t >= ? AND t < ? ORDER BY t`).raw(),
       rawBuckets: db
         .prepare(
-          `SELECT min(t), min(value), avg(value), max(value), count(*) FROM readings
+          `SELECT min(t), min(${VALUE}), avg(${VALUE}), max(${VALUE}), count(*) FROM readings
            WHERE series = ? AND t >= ? AND t < ? GROUP BY CAST((t - ?) / ? AS INTEGER) ORDER BY 1`,
         )
         .raw(),

@@ -1,8 +1,9 @@
 /**
  * The history file: one SQLite database (better-sqlite3) beside the journal, `history.sqlite` in the database
  * directory. Raw readings are keyed by (series, time) in a WITHOUT ROWID table, so a reading costs its key and
- * value and no more (about 23 bytes; bench/history.ts); numbers and booleans in `readings` (REAL affinity, so
- * whole numbers and 0/1 take fewer bytes), text in `texts`. Statistics per 5 minutes and per hour are in
+ * value and no more (bench/history.ts); numbers and booleans in `readings`, text in `texts`. A number is kept as
+ * its hundredths in an integer where that is exact (21.37 as 2137: two bytes, not a REAL's eight), else as it
+ * is; VALUE is the SQL that reads it back. Statistics per 5 minutes and per hour are in
  * `stats_5m` and `stats_1h` (compaction.ts), and `dirty` lists the hours whose statistics are behind their raw
  * readings.
  *
@@ -46,7 +47,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, kind INTEGER NOT NULL,
   last_t INTEGER NOT NULL, last_value, sealed_before INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS readings(series INTEGER NOT NULL, t INTEGER NOT NULL, value REAL NOT NULL,
+CREATE TABLE IF NOT EXISTS readings(series INTEGER NOT NULL, t INTEGER NOT NULL, value NOT NULL,
   PRIMARY KEY(series, t)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS texts(series INTEGER NOT NULL, t INTEGER NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY(series, t)) WITHOUT ROWID;
@@ -56,6 +57,15 @@ CREATE TABLE IF NOT EXISTS stats_1h(series INTEGER NOT NULL, t INTEGER NOT NULL,
   min REAL NOT NULL, max REAL NOT NULL, last REAL NOT NULL, increase REAL NOT NULL, PRIMARY KEY(series, t)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dirty(series INTEGER NOT NULL, hour INTEGER NOT NULL, PRIMARY KEY(series, hour)) WITHOUT ROWID;
 `;
+
+/** The SQL of a reading's value as a number (see the file comment). */
+export const VALUE = "(CASE typeof(value) WHEN 'integer' THEN value / 100.0 ELSE value END)";
+
+/** A number as `readings` keeps it: its hundredths as an integer when that is exact, else the number itself. */
+function storedNumber(v: number): number | bigint {
+  const hundredths = Math.round(v * 100);
+  return Number.isSafeInteger(hundredths) && hundredths / 100 === v ? BigInt(hundredths) : v;
+}
 
 export function kindOf(value: Value): Kind {
   return typeof value === 'number' ? 'number' : typeof value === 'boolean' ? 'boolean' : 'text';
@@ -233,7 +243,7 @@ export class HistoryStore {
     const time = r.at ?? Math.max(t, s.lastT + 1);
     if (typeof r.value === 'string') this.statements.putText.run(s.id, time, r.value);
     else {
-      this.statements.putNumber.run(s.id, time, stored(r.value));
+      this.statements.putNumber.run(s.id, time, storedNumber(stored(r.value) as number));
       this.markDirty(s, time);
       // A reading before the latest changes the increase of the hour after it, too.
       if (time < s.lastT) {

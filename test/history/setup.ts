@@ -1,6 +1,7 @@
 /** What the history tests share: a database with a recorder, written to as the server writes, and its readings. */
 import { join } from 'node:path';
 import { History, type HistoryOptions } from '../../src/history/recorder.ts';
+import { VALUE } from '../../src/history/store.ts';
 import type { Value } from '../../src/history/values.ts';
 import { quietLogger } from '../../src/logger.ts';
 import { PACKAGE_DIR } from '../../src/server.ts';
@@ -63,7 +64,7 @@ export async function recorded(dir: string, options: Omit<HistoryOptions, 'db' |
       const { store } = await history.reader();
       const rows = store.db
         .prepare(
-          `SELECT s.path, r.t, r.value, s.kind FROM readings r JOIN series s ON s.id = r.series
+          `SELECT s.path, r.t, ${VALUE.replace(/value/g, 'r.value')}, s.kind FROM readings r JOIN series s ON s.id = r.series
            UNION ALL SELECT s.path, x.t, x.value, s.kind FROM texts x JOIN series s ON s.id = x.series ORDER BY 1, 2`,
         )
         .raw()
