@@ -7,8 +7,8 @@
  *    the store's own write path: the rate, the bytes per reading, compaction (statistics) in total and its
  *    longest step, a 1,000-point plot of one sensor's year and of one day's raw readings, then retention to
  *    30 days (longest step) and the file's size after it.
- * 3. a server started on that file: a plot over HTTP, and the server's resident memory (the history is not
- *    loaded into memory). Start time and idle memory without a history file are bench/footprint.ts's.
+ * 3. a server started on that file: a plot over HTTP, and the server's resident memory idle, two minutes after
+ *    (the history is not loaded into memory). Start time and idle memory without a history file are bench/footprint.ts's.
  * Usage: node --import tsx bench/history.ts [--sensors 50] [--days 365] [--rounds 5] [--duration 3] [--skip-put]
  */
 import autocannon from 'autocannon';
@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Compactor } from '../src/history/compaction.ts';
 import { HistoryQueries } from '../src/history/query.ts';
-import { HistoryStore, type RecordedWrite } from '../src/history/store.ts';
+import { CHECKPOINT_ROWS, HistoryStore, type RecordedWrite } from '../src/history/store.ts';
 import { startIgor, type IgorProcess } from './processes.ts';
 import { residentMemory } from './residentMemory.ts';
 
@@ -144,6 +144,7 @@ async function aYear(dir: string): Promise<{ file: string; end: number }> {
       writes.push({ n: m + 1, t: start + m * MINUTE, readings });
     }
     store.record(writes, writes[writes.length - 1]!.n);
+    store.checkpointIfDue(); // as the recorder does after each batch
   }
   const insertS = (performance.now() - t0) / 1000;
   store.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -165,6 +166,9 @@ async function aYear(dir: string): Promise<{ file: string; end: number }> {
   while (compactor.step(0));
   say(
     `  statistics (5-minute and hourly) of all of it: ${((performance.now() - c0) / 1000).toFixed(1)} s in ${compactor.steps.toLocaleString('en')} steps, the longest ${compactor.longestStepMs.toFixed(1)} ms`,
+  );
+  say(
+    `  the longest checkpoint meanwhile (every ${CHECKPOINT_ROWS.toLocaleString('en')} rows written): ${store.longestCheckpointMs.toFixed(1)} ms`,
   );
   const queries = new HistoryQueries(store, compactor);
   const series = store.series.get(`sensors/bench/s${Math.min(7, SENSORS - 1)}/temperature`)!;
@@ -219,13 +223,14 @@ async function served(file: string, end: number): Promise<void> {
     year.push(await get(`from=${start}&to=${end / 1000}&points=1000`));
     day.push(await get(`from=${end / 1000 - 86400}&to=${end / 1000}&points=1000`));
   }
-  await new Promise((r) => setTimeout(r, 5000));
+  // Idle as bench/footprint.ts means it: after two minutes without a request, once V8 has shrunk its heap.
+  await new Promise((r) => setTimeout(r, 120_000));
   const memory = await residentMemory(server.child.pid!);
   say(`\na server on that file, over HTTP (GET /history, JSON, medians of 20 after the first):`);
   say(`  one sensor's ${DAYS} days in 1,000 points: ${median(year.slice(1)).toFixed(1)} ms (the first ${year[0]!.toFixed(1)} ms)`);
   say(`  one day's raw readings: ${median(day.slice(1)).toFixed(1)} ms (the first ${day[0]!.toFixed(1)} ms)`);
   say(
-    `  resident memory 5 s after those reads: ${memory.rss.toFixed(1)} MB (anonymous ${memory.anon.toFixed(1)}, file pages ${memory.file.toFixed(1)}), with a ${(fileBytes(file) / 2 ** 20).toFixed(0)} MB history file`,
+    `  resident memory idle (2 minutes after those reads): ${memory.rss.toFixed(1)} MB (anonymous ${memory.anon.toFixed(1)}, file pages ${memory.file.toFixed(1)}), with a ${(fileBytes(file) / 2 ** 20).toFixed(0)} MB history file`,
   );
   await server.stop();
   await rm(dir, { recursive: true, force: true });

@@ -10,9 +10,10 @@
  * statistics that are there and its raw reading goes at once.
  *
  * A step does a bounded amount of work (at most STEP_HOURS hours, or STEP_ROWS raw readings deleted), so the
- * server answers between any two; `longestStepMs` says how long the longest took.
+ * server answers between any two; `longestStepMs` says how long the longest took. What the steps write counts
+ * towards the store's next checkpoint, which runs between steps when it is due.
  */
-import { HOUR, VALUE, type HistoryStore, type Series } from './store.ts';
+import { decoded, encoded, HOUR, VALUE, type HistoryStore, type Series } from './store.ts';
 
 const FIVE_MINUTES = 300_000;
 export const STEP_HOURS = 10;
@@ -64,7 +65,9 @@ export class Compactor {
   constructor(private readonly store: HistoryStore) {
     const db = store.db;
     const stats = (table: string) => ({
-      get: db.prepare(`SELECT n, mean, min, max, last, increase FROM ${table} WHERE series = ? AND t = ?`),
+      get: db.prepare(
+        `SELECT n, ${['mean', 'min', 'max', 'last', 'increase'].map((c) => `${decoded(c)} AS ${c}`).join(', ')} FROM ${table} WHERE series = ? AND t = ?`,
+      ),
       put: db.prepare(`INSERT OR REPLACE INTO ${table}(series, t, n, mean, min, max, last, increase) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       clear: db.prepare(`DELETE FROM ${table} WHERE series = ? AND t >= ? AND t < ?`),
     });
@@ -75,7 +78,7 @@ export class Compactor {
       undirty: db.prepare('DELETE FROM dirty WHERE series = ? AND hour = ?'),
       raw: db.prepare(`SELECT t, ${VALUE} AS value FROM readings WHERE series = ? AND t >= ? AND t < ? ORDER BY t`),
       before: db.prepare(`SELECT ${VALUE} FROM readings WHERE series = ? AND t < ? ORDER BY t DESC LIMIT 1`).pluck(),
-      lastStat: db.prepare('SELECT last FROM stats_1h WHERE series = ? AND t < ? ORDER BY t DESC LIMIT 1').pluck(),
+      lastStat: db.prepare(`SELECT ${decoded('last')} FROM stats_1h WHERE series = ? AND t < ? ORDER BY t DESC LIMIT 1`).pluck(),
       deleteRaw: db.prepare('DELETE FROM readings WHERE series = ? AND t >= ? AND t < ?'),
       deleteTexts: db.prepare('DELETE FROM texts WHERE series = ? AND t < ?'),
       nthOld: db.prepare('SELECT t FROM readings WHERE series = ? AND t < ? ORDER BY t LIMIT 1 OFFSET ?').pluck(),
@@ -117,12 +120,13 @@ export class Compactor {
     }
     this.sql.undirty.run(seriesId, hour);
     this.store.cleaned(seriesId, hour);
+    this.store.wrote(rows.length / 4 + 14); // the statistics of the hour, and its raw readings when they go
   }
 
   private put(table: Compactor['sql']['five'], seriesId: number, t: number, stats: Stats, merge: boolean): void {
     const old = merge ? (table.get.get(seriesId, t) as Stats | undefined) : undefined;
     const s = old ? merged(old, stats) : stats;
-    table.put.run(seriesId, t, s.n, s.mean, s.min, s.max, s.last, s.increase);
+    table.put.run(seriesId, t, s.n, encoded(s.mean), encoded(s.min), encoded(s.max), encoded(s.last), encoded(s.increase));
   }
 
   /** Brings the statistics of `series` between `from` and `to` (ms) up to date: before a read of them. */
@@ -137,7 +141,7 @@ export class Compactor {
     const nth = this.sql.nthOld.get(s.id, end, STEP_ROWS) as number | undefined;
     // At least the hour that holds the STEP_ROWS-th reading, whole: an hour's raw readings go together.
     const until = nth === undefined ? end : Math.min(end, Math.floor(nth / HOUR) * HOUR + HOUR);
-    this.sql.deleteRaw.run(s.id, s.sealedBefore, until);
+    this.store.wrote(this.sql.deleteRaw.run(s.id, s.sealedBefore, until).changes);
     this.sql.deleteTexts.run(s.id, until);
     this.sql.seal.run(until, s.id);
     s.sealedBefore = until;
@@ -148,7 +152,7 @@ export class Compactor {
    * nothing left to do.
    */
   step(cutoff: number): boolean {
-    return this.timed(() =>
+    const more = this.timed(() =>
       this.store.db.transaction(() => {
         const dirty = this.sql.dirty.all(STEP_HOURS) as { series: number; hour: number }[];
         if (dirty.length) {
@@ -164,6 +168,9 @@ export class Compactor {
         return false;
       })(),
     );
+    // Its own measure (store.longestCheckpointMs): a checkpoint now and then, so the log stays short.
+    this.store.checkpointIfDue();
+    return more;
   }
 
   private timed<T>(work: () => T): T {

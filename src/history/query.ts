@@ -6,7 +6,7 @@
  * Text values have no statistics: the last of each bucket, from the raw readings.
  */
 import type { Compactor } from './compaction.ts';
-import { VALUE, valueAs, type HistoryStore, type Kind, type Series } from './store.ts';
+import { decoded, VALUE, valueAs, type HistoryStore, type Kind, type Series } from './store.ts';
 import type { Value } from './values.ts';
 
 export type Level = 'raw' | '5m' | '1h';
@@ -42,7 +42,7 @@ export class HistoryQueries {
     const buckets = (table: string) =>
       db
         .prepare(
-          `SELECT min(t) AS t, min(min) AS lo, sum(mean * n) / sum(n) AS mean, max(max) AS hi, sum(n) AS n FROM ${table}
+          `SELECT min(t) AS t, min(${decoded('min')}) AS lo, sum(${decoded('mean')} * n) / sum(n) AS mean, max(${decoded('max')}) AS hi, sum(n) AS n FROM ${table}
            WHERE series = ? AND t >= ? AND t < ? GROUP BY CAST((t - ?) / ? AS INTEGER) ORDER BY 1`,
         )
         .raw();

@@ -32,9 +32,6 @@ import { readingsOfEvent, readingsOfOps, recordableOps, type Reading } from './v
 export const HISTORY_FILE = 'history.sqlite';
 /** Writes queued before the file is open beyond which they are left to be read back from the journal. */
 const MAX_QUEUED = 100_000;
-/** A checkpoint once this many readings are in the write-ahead log (about 3 MB), or this long after the last. */
-const CHECKPOINT_READINGS = 100_000;
-const CHECKPOINT_MS = 30_000;
 /** SQLite's word for a file that is not a database, or a damaged one: trying again will not help. */
 const HOPELESS = /SQLITE_(CORRUPT|NOTADB)/;
 
@@ -94,8 +91,6 @@ export class History implements WorkSource {
   private compacting: Promise<void> | undefined;
   private idleWaiters: (() => void)[] = [];
   private closing = false;
-  /** When the last checkpoint ran (performance.now()). */
-  private checkpointed = 0;
   /** The last record taken when no file is open: what the journal files must still hold. */
   private taken = 0;
   /** There was a history file when the server started. */
@@ -183,25 +178,12 @@ export class History implements WorkSource {
           readings: Array.isArray(made) ? made : readingsOfOps(made.ops, made.settings),
         }));
         this.store!.record(writes, this.upTo);
-        this.checkpointIfDue();
+        this.store!.checkpointIfDue();
       } catch (err) {
         this.fallBehind(err as Error);
       }
     }
     if (this.idle()) for (const wake of this.idleWaiters.splice(0)) wake();
-  }
-
-  /**
-   * A checkpoint (two fsyncs, on this thread) once enough is in the write-ahead log, or a while after the last:
-   * until then the journal files since the last one are kept (store.ts).
-   */
-  private checkpointIfDue(): void {
-    const store = this.store!;
-    const now = performance.now();
-    if (store.uncheckpointed >= CHECKPOINT_READINGS || (store.durable < store.lastRecorded && now - this.checkpointed >= CHECKPOINT_MS)) {
-      store.checkpoint();
-      this.checkpointed = now;
-    }
   }
 
   /** Loads SQLite, opens the file and catches up from the journal; once (later calls answer the same). */
@@ -256,7 +238,6 @@ export class History implements WorkSource {
       }
       this.state = 'live';
       this.store!.checkpoint(); // what was caught up is on disk: the journals it came from may go
-      this.checkpointed = performance.now();
       this.flush();
     } catch (err) {
       this.fallBehind(err as Error);
@@ -272,7 +253,7 @@ export class History implements WorkSource {
       if (chunk[0]!.n > expected) this.gap(expected, chunk[0]!.n - 1);
       const writes = chunk.map((e) => ({ n: e.n, t: e.t, readings: readingsOfOps(e.ops, this.settings) }));
       store.record(writes, chunk[chunk.length - 1]!.n);
-      this.checkpointIfDue();
+      store.checkpointIfDue();
       expected = store.lastRecorded + 1;
       await nextTurn();
     }

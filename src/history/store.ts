@@ -3,7 +3,7 @@
  * directory. Raw readings are keyed by (series, time) in a WITHOUT ROWID table, so a reading costs its key and
  * value and no more (bench/history.ts); numbers and booleans in `readings`, text in `texts`. A number is kept as
  * its hundredths in an integer where that is exact (21.37 as 2137: two bytes, not a REAL's eight), else as it
- * is; VALUE is the SQL that reads it back. Statistics per 5 minutes and per hour are in
+ * is (encoded()); decoded() is the SQL that reads it back. Statistics are kept so too. Statistics per 5 minutes and per hour are in
  * `stats_5m` and `stats_1h` (compaction.ts), and `dirty` lists the hours whose statistics are behind their raw
  * readings.
  *
@@ -11,7 +11,8 @@
  * readings: after a crash the file holds exactly the records up to it, and the recorder catches up from the
  * journal after it. WAL with synchronous=NORMAL: a commit does not wait for the disk (an fsync on the server's
  * one thread at every batch cost durable PUTs a third of their throughput here); the file is made durable by
- * checkpoints, which the recorder runs (checkpoint()), and `durable` is the last record a checkpoint covers.
+ * checkpoints (checkpointIfDue(), after each batch and compaction step), and `durable` is the last record a
+ * checkpoint covers.
  * A power cut may take the commits after it, and only those: the journal files after `durable` are kept, so
  * catching up brings them back. Only the server opens the file (locking_mode=EXCLUSIVE, which also spares WAL
  * its shared memory file).
@@ -42,6 +43,8 @@ export interface Gap {
 }
 
 export const HOUR = 3_600_000;
+export const CHECKPOINT_ROWS = 100_000;
+export const CHECKPOINT_MS = 30_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
@@ -51,18 +54,26 @@ CREATE TABLE IF NOT EXISTS readings(series INTEGER NOT NULL, t INTEGER NOT NULL,
   PRIMARY KEY(series, t)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS texts(series INTEGER NOT NULL, t INTEGER NOT NULL, value TEXT NOT NULL,
   PRIMARY KEY(series, t)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS stats_5m(series INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, mean REAL NOT NULL,
-  min REAL NOT NULL, max REAL NOT NULL, last REAL NOT NULL, increase REAL NOT NULL, PRIMARY KEY(series, t)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS stats_1h(series INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, mean REAL NOT NULL,
-  min REAL NOT NULL, max REAL NOT NULL, last REAL NOT NULL, increase REAL NOT NULL, PRIMARY KEY(series, t)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stats_5m(series INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, mean NOT NULL,
+  min NOT NULL, max NOT NULL, last NOT NULL, increase NOT NULL, PRIMARY KEY(series, t)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stats_1h(series INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL, mean NOT NULL,
+  min NOT NULL, max NOT NULL, last NOT NULL, increase NOT NULL, PRIMARY KEY(series, t)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dirty(series INTEGER NOT NULL, hour INTEGER NOT NULL, PRIMARY KEY(series, hour)) WITHOUT ROWID;
 `;
 
-/** The SQL of a reading's value as a number (see the file comment). */
-export const VALUE = "(CASE typeof(value) WHEN 'integer' THEN value / 100.0 ELSE value END)";
+/** The SQL that reads a number kept by encoded() in `column` (see the file comment). */
+export function decoded(column: string): string {
+  return `(CASE typeof(${column}) WHEN 'integer' THEN ${column} / 100.0 ELSE ${column} END)`;
+}
 
-/** A number as `readings` keeps it: its hundredths as an integer when that is exact, else the number itself. */
-function storedNumber(v: number): number | bigint {
+/** The SQL of a reading's value as a number. */
+export const VALUE = decoded('value');
+
+/**
+ * A number as the history keeps it (readings, and statistics too): its hundredths as an integer when that is
+ * exact, else the number itself.
+ */
+export function encoded(v: number): number | bigint {
   const hundredths = Math.round(v * 100);
   return Number.isSafeInteger(hundredths) && hundredths / 100 === v ? BigInt(hundredths) : v;
 }
@@ -97,8 +108,11 @@ export class HistoryStore {
   private last: number;
   /** The last record on disk for certain: what the last checkpoint covered. */
   private durableUpTo = -1;
-  /** Readings written since the last checkpoint. */
+  /** Rows written since the last checkpoint. */
   private sinceCheckpoint = 0;
+  /** When the last checkpoint ran (performance.now()), and the longest one took (ms). */
+  private checkpointedAt = performance.now();
+  longestCheckpointMs = 0;
   /** This open made the file. */
   created = false;
   private readonly statements;
@@ -169,9 +183,9 @@ export class HistoryStore {
     return this.durableUpTo;
   }
 
-  /** Readings written since the last checkpoint (what the next one copies, about 30 bytes each). */
-  get uncheckpointed(): number {
-    return this.sinceCheckpoint;
+  /** Notes rows written outside record() (compaction), towards the next checkpoint. */
+  wrote(rows: number): void {
+    this.sinceCheckpoint += rows;
   }
 
   /**
@@ -179,11 +193,23 @@ export class HistoryStore {
    * every commit so far is then on disk.
    */
   checkpoint(): void {
+    const started = performance.now();
     const [row] = this.db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
     if (row && row.busy === 0 && row.checkpointed === row.log) {
       this.durableUpTo = this.last;
       this.sinceCheckpoint = 0;
     }
+    this.checkpointedAt = performance.now();
+    this.longestCheckpointMs = Math.max(this.longestCheckpointMs, this.checkpointedAt - started);
+  }
+
+  /**
+   * A checkpoint (two fsyncs, on this thread) once CHECKPOINT_ROWS rows are in the write-ahead log (a few MB:
+   * its copy stays short), or CHECKPOINT_MS after the last when something is not yet on disk for certain.
+   */
+  checkpointIfDue(): void {
+    const late = this.durableUpTo < this.last && performance.now() - this.checkpointedAt >= CHECKPOINT_MS;
+    if (this.sinceCheckpoint >= CHECKPOINT_ROWS || late) this.checkpoint();
   }
 
   set lastRecorded(n: number) {
@@ -243,7 +269,7 @@ export class HistoryStore {
     const time = r.at ?? Math.max(t, s.lastT + 1);
     if (typeof r.value === 'string') this.statements.putText.run(s.id, time, r.value);
     else {
-      this.statements.putNumber.run(s.id, time, storedNumber(stored(r.value) as number));
+      this.statements.putNumber.run(s.id, time, encoded(stored(r.value) as number));
       this.markDirty(s, time);
       // A reading before the latest changes the increase of the hour after it, too.
       if (time < s.lastT) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Compactor, STEP_HOURS, STEP_ROWS } from '../../src/history/compaction.ts';
 import { HistoryQueries } from '../../src/history/query.ts';
-import { HOUR, HistoryStore } from '../../src/history/store.ts';
+import { decoded, HOUR, HistoryStore } from '../../src/history/store.ts';
 import { onCleanup, tempDir } from '../helpers.ts';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
@@ -32,7 +32,8 @@ function record(s: HistoryStore, path: string, points: [number, number][]): void
 }
 
 function stats(s: HistoryStore, table: string): Record<string, number>[] {
-  return s.db.prepare(`SELECT t, n, mean, min, max, last, increase FROM ${table} ORDER BY t`).all() as Record<string, number>[];
+  const columns = ['mean', 'min', 'max', 'last', 'increase'].map((c) => `${decoded(c)} AS ${c}`).join(', ');
+  return s.db.prepare(`SELECT t, n, ${columns} FROM ${table} ORDER BY t`).all() as Record<string, number>[];
 }
 
 function compactAll(compactor: Compactor, now: number): number {
