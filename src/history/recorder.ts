@@ -295,8 +295,14 @@ export class History implements WorkSource {
   }
 
   private turnOff(err: Error): void {
-    this.logger.error({ err, file: this.options.file }, 'the history is off: its file cannot be used (move it aside to start a new one)');
-    this.problem = `the history is off: ${err.message}`;
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    // better-sqlite3 is an optional dependency: a machine that could neither download nor build it runs without.
+    const unloadable = /MODULE_NOT_FOUND|ERR_DLOPEN_FAILED/.test(code) || /better_sqlite3\.node|bindings file/.test(err.message);
+    const advice = unloadable
+      ? 'better-sqlite3 could not be loaded (npm install downloads or builds it: see README, Dependencies)'
+      : 'its file cannot be used (move it aside to start a new one)';
+    this.logger.error({ err, file: this.options.file }, `the history is off: ${advice}`);
+    this.problem = `the history is off: ${unloadable ? advice : err.message}`;
     this.closeStore();
     this.queue = [];
     this.queued = 0;

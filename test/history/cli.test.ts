@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EXIT, main } from '../../src/cli/main.ts';
 import { startTestServer } from '../helpers.ts';
+import { sqliteSkip } from './setup.ts';
 
 async function igor(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -11,7 +12,7 @@ async function igor(args: string[]): Promise<{ code: number; out: string; err: s
   return { code, out, err };
 }
 
-describe('igor history', () => {
+describe('igor history', { skip: sqliteSkip }, () => {
   it('exports the readings a path names as CSV or JSON, and tells an admin how the history is doing', async () => {
     const s = await startTestServer();
     for (const v of [20, 21]) await (await s.request('/data/sensors/hall/temperature', { method: 'PUT', body: String(v) })).text();

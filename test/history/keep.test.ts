@@ -10,12 +10,13 @@ import { fileURLToPath } from 'node:url';
 import type { Json } from '../../src/plugin-api.ts';
 import { sensorChanges } from '../../src/pluginhost/series.ts';
 import { okJson, startTestServer, tempDir } from '../helpers.ts';
+import { sqliteSkip } from './setup.ts';
 
 const base = '/data/sensors/fit/jack';
 const day = (d: number) => `2026-01-${String(d).padStart(2, '0')}`;
 const weights = (days: number[]) => days.map((d) => ({ dateTime: day(d), kg: 80 + d / 10 }));
 
-describe('keeping the newest entries of a series in the tree', () => {
+describe('keeping the newest entries of a series in the tree', { skip: sqliteSkip }, () => {
   it('deletes the oldest entries beyond `keep`, by their own time, after writing the new ones', () => {
     const existing = weights([3, 1, 2]);
     const { changes, counts } = sensorChanges(base, { weight: weights([5, 4]) }, () => existing, undefined, { keep: 3, now: 0 });

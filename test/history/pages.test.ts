@@ -13,6 +13,7 @@ import mqtt from 'mqtt';
 import type { Page } from 'playwright-core';
 import { logIn, newPage } from '../browser.ts';
 import { onCleanup, startTestServer, waitFor, type TestServer } from '../helpers.ts';
+import { sqliteSkip } from './setup.ts';
 
 let s: TestServer;
 let base: string;
@@ -27,6 +28,7 @@ async function points(path: string, from: number): Promise<number> {
 }
 
 before(async () => {
+  if (sqliteSkip) return;
   s = await startTestServer({ mqttBroker: '0' });
   base = `http://127.0.0.1:${s.port}`;
   const sub = await s.request('/data/mqtt/subscription', {
@@ -70,7 +72,7 @@ async function open(path: string): Promise<{ page: Page; problems: string[] }> {
 const chart = (path: string) => `figure.chart[data-path="${path}"]`;
 const attr = (page: Page, selector: string, name: string) => page.getAttribute(selector, `data-${name}`);
 
-describe('the sensors page, from the history', () => {
+describe('the sensors page, from the history', { skip: sqliteSkip }, () => {
   it("plots an MQTT thermometer's last week", async () => {
     const { page, problems } = await open('/sensors.html');
     const thermo = chart('sensors/zigbee/thermo');
@@ -115,7 +117,7 @@ describe('the sensors page, from the history', () => {
   });
 });
 
-describe('the dashboard, from the history', () => {
+describe('the dashboard, from the history', { skip: sqliteSkip }, () => {
   it("draws a thermometer's trend from its history, and its card opens a page of its past", async () => {
     const { page, problems } = await open('/');
     const card = 'article.card[data-path="sensors/zigbee/thermo/temperature"]';

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startServerProcess, type ServerProcess, waitFor } from '../helpers.ts';
 import { mountPowerFs, powerSkip } from '../store/powerfs.ts';
+import { sqliteSkip } from './setup.ts';
 
 const SENSORS = 6;
 
@@ -65,7 +66,7 @@ async function verify(server: ServerProcess, sent: Sent, what: string): Promise<
   return sent.reduce((n, s) => n + s.acknowledged.length, 0);
 }
 
-describe('the history through power cuts', { skip: powerSkip }, () => {
+describe('the history through power cuts', { skip: powerSkip || sqliteSkip }, () => {
   it('holds every acknowledged reading once', { timeout: 180_000 }, async () => {
     const { fs, dir } = await mountPowerFs();
     const args = ['--no-auth'];

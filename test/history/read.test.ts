@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { basic, okJson, startTestServer, type TestServer } from '../helpers.ts';
+import { sqliteSkip } from './setup.ts';
 
 const DAY = 86_400;
 let s: TestServer;
@@ -32,6 +33,7 @@ async function history(path: string, auth?: string): Promise<Response> {
 }
 
 before(async () => {
+  if (sqliteSkip) return;
   s = await startTestServer();
   await ok(s.request('/internal/users', { ...json({ name: 'jill', password: 'correct horse battery staple' }), method: 'POST' }));
   jill = basic('jill', 'correct horse battery staple');
@@ -63,7 +65,7 @@ before(async () => {
   assert.equal((await s.request('/data/sensors/old', { method: 'DELETE' })).status, 200);
 });
 
-describe('GET /history/XPATH', () => {
+describe('GET /history/XPATH', { skip: sqliteSkip }, () => {
   it('answers the raw readings where there are few', async () => {
     const a = (await okJson(history('/history/sensors/hall/temperature', jill))) as Answer;
     assert.equal(a.series.length, 1);
@@ -173,7 +175,7 @@ describe('GET /history/XPATH', () => {
   });
 });
 
-describe('GET /history', () => {
+describe('GET /history', { skip: sqliteSkip }, () => {
   it('tells an admin how the history is doing, and no one else', async () => {
     const stats = await okJson(s.request('/history'));
     assert.equal(stats.state, 'live');
@@ -184,7 +186,7 @@ describe('GET /history', () => {
   });
 });
 
-describe('GET /metrics', () => {
+describe('GET /metrics', { skip: sqliteSkip }, () => {
   it('gives the latest values as Prometheus gauges, of what the reader may read and is still in the tree', async () => {
     assert.equal((await history('/metrics')).status, 401);
     const res = await history('/metrics', token);

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { valueOf } from '../../src/history/values.ts';
 import { basic, okJson, startTestServer, tempDir } from '../helpers.ts';
-import { recorded } from './setup.ts';
+import { recorded, sqliteSkip } from './setup.ts';
 
 const values = (rows: [string, number, unknown][]) => rows.map(([path, , v]) => [path, v]);
 
-describe('what the recorder keeps', () => {
+describe('what the recorder keeps', { skip: sqliteSkip }, () => {
   it('reads numbers, booleans and short strings; nothing else is a value', () => {
     assert.equal(valueOf(' 21.5 '), 21.5);
     assert.equal(valueOf('-3e2'), -300);
@@ -118,7 +118,7 @@ describe('what the recorder keeps', () => {
   });
 });
 
-describe('history/ in the tree', () => {
+describe('history/ in the tree', { skip: sqliteSkip }, () => {
   it('is written by admins only', async () => {
     const s = await startTestServer();
     await okJson(

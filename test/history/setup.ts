@@ -12,6 +12,8 @@ import { onCleanup } from '../helpers.ts';
 
 export const TEMPLATE = join(PACKAGE_DIR, 'template', 'database.xml');
 
+export { sqliteSkip } from './sqlite.ts';
+
 export interface Recorded {
   db: Database;
   history: History;

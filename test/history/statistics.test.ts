@@ -10,6 +10,7 @@ import { Compactor, STEP_HOURS, STEP_ROWS } from '../../src/history/compaction.t
 import { HistoryQueries } from '../../src/history/query.ts';
 import { decoded, HOUR, HistoryStore } from '../../src/history/store.ts';
 import { onCleanup, tempDir } from '../helpers.ts';
+import { sqliteSkip } from './setup.ts';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 const MIN = 60_000;
@@ -42,7 +43,7 @@ function compactAll(compactor: Compactor, now: number): number {
   return steps;
 }
 
-describe('statistics', () => {
+describe('statistics', { skip: sqliteSkip }, () => {
   it('per 5 minutes and per hour: count, mean, min, max, last and the sum of increases', async () => {
     const { store: s, compactor } = await store();
     // A meter: 100, 105, 110 in the first 5 minutes, then a reset (2) and 7 in the next, 12 the next hour.
@@ -87,7 +88,7 @@ describe('statistics', () => {
   });
 });
 
-describe('retention', () => {
+describe('retention', { skip: sqliteSkip }, () => {
   it('drops raw readings past rawDays in bounded steps, keeping their statistics', async () => {
     const { store: s, compactor, queries } = await store();
     // Three days of a reading every 10 s: 8,640 a day.
@@ -153,7 +154,7 @@ describe('retention', () => {
   });
 });
 
-describe('reading for a plot', () => {
+describe('reading for a plot', { skip: sqliteSkip }, () => {
   it('takes buckets of raw readings for a short range, of 5-minute or hourly statistics for longer ones', async () => {
     const { store: s, compactor, queries } = await store();
     const points: [number, number][] = [];
