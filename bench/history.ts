@@ -192,6 +192,30 @@ async function aYear(dir: string): Promise<{ file: string; end: number }> {
     `  raw readings older than 30 days dropped: ${((performance.now() - r0) / 1000).toFixed(1)} s in ${retired.toLocaleString('en')} steps, the longest ${compactor.longestStepMs.toFixed(1)} ms`,
   );
   compactor.longestStepMs = Math.max(longestBefore, compactor.longestStepMs);
+  // A home's pace: 50 sensors at a reading a minute bring 25 readings in 30 s, then the recorder's checkpoint.
+  const pace: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const n = store.lastRecorded + 1;
+    store.record(
+      [
+        {
+          n,
+          t: end + i * 30_000,
+          readings: Array.from({ length: 25 }, (_, s) => ({
+            path: `sensors/bench/s${(s * 2 + i) % SENSORS}/temperature`,
+            value: valueAt(s, i),
+          })),
+        },
+      ],
+      n,
+    );
+    const t = performance.now();
+    store.checkpoint();
+    pace.push(performance.now() - t);
+  }
+  say(
+    `  a checkpoint at a home's pace (25 readings in 30 s): ${median(pace).toFixed(1)} ms (median of 10; the longest ${Math.max(...pace).toFixed(1)} ms)`,
+  );
   const vacuumed = join(dir, 'vacuumed.sqlite');
   store.db.exec(`VACUUM INTO '${vacuumed}'`);
   say(

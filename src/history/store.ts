@@ -43,7 +43,7 @@ export interface Gap {
 }
 
 export const HOUR = 3_600_000;
-export const CHECKPOINT_ROWS = 100_000;
+export const CHECKPOINT_ROWS = 20_000;
 export const CHECKPOINT_MS = 30_000;
 
 const SCHEMA = `
