@@ -8,7 +8,8 @@
  *    longest step, a 1,000-point plot of one sensor's year and of one day's raw readings, then retention to
  *    30 days (longest step) and the file's size after it.
  * 3. a server started on that file: a plot over HTTP, and the server's resident memory idle, two minutes after
- *    (the history is not loaded into memory). Start time and idle memory without a history file are bench/footprint.ts's.
+ *    (the history is not loaded into memory); and what a history costs an idle server at all: a fresh database
+ *    with a history file against one without, both idle for two minutes. Start time and idle memory without a history file are bench/footprint.ts's.
  * Usage: node --import tsx bench/history.ts [--sensors 50] [--days 365] [--rounds 5] [--duration 3] [--skip-put]
  */
 import autocannon from 'autocannon';
@@ -260,8 +261,32 @@ async function served(file: string, end: number): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
+/** What keeping a history costs an idle server: two fresh databases, one with a history file, both idle 2 minutes. */
+async function idleCost(): Promise<void> {
+  const dirs = [await mkdtemp(join(tmpdir(), 'igor-hist-idle-')), await mkdtemp(join(tmpdir(), 'igor-nohist-idle-'))];
+  for (const [i, dir] of dirs.entries()) {
+    const first = await startIgor(dir);
+    const res = await fetch(`${first.url}/data/${i === 0 ? 'sensors/thermo' : 'sandbox'}/temperature`, {
+      method: 'PUT',
+      headers: { authorization: first.adminAuthorization, 'content-type': 'text/plain' },
+      body: '21.5',
+    });
+    if (res.status !== 200) throw new Error(`${res.status}`);
+    await first.stop();
+  }
+  const servers = await Promise.all(dirs.map((dir) => startIgor(dir)));
+  await new Promise((r) => setTimeout(r, 120_000));
+  const [withHistory, without] = await Promise.all(servers.map((s) => residentMemory(s.child.pid!)));
+  say(
+    `\nidle (2 minutes after start), a fresh database with a history file and one without: ${withHistory!.rss.toFixed(1)} / ${without!.rss.toFixed(1)} MB (anonymous ${withHistory!.anon.toFixed(1)} / ${without!.anon.toFixed(1)}, file pages ${withHistory!.file.toFixed(1)} / ${without!.file.toFixed(1)})`,
+  );
+  for (const s of servers) await s.stop();
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+}
+
 say(`history benchmark: node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model.trim()})`);
 if (!args['skip-put']) await putOverhead();
+await idleCost();
 const dir = await mkdtemp(join(tmpdir(), 'igor-hist-year-'));
 try {
   const { file, end } = await aYear(dir);

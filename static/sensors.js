@@ -1,8 +1,9 @@
 // Sensors: every recorded value plotted from the history (/history), every other value as a table, live through
 // /events. A plugin's series (a list of readings under sensors/) is one plot with its fields and units; values
 // of the tree (an MQTT thermometer's temperature, a plug's power) are plotted by the element that holds them.
-// With ?path=P (sensor.html) only what lies at or below P. The range picker and zooming ask /history again for
-// about one point per pixel; a series the history does not keep is plotted from the tree, as before it.
+// With ?path=P (sensor.html) only what lies at or below P. The range picker and zooming (a drag across any plot
+// zooms them all to the same time) ask /history again for about one point per pixel; a series the history does
+// not keep is plotted from the tree, as before it.
 'use strict';
 const RANGES = { day: 86400, week: 604800, month: 2592000, year: 31536000 };
 
@@ -69,7 +70,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   const rangePicker = document.getElementById('range');
   /** A zoomed range (seconds) until the picker or a double-click says otherwise. */
   let zoom = null;
-  const draw = async () => {
+  const drawOnce = async () => {
     let tree;
     let recorded;
     try {
@@ -84,7 +85,8 @@ document.addEventListener('DOMContentLoaded', async () => {
     const found = igor.series.walk(igor.content(tree), only ?? 'sensors');
     const plots = within(plotsOf(found, recorded), only);
     const now = Date.now() / 1000;
-    const shows = plots.map((plot) => {
+    // One plot at a time: a client has only a few expensive reads under way at once (the server's fairness).
+    for (const plot of plots) {
       let chart = charts.get(plot.path);
       if (!chart) {
         const box = igor.el('figure', { class: 'chart', dataset: { path: plot.path } }, igor.el('figcaption', {}, igor.path(plot.path)));
@@ -103,14 +105,33 @@ document.addEventListener('DOMContentLoaded', async () => {
       chart.fallback = () => plot.tree;
       const range = RANGES[rangePicker.value];
       const [from, to] = zoom ?? [range ? now - range : firstOf(plot, recorded), now];
-      return chart.show(from, to);
-    });
-    await Promise.all(shows);
+      await chart.show(from, to);
+    }
     const plotted = new Set(plots.flatMap((p) => p.fields.map((f) => f.path)));
     const values = found.filter((s) => !s.series);
     tbody.replaceChildren(...values.map((s) => valueRow(s.path, s.value, s.unit, plotted.has(s.path))));
     document.getElementById('charts').dataset.drawn = String(Date.now());
     return true;
+  };
+  // One drawing at a time; what asks meanwhile is drawn once more after it, with what is then the latest.
+  let drawing = null;
+  let again = false;
+  const draw = () => {
+    if (drawing) {
+      again = true;
+      return drawing;
+    }
+    drawing = (async () => {
+      let ok;
+      do {
+        again = false;
+        ok = await drawOnce();
+      } while (again && ok);
+      return ok;
+    })().finally(() => {
+      drawing = null;
+    });
+    return drawing;
   };
   if (!(await draw())) return;
   rangePicker.addEventListener('change', () => {

@@ -338,6 +338,8 @@ export class History implements WorkSource {
           this.parts?.compactor.step(this.options.now() - this.settings.rawDays * 86_400_000)
         )
           await nextTurn();
+        // A server idles between the once-a-minute passes: SQLite gives back the pages it no longer needs.
+        if (this.state === 'live') this.store?.releaseMemory();
       } catch (err) {
         this.fallBehind(err as Error);
       } finally {
