@@ -7,12 +7,19 @@ const COLOURS = ['#246', '#a52', '#272', '#727', '#555'];
 /** A tree path as a URL path: each name percent-encoded. */
 const urlPath = (path) => path.split('/').map(encodeURIComponent).join('/');
 
-/** A read that the history cannot answer (not recorded, off, or too much at once) is no history: null. */
-async function orNull(read) {
+/**
+ * A read that the history cannot answer (not recorded, off, or too much at once) is no history: null. One refused
+ * because this client has expensive reads under way already (another tab, say) is asked again a second later.
+ */
+async function orNull(read, tries = 3) {
   try {
     return await read();
   } catch (err) {
     if ([400, 404, 503].includes(err.status)) return null;
+    if (err.status === 429 && tries > 1) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      return orNull(read, tries - 1);
+    }
     throw err;
   }
 }

@@ -156,7 +156,7 @@ export function historyRoutes(ctx: Deps): Router {
     res.json(await historyStats(ctx.history, ctx.db));
   });
   router.get(/^\/history\/.+/, (req, res) => readHistory(ctx, req, res));
-  router.all('/metrics', async (req, res) => {
+  router.get('/metrics', async (req, res) => {
     const p = principalOf(req);
     if (p.kind === 'anonymous') deny(p, 'get', '/metrics');
     const reader = await ctx.history.reader();
