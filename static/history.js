@@ -150,24 +150,18 @@ igor.history.Chart = class {
     this.to = 1;
   }
 
-  /** Draws `from`–`to` (seconds), asking for about one point per pixel of the plot's width. */
+  /** Draws `from`–`to` (seconds), asking for about one point per pixel of the plotting area. */
   async show(from, to) {
     this.from = from;
     this.to = Math.max(to, from + 1);
-    const width = Math.min(900, this.box.parentElement?.clientWidth || 340);
-    // One point per pixel of the plotting area (the axes take the rest; about 70 pixels before the first plot).
-    const pixels = this.plot?.over.clientWidth || width - 70;
-    const answers = await igor.history.read(this.path, this.from, this.to, pixels);
+    if (!this.plot) {
+      this.create();
+      await new Promise((resolve) => requestAnimationFrame(resolve)); // uPlot lays itself out after its constructor
+    }
+    const answers = await igor.history.read(this.path, this.from, this.to, this.plot.over.clientWidth || 300);
     const recorded = answers && this.fields.some((f) => answers[f.path]);
     const data = recorded ? alignedData(this.fields, answers) : this.treeData();
-    if (!this.plot) {
-      this.plot = new uPlot(plotOptions(this, width, this.height), data, this.box);
-      this.plot.fieldCount = this.fields.length;
-      this.plot.legendList = igor.el('ul', { class: 'legend' });
-      this.box.append(this.plot.legendList);
-      this.plot.over.addEventListener('dblclick', () => this.onRange?.(null));
-      showLegend(this.plot, null);
-    } else this.plot.setData(data);
+    this.plot.setData(data);
     const levels = recorded ? [...new Set(this.fields.map((f) => answers[f.path]?.level).filter(Boolean))] : ['tree'];
     Object.assign(this.box.dataset, {
       points: String(data[0].length),
@@ -177,6 +171,17 @@ igor.history.Chart = class {
       from: String(Math.floor(this.from)),
       to: String(Math.ceil(this.to)),
     });
+  }
+
+  /** The plot, empty: its plotting area's width (the axes take the rest) says how many points to ask for. */
+  create() {
+    const width = Math.min(900, this.box.parentElement?.clientWidth || 340);
+    this.plot = new uPlot(plotOptions(this, width, this.height), alignedData(this.fields, {}), this.box);
+    this.plot.fieldCount = this.fields.length;
+    this.plot.legendList = igor.el('ul', { class: 'legend' });
+    this.box.append(this.plot.legendList);
+    this.plot.over.addEventListener('dblclick', () => this.onRange?.(null));
+    showLegend(this.plot, null);
   }
 
   /** The tree's own points in range, for a series the history does not keep. */

@@ -1,6 +1,6 @@
 // Home, the dashboard: a card per sensor (latest value, unit, how long ago, a small trend line of its last week
 // from the history), amber or red when its source is stale or failing, with what to do and where, opening a page
-// of that sensor's past (sensor.html); then what is alive, and the plugins.
+// of that sensor's past (sensors.html?path=…); then what is alive, and the plugins.
 'use strict';
 /** How old a series' latest reading may be before its card turns amber, when the series is too short to tell. */
 const STALE_S = 2 * 86400;
@@ -93,7 +93,7 @@ async function card(sensor, statuses, history) {
     igor.el(
       'h3',
       {},
-      igor.el('a', { href: `/sensor.html?path=${encodeURIComponent(sensor.path)}` }, igor.path(sensor.path.replace(/^sensors\//, ''))),
+      igor.el('a', { href: `/sensors.html?path=${encodeURIComponent(sensor.path)}` }, igor.path(sensor.path.replace(/^sensors\//, ''))),
     ),
     igor.el('p', { class: 'value' }, value),
     about ? igor.el('p', { class: 'about muted' }, about) : null,

@@ -1,7 +1,7 @@
 // Sensors: every recorded value plotted from the history (/history), every other value as a table, live through
 // /events. A plugin's series (a list of readings under sensors/) is one plot with its fields and units; values
 // of the tree (an MQTT thermometer's temperature, a plug's power) are plotted by the element that holds them.
-// With ?path=P (sensor.html) only what lies at or below P. The range picker and zooming (a drag across any plot
+// With ?path=P only what lies at or below P (a dashboard card's page), its last week to begin with. The range picker and zooming (a drag across any plot
 // zooms them all to the same time) ask /history again for about one point per pixel; a series the history does
 // not keep is plotted from the tree, as before it.
 'use strict';
@@ -52,7 +52,7 @@ function valueRow(path, value, unit, plotted) {
     {},
     igor.el('td', {}, igor.path(path)),
     igor.el('td', {}, shown),
-    igor.el('td', {}, plotted ? igor.el('a', { href: `/sensor.html?path=${encodeURIComponent(path)}` }, 'history') : ''),
+    igor.el('td', {}, plotted ? igor.el('a', { href: `/sensors.html?path=${encodeURIComponent(path)}` }, 'history') : ''),
   );
 }
 
@@ -60,14 +60,15 @@ document.addEventListener('DOMContentLoaded', async () => {
   await igor.nav();
   const only = igor.param('path');
   const top = only ? only.split('/')[0] : 'sensors';
+  const rangePicker = document.getElementById('range');
   if (only) {
     document.title = `${only} — Igor-TS`;
     document.querySelector('h1').textContent = only;
+    rangePicker.value = 'week';
   }
   const chartsBox = document.getElementById('charts');
   const tbody = document.querySelector('#values tbody');
   const charts = new Map();
-  const rangePicker = document.getElementById('range');
   /** A zoomed range (seconds) until the picker or a double-click says otherwise. */
   let zoom = null;
   const drawOnce = async () => {

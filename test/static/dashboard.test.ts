@@ -223,7 +223,7 @@ describe('the actions page', () => {
 const PAGES = [
   '/',
   '/sensors.html',
-  '/sensor.html?path=sensors/thermometer/temperature',
+  '/sensors.html?path=sensors/thermometer/temperature',
   '/tree.html',
   '/actions.html',
   '/plugins.html',
