@@ -258,6 +258,16 @@ export interface SeriesOptions {
   keys?: string[];
   /** Per series name, its measurement fields and their units: `{ weight: { weight: 'kg', bmi: 'kg/m²' } }`. */
   units?: Record<string, Record<string, string>>;
+  /**
+   * How much of each series stays in the tree: the newest N entries (`keep: 30`), or those of the last days
+   * (`keep: { days: 7 }`), newest by each entry's own time (dateTime, date and time, timestamp, …) when every
+   * entry has one, else by arrival. The rest is deleted from the tree in the same write; the history
+   * (README, History) keeps all of them, so the sensors page still plots years. Every entry the answer brings
+   * is written, even one that goes at once, so that the history records it. An entry the service sends again
+   * after it has left the tree is new again: keep at least what a fetch asks for once more (Fitbit's last
+   * days, say). Default: everything stays, as before.
+   */
+  keep?: number | { days: number };
 }
 
 export interface SettingSpec {

@@ -19,6 +19,7 @@ import { ensureAdminPassword } from './auth/users.ts';
 import { adoptIgorPlugins, markAdopted, type Adoption } from './igorDirectory.ts';
 import { keepAdminReachable } from './auth/accounts.ts';
 import { EventHub } from './events/hub.ts';
+import { History } from './history/recorder.ts';
 import { setXPathTimeLimit } from './tree/xpathBudget.ts';
 import { EventSources } from './events/sources.ts';
 import { PluginRegistry } from './pluginhost/registry.ts';
@@ -67,6 +68,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   setXPathTimeLimit(config.xpathTimeoutMs);
   const work = new WorkTracker();
   work.register({ name: 'journal', idle: () => db.idle, whenIdle: () => db.flush() });
+  // Follows every write from here on; SQLite is loaded and its file opened once the server serves, when needed.
+  const history = new History(db, logger);
+  work.register(history);
 
   // Every service is made before the request listener. The loop (actions call the server's own routes, whose
   // listener needs the actions) is broken by a local caller that looks the listener up at each call.
@@ -130,6 +134,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     failures,
     plugins,
     events,
+    history,
     actions,
     fairness: new FairScheduler(),
     version: VERSION,
@@ -155,6 +160,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   await describeSelf(db, config, url, port);
   await plugins.startAll();
   const adoption = db.fromIgor ? await adoptIgorPlugins(db, plugins, logger) : undefined;
+  history.resume();
   actions.start();
   eventSources.start();
   bridge?.start();
@@ -175,6 +181,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await broker?.close();
     await plugins.stopAll();
     await work.flush().catch(() => {}); // let running actions record how they went
+    await db.flush();
+    await history.close(); // before the last snapshot, which may remove the journals it has taken
     await db.close();
   }, logger);
   return { url, port, db, work, close, stopped: stopping.stopped, initialAdminPassword, mqttPort: broker?.port, adoption };

@@ -1,5 +1,6 @@
-// Home, the dashboard: a card per sensor (latest value, unit, how long ago, a small trend line), amber or red
-// when its source is stale or failing, with what to do and where; then what is alive, and the plugins.
+// Home, the dashboard: a card per sensor (latest value, unit, how long ago, a small trend line of its last week
+// from the history), amber or red when its source is stale or failing, with what to do and where, opening a page
+// of that sensor's past (sensors.html?path=…); then what is alive, and the plugins.
 'use strict';
 /** How old a series' latest reading may be before its card turns amber, when the series is too short to tell. */
 const STALE_S = 2 * 86400;
@@ -50,7 +51,14 @@ function sparkline(values) {
   return svg;
 }
 
-async function card(sensor, statuses) {
+/** The trend of a recorded value over the last week, from the history (null if it has fewer than two points). */
+function recordedTrend(history, path) {
+  const answer = history?.[path];
+  const values = (answer?.points ?? []).map((p) => igor.history.valueOf(answer, p)).filter((x) => typeof x === 'number');
+  return values.length >= 2 ? values : null;
+}
+
+async function card(sensor, statuses, history) {
   const source = sourceOf(sensor.path, statuses);
   let value;
   let when;
@@ -61,8 +69,12 @@ async function card(sensor, statuses) {
     const latest = sensor.series.points.at(-1);
     value = igor.series.format(latest.e[field.name], field.unit);
     when = latest.t;
-    trend = sparkline(sensor.series.points.map((p) => p.e[field.name]).filter((x) => typeof x === 'number'));
-  } else value = igor.series.format(sensor.value, sensor.unit);
+    const tree = sensor.series.points.map((p) => p.e[field.name]).filter((x) => typeof x === 'number');
+    trend = sparkline(recordedTrend(history, `${sensor.path}/${field.name}`) ?? tree);
+  } else {
+    value = igor.series.format(sensor.value, sensor.unit);
+    trend = sparkline(recordedTrend(history, sensor.path) ?? []);
+  }
   const failing = source && (source.alive === false || typeof source.errorMessage === 'string');
   const stale = !failing && when !== undefined && Date.now() / 1000 - when > staleAfter(sensor.series.points);
   const state = failing ? 'failing' : stale ? 'stale' : 'ok';
@@ -78,7 +90,11 @@ async function card(sensor, statuses) {
   return igor.el(
     'article',
     { class: 'card', dataset: { path: sensor.path, state } },
-    igor.el('h3', {}, igor.path(sensor.path.replace(/^sensors\//, ''))),
+    igor.el(
+      'h3',
+      {},
+      igor.el('a', { href: `/sensors.html?path=${encodeURIComponent(sensor.path)}` }, igor.path(sensor.path.replace(/^sensors\//, ''))),
+    ),
     igor.el('p', { class: 'value' }, value),
     about ? igor.el('p', { class: 'about muted' }, about) : null,
     trend,
@@ -116,10 +132,12 @@ document.addEventListener('DOMContentLoaded', async () => {
   else
     try {
       // A card for each series and each plain number; not for the members of a list that is no series ([N]).
+      const now = Date.now() / 1000;
+      const [tree, history] = await Promise.all([igor.request('/data/sensors'), igor.history.read('sensors', now - 7 * 86400, now, 30)]);
       const sensors = igor.series
-        .walk(igor.content(await igor.request('/data/sensors')), 'sensors')
+        .walk(igor.content(tree), 'sensors')
         .filter((s) => s.series || (typeof s.value === 'number' && !s.path.includes('[')));
-      cards.replaceChildren(...(await Promise.all(sensors.map((s) => card(s, statuses)))));
+      cards.replaceChildren(...(await Promise.all(sensors.map((s) => card(s, statuses, history)))));
       if (!sensors.length) cards.append(igor.el('p', { class: 'muted' }, 'No sensor has reported yet. Plugins bring data: see Plugins.'));
     } catch (err) {
       cards.append(igor.el('p', { class: 'error' }, err.message));

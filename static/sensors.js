@@ -1,121 +1,147 @@
-// Sensors: every time series under sensors/ plotted (uPlot), plain values as a table, live through /events.
+// Sensors: every recorded value plotted from the history (/history), every other value as a table, live through
+// /events. A plugin's series (a list of readings under sensors/) is one plot with its fields and units; values
+// of the tree (an MQTT thermometer's temperature, a plug's power) are plotted by the element that holds them.
+// With ?path=P only what lies at or below P (a dashboard card's page), its last week to begin with. The range picker and zooming (a drag across any plot
+// zooms them all to the same time) ask /history again for about one point per pixel; a series the history does
+// not keep is plotted from the tree, as before it.
 'use strict';
-const COLOURS = ['#246', '#a52', '#272', '#727', '#555'];
 const RANGES = { day: 86400, week: 604800, month: 2592000, year: 31536000 };
 
-/** The legend under a plot: each field's value at `idx`, or the latest when the pointer is not on the plot. */
-function showLegend(u, idx) {
-  if (!u.legendList) return; // uPlot sets its data once before the list is there
-  const last = u.data[0].length - 1;
-  const at = idx ?? last;
-  const items = u.series.slice(1).map((series, i) => {
-    const swatch = igor.el('span', { class: 'swatch', 'aria-hidden': 'true' });
-    swatch.style.background = series.stroke(); // a property, not a style attribute: the pages' CSP allows no inline style
-    return igor.el('li', {}, swatch, `${series.label} `, igor.el('b', {}, at >= 0 ? series.value(u, u.data[i + 1][at]) : '–'));
-  });
-  const when = at >= 0 ? new Date(u.data[0][at] * 1000).toLocaleString() : '';
-  u.legendList.replaceChildren(...items, igor.el('li', { class: 'muted' }, idx == null && when ? `latest: ${when}` : when));
+/** Each plot: its path, fields ({ name, unit, path }) and, for a plugin's series, its points in the tree. */
+function plotsOf(found, recorded) {
+  const plots = found
+    .filter((s) => s.series)
+    .map((s) => ({
+      path: s.path,
+      fields: s.series.fields.map((f) => ({ ...f, path: `${s.path}/${f.name}` })),
+      tree: s.series.points,
+    }));
+  const inSeries = (path) => plots.some((p) => path.startsWith(`${p.path}/`));
+  const byParent = new Map();
+  for (const r of recorded ?? []) {
+    if (r.kind === 'text' || inSeries(r.path)) continue;
+    const cut = r.path.lastIndexOf('/');
+    const parent = r.path.slice(0, cut);
+    if (!byParent.has(parent)) byParent.set(parent, { path: parent, fields: [] });
+    byParent.get(parent).fields.push({ name: r.path.slice(cut + 1), unit: '', path: r.path });
+  }
+  return [...plots, ...[...byParent.values()].sort((a, b) => (a.path < b.path ? -1 : 1))];
 }
 
-/** uPlot options: one y axis per unit (the first on the left, others on the right), dates in the reader's locale. */
-function plotOptions(c, width) {
-  const units = [...new Set(c.fields.map((f) => f.unit))];
-  // Ticks in the reader's locale: dates when they are days apart, else times, with the date where the day changes.
-  const dates = (u, splits, axis, space, increment) =>
-    splits.map((t, i) => {
-      const d = new Date(t * 1000);
-      const date = d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
-      if (increment >= 86400) return date;
-      const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-      const dayBefore = i > 0 && new Date(splits[i - 1] * 1000).toDateString() === d.toDateString();
-      return dayBefore ? time : `${time}\n${date}`;
-    });
-  return {
-    width,
-    height: 220,
-    // The legend is ours (legend() below): the latest values, or those under the pointer.
-    legend: { show: false },
-    hooks: { setCursor: [(u) => showLegend(u, u.cursor.idx)], setData: [(u) => showLegend(u, null)] },
-    scales: Object.fromEntries(units.map((u) => [u || 'value', { auto: true }])),
-    series: [
-      { label: 'time', value: (u, t) => (t == null ? '–' : new Date(t * 1000).toLocaleString()) },
-      ...c.fields.map((f, i) => ({
-        label: f.unit ? `${f.name} (${f.unit})` : f.name,
-        scale: f.unit || 'value',
-        stroke: COLOURS[i % COLOURS.length],
-        value: (u, v) => igor.series.format(v, f.unit),
-        spanGaps: true,
-      })),
-    ],
-    axes: [
-      { values: dates, space: 80 },
-      ...units.map((u, i) => ({ scale: u || 'value', side: i === 0 ? 3 : 1, grid: { show: i === 0 }, label: u || undefined, size: 60 })),
-    ],
-  };
+/** What of the plots lies at or below `only` (a field of a plot: that plot with that field alone). */
+function within(plots, only) {
+  if (!only) return plots;
+  return plots.flatMap((p) => {
+    if (p.path === only || p.path.startsWith(`${only}/`)) return [p];
+    const fields = p.fields.filter((f) => f.path === only || f.path.startsWith(`${only}/`));
+    return fields.length ? [{ ...p, fields }] : [];
+  });
+}
+
+/** The earliest reading of a plot's fields (seconds), for "everything". */
+function firstOf(plot, recorded) {
+  const firsts = plot.fields.map((f) => recorded?.find((r) => r.path === f.path)?.first).filter((t) => typeof t === 'number');
+  const tree = (plot.tree ?? []).map((p) => p.t);
+  return Math.min(...firsts, ...tree, Date.now() / 1000 - 3600);
+}
+
+function valueRow(path, value, unit, plotted) {
+  const shown = value === null ? '' : typeof value === 'number' ? igor.series.format(value, unit) : String(value);
+  return igor.el(
+    'tr',
+    {},
+    igor.el('td', {}, igor.path(path)),
+    igor.el('td', {}, shown),
+    igor.el('td', {}, plotted ? igor.el('a', { href: `/sensors.html?path=${encodeURIComponent(path)}` }, 'history') : ''),
+  );
 }
 
 document.addEventListener('DOMContentLoaded', async () => {
   await igor.nav();
+  const only = igor.param('path');
+  const top = only ? only.split('/')[0] : 'sensors';
+  const rangePicker = document.getElementById('range');
+  if (only) {
+    document.title = `${only} — Igor-TS`;
+    document.querySelector('h1').textContent = only;
+    rangePicker.value = 'week';
+  }
   const chartsBox = document.getElementById('charts');
   const tbody = document.querySelector('#values tbody');
-  const plots = new Map();
-  const rangePicker = document.getElementById('range');
-  const draw = async () => {
-    let sensors;
+  const charts = new Map();
+  /** A zoomed range (seconds) until the picker or a double-click says otherwise. */
+  let zoom = null;
+  const drawOnce = async () => {
+    let tree;
+    let recorded;
     try {
-      sensors = igor.content(await igor.request('/data/sensors'));
+      // A sensor no longer in the tree still has its history.
+      const inTree = igor.request(`/data/${only ?? 'sensors'}`).catch((err) => (only && err.status === 404 ? null : Promise.reject(err)));
+      [tree, recorded] = await Promise.all([inTree, igor.history.list(only ?? '*')]);
     } catch (err) {
-      igor.say(
-        document.getElementById('problem'),
-        err.status === 401 ? `${err.message} — log in to see the sensors` : err.message,
-        'error',
-      );
+      const problem = err.status === 401 ? `${err.message} — log in to see the sensors` : err.message;
+      igor.say(document.getElementById('problem'), problem, 'error');
       return false;
     }
-    const found = igor.series.walk(sensors, 'sensors');
-    const charts = found.filter((s) => s.series).map((s) => ({ path: s.path, ...s.series }));
-    const values = found.filter((s) => !s.series).map((s) => [s.path, s.value, s.unit]);
-    const range = RANGES[rangePicker.value];
-    const from = range ? Date.now() / 1000 - range : -Infinity;
-    for (const c of charts) {
-      const shown = c.points.filter((p) => p.t >= from);
-      const data = [
-        shown.map((p) => p.t),
-        ...c.fields.map((f) => shown.map((p) => (typeof p.e[f.name] === 'number' ? p.e[f.name] : null))),
-      ];
-      let entry = plots.get(c.path);
-      if (!entry) {
-        const box = igor.el('figure', { class: 'chart', dataset: { path: c.path } }, igor.el('figcaption', {}, igor.path(c.path)));
+    const found = igor.series.walk(igor.content(tree), only ?? 'sensors');
+    const plots = within(plotsOf(found, recorded), only);
+    const now = Date.now() / 1000;
+    // One plot at a time: a client has only a few expensive reads under way at once (the server's fairness).
+    for (const plot of plots) {
+      let chart = charts.get(plot.path);
+      if (!chart) {
+        const box = igor.el('figure', { class: 'chart', dataset: { path: plot.path } }, igor.el('figcaption', {}, igor.path(plot.path)));
         chartsBox.append(box);
-        const legendList = igor.el('ul', { class: 'legend' });
-        const plot = new uPlot(plotOptions(c, Math.min(700, chartsBox.clientWidth || 340)), data, box);
-        plot.legendList = legendList;
-        box.append(legendList);
-        showLegend(plot, null);
-        entry = { box, plot };
-        plots.set(c.path, entry);
-      } else entry.plot.setData(data);
-      entry.box.dataset.points = String(c.points.length);
-      entry.box.dataset.shown = String(shown.length);
-      entry.box.dataset.fields = c.fields.map((f) => f.name).join(' ');
+        chart = new igor.history.Chart(box, {
+          path: plot.path,
+          fields: plot.fields,
+          height: only ? 360 : 220,
+          onRange: (range) => {
+            zoom = range;
+            void draw();
+          },
+        });
+        charts.set(plot.path, chart);
+      }
+      chart.fallback = () => plot.tree;
+      const range = RANGES[rangePicker.value];
+      const [from, to] = zoom ?? [range ? now - range : firstOf(plot, recorded), now];
+      await chart.show(from, to);
     }
-    tbody.replaceChildren(
-      ...values.map(([path, v, unit]) =>
-        igor.el(
-          'tr',
-          {},
-          igor.el('td', {}, igor.path(path)),
-          igor.el('td', {}, v === null ? '' : typeof v === 'number' ? igor.series.format(v, unit) : String(v)),
-        ),
-      ),
-    );
+    const plotted = new Set(plots.flatMap((p) => p.fields.map((f) => f.path)));
+    const values = found.filter((s) => !s.series);
+    tbody.replaceChildren(...values.map((s) => valueRow(s.path, s.value, s.unit, plotted.has(s.path))));
+    document.getElementById('charts').dataset.drawn = String(Date.now());
     return true;
   };
+  // One drawing at a time; what asks meanwhile is drawn once more after it, with what is then the latest.
+  let drawing = null;
+  let again = false;
+  const draw = () => {
+    if (drawing) {
+      again = true;
+      return drawing;
+    }
+    drawing = (async () => {
+      let ok;
+      do {
+        again = false;
+        ok = await drawOnce();
+      } while (again && ok);
+      return ok;
+    })().finally(() => {
+      drawing = null;
+    });
+    return drawing;
+  };
   if (!(await draw())) return;
-  rangePicker.addEventListener('change', draw);
-  // Redraw (at most a few times a second) when something under sensors/ changes.
+  rangePicker.addEventListener('change', () => {
+    zoom = null;
+    void draw();
+  });
+  // Redraw (at most a few times a second) when something under what is shown changes.
   let pending;
-  const events = new EventSource('/events?xpath=/data/sensors');
+  const events = new EventSource(`/events?xpath=${encodeURIComponent(`/data/${only ?? top}`)}`);
   events.addEventListener('change', () => {
     clearTimeout(pending);
     pending = setTimeout(draw, 150);

@@ -1,7 +1,8 @@
 /**
  * Heavy dependencies load when first needed, not at start-up (issue #21): a started server that has answered
  * requests, refused a wrong password and started a plugin with OAuth2 has not loaded the OAuth2 client, undici,
- * the multipart parser, or rate-limiter-flexible's database stores. Each of them costs
+ * the multipart parser, rate-limiter-flexible's database stores, or SQLite for the history (until there is a value
+ * to record, or a history file to catch up). Each of them costs
  * megabytes on the small box (bench/footprint.ts). Seen through require's cache: these are CommonJS packages.
  * Nor has it made an Intl formatter or collator: the first one loads ICU's locale data (8.6 MB for the
  * formatters node-cron's walk made for the template's nightly <cron> action).
@@ -9,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
+import { sqliteSkip } from './history/sqlite.ts';
 import { basic, startTestServer } from './helpers.ts';
 
 const require = createRequire(import.meta.url);
@@ -22,7 +24,7 @@ for (const kind of ['DateTimeFormat', 'Collator', 'NumberFormat'] as const) {
     return new Original(...args);
   };
 }
-const LAZY = ['simple-oauth2', 'undici', 'busboy', 'rate-limiter-flexible/lib/RateLimiterRedis.js'];
+const LAZY = ['simple-oauth2', 'undici', 'busboy', 'rate-limiter-flexible/lib/RateLimiterRedis.js', 'better-sqlite3'];
 
 function loaded(): string[] {
   const files = Object.keys(require.cache);
@@ -45,5 +47,11 @@ describe('start-up', () => {
 
     await import('busboy'); // what a first multipart body does: the check sees it
     assert.deepEqual(loaded(), ['busboy']);
+
+    // The first value to record opens the history (where better-sqlite3 is there: test/history/sqlite.ts).
+    if (sqliteSkip) return;
+    assert.equal((await s.request('/data/sensors/t', { method: 'PUT', body: '20' })).status, 200);
+    assert.equal((await s.request('/internal/flush')).status, 200);
+    assert.deepEqual(loaded(), ['busboy', 'better-sqlite3']);
   });
 });

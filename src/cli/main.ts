@@ -15,6 +15,7 @@ import { checkDatabase, describeReport, recoverDatabase } from '../store/recover
 import { Database, DatabaseOpenError } from '../store/database.ts';
 import { DirectoryLockedError } from '../store/lock.ts';
 import { tokenCommand, userCommand } from './accounts.ts';
+import { historyCommand } from './history.ts';
 import { authHeaders, EXIT, processIo, report, serverOptions, UsageError, type Io } from './common.ts';
 
 export { EXIT } from './common.ts';
@@ -276,7 +277,17 @@ export function buildProgram(io: Io, done: Done): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
-  for (const add of [serveCommand, initCommand, varCommand, controlCommand, pluginCommand, userCommand, tokenCommand, dbCommand])
+  for (const add of [
+    serveCommand,
+    initCommand,
+    varCommand,
+    controlCommand,
+    pluginCommand,
+    userCommand,
+    tokenCommand,
+    dbCommand,
+    historyCommand,
+  ])
     add(program, io, done);
   return program;
 }

@@ -5,8 +5,8 @@
  * and `?%2EMETHOD=PUT` are each either exactly the canonical request or a different one, for every check alike.
  *
  * - The path is percent-decoded once; empty and `.` segments are dropped and `..` is resolved, and a trailing
- *   `/` goes. Under /data and /evaluate what follows the prefix is an XPath and is kept as written (`//` is
- *   XPath's descendant axis there), decoded.
+ *   `/` goes. Under /data, /evaluate and /history what follows the prefix is an XPath and is kept as written
+ *   (`//` is XPath's descendant axis there), decoded.
  * - Case is kept: routes match case-sensitively (rest/router.ts), so `/Internal/save` is no route at all.
  * - The query is decoded once, in order; a control parameter (`.METHOD`, `.VARIANT`, `_csrf`) given twice is
  *   refused, as one check could read the first and another the last.
@@ -19,12 +19,20 @@ export interface CanonicalRequest {
   readonly method: string;
   /** Decoded and normalised, starting with `/`. */
   readonly path: string;
-  /** For /data and /evaluate: the XPath after the prefix, decoded (without the `/` that follows the prefix). */
+  /** For /data, /evaluate and /history: the XPath after the prefix, decoded (without the `/` that follows it). */
   readonly xpath?: string;
-  /** Which of the two XPath routes, if either. */
-  readonly xpathRoute?: 'data' | 'evaluate';
+  /** Which of the XPath routes, if any. */
+  readonly xpathRoute?: XPathRoute;
   /** Decoded query parameters, in order. */
   readonly query: URLSearchParams;
+}
+
+/** The routes whose path, after their first segment, is an XPath. */
+const XPATH_ROUTES = ['data', 'evaluate', 'history'] as const;
+export type XPathRoute = (typeof XPATH_ROUTES)[number];
+
+function isXPathRoute(segment: string | undefined): segment is XPathRoute {
+  return (XPATH_ROUTES as readonly (string | undefined)[]).includes(segment);
 }
 
 /** Query parameters that steer how a request is handled: each may be given once. */
@@ -59,7 +67,7 @@ export function canonicalize(method: string, target: string): CanonicalRequest {
   // The first segment that names something decides whether the rest is an XPath.
   const first = segments.findIndex((s) => s !== '' && s !== '.' && s !== '..');
   const head = segments[first];
-  if (head === 'data' || head === 'evaluate') {
+  if (isXPathRoute(head)) {
     const rest = segments.slice(first + 1);
     const xpath = rest.join('/');
     return { method, path: `/${head}${rest.length ? `/${xpath}` : ''}`, xpath, xpathRoute: head, query };

@@ -89,7 +89,8 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
     publicUrl: (path) => deps.publicUrl() + (path.startsWith('/') ? path : `/${path}`),
     recordStatus,
     async storeSeries(base, answer, options = {}) {
-      const { changes, counts } = sensorChanges(base, answer, (name) => data.getAll(`${base}/${name}`), options.keys);
+      const keep = options.keep === undefined ? undefined : { keep: options.keep, now: Date.now() };
+      const { changes, counts } = sensorChanges(base, answer, (name) => data.getAll(`${base}/${name}`), options.keys, keep);
       changes.push(...unitChanges(base, options.units ?? {}, (name) => data.get(`${base}/units/${name}`)));
       await data.batch(changes);
       return counts;

@@ -4,8 +4,13 @@
  * sensor by each entry's key (the first of the key fields it has: logId, id, dateTime, date) — new ones
  * appended, changed ones replaced, the rest of the history kept. Anything else (a profile, a summary)
  * replaces what was there.
+ *
+ * With `keep` (SeriesOptions), only the newest entries stay in the tree: the others are deleted in the same
+ * write that brings the new ones, which are written even when they go at once, so that the history
+ * (src/history/) records every one of them.
  */
-import type { Json, JsonObject, TreeChange } from '../plugin-api.ts';
+import { entryTimeOf } from '../history/values.ts';
+import type { Json, JsonObject, SeriesOptions, TreeChange } from '../plugin-api.ts';
 
 export const DEFAULT_KEYS = ['logId', 'id', 'dateTime', 'date'];
 
@@ -42,6 +47,41 @@ function isSeries(value: Json, keys: readonly string[]): value is JsonObject[] {
   );
 }
 
+const DAY = 86_400_000;
+
+/** What of a series stays in the tree, and the time `days` counts back from. */
+export interface Keep {
+  keep: NonNullable<SeriesOptions['keep']>;
+  now: number;
+}
+
+function checkKeep(keep: Keep['keep']): void {
+  const ok = typeof keep === 'number' ? Number.isInteger(keep) && keep >= 1 : Number.isFinite(keep.days) && keep.days > 0;
+  if (!ok)
+    throw new TypeError(
+      `storeSeries: keep must be a whole number of entries (1 or more) or { days } (more than 0), not ${JSON.stringify(keep)}`,
+    );
+}
+
+interface Entry {
+  field: string;
+  key: string;
+  entry: JsonObject;
+}
+
+/** The deletes that leave only what `keep` says of a series' entries (in tree order, then the new ones). */
+function beyondKeep(path: string, entries: readonly Entry[], { keep, now }: Keep): TreeChange[] {
+  const plain = (v: Json | undefined) => (v === undefined || v === null || typeof v === 'object' ? undefined : String(v));
+  const timed = entries.map((e, i) => ({ ...e, i, at: entryTimeOf((name) => plain(e.entry[name]))?.at }));
+  // Oldest first by their own time when every entry has one; else in the order they came.
+  const ordered = timed.every((e) => e.at !== undefined) ? [...timed].sort((a, b) => a.at! - b.at! || a.i - b.i) : timed;
+  const drop =
+    typeof keep === 'number'
+      ? ordered.slice(0, Math.max(0, ordered.length - keep))
+      : ordered.filter((e) => e.at !== undefined && e.at < now - keep.days * DAY);
+  return drop.map((e) => ({ op: 'delete', xpath: `${path}[${e.field}='${e.key}']` }));
+}
+
 export interface Stored {
   changes: TreeChange[];
   /** Per name: how many measurements were new or changed. */
@@ -57,22 +97,27 @@ export function sensorChanges(
   answer: JsonObject,
   existing: (name: string) => Json[],
   keys: readonly string[] = DEFAULT_KEYS,
+  keep?: Keep,
 ): Stored {
+  if (keep) checkKeep(keep.keep);
   const changes: TreeChange[] = [];
   const counts: Record<string, number> = {};
   for (const [name, value] of Object.entries(answer)) {
     const path = `${base}/${name}`;
     if (isSeries(value, keys)) {
       const stored = new Map<string, string>();
+      const entries = new Map<string, Entry>();
       for (const old of existing(name)) {
         if (old && typeof old === 'object' && !Array.isArray(old)) {
           const key = keyOf(old, keys);
           if (key) stored.set(key.join('\0'), canonical(old));
+          if (key) entries.set(key.join('\0'), { field: key[0], key: key[1], entry: old });
         }
       }
       let count = 0;
       for (const entry of value) {
         const [field, key] = keyOf(entry, keys)!;
+        entries.set(`${field}\0${key}`, { field, key, entry });
         const before = stored.get(`${field}\0${key}`);
         if (before === canonical(entry)) continue;
         changes.push(
@@ -84,6 +129,7 @@ export function sensorChanges(
         count++;
       }
       counts[name] = count;
+      if (keep) changes.push(...beyondKeep(path, [...entries.values()], keep));
     } else if (!(Array.isArray(value) && value.length === 0)) {
       changes.push({ op: 'put', xpath: path, value });
       counts[name] = 1;

@@ -18,6 +18,7 @@ import { currentAction } from '../actions/manager.ts';
 import type { HostContext } from './context.ts';
 import { handleData } from './data.ts';
 import { eventRoutes } from './events.ts';
+import { historyRoutes } from './history.ts';
 import { internalRoutes } from './internal.ts';
 import { loginRoutes } from './login.ts';
 import { pluginAdminRoutes } from './pluginAdmin.ts';
@@ -55,6 +56,7 @@ function expressApp(ctx: HostContext): Express {
   app.use(pluginAdminRoutes(ctx));
   app.use(pluginRoutes(ctx));
   app.use(eventRoutes(ctx));
+  app.use(historyRoutes(ctx));
   // Static files: the database's own static/ folder first (the home's own pages), then the package's; at /NAME
   // as in Igor, and at /static/NAME for pages that live elsewhere (plugin pages).
   const home = { setHeaders: (res: ServerResponse) => res.setHeader('Content-Security-Policy', HOME_PAGES_CSP) };

@@ -4,6 +4,7 @@ import type { AuthSettings } from '../auth/authenticate.ts';
 import type { AccessFailures } from '../auth/failures.ts';
 import type { Config } from '../config.ts';
 import type { EventHub } from '../events/hub.ts';
+import type { History } from '../history/recorder.ts';
 import type { Logger } from '../logger.ts';
 import type { PluginRegistry } from '../pluginhost/registry.ts';
 import type { Database } from '../store/database.ts';
@@ -15,6 +16,8 @@ export interface HostContext {
   actions: ActionManager;
   plugins: PluginRegistry;
   events: EventHub;
+  /** The home's past: readings recorded from the journal (src/history/). */
+  history: History;
   auth: AuthSettings;
   failures: AccessFailures;
   config: Config;

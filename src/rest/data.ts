@@ -67,7 +67,7 @@ function sendResult(ctx: Deps, res: ServerResponse, format: Format, body: string
  * Runs a client's evaluation of `expression`: a plain path at once, anything else in its turn (fairness.ts);
  * within the client's time limit, shorter for anyone but an admin.
  */
-function evaluation<T>(
+export function evaluation<T>(
   ctx: Deps,
   req: IncomingMessage,
   p: Principal,

@@ -67,8 +67,23 @@ export function describeDamage(path: string, scan: JournalScan): string {
 /** Looks at a change before it is made durable; throwing refuses it (the tree is restored). */
 export type Validator = (events: ChangeEvent[]) => void;
 
+/**
+ * Follows the acknowledged writes by their journal numbers (the history does): `made` sees a change as it is
+ * made, synchronously, with its events and the journal operations that record it (a change of one operation:
+ * its node is exactly what the operation holds), and its answer is handed to `durable` once the record is on
+ * disk, in the order of the numbers. A write that is not made durable never reaches `durable`. Neither may
+ * throw (what they throw is logged): an observer never fails a write.
+ */
+export interface WriteObserver<T> {
+  made(events: readonly ChangeEvent[], ops: readonly JournalOp[]): T;
+  durable(n: number, t: number, made: T): void;
+}
+
 export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
   private readonly validators: Validator[] = [];
+  private readonly observers: WriteObserver<unknown>[] = [];
+  /** Readers of the journal files (the history): each says the number of the last record it has taken. */
+  private readonly journalReaders: (() => number)[] = [];
   /** Goes up with every change to the tree (and every undo): a cheap way to know a cached view is stale. */
   version = 0;
   private snapshotting: Promise<string> | undefined;
@@ -224,8 +239,11 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
       this.version++;
       throw err;
     }
+    const t = Date.now();
+    const made = this.observers.map((o) => this.observed(() => o.made(mutation.events, mutation.ops)));
+    let n: number;
     try {
-      await this.journal.append({ t: Date.now(), ops: mutation.ops }, mutation.undo);
+      n = await this.journal.append({ t, ops: mutation.ops }, mutation.undo);
     } catch (err) {
       this.version++; // the journal undid it
       const code = (err as NodeJS.ErrnoException).code;
@@ -235,13 +253,40 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
         throw new InsufficientStorageError(`the disk holding ${this.dir} is full; the write was not made${restart}`);
       throw new UnavailableError(`the database cannot be written (${code ?? (err as Error).message}); the write was not made${restart}`);
     }
+    this.observers.forEach((o, i) => this.observed(() => o.durable(n, t, made[i])));
     this.emit('change', mutation.events);
     this.scheduleSnapshot();
     return mutation;
   }
 
+  private observed<T>(call: () => T): T | undefined {
+    try {
+      return call();
+    } catch (err) {
+      this.options.logger.error({ err }, 'a write observer failed; the write itself is made');
+      return undefined;
+    }
+  }
+
   addValidator(validator: Validator): void {
     this.validators.push(validator);
+  }
+
+  observeWrites<T>(observer: WriteObserver<T>): void {
+    this.observers.push(observer as WriteObserver<unknown>);
+  }
+
+  /**
+   * Keeps the journal files whose records `lastTaken()` says a reader has not taken yet (the number of the last
+   * one it has), when a snapshot would otherwise remove them.
+   */
+  keepJournalsFor(lastTaken: () => number): void {
+    this.journalReaders.push(lastTaken);
+  }
+
+  /** The number of the last write on disk (journal records are numbered on across journals). */
+  get lastWrite(): number {
+    return this.journal.lastDurable;
   }
 
   /** Saves a snapshot now (waiting for one under way); resolves with the backup file's name. */
@@ -312,21 +357,31 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     this.journalIndex = nextIndex;
     const backup = await replaceWithBackup(join(dir, DATABASE), content, this.options.backups);
     await old.close();
-    await this.pruneJournals();
+    await this.pruneJournals({ journal: nextIndex, last: old.lastDurable });
     logger.info({ backup, bytes: content.length, ms: Math.round(performance.now() - started) }, 'saved snapshot');
     return backup;
   }
 
-  /** Removes the journals no kept snapshot needs: those before the oldest backup's. */
-  private async pruneJournals(): Promise<void> {
+  /**
+   * Removes the journals no kept snapshot needs (those before the oldest backup's) and no journal reader still
+   * needs: a journal before a snapshot's holds records numbered at most that snapshot's `last`.
+   */
+  private async pruneJournals(current: { journal: number; last: number }): Promise<void> {
     const dbFile = join(this.dir, DATABASE);
     let oldest = this.journalIndex;
+    const snapshots = [current];
     for (const name of await listBackups(dbFile)) {
       const header = snapshotHeader(await readHead(join(this.dir, name)).catch(() => ''));
-      if (header && header.journal < oldest) oldest = header.journal;
+      if (!header) continue;
+      snapshots.push(header);
+      if (header.journal < oldest) oldest = header.journal;
     }
+    const taken = Math.min(...this.journalReaders.map((lastTaken) => lastTaken()));
     for (const { index, name } of await listJournals(this.dir)) {
-      if (index < oldest) await unlink(join(this.dir, name));
+      if (index >= oldest) continue;
+      const lastIn = Math.min(...snapshots.filter((s) => s.journal > index).map((s) => s.last));
+      if (lastIn > taken) continue;
+      await unlink(join(this.dir, name));
     }
   }
 }

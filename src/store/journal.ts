@@ -19,7 +19,7 @@ interface Pending {
   line: Buffer;
   n: number;
   undo: () => void;
-  resolve: () => void;
+  resolve: (n: number) => void;
   reject: (err: Error) => void;
 }
 
@@ -73,12 +73,15 @@ export class Journal {
     return this.idle ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Queues a record (numbered here, as `n`); resolves when it is durable. `undo` reverts its in-memory effect if it cannot be. */
-  append(record: Record<string, unknown>, undo: () => void): Promise<void> {
+  /**
+   * Queues a record (numbered here, as `n`); resolves with its number when it is durable. `undo` reverts its
+   * in-memory effect if it cannot be.
+   */
+  append(record: Record<string, unknown>, undo: () => void): Promise<number> {
     const n = ++this.lastNumber;
     const json = Buffer.from(JSON.stringify({ n, ...record }), 'utf8');
     const line = Buffer.concat([Buffer.from(crc32(json).toString(16).padStart(8, '0') + ' '), json, Buffer.from('\n')]);
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       this.queue.push({ line, n, undo, resolve, reject });
       if (!this.flushing) void this.flush();
     });
@@ -110,7 +113,7 @@ export class Journal {
         await this.handle.datasync();
         this.length += data.length;
         this.durableNumber = batch[batch.length - 1]!.n;
-        for (const p of batch) p.resolve();
+        for (const p of batch) p.resolve(p.n);
       } catch (err) {
         await this.fail(batch, err as Error);
       }

@@ -223,6 +223,7 @@ describe('the actions page', () => {
 const PAGES = [
   '/',
   '/sensors.html',
+  '/sensors.html?path=sensors/thermometer/temperature',
   '/tree.html',
   '/actions.html',
   '/plugins.html',

@@ -5,33 +5,15 @@
  * writes, and during snapshots. After each cut the server must start again, with every acknowledged write,
  * and a session key that is a key.
  *
- * Needs FUSE (/dev/fuse, fusermount3, python3-llfuse); skipped with a message where they are missing, except
- * under CI=true, where .ci/run installs them and the test must run.
+ * Needs FUSE (/dev/fuse, fusermount3, python3-llfuse): see powerfs.ts.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { type ServerProcess, startServerProcess, tempDir } from '../helpers.ts';
-
-const POWERFS = fileURLToPath(new URL('./powerfs.py', import.meta.url));
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-const FUSERMOUNT = ['fusermount3', 'fusermount'].find((c) => spawnSync(c, ['-V']).status === 0);
-
-function missing(): string | undefined {
-  if (!existsSync('/dev/fuse')) return '/dev/fuse (the fuse kernel module)';
-  if (!FUSERMOUNT) return 'fusermount3 (Debian package fuse3)';
-  if (spawnSync(PYTHON, ['-c', 'import llfuse']).status !== 0) return 'llfuse for python3 (Debian package python3-llfuse)';
-  return undefined;
-}
-
-const absent = missing();
-const skip = absent && process.env['CI'] !== 'true' ? `needs ${absent}` : false;
-if (skip) console.log(`# power-loss test skipped: it ${skip}`);
+import { describe, it } from 'node:test';
+import { type ServerProcess, startServerProcess } from '../helpers.ts';
+import { mountPowerFs, type PowerFs, powerSkip as skip } from './powerfs.ts';
 
 /** More cuts for a longer run: POWERLOSS_ROUNDS=100 node test/run.js powerloss (a round takes a few seconds). */
 const ROUNDS = Number(process.env['POWERLOSS_ROUNDS'] ?? 1);
@@ -40,47 +22,6 @@ const ROUNDS = Number(process.env['POWERLOSS_ROUNDS'] ?? 1);
  * acknowledged writes and saves), so a busy machine makes a round slower, never wrong.
  */
 const LIMIT = 600_000 + ROUNDS * 60_000;
-
-/** A child process's exit (or its failure to start), as a promise that settles either way. */
-function exitOf(child: ChildProcess): Promise<string> {
-  return new Promise((resolve) => {
-    child.once('exit', (code, signal) => resolve(`exited with ${code ?? signal}`));
-    child.once('error', (err) => resolve(`could not be started: ${err.message}`));
-  });
-}
-
-class PowerFs {
-  private child: ChildProcess | undefined;
-  private exited: Promise<string> | undefined;
-  constructor(
-    readonly state: string,
-    readonly mount: string,
-  ) {}
-
-  /** Mounts the filesystem: resolves when powerfs says `ready` (the mount is there), rejects if it exits first. */
-  async start(): Promise<void> {
-    const child = spawn(PYTHON, [POWERFS, this.state, this.mount], { stdio: ['ignore', 'pipe', 'inherit'] });
-    this.child = child;
-    this.exited = exitOf(child);
-    await new Promise<void>((resolve, reject) => {
-      let said = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        said += d.toString();
-        if (said.includes('ready\n')) resolve();
-      });
-      void this.exited!.then((how) => reject(new Error(`powerfs ${how} before mounting ${this.mount}: is FUSE usable here?`)));
-    });
-  }
-
-  /** The power cut: the filesystem loses everything it did not make durable. */
-  async cut(): Promise<void> {
-    if (this.child && this.exited) {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
-    spawnSync(FUSERMOUNT!, ['-u', '-z', this.mount]);
-  }
-}
 
 /**
  * Writes from several clients until stopped; what was acknowledged is in `acknowledged`. `after(n)` resolves once n
@@ -135,20 +76,7 @@ async function keep(dir: string): Promise<string> {
 }
 
 describe('power cuts', { skip }, () => {
-  const mounts: PowerFs[] = [];
-  after(async () => {
-    for (const fs of mounts) await fs.cut().catch(() => {});
-  });
-
-  async function setup(): Promise<{ fs: PowerFs; dir: string }> {
-    const base = await tempDir('igor-power-');
-    const fs = new PowerFs(join(base, 'state'), join(base, 'mnt'));
-    await mkdir(fs.state, { recursive: true });
-    await mkdir(fs.mount, { recursive: true });
-    mounts.push(fs);
-    await fs.start();
-    return { fs, dir: join(fs.mount, 'db') };
-  }
+  const setup = mountPowerFs;
 
   /** Brings the power back after a cut and starts the server again; a database that will not start is kept. */
   async function restart(fs: PowerFs, dir: string, what: string): Promise<ServerProcess> {
