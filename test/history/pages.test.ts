@@ -29,7 +29,8 @@ async function points(path: string, from: number): Promise<number> {
 
 before(async () => {
   if (sqliteSkip) return;
-  s = await startTestServer({ mqttBroker: '0' });
+  // The meter below comes as one body of 15,121 elements: more than --max-body-elements' default allows.
+  s = await startTestServer({ mqttBroker: '0', maxBodyElements: '20000' });
   base = `http://127.0.0.1:${s.port}`;
   const sub = await s.request('/data/mqtt/subscription', {
     method: 'PUT',
