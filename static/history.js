@@ -64,6 +64,20 @@ function showLegend(u, idx) {
   u.legendList.replaceChildren(...items, igor.el('li', { class: 'muted' }, idx == null && when ? `latest: ${when}` : when));
 }
 
+const rounded = (n) => Number(n.toPrecision(4));
+
+/** What each y axis spans, in words for whoever cannot see the canvas: "weight 61.6–62.5; bmi 21.6–21.8". */
+function axesInWords(fields, data) {
+  const spans = new Map();
+  fields.forEach((f, i) => {
+    const values = data[1 + i].filter((v) => typeof v === 'number');
+    if (!values.length) return;
+    const [label, lo, hi] = spans.get(scaleOf(f)) ?? [f.unit || f.name, Infinity, -Infinity];
+    spans.set(scaleOf(f), [label, values.reduce((a, v) => Math.min(a, v), lo), values.reduce((a, v) => Math.max(a, v), hi)]);
+  });
+  return [...spans.values()].map(([label, lo, hi]) => `${label} ${rounded(lo)}–${rounded(hi)}`).join('; ');
+}
+
 /** Ticks in the reader's locale: dates when they are days apart, else times, with the date where the day changes. */
 function timeTicks(u, splits, axis, space, increment) {
   return splits.map((t, i) => {
@@ -76,11 +90,18 @@ function timeTicks(u, splits, axis, space, increment) {
   });
 }
 
-/** uPlot options: one y axis per unit (the first on the left), a min–max band per field, zoom by dragging. */
+/**
+ * Which y scale a field is drawn on: its unit's, shared with the fields of the same unit; a field without a unit
+ * has one of its own, since nothing says it can be read against another (a weight of 80 and a BMI of 25 on one
+ * axis would flatten both).
+ */
+const scaleOf = (f) => (f.unit ? `unit:${f.unit}` : `field:${f.name}`);
+
+/** uPlot options: one y axis per scale (the first on the left), a min–max band per field, zoom by dragging. */
 function plotOptions(chart, width, height) {
   const fields = chart.fields;
-  const units = [...new Set(fields.map((f) => f.unit))];
-  const band = (f, i, which) => ({ label: `${f.name} ${which}`, scale: f.unit || 'value', stroke: 'transparent', points: { show: false } });
+  const scales = [...new Map(fields.map((f) => [scaleOf(f), f.unit || f.name])).entries()];
+  const band = (f, i, which) => ({ label: `${f.name} ${which}`, scale: scaleOf(f), stroke: 'transparent', points: { show: false } });
   return {
     width,
     height,
@@ -94,13 +115,13 @@ function plotOptions(chart, width, height) {
     },
     scales: {
       x: { time: true, range: () => [chart.from, chart.to] },
-      ...Object.fromEntries(units.map((u) => [u || 'value', { auto: true }])),
+      ...Object.fromEntries(scales.map(([scale]) => [scale, { auto: true }])),
     },
     series: [
       { label: 'time', value: (u, t) => (t == null ? '–' : new Date(t * 1000).toLocaleString()) },
       ...fields.map((f, i) => ({
         label: f.unit ? `${f.name} (${f.unit})` : f.name,
-        scale: f.unit || 'value',
+        scale: scaleOf(f),
         stroke: COLOURS[i % COLOURS.length],
         value: (u, v) => igor.series.format(v, f.unit),
         spanGaps: true,
@@ -113,7 +134,7 @@ function plotOptions(chart, width, height) {
     })),
     axes: [
       { values: timeTicks, space: 80 },
-      ...units.map((u, i) => ({ scale: u || 'value', side: i === 0 ? 3 : 1, grid: { show: i === 0 }, label: u || undefined, size: 60 })),
+      ...scales.map(([scale, label], i) => ({ scale, side: i === 0 ? 3 : 1, grid: { show: i === 0 }, label, size: 60 })),
     ],
   };
 }
@@ -170,6 +191,7 @@ igor.history.Chart = class {
       level: levels.join(' '),
       from: String(Math.floor(this.from)),
       to: String(Math.ceil(this.to)),
+      axes: axesInWords(this.fields, data),
     });
   }
 

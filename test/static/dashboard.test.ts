@@ -161,7 +161,7 @@ describe('the dashboard', () => {
 });
 
 describe('the sensors page', () => {
-  it('plots measurements, not identifiers or constants, one axis per unit, the latest values in the legend', async () => {
+  it('plots measurements, not identifiers or constants, one axis per unit (per field without one), the latest values in the legend', async () => {
     const { page, problems } = await open('/sensors.html', DESKTOP);
     const jack = 'figure.chart[data-path="sensors/fitbit/jack/weight"]';
     const jill = 'figure.chart[data-path="sensors/scale/jill/weight"]';
@@ -174,7 +174,18 @@ describe('the sensors page', () => {
     assert.match(legend, /bmi \(kg\/m²\) 23\.7 kg\/m²/);
     assert.doesNotMatch(legend, /–|logId|goal/);
     assert.equal(await page.locator(`${jack} .u-axis`).count(), 3, 'time, kg and kg/m² axes');
-    assert.equal(await page.locator(`${jill} .u-axis`).count(), 2, 'time and one axis for values without a unit');
+    // Without units nothing says weight and BMI read alike: each its own axis, so neither is flattened (issue 33:
+    // one axis ran from 18 to 88 for weights of 78.8 to 81.9).
+    assert.equal(await page.locator(`${jill} .u-axis`).count(), 3, 'time, weight and bmi axes');
+    const axes = (await page.getAttribute(jill, 'data-axes')) ?? '';
+    const span = (label: string) =>
+      /(\S+)–(\S+)/
+        .exec(axes.split('; ').find((a) => a.startsWith(`${label} `)) ?? '')
+        ?.slice(1)
+        .map(Number) ?? [];
+    const [weightTicks, bmiTicks] = [span('weight'), span('bmi')];
+    assert.ok(weightTicks.length === 2 && weightTicks.every((t) => t > 55 && t < 70), `the weight axis: ${axes}`);
+    assert.ok(bmiTicks.length === 2 && bmiTicks.every((t) => t > 15 && t < 30), `the BMI axis: ${axes}`);
     // The range picker: in the last day only the latest weighing is left.
     assert.equal(await page.locator('figure.chart[data-path="sensors/meter/power"]').count(), 1);
     await page.selectOption('#range', 'day');
