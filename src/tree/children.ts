@@ -108,6 +108,25 @@ export function childrenNamed(parent: Node, name: string): Element[] {
   return index.byName.get(name) ?? NONE;
 }
 
+const plain = new WeakMap<readonly Element[], number>();
+
+/**
+ * No element of a list of namesakes (childrenNamed's) is in a namespace: then an XPath name test without a
+ * prefix selects all of them. Checked once, and again only for what was appended since.
+ */
+export function allWithoutNamespace(list: readonly Element[]): boolean {
+  const upTo = plain.get(list) ?? 0;
+  if (upTo < 0) return false;
+  for (let i = upTo; i < list.length; i++) {
+    if (list[i]!.namespaceURI) {
+      plain.set(list, -1);
+      return false;
+    }
+  }
+  plain.set(list, list.length);
+  return true;
+}
+
 onAppend((parent, child, token) => {
   const index = (parent as Node & Tracked)[NAMES];
   if (index?.token !== token || child.nodeType !== ELEMENT_NODE) return;
@@ -162,6 +181,8 @@ export function installChildTracking(): void {
                 this[TOKEN] = {};
                 if (carried) {
                   carried.list[carried.at] = newChild as Element;
+                  // A namesake in a namespace (`<x xmlns="…">` for `<x>`) is one a plain name test does not select.
+                  if ((newChild as Element).namespaceURI) plain.delete(carried.list);
                   this[NAMES] = { token: this[TOKEN], byName: carried.byName };
                 }
                 changedBelow(this, false);

@@ -8,7 +8,7 @@
  * nodes out but never reorders them, so positions are counted among the admitted nodes only.
  */
 import { XPathError } from '../../errors.ts';
-import { childrenNamed, deepOtherVersion, tracksDeepChanges, WIDE } from '../children.ts';
+import { allWithoutNamespace, childrenNamed, deepOtherVersion, tracksDeepChanges, WIDE } from '../children.ts';
 import { columnOf, descendantsNamed } from './indexes.ts';
 import { tick } from '../xpathBudget.ts';
 import type { Axis, Expr, NodeTest, Step } from './ast.ts';
@@ -923,22 +923,6 @@ function isDigit(c: number): boolean {
 
 /** Lists shared with the indexes (never changed here), with what says their elements are unchanged. */
 const indexed = new WeakMap<Node[], number>();
-
-const plain = new WeakMap<readonly Element[], number>();
-
-/** No element of the list is in a namespace (checked once, and again only for what was appended since). */
-function allWithoutNamespace(list: readonly Element[]): boolean {
-  const upTo = plain.get(list) ?? 0;
-  if (upTo < 0) return false;
-  for (let i = upTo; i < list.length; i++) {
-    if (list[i]!.namespaceURI) {
-      plain.set(list, -1);
-      return false;
-    }
-  }
-  plain.set(list, list.length);
-  return true;
-}
 
 /** What a predicate compares when it is `NAME op literal` or `. op literal` (either way round), else undefined. */
 function comparedPart(e: Expr): { self: true } | { child: string } | undefined {
