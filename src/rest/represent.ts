@@ -17,7 +17,7 @@ function keyOf(node: Node): string {
 }
 
 export function jsonValueOf(node: Node, show: Show): Json {
-  return node.nodeType === ELEMENT_NODE ? jsonOf(node as Element, show) : scalarOf(node.nodeValue ?? '');
+  return node.nodeType === ELEMENT_NODE ? jsonOf(node as Element, show) : scalarOf(textOf(node, show));
 }
 
 export function jsonEntryOf(node: Node, show: Show): { [key: string]: Json } {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import xpath from 'xpath';
 import { XPathError } from '../../src/errors.ts';
 import { childrenNamed } from '../../src/tree/children.ts';
-import { parseXml, refOf } from '../../src/tree/dom.ts';
+import { parseXml, refOf, serialize, SHOW_ALL, textOf } from '../../src/tree/dom.ts';
 import { parseSimplePath, walkSimplePath } from '../../src/tree/simplePath.ts';
 import { Tree } from '../../src/tree/tree.ts';
 import { evaluate, numberToString, selectNodes } from '../../src/tree/xpath.ts';
@@ -248,5 +248,32 @@ describe('XPath evaluation', () => {
     assert.equal(numberToString(1e21), '1000000000000000000000');
     assert.equal(numberToString(NaN), 'NaN');
     assert.equal(numberToString(-Infinity), '-Infinity');
+  });
+});
+
+describe('text in a view', () => {
+  // What a reader sees of <a>x<password>p</password>y</a> is <a>xy</a>: one text node, as in the pruned copy.
+  const doc = parseXml('<data><a>x<password>p</password>y<b>z</b>w</a></data>');
+  const view = { admits: (n: Node) => n.nodeName !== 'password' };
+
+  it('is one text node where only hidden elements stood between texts', () => {
+    assert.equal(evaluate('count(/data/a/text())', doc, { view }), 2);
+    assert.equal(evaluate('count(/data/a/text())', doc), 3, 'without a view, the three texts there are');
+    assert.equal(evaluate('string(/data/a/text()[1])', doc, { view }), 'xy');
+    assert.equal(evaluate('string(/data/a/text()[2])', doc, { view }), 'w');
+    assert.equal(evaluate('count(/data/a/node())', doc, { view }), 3);
+    assert.equal(evaluate('count(//text())', doc, { view }), 3);
+    assert.equal(evaluate("count(/data/a/text()[. = 'xy'])", doc, { view }), 1);
+    assert.equal(evaluate('count(/data/a/b/preceding-sibling::node())', doc, { view }), 1);
+    assert.equal(evaluate('count(/data/a/b/preceding::text())', doc, { view }), 1);
+    assert.equal(evaluate('string(/data/a)', doc, { view }), 'xyzw');
+  });
+
+  it('is written out whole: its text is the run', () => {
+    const [first] = selectNodes('/data/a/text()[1]', doc, { view });
+    const show = (n: Node) => view.admits(n);
+    assert.equal(textOf(first!, show), 'xy');
+    assert.equal(serialize(first!, { show }), 'xy');
+    assert.equal(textOf(first!, SHOW_ALL), 'x');
   });
 });

@@ -11,6 +11,7 @@ import { XPathError } from '../../errors.ts';
 import { allWithoutNamespace, childrenNamed, deepOtherVersion, tracksDeepChanges, WIDE } from '../children.ts';
 import { FAR_END_AXES, fromFarEnd, parentOf, rootOf, walkAxis, type Admission } from './axes.ts';
 import { columnOf, descendantsNamed } from './indexes.ts';
+import { continuesText, runText } from '../dom.ts';
 import { tick } from '../xpathBudget.ts';
 import type { Axis, Expr, NodeTest, Step } from './ast.ts';
 
@@ -19,8 +20,10 @@ export type Value = Node[] | string | number | boolean;
 /**
  * Which nodes exist for an evaluation. `admits` is asked about an element, attribute, or node directly under
  * the document, only once its parent (or owner element) is known to be admitted; text below an admitted
- * element is always admitted. It must answer alike for elements of the same name under the same parent
- * (Igor's rules go by names), which lets an indexed lookup among thousands of siblings ask once.
+ * element is always there, and texts that only left-out elements separate are one text node, as in a copy of
+ * the tree holding only what the view admits (dom.ts continuesText; the evaluator sees to that). It must
+ * answer alike for elements of the same name under the same parent (Igor's rules go by names), which lets an
+ * indexed lookup among thousands of siblings ask once.
  */
 export interface View {
   admits(node: Node): boolean;
@@ -84,9 +87,14 @@ class Run implements Admission {
     const view = this.scope.view;
     if (!view) return true;
     const type = n.nodeType;
-    if (type === TEXT || type === CDATA) return n.parentNode?.nodeType === ELEMENT || view.admits(n);
-    return view.admits(n);
+    if (type !== TEXT && type !== CDATA) return view.admits(n);
+    if (n.parentNode?.nodeType !== ELEMENT) return view.admits(n);
+    // A text after another with only left-out nodes between is part of that one (dom.ts continuesText).
+    return !continuesText(n, this.siblingAdmitted);
   }
+
+  /** Of the siblings of an admitted text (whose parent is admitted): whether one exists in the view. */
+  private readonly siblingAdmitted = (s: Node): boolean => s.nodeType !== ELEMENT || this.scope.view!.admits(s);
 
   fail(reason: string): never {
     throw new XPathError(reason, this.expression);
@@ -114,6 +122,7 @@ class Run implements Admission {
       }
       return s;
     }
+    if (this.scope.view && (type === TEXT || type === CDATA)) return runText(n, this.siblingAdmitted);
     return n.nodeValue ?? '';
   }
 
@@ -547,7 +556,7 @@ class Run implements Admission {
             out.push(c);
         }
       } else if (test.k === 'node' || (test.k === 'text' && (type === TEXT || type === CDATA))) {
-        if (!view || type === TEXT || type === CDATA || view.admits(c)) out.push(c);
+        if (type === TEXT || type === CDATA ? this.admits(c) : !view || view.admits(c)) out.push(c);
       }
       if (descend) {
         c = c.firstChild;
