@@ -285,7 +285,12 @@ describe('GET /evaluate', () => {
     assert.equal((await get('/evaluate/count(/data/sandbox/test31/item)', 'application/json')).body, '3\n');
     assert.equal((await get('/evaluate/1%20=%201', 'application/json')).body, 'true\n');
     assert.equal((await get('/evaluate/igor_upper(%22lowercase%22)')).body, 'LOWERCASE\n');
-    assert.equal((await get('/evaluate/1%20div%200', 'application/json')).body, '"Infinity"\n');
+    // JSON has no NaN or Infinity: null, never a string an expression could give as well.
+    for (const number of ['1 div 0', '-1 div 0', '0 div 0', "number('x')"])
+      assert.equal((await get(`/evaluate/${encodeURIComponent(number)}`, 'application/json')).body, 'null\n', number);
+    assert.equal((await get(`/evaluate/${encodeURIComponent('string(0 div 0)')}`, 'application/json')).body, '"NaN"\n');
+    assert.equal((await get('/evaluate/-1%20div%200', 'text/plain')).body, '-Infinity\n');
+    assert.equal((await get('/evaluate/0%20div%200', 'application/xml')).body, '<value>NaN</value>\n');
     assert.equal((await get('/evaluate/%22a%3Cb%22', 'application/xml')).body, '<value>a&lt;b</value>\n');
     const bad = await get('/evaluate/1%20+');
     assert.equal(bad.status, 400);

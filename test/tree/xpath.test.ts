@@ -209,6 +209,15 @@ describe('XPath evaluation', () => {
     assert.throws(() => evaluate('igor_error("bad", "thing")', doc), /igor_error: bad thing/);
   });
 
+  it("finds elements by their xml:id with id(), not by an attribute merely named id, each ID's first", () => {
+    const ids = parseXml('<data><a id="x"/><b xml:id="x"/><c xml:id="x"/><d xml:id="y"/><ref>y  x</ref></data>');
+    const names = (expression: string) => selectNodes(expression, ids).map((n) => n.nodeName);
+    assert.deepEqual(names("id('x')"), ['b']);
+    assert.deepEqual(names("id('y x z')"), ['b', 'd']);
+    assert.deepEqual(names('id(/data/ref)'), ['b', 'd']);
+    assert.deepEqual(names("id('a')"), []);
+  });
+
   it('says where a syntax error is', () => {
     const cases: [string, number][] = [
       ['/data/x[[', 8],

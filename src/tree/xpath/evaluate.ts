@@ -615,13 +615,19 @@ const CORE: Record<string, CoreFunction> = {
   count: { arity: [1, 1], run: (r, _c, [ns]) => r.nodeSetArg(ns!, 'count').length },
   id: {
     arity: [1, 1],
+    // An element's ID is its xml:id (the xml:id Recommendation), the one kind of ID a document without a DTD
+    // has — and the tree takes none (XPath 1.0 §4.1 reads IDs from the DTD). An attribute merely named `id`
+    // is no ID. Each ID names one element: the first that carries it, as libxml2 registers them.
     run: (r, c, [v]) => {
       const ids = new Set((isNodeSet(v!) ? v.map((n) => r.stringOfNode(n)).join(' ') : r.toString(v!)).split(/[ \t\r\n]+/).filter(Boolean));
       const found: Node[] = [];
-      const root = rootOf(c.node);
-      for (const el of r.axis('descendant', root, { k: 'any' })) {
-        const id = (el as Element).getAttributeNode?.('id');
-        if (id && ids.has(id.value) && r.admits(id)) found.push(el);
+      for (const el of r.axis('descendant', rootOf(c.node), { k: 'any' })) {
+        if (ids.size === 0) break;
+        const id = (el as Element).getAttributeNodeNS(XML_NS, 'id');
+        if (id && ids.has(id.value) && r.admits(id)) {
+          found.push(el);
+          ids.delete(id.value);
+        }
       }
       return found;
     },
