@@ -101,7 +101,7 @@ describe('a positional step on any axis', () => {
             doc.documentElement!.appendChild(series);
           }
           const options = viewed ? { view: withoutC } : {};
-          const nodes = selectNodes('//node() | //@*', doc, options);
+          const nodes = selectNodes('/ | //node() | //@*', doc, options);
           const context = nodes[pick % nodes.length]!;
           const nodeTest = axis === 'attribute' && test !== 'node()' ? '*' : test;
           const inOrder = selectNodes(`${axis}::${nodeTest}`, context, options);

@@ -146,6 +146,8 @@ export const FAR_END_AXES: ReadonlySet<Axis> = new Set(['following-sibling', 'pr
  */
 export function fromFarEnd(axis: Axis, n: Node, world: Admission, visit: Visit): boolean {
   const element = n.nodeType === ATTRIBUTE ? (n as Attr).ownerElement : n;
+  // The root (the document) has nothing before or after it, and no siblings.
+  if (!element?.parentNode) return true;
   switch (axis) {
     case 'following-sibling':
       if (n.nodeType === ATTRIBUTE) return true;
@@ -156,7 +158,6 @@ export function fromFarEnd(axis: Axis, n: Node, world: Admission, visit: Visit):
       for (let m = n.parentNode?.firstChild ?? null; m && m !== n; m = m.nextSibling) if (world.admits(m) && !visit(m)) return false;
       return true;
     case 'following': {
-      if (!element) return true;
       // Backwards from the document's end, until n's own content (or, for an attribute, its element) is reached.
       const last = n.nodeType === ATTRIBUTE ? element : lastInside(element, world);
       let go = true;
@@ -164,10 +165,9 @@ export function fromFarEnd(axis: Axis, n: Node, world: Admission, visit: Visit):
       return go;
     }
     case 'preceding': {
-      if (!element) return true;
       // Forwards from the document's start, leaving out n's ancestors, until n is reached.
       const ancestors = new Set<Node>();
-      for (let a = element.parentNode; a; a = a.parentNode) ancestors.add(a);
+      for (let a: Node | null = element.parentNode; a; a = a.parentNode) ancestors.add(a);
       let go = true;
       descendants(rootOf(element), world, (m) => m !== element && (ancestors.has(m) || (go = visit(m))));
       return go;
