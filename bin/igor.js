@@ -12,7 +12,9 @@ function newestSource() {
   let newest = 0;
   for (const folder of ['src', 'plugins']) {
     for (const file of readdirSync(join(root, folder), { recursive: true })) {
-      newest = Math.max(newest, statSync(join(root, folder, file)).mtimeMs);
+      // A file may go between the listing and its stat (an editor's temporary file, a __pycache__ being
+      // cleaned): that is no reason for the server not to start.
+      newest = Math.max(newest, statSync(join(root, folder, file), { throwIfNoEntry: false })?.mtimeMs ?? 0);
     }
   }
   return newest;

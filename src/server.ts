@@ -16,6 +16,7 @@ import { AccessFailures } from './auth/failures.ts';
 import { LoginGuard } from './auth/logins.ts';
 import { loadSessionKey } from './auth/session.ts';
 import { ensureAdminPassword } from './auth/users.ts';
+import { adoptIgorPlugins, markAdopted, type Adoption } from './igorDirectory.ts';
 import { keepAdminReachable } from './auth/accounts.ts';
 import { EventHub } from './events/hub.ts';
 import { setXPathTimeLimit } from './tree/xpathBudget.ts';
@@ -52,6 +53,8 @@ export interface RunningServer {
   initialAdminPassword?: string;
   /** The port of the embedded MQTT broker, when --mqtt-broker runs one. */
   mqttPort?: number;
+  /** Set when this start adopted an Igor directory: what came along (igorDirectory.ts). */
+  adoption?: Adoption;
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
@@ -136,6 +139,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const listener = createRequestListener(context);
   const server = createServer(listener);
 
+  // Before any password is set: in an Igor directory they are stored as Igor can check them.
+  if (db.fromIgor) await markAdopted(db);
   const initialAdminPassword = config.noAuth ? undefined : await ensureAdminPassword(db);
   if (!config.noAuth) db.addValidator(keepAdminReachable(db));
   if (config.noAuth) logger.warn('--no-auth: ANYONE WHO CAN REACH THIS SERVER MAY READ AND CHANGE EVERYTHING. For development only.');
@@ -149,10 +154,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   url = publicUrlOf(config, port);
   await describeSelf(db, config, url, port);
   await plugins.startAll();
+  const adoption = db.fromIgor ? await adoptIgorPlugins(db, plugins, logger) : undefined;
   actions.start();
   eventSources.start();
   bridge?.start();
   if (db.created) logger.info({ database: db.dir }, `created a new database in ${db.dir}`);
+  if (adoption) logger.info({ database: db.dir, ...adoption }, `adopted the Igor directory ${db.dir}`);
   logger.info({ url, database: db.dir }, `Igor-TS ${VERSION} serving ${url}/ from ${db.dir}`);
 
   const close = stopping.onStop(async () => {
@@ -170,7 +177,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await work.flush().catch(() => {}); // let running actions record how they went
     await db.close();
   }, logger);
-  return { url, port, db, work, close, stopped: stopping.stopped, initialAdminPassword, mqttPort: broker?.port };
+  return { url, port, db, work, close, stopped: stopping.stopped, initialAdminPassword, mqttPort: broker?.port, adoption };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * status/<representing>: how a service, sensor or device is doing (igor-reference §3.5), written by actions
  * after each run and by plugins: alive, lastActivity, lastSuccess or lastFailure (seconds since the epoch),
- * errorMessage.
+ * errorMessage; a success also ends an `ignoreErrorUntil` (systemHealth's "ignore this error for a while"), so
+ * the next failure shows, as in Igor.
  */
 import { BadRequestError } from './errors.ts';
 import type { Database } from './store/database.ts';
@@ -14,6 +15,10 @@ export interface Outcome {
   ok: boolean;
   /** Why it failed; ignored on success. */
   message?: string;
+  /** When it happened (seconds since the epoch): now unless a reporter says (Igor's updateStatus lets it). */
+  lastActivity?: number;
+  /** A reporter's own lastSuccess, kept as given (on success it is lastActivity otherwise). */
+  lastSuccess?: number;
 }
 
 export function statusPath(representing: string): string {
@@ -27,17 +32,19 @@ export function statusPath(representing: string): string {
 /** The fields of a status record, each as the path to put and its value. */
 export function statusFields(representing: string, outcome: Outcome): { xpath: string; value: Json }[] {
   const base = statusPath(representing);
-  const now = Math.round(Date.now()) / 1000;
+  const now = outcome.lastActivity ?? Math.round(Date.now()) / 1000;
   const values: [string, Json][] = outcome.ok
     ? [
         ['alive', true],
         ['lastActivity', now],
-        ['lastSuccess', now],
+        ['lastSuccess', outcome.lastSuccess ?? now],
+        ['ignoreErrorUntil', null],
         ['errorMessage', null],
       ]
     : [
         ['alive', false],
         ['lastActivity', now],
+        ...(outcome.lastSuccess !== undefined ? [['lastSuccess', outcome.lastSuccess] as [string, Json]] : []),
         ['lastFailure', now],
         ['errorMessage', outcome.message || `${representing} failed without error message`],
       ];

@@ -40,3 +40,35 @@ export class WorkTracker {
     }
   }
 }
+
+/**
+ * Work started after its request was answered (a plugin's webhook work, a queued /internal command): counted, so
+ * that flush waits for it, and its errors handed to `failed` instead of being lost.
+ */
+export class BackgroundWork implements WorkSource {
+  private running = 0;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly failed: (what: string, err: unknown) => void,
+  ) {}
+
+  run(what: string, work: () => Promise<unknown>): void {
+    this.running++;
+    void Promise.resolve()
+      .then(work)
+      .catch((err: unknown) => this.failed(what, err))
+      .finally(() => {
+        if (--this.running === 0) for (const wake of this.waiters.splice(0)) wake();
+      });
+  }
+
+  idle(): boolean {
+    return this.running === 0;
+  }
+
+  whenIdle(): Promise<void> {
+    return this.idle() ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}

@@ -144,9 +144,23 @@ function focusWideTables() {
     else table.removeAttribute('tabindex');
   }
 }
+/**
+ * Each cell says which column it is in (data-label, from its table's head), for the stacked layout tables take on a
+ * phone (igor.css): a row becomes a block, each cell a line under its column's name.
+ */
+function labelCells(table) {
+  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+  for (const body of table.tBodies)
+    for (const row of body.rows) [...row.cells].forEach((td, i) => heads[i] && (td.dataset.label = heads[i]));
+}
 document.addEventListener('DOMContentLoaded', () => {
   igor.nav();
   focusWideTables();
+  for (const table of document.querySelectorAll('table')) {
+    labelCells(table);
+    // Pages fill their tables as answers come: label the rows they add.
+    new MutationObserver(() => labelCells(table)).observe(table, { childList: true, subtree: true });
+  }
 });
 addEventListener('resize', focusWideTables);
 

@@ -74,7 +74,7 @@ document.addEventListener('DOMContentLoaded', async () => {
       const counts = Object.entries(r.stored)
         .map(([k, n]) => `${k}: ${n} new or changed`)
         .join(', ');
-      igor.say($('fetchResult'), `Done. ${counts || 'Nothing new.'}`);
+      igor.say($('fetchResult'), `Done. ${counts || 'Nothing new.'}${r.notGranted ? ` ${r.notGranted}.` : ''}`);
     } catch (err) {
       igor.say($('fetchResult'), err.message, 'error');
     }

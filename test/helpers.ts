@@ -94,13 +94,16 @@ export async function startHttpServer(handler: RequestListener): Promise<{ url: 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-/** Polls `check` until it returns something truthy; fails after `timeoutMs`. For things that happen on a clock. */
+/**
+ * Polls `check` until it returns something truthy; fails after `timeoutMs`, saying what it waited for. For things
+ * that happen on a clock. The deadline is on the monotonic clock, which fake timers (mock.timers) leave alone.
+ */
 export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -124,6 +127,10 @@ export interface ServerProcess {
   url: string;
   /** The admin password a new database's first start printed. */
   password?: string;
+  /** What it has printed so far, standard output and error together. */
+  output(): string;
+  /** Resolves when the process has ended (as /internal/stop ends it). */
+  exited: Promise<void>;
   /** SIGKILL, as a power cut or the OOM killer would, and wait until it is gone. */
   kill(): Promise<void>;
 }
@@ -151,7 +158,12 @@ export async function startServerProcess(
     },
   );
   let out = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'error' (it could not be started) comes instead of 'exit': a wait on 'exit' alone would wait on nothing, and
+  // node:test ends such a file with "Promise resolution is still pending but the event loop has already resolved".
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
   cleanups.push(async () => {
     child.kill('SIGKILL');
     await exited;
@@ -165,10 +177,13 @@ export async function startServerProcess(
     child.stdout.on('data', seen);
     child.stderr.on('data', seen);
     child.once('exit', (code) => reject(new Error(`server exited with ${code} before serving: ${out}`)));
+    child.once('error', (err) => reject(new Error(`the server could not be started (${err.message})`)));
   });
   return {
     url,
     password: /with password: (\S+)\n/.exec(out)?.[1],
+    output: () => out,
+    exited,
     kill: async () => {
       child.kill('SIGKILL');
       await exited;

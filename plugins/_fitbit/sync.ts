@@ -128,7 +128,12 @@ export function createSync(host: PluginHost, oauth: OAuth2Client, settings: Plug
     return gh.list(kind.dataType, filter, kind.how === 'sessions' ? 25 : 1000);
   }
 
-  async function syncGoogle(user: string, userData: JsonObject, narrow?: Narrow): Promise<JsonObject> {
+  /**
+   * One person's Google Health data: each kind of data they want, stored as it comes. A kind whose scope Google
+   * did not grant (as its token answer says, or as a 403 for that kind says) is skipped and named in
+   * `notGranted`; the rest comes in, now and at every fetch after, and the person stays authorised.
+   */
+  async function syncGoogle(user: string, userData: JsonObject, narrow?: Narrow): Promise<{ stored: JsonObject; notGranted?: string }> {
     const gh = api(user);
     const grantedScopes = oauth.grantedScopes(user);
     const days = Number(settings.get('backfillDays')) || 30;
@@ -151,11 +156,10 @@ export function createSync(host: PluginHost, oauth: OAuth2Client, settings: Plug
       try {
         points = await pointsOf(gh, kind, since, from, narrow);
       } catch (err) {
-        if (err instanceof ProviderProblem && err.problem.kind === 'reauthorise' && err.problem.missingScope)
-          throw new ProviderProblem({
-            kind: 'reauthorise',
-            why: `Google did not grant Igor access to ${kind.name} (${scopeUrl(kind.scope)}); authorise again and allow it, or leave it out of the data setting`,
-          });
+        if (err instanceof ProviderProblem && err.problem.kind === 'reauthorise' && err.problem.missingScope) {
+          notGranted.push(`${kind.name} (${scopeUrl(kind.scope)})`);
+          continue;
+        }
         throw err;
       }
       await convertStored(user, kind, unitsOf(userData));
@@ -165,13 +169,10 @@ export function createSync(host: PluginHost, oauth: OAuth2Client, settings: Plug
       Object.assign(stored, await host.storeSeries(`/data/${SENSORS}/${user}`, series, { units: kind.units(unitsOf(userData)) }));
       if (latest && (!since || latest > since)) await host.data.put(`${userBase(user)}/_sync/${kind.name}`, latest);
     }
-    if (notGranted.length) {
-      throw new ProviderProblem({
-        kind: 'reauthorise',
-        why: `Google did not grant Igor access to ${notGranted.join(', ')}; authorise again and allow it, or leave it out of the data setting`,
-      });
-    }
-    return stored;
+    if (notGranted.length === 0) return { stored };
+    const notice = `Google did not grant Igor access to ${notGranted.join(', ')}; to get it, authorise again and allow it, or leave it out of the data setting`;
+    host.logger.info(`${user}: ${notice}`);
+    return { stored, notGranted: notice };
   }
 
   /**
@@ -321,7 +322,7 @@ export function createSync(host: PluginHost, oauth: OAuth2Client, settings: Plug
       const result =
         provider() === 'fitbit-legacy'
           ? await syncLegacy(user, userData, params)
-          : { provider: 'google-health', stored: await syncGoogle(user, userData, narrow) };
+          : { provider: 'google-health', ...(await syncGoogle(user, userData, narrow)) };
       backoff.delete(user);
       outcomes.set(user, undefined);
       await recordOverall(); // a success clears the person's old error at once

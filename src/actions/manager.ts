@@ -232,15 +232,19 @@ export class ActionManager {
   private schedule(a: ActiveAction): void {
     const { interval, cron } = a.def;
     if (interval !== undefined) {
-      // First run now, then `interval` seconds after each run: a re-armed timer, not clock-aligned.
-      let due = 0;
+      // First run now, then `interval` seconds after each run: a re-armed timer, not clock-aligned. The wait is
+      // counted in the timers' own time (one longer than a timer holds is made of several), reading no clock,
+      // so that it follows a test's fake timers as it follows real ones.
+      let remaining = 0;
       const tick = () => {
         if (a.stopped) return;
-        if (performance.now() >= due) {
+        if (remaining <= 0) {
           this.fire(a, undefined, []);
-          due = performance.now() + interval * 1000;
+          remaining = interval * 1000;
         }
-        a.intervalTimer = setTimeout(tick, timerDelay(due - performance.now())).unref();
+        const delay = timerDelay(remaining);
+        remaining -= delay;
+        a.intervalTimer = setTimeout(tick, delay).unref();
       };
       a.intervalTimer = setTimeout(tick, 0).unref();
     }

@@ -32,7 +32,15 @@ const EXEMPT: readonly { method: RegExp; path: RegExp; why: string }[] = [
 ];
 
 /** /internal commands that only read. */
-const READ_ONLY_INTERNAL = new Set(['/internal/version', '/internal/whoami', '/internal/plugins', '/internal/pluginControl/list']);
+const READ_ONLY_INTERNAL = new Set([
+  '/internal/version',
+  '/internal/whoami',
+  '/internal/plugins',
+  '/internal/pluginControl/list',
+  '/internal/pluginControl/liststd',
+  '/internal/pluginControl/info',
+  '/internal/pluginControl/exists',
+]);
 
 function changesOnGet(c: CanonicalRequest): boolean {
   const { path } = c;

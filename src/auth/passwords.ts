@@ -1,5 +1,7 @@
 /**
- * Password hashes: scrypt (node:crypto), stored as `$scrypt$ln=15,r=8,p=1$<salt>$<hash>` (base64url).
+ * Password hashes: scrypt (node:crypto), stored as `$scrypt$ln=15,r=8,p=1$<salt>$<hash>` (base64url); in a
+ * database directory adopted from Igor, passlib's `$pbkdf2-sha256$29000$<salt>$<hash>` (what Igor writes, so
+ * Igor can still check them when its owner goes back; users.ts decides which). Both are read.
  * A verification costs tens of milliseconds on purpose; successful ones are remembered for a few minutes
  * (keyed by a hash of user, password and stored hash), so HTTP Basic clients do not pay it per request.
  */
@@ -17,7 +19,24 @@ function scryptAsync(password: string, salt: Buffer, cost: number, r: number, p:
   );
 }
 
-export async function hashPassword(password: string): Promise<string> {
+/** How a new password is stored: ours, or as Igor's passlib stores it (pbkdf2_sha256 with its default rounds). */
+export type PasswordHash = 'scrypt' | 'pbkdf2-sha256';
+
+/** passlib 1.7's default rounds and salt size for pbkdf2_sha256, which is what Igor's setUserPassword writes. */
+const PBKDF2_ROUNDS = 29_000;
+const PBKDF2_SALT_BYTES = 16;
+
+function pbkdf2Async(password: string, salt: Buffer, rounds: number, length: number): Promise<Buffer> {
+  // As passlib does: the password's UTF-8, not normalised.
+  return new Promise((resolve, reject) => pbkdf2(password, salt, rounds, length, 'sha256', (err, k) => (err ? reject(err) : resolve(k))));
+}
+
+export async function hashPassword(password: string, kind: PasswordHash = 'scrypt'): Promise<string> {
+  if (kind === 'pbkdf2-sha256') {
+    const salt = randomBytes(PBKDF2_SALT_BYTES);
+    const key = await pbkdf2Async(password, salt, PBKDF2_ROUNDS, 32);
+    return `$pbkdf2-sha256$${PBKDF2_ROUNDS}$${toAb64(salt)}$${toAb64(key)}`;
+  }
   const salt = randomBytes(16);
   const key = await scryptAsync(password, salt, LN, R, P);
   return `$scrypt$ln=${LN},r=${R},p=${P}$${salt.toString('base64url')}$${key.toString('base64url')}`;
@@ -74,10 +93,14 @@ function ab64(s: string): Buffer {
   return Buffer.from(s.replace(/\./g, '+'), 'base64');
 }
 
+function toAb64(bytes: Buffer): string {
+  return bytes.toString('base64').replace(/=+$/, '').replace(/\+/g, '.');
+}
+
 /**
  * The key the stored hash names, computed from the password: our scrypt, or an Igor database's passlib
  * `$pbkdf2-sha256$ROUNDS$SALT$HASH`, so that users keep their passwords when a database comes over from Igor
- * (the next password they set is stored as scrypt).
+ * (what new passwords are stored as there is users.ts's choice).
  */
 async function keysOf(password: string, stored: string): Promise<{ key: Buffer; expected: Buffer } | undefined> {
   const m = /^\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([\w-]+)\$([\w-]+)$/.exec(stored);
@@ -92,13 +115,9 @@ async function keysOf(password: string, stored: string): Promise<{ key: Buffer; 
   const igor = /^\$pbkdf2-sha256\$(\d+)\$([\w./]+)\$([\w./]+)$/.exec(stored);
   if (igor) {
     const [, rounds, salt, hash] = igor;
-    if (Number(rounds) > 5_000_000) return undefined;
+    if (Number(rounds) > 5_000_000 || Number(rounds) < 1) return undefined;
     const expected = ab64(hash!);
-    const key = await new Promise<Buffer>((resolve, reject) =>
-      // As passlib does: the password's UTF-8, not normalised.
-      pbkdf2(password, ab64(salt!), Number(rounds), expected.length, 'sha256', (err, k) => (err ? reject(err) : resolve(k))),
-    );
-    return { key, expected };
+    return { key: await pbkdf2Async(password, ab64(salt!), Number(rounds), expected.length), expected };
   }
   return undefined;
 }

@@ -108,13 +108,14 @@ export async function startSession(db: Database, key: Buffer, user: string, agen
     admin: record.admin,
     agent: agent.slice(0, 120),
   };
-  const stale = recordsOf(db, user)
-    .filter((s) => s.expires <= created)
-    .map((s) => s.id);
-  const kept = recordsOf(db, user).filter((s) => s.expires > created);
-  const surplus = kept.slice(0, Math.max(0, kept.length + 1 - MOST_PER_USER)).map((s) => s.id);
+  // The expired ones go, and the oldest beyond the most a user keeps (records are oldest first).
+  const live = recordsOf(db, user).filter((s) => s.expires > created);
+  const ending = [
+    ...recordsOf(db, user).filter((s) => s.expires <= created),
+    ...live.slice(0, Math.max(0, live.length + 1 - MOST_PER_USER)),
+  ];
   await db.write((t) => {
-    const changes: Mutation[] = [...stale, ...surplus].map((old) => t.delete(`${base(user)}/session[id='${old}']`));
+    const changes: Mutation[] = ending.map((old) => t.delete(`${base(user)}/session[id='${old.id}']`));
     changes.push(t.post(`${base(user)}/session`, elementFromJson(t.doc, 'session', entry)));
     return combine(changes);
   });

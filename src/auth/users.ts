@@ -1,10 +1,14 @@
-/** Users: identities/U with a scrypt password hash in encryptedPassword (Igor's field), and people/U. */
+/**
+ * Users: identities/U with a password hash in encryptedPassword (Igor's field), and people/U. New hashes are
+ * scrypt, or Igor's pbkdf2-sha256 where services/igor/passwordHash says so: set when an Igor directory is
+ * adopted, so that Igor can still check every password if its owner goes back (README, Coming from Igor).
+ */
 import { BadRequestError } from '../errors.ts';
 import type { Database } from '../store/database.ts';
 import { isTagName } from '../tree/dom.ts';
 import { elementFromJson } from '../tree/jsonxml.ts';
 import { combine, type Mutation } from '../tree/tree.ts';
-import { hashPassword, randomPassword } from './passwords.ts';
+import { hashPassword, randomPassword, type PasswordHash } from './passwords.ts';
 
 export interface UserRecord {
   name: string;
@@ -40,11 +44,18 @@ function readUser(db: Database, name: string): UserRecord | undefined {
   return { name, passwordHash: field('encryptedPassword') || undefined, admin: name === 'admin' || field('admin') === 'true' };
 }
 
+/** Where a database says how new passwords are hashed; absent (or anything else): scrypt. */
+export const PASSWORD_HASH_SETTING = '/data/services/igor/passwordHash';
+
+export function passwordHashOf(db: Database): PasswordHash {
+  return db.tree.select(PASSWORD_HASH_SETTING)[0]?.textContent?.trim() === 'pbkdf2-sha256' ? 'pbkdf2-sha256' : 'scrypt';
+}
+
 /** Sets a user's password, creating identities/U and people/U for a new user. */
 export async function setPassword(db: Database, name: string, password: string): Promise<void> {
   checkUserName(name);
   if (password.length < 8) throw new BadRequestError('a password needs at least 8 characters');
-  const hash = await hashPassword(password);
+  const hash = await hashPassword(password, passwordHashOf(db));
   await db.write((t) => {
     const changes: Mutation[] = [t.put(`/data/identities/${name}/encryptedPassword`, elementFromJson(t.doc, 'encryptedPassword', hash))];
     if (t.select(`/data/people/${name}`).length === 0) changes.push(t.put(`/data/people/${name}`, t.doc.createElement(name)));

@@ -29,7 +29,8 @@ export type Purpose = 'read' | 'raw' | 'plugin' | 'write';
 
 /**
  * Secrets: element (and attribute) names whose content is never shown but to an admin asking raw
- * (passwords, client secrets, OAuth and API tokens), wherever they are in the tree.
+ * (passwords, client secrets, OAuth and API tokens, sessions), wherever they are in the tree, and any name
+ * ending in `Secret` or `_secret` (isSecretName).
  */
 export const SECRET_NAMES: ReadonlySet<string> = new Set([
   'encryptedPassword',
@@ -44,13 +45,16 @@ export const SECRET_NAMES: ReadonlySet<string> = new Set([
   'loginSessions',
 ]);
 
+/** A name that says it is a secret (a plugin's `webhookSecret`, an `api_secret`) is one too. */
+const SAYS_SECRET = /(?:Secret|_secret)$/;
+
 export function isSecretName(name: string): boolean {
-  return SECRET_NAMES.has(name);
+  return SECRET_NAMES.has(name) || SAYS_SECRET.test(name);
 }
 
 /** What a client could not see of an element it replaces, and so could not send back: kept by a PUT. */
 export function unseenByWriters(node: Node): boolean {
-  return isHidden(node) || SECRET_NAMES.has(node.nodeName);
+  return isHidden(node) || isSecretName(node.nodeName);
 }
 
 export interface Visibility extends View {
@@ -79,17 +83,17 @@ function childRule(p: Principal, purpose: Purpose): ChildRule | 'everything' {
   const admin = isAdmin(p);
   if (admin && (purpose === 'raw' || purpose === 'write')) return 'everything';
   const at = (chain: readonly string[], name: string) => [...chain, name];
-  if (admin) return (_chain, name) => !hiddenName(name) && !SECRET_NAMES.has(name);
+  if (admin) return (_chain, name) => !hiddenName(name) && !isSecretName(name);
   switch (purpose) {
     case 'read':
     case 'raw':
-      return (chain, name) => !hiddenName(name) && !SECRET_NAMES.has(name) && canSee(p, at(chain, name));
+      return (chain, name) => !hiddenName(name) && !isSecretName(name) && canSee(p, at(chain, name));
     case 'plugin':
       if (p.kind === 'plugin' && p.caller) return childRule(p, 'read');
       return (chain, name) => {
         if (hiddenName(name)) return false;
         const here = at(chain, name);
-        if (SECRET_NAMES.has(name) && !rightsAt(p, here).has('put')) return false;
+        if (isSecretName(name) && !rightsAt(p, here).has('put')) return false;
         return canSee(p, here);
       };
     case 'write':
@@ -98,7 +102,7 @@ function childRule(p: Principal, purpose: Purpose): ChildRule | 'everything' {
         const here = at(chain, name);
         const rights = rightsAt(p, here);
         const writes = WRITE_RIGHTS.some((r) => rights.has(r));
-        if (SECRET_NAMES.has(name)) return writes;
+        if (isSecretName(name)) return writes;
         return writes || canSee(p, here) || WRITE_RIGHTS.some((r) => leadsToRight(p, here, r));
       };
   }
@@ -190,7 +194,7 @@ class NamedVisibility implements Visibility {
   }
 
   private attribute(owner: ParentRule, name: string): boolean {
-    return owner.admitted && !hiddenName(name) && !SECRET_NAMES.has(name);
+    return owner.admitted && !hiddenName(name) && !isSecretName(name);
   }
 
   admitsChain(chain: readonly string[], attribute?: string): boolean {

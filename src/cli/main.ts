@@ -9,6 +9,7 @@ import { ConfigError, resolveConfig } from '../config.ts';
 import { IgorError, TimeoutError } from '../errors.ts';
 import { ConnectionError, httpRequest } from '../http/client.ts';
 import { createLogger } from '../logger.ts';
+import { describeAdoption } from '../igorDirectory.ts';
 import { PACKAGE_DIR, startServer, VERSION } from '../server.ts';
 import { checkDatabase, describeReport, recoverDatabase } from '../store/recovery.ts';
 import { Database, DatabaseOpenError } from '../store/database.ts';
@@ -50,6 +51,7 @@ async function runServe(opts: Record<string, string | boolean | undefined>, io: 
     const server = await startServer(config, logger);
     io.out(`Igor-TS ${VERSION} is serving ${server.url}/ from the database in ${server.db.dir}\n`);
     if (server.db.created) io.out(`That database is new: it was created from the shipped template.\n`);
+    if (server.adoption) io.out(describeAdoption(server.db.dir, server.adoption));
     if (server.initialAdminPassword) {
       io.out(`Log in at ${server.url}/login as admin with password: ${server.initialAdminPassword}\n`);
       // The directory is held while the server runs, so the advice is the way that works now: through the server.

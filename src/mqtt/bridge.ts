@@ -5,8 +5,9 @@
  * once its write is on disk, so nothing acknowledged is lost; a message that cannot be stored (bad payload,
  * a path that cannot be written, too large) is logged, counted under status/services/mqtt and dropped, and
  * one the disk cannot take now is not acknowledged, so the broker delivers it again. A change that came in
- * over MQTT is not published again (no echo, no loop with a device). Reconnects wait longer each time; what
- * is published while offline waits in a bounded queue.
+ * over MQTT is published like any other (a device's state mirrored to another topic or hub), but never to a
+ * topic the subscription it came through consumes: no echo, no loop with a device. Reconnects wait longer
+ * each time; what is published while offline waits in a bounded queue.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -50,8 +51,11 @@ export class MqttBridge {
   private defs: Definitions;
   private subscribed = new Set<string>();
   private readonly queue: { topic: string; payload: string; qos: 0 | 1 | 2; retain: boolean }[] = [];
-  /** Paths being written from MQTT right now (how many writes each): their change is not published again. */
-  private readonly inbound = new Map<string, number>();
+  /**
+   * Paths being written from MQTT right now, with the topic filters of the subscriptions writing them: their
+   * change is not published to a topic those filters match (it would come straight back).
+   */
+  private readonly inbound = new Map<string, string[]>();
   private readonly counts = { received: 0, stored: 0, refused: 0, published: 0, dropped: 0 };
   private lastRefused: Json = null;
   private pauseMs = FIRST_PAUSE_MS;
@@ -165,6 +169,7 @@ export class MqttBridge {
       return Promise.resolve();
     }
     this.counts.published++;
+    this.recordSoon(true);
     return this.client.publishAsync(topic, payload, { qos: message.qos, retain: message.retain }).then(() => {});
   }
 
@@ -194,7 +199,7 @@ export class MqttBridge {
         this.refuse(packet.topic, (err as Error).message);
         continue;
       }
-      this.inbound.set(dst, (this.inbound.get(dst) ?? 0) + 1);
+      this.inbound.set(dst, [...(this.inbound.get(dst) ?? []), s.topic]);
       // db.write applies the change now and resolves once it is on disk.
       const written = this.deps.db.write((tree) => tree.put(dst, element));
       writes.push(
@@ -209,9 +214,9 @@ export class MqttBridge {
             },
           )
           .finally(() => {
-            const n = (this.inbound.get(dst) ?? 1) - 1;
-            if (n > 0) this.inbound.set(dst, n);
-            else this.inbound.delete(dst);
+            const filters = this.inbound.get(dst) ?? [];
+            filters.splice(filters.indexOf(s.topic), 1);
+            if (filters.length === 0) this.inbound.delete(dst);
           }),
       );
     }
@@ -239,10 +244,11 @@ export class MqttBridge {
     const done = new Set<string>();
     for (const e of events) {
       for (const p of this.defs.publications) {
-        const target = targetOf(p, e.path);
-        if (!target || done.has(`${target.path}\0${p.topic}`)) continue;
-        done.add(`${target.path}\0${p.topic}`);
-        this.publishPath(p, target.path, target.parts);
+        for (const target of targetsOf(p, e)) {
+          if (done.has(`${target.path}\0${p.topic}`)) continue;
+          done.add(`${target.path}\0${p.topic}`);
+          this.publishPath(p, target.path, target.parts);
+        }
       }
     }
     if (this.defs.discovery && !this.announceTimer && events.some((e) => e.path.startsWith('/data/sensors'))) {
@@ -261,9 +267,12 @@ export class MqttBridge {
     } catch {
       return;
     }
-    // A change that came in over MQTT is not sent out again: back to its own topic it would be an echo, and to
-    // another (a device's /set) it could start a loop with the device that sent it.
-    for (const at of this.inbound.keys()) if (at === path || at.startsWith(`${path}/`) || path.startsWith(`${at}/`)) return;
+    // A change that came in over MQTT goes out, but not to a topic the subscription it came through consumes:
+    // that would be an echo, or a loop with the device that sent it.
+    for (const [at, filters] of this.inbound) {
+      const related = at === path || at.startsWith(`${path}/`) || path.startsWith(`${at}/`);
+      if (related && filters.some((f) => matchTopic(f, topic))) return;
+    }
     const el = this.deps.db.tree.select(path)[0] as Element | undefined;
     if (!el) return;
     void this.publish(topic, payloadOfValue(jsonOf(el, SHOW_PUBLIC), p.mimetype), { qos: p.qos, retain: p.retain }).catch((err: Error) =>
@@ -338,16 +347,48 @@ export class MqttBridge {
   }
 }
 
-/** The element a publication sends for a change at `path` (at or above it, matching its steps), and what its * steps matched. */
-function targetOf(p: Publication, path: string): { path: string; parts: string[] } | undefined {
-  const names = path.split('/').slice(2);
-  if (names.length < p.steps.length) return undefined;
+interface Target {
+  path: string;
+  /** What the publication's * steps matched. */
+  parts: string[];
+}
+
+/**
+ * The elements a publication sends for a change: the one at or above the changed element that its steps match,
+ * or, when the change made (or removed) an element above them — the write that creates a device — those its
+ * steps match inside the changed element.
+ */
+function targetsOf(p: Publication, e: ChangeEvent): Target[] {
+  const names = e.path
+    .split('/')
+    .slice(2)
+    .map((n) => n.replace(/\[\d+\]$/, ''));
   const parts: string[] = [];
-  for (let i = 0; i < p.steps.length; i++) {
-    if (p.steps[i] === '*') parts.push(names[i]!.replace(/\[\d+\]$/, ''));
-    else if (names[i]!.replace(/\[\d+\]$/, '') !== p.steps[i]) return undefined;
+  for (let i = 0; i < Math.min(names.length, p.steps.length); i++) {
+    if (p.steps[i] === '*') parts.push(names[i]!);
+    else if (names[i] !== p.steps[i]) return [];
   }
-  return { path: `/data/${names.slice(0, p.steps.length).join('/')}`, parts };
+  if (names.length >= p.steps.length) return [{ path: `/data/${names.slice(0, p.steps.length).join('/')}`, parts }];
+  if (e.kind === 'delete' || e.node.nodeType !== 1) return [];
+  return within(e.node as Element, p.steps.slice(names.length)).map(({ names: below, parts: more }) => ({
+    path: `/data/${[...names, ...below].join('/')}`,
+    parts: [...parts, ...more],
+  }));
+}
+
+/** The elements inside `el` that `steps` (names, or * for any) lead to, by their names and what the * matched. */
+function within(el: Element, steps: string[]): { names: string[]; parts: string[] }[] {
+  if (steps.length === 0) return [{ names: [], parts: [] }];
+  const [step, ...rest] = steps;
+  const out: { names: string[]; parts: string[] }[] = [];
+  const seen = new Set<string>();
+  for (let c = el.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType !== 1 || (step !== '*' && c.nodeName !== step) || seen.has(c.nodeName)) continue;
+    seen.add(c.nodeName);
+    for (const found of within(c as Element, rest))
+      out.push({ names: [c.nodeName, ...found.names], parts: step === '*' ? [c.nodeName, ...found.parts] : found.parts });
+  }
+  return out;
 }
 
 function redact(url: string): string {

@@ -11,7 +11,7 @@ import type { Json, JsonObject, OAuth2Provider, PluginHost, PluginReply } from '
 import { statusFields, type Outcome } from '../status.ts';
 import type { Database } from '../store/database.ts';
 import { isTagName } from '../tree/dom.ts';
-import type { WorkTracker } from '../work.ts';
+import { BackgroundWork, type WorkTracker } from '../work.ts';
 import { pluginFiles } from './files.ts';
 import { sensorChanges, unitChanges } from './series.ts';
 import { declareSettings } from './settings.ts';
@@ -65,13 +65,8 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
   };
   let oauthFlow: OAuth2Flow | undefined;
   // Background work, for /internal/flush to wait on.
-  let running = 0;
-  const idleWaiters: (() => void)[] = [];
-  const unregister = deps.work.register({
-    name: `plugin ${name}`,
-    idle: () => running === 0,
-    whenIdle: () => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
-  });
+  const background = new BackgroundWork(`plugin ${name}`, (what, err) => log.error({ err }, `${what} failed`));
+  const unregister = deps.work.register(background);
   const http = (url: string, req = {}) => httpRequest(url, { timeoutMs: deps.callTimeoutMs, ...req });
   // Through the plugin's own tree access: a plugin records status only where it may write.
   const recordStatus = (representing: string, outcome: Outcome) =>
@@ -100,14 +95,7 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
       return counts;
     },
     declareSettings: (fields, extra) => declareSettings(name, data, host, fields, extra),
-    background(what, work) {
-      running++;
-      void work()
-        .catch((err: unknown) => log.error({ err }, `${what} failed`))
-        .finally(() => {
-          if (--running === 0) for (const wake of idleWaiters.splice(0)) wake();
-        });
-    },
+    background: (what, work) => background.run(what, work),
     get oauthFlow() {
       return oauthFlow;
     },

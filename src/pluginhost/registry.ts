@@ -1,12 +1,12 @@
 /**
- * Which plugins exist and which run. A plugin source is a folder with a plugin.ts (or plugin.js), found in
- * the database's own plugins/ folder first, then the package's. Installing one under a name (the same source
- * can be installed twice, under two names) merges its database fragment, records it under
- * services/igor/plugins/NAME and starts it; uninstalling stops it and removes what its fragment made.
- * The host knows plugins only through this folder convention and the plugin API, never by name.
+ * Which plugins exist and which run. Plugin sources are found by sources.ts (the database's plugins/ folder first,
+ * then the package's). Installing one under a name (the same source can be installed twice, under two names)
+ * merges its database fragment, records it under services/igor/plugins/NAME and starts it; uninstalling stops it
+ * and removes what its fragment made. The host knows plugins only through this folder convention and the plugin
+ * API, never by name.
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BadGatewayError, BadRequestError, IgorError, NotFoundError } from '../errors.ts';
@@ -18,12 +18,11 @@ import { combine } from '../tree/tree.ts';
 import type { Principal } from '../auth/principal.ts';
 import { makePluginHost, type HostDeps, type HostOfPlugin } from './host.ts';
 import { mergeFragment, ownedBy, parseFragment } from './fragment.ts';
+import { ENTRY_FILES, findSource, listSources, type AvailablePlugin } from './sources.ts';
+
+export { PYTHON_PLUGIN, type AvailablePlugin, type PluginSource } from './sources.ts';
 
 const RECORDS = '/data/services/igor/plugins';
-const ENTRY_FILES = ['plugin.ts', 'plugin.js'];
-/** What an Igor (Python) plugin folder holds instead: an Igor database directory keeps them in plugins/. */
-const PYTHON_FILES = ['igorplugin.py', '__init__.py'];
-export const PYTHON_PLUGIN = 'Python plugin, not runnable here';
 
 let registering: Promise<void> | undefined;
 
@@ -39,10 +38,6 @@ function typeScriptLoader(): Promise<void> {
     cjs.register();
   });
   return registering;
-}
-
-function isPythonPlugin(dir: string): boolean {
-  return PYTHON_FILES.some((f) => existsSync(join(dir, f)));
 }
 
 const EXTRA_ROOTS = new Set(['sensors', 'devices', 'environment', 'status']);
@@ -84,11 +79,6 @@ function pluginPrincipal(name: string, writes: string[][], forCallers: string[][
   return { kind: 'plugin', name, ...(writes.length ? { writes } : {}), ...(forCallers.length ? { forCallers } : {}) };
 }
 
-export interface PluginSource {
-  source: string;
-  dir: string;
-}
-
 export interface RunningPlugin {
   name: string;
   /** Who it is: its name, the extra subtrees it writes and those where it serves its callers. */
@@ -102,7 +92,7 @@ export interface RunningPlugin {
 }
 
 export interface RegistryDeps extends HostDeps {
-  /** Folders holding plugin sources, searched in order. */
+  /** Folders holding plugin sources, searched in order; the last is the package's own (the shipped plugins). */
   searchPath: string[];
 }
 
@@ -115,27 +105,20 @@ export class PluginRegistry {
 
   constructor(private readonly deps: RegistryDeps) {}
 
-  /** Every plugin source that could be installed. */
-  async available(): Promise<(PluginSource & { description: string })[]> {
-    const found = new Map<string, PluginSource & { description: string }>();
-    for (const folder of this.deps.searchPath) {
-      const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
-      for (const e of entries) {
-        if (!e.isDirectory() || found.has(e.name) || !isTagName(e.name)) continue;
-        const dir = join(folder, e.name);
-        if (!ENTRY_FILES.some((f) => existsSync(join(dir, f)))) {
-          // Listed, so that someone who brought an Igor database over sees what did not come with it.
-          if (isPythonPlugin(dir)) found.set(e.name, { source: e.name, dir, description: PYTHON_PLUGIN });
-          continue;
-        }
-        const description = await this.load(dir).then(
-          (d) => d.def.description,
-          (err: Error) => `(cannot be loaded: ${err.message})`,
-        );
-        found.set(e.name, { source: e.name, dir, description });
-      }
-    }
-    return [...found.values()].sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  /** Every plugin source that could be installed, and the Igor plugins that cannot (sources.ts). */
+  available(): Promise<AvailablePlugin[]> {
+    return listSources(this.deps.searchPath, (dir) =>
+      this.load(dir).then(
+        (d) => d.def.description,
+        (err: Error) => `(cannot be loaded: ${err.message})`,
+      ),
+    );
+  }
+
+  /** Igor's "standard plugins": those this package ships (the last folder searched), by name. */
+  async standard(): Promise<string[]> {
+    const shipped = this.deps.searchPath.slice(-1);
+    return (await listSources(shipped, async () => '')).filter((p) => p.runnable).map((p) => p.source);
   }
 
   /** Installed plugins (from the tree), with whether they run. */
@@ -171,13 +154,7 @@ export class PluginRegistry {
   }
 
   private find(source: string): string {
-    if (!isTagName(source)) throw new BadRequestError(`"${source}" is not a plugin name`);
-    for (const folder of this.deps.searchPath) {
-      const dir = join(folder, source);
-      if (ENTRY_FILES.some((f) => existsSync(join(dir, f)))) return dir;
-      if (isPythonPlugin(dir)) throw new BadRequestError(`${source} in ${folder} is an Igor plugin written in Python: ${PYTHON_PLUGIN}`);
-    }
-    throw new NotFoundError(`there is no plugin ${source} (looked in ${this.deps.searchPath.join(', ')})`);
+    return findSource(this.deps.searchPath, source);
   }
 
   /**

@@ -4,6 +4,7 @@
  * live here once: a change is checked whole before anything is written, an empty secret keeps the secret,
  * and no answer carries a secret.
  */
+import { isSecretName } from '../auth/visibility.ts';
 import { BadRequestError } from '../errors.ts';
 import type { Json, JsonObject, PluginCall, PluginReply, PluginSettings, SettingSpec, TreeAccess, TreeChange } from '../plugin-api.ts';
 
@@ -40,7 +41,12 @@ export function declareSettings(
   fields: Record<string, SettingSpec>,
   extra: () => JsonObject = () => ({}),
 ): PluginSettings {
-  for (const key of Object.keys(fields)) if (!NAME.test(key)) throw new Error(`${plugin}: "${key}" cannot be a setting name`);
+  for (const [key, spec] of Object.entries(fields)) {
+    if (!NAME.test(key)) throw new Error(`${plugin}: "${key}" cannot be a setting name`);
+    // Write-only means hidden in the tree too: a secret's name must be one the visibility rule keeps secret.
+    if (spec.kind === 'secret' && !isSecretName(key))
+      throw new Error(`${plugin}: the secret setting "${key}" needs a name the tree keeps secret (ending in Secret or _secret)`);
+  }
   const base = `/data/plugindata/${plugin}`;
   const stored = (key: string) => text(data.get(`${base}/${key}`));
   const defaultOf = (spec: SettingSpec | undefined) => (typeof spec?.default === 'function' ? spec.default() : (spec?.default ?? ''));

@@ -1,22 +1,23 @@
 /**
  * /internal/CMD (igor-reference §2.9): version, whoami, help, dump, log, save, flush, fail, started, stop,
- * restart, updateStatus/REPRESENTING. Plugin control lives with the plugin routes.
+ * restart; Igor's commands that its own actions and scripts call (updateActions, updateEventSources, runAction,
+ * runPluginAction, queue/CMD) and updateStatus (updateStatus.ts). Plugin control lives with the plugin routes.
  */
 import { routes } from './router.ts';
 import { type Router, type Request, type Response } from 'express';
 import type { ActionRun } from '../actions/manager.ts';
 import { isAdmin, principalOf } from '../auth/principal.ts';
-import { BadRequestError } from '../errors.ts';
+import { BadRequestError, NotFoundError } from '../errors.ts';
 import { recentLogLines } from '../logger.ts';
-import { recordStatus } from '../status.ts';
-import type { Json } from '../tree/jsonxml.ts';
-import { hasBody, jsonObjectOf, readBody } from './body.ts';
+import { isTagName } from '../tree/dom.ts';
+import { BackgroundWork } from '../work.ts';
 import { adminOnly } from './guards.ts';
 import type { HostContext } from './context.ts';
 import { answerText as answer, queryOf } from './negotiate.ts';
+import { updateStatusRoutes } from './updateStatus.ts';
 
 /** What these routes use of the host. */
-type Deps = Pick<HostContext, 'actions' | 'config' | 'db' | 'requestStop' | 'version' | 'work'>;
+type Deps = Pick<HostContext, 'actions' | 'config' | 'db' | 'logger' | 'requestStop' | 'version' | 'work'>;
 
 /** What /internal/help lists, one a line, as Igor does. */
 const HELP = [
@@ -32,16 +33,81 @@ const HELP = [
   'started: what the _start action calls once the server runs',
   'stop: save and stop the server',
   'restart: save, stop and start the server again (database, settings and plugins read again)',
-  'updateStatus/REPRESENTING: record status/REPRESENTING from a JSON body {alive, resultData, errorMessage}',
-  'pluginControl/list, pluginControl/installstd?pluginName=&stdName=, pluginControl/uninstall?pluginName=: plugins',
+  'queue/CMD: run CMD (save, stop, restart, ...) after answering OK at once',
+  'runAction/NAME (or runAction?actionname=NAME): run the actions of that name, as /action/NAME',
+  'runPluginAction/PLUGIN/NAME: run the action NAME of plugin PLUGIN',
+  "updateActions: Igor's _updateActions calls it; actions here follow the tree by themselves",
+  'updateEventSources: the same for eventSources',
+  'updateStatus/REPRESENTING: record status/REPRESENTING (GET with ?alive=1&resultData=..., or POST JSON or a form)',
+  'pluginControl/list, liststd, info?pluginName=, exists?pluginName=, installstd?pluginName=&stdName=, uninstall?pluginName=: plugins',
 ];
 
-/** The JSON object body of /internal/updateStatus (as Igor's scripts send it), checked. */
-async function statusBody(ctx: Deps, req: Request): Promise<{ alive?: unknown; resultData?: unknown; errorMessage?: unknown }> {
-  if (!hasBody(req))
-    throw new BadRequestError('updateStatus needs a JSON body: {"alive": true|false, "resultData": ..., "errorMessage": "..."}');
-  return jsonObjectOf(await readBody(req, ctx.config.maxBodyBytes), 'a JSON object {alive, resultData, errorMessage}');
+/** What a command answers: a line of text (and a JSON form), and what to do once the answer is sent. */
+interface Done {
+  text: string;
+  json?: unknown;
+  after?: () => void;
 }
+
+type Command = (query: URLSearchParams) => Done | Promise<Done>;
+
+/** A no-op that says why nothing needed doing (Igor's commands for what its Python code keeps by hand). */
+const nothingToDo = (why: string): Done => ({ text: `OK: ${why}`, json: { ok: true, note: why } });
+
+function commandsOf(ctx: Deps): Record<string, Command> {
+  return {
+    save: async () => ({ text: 'OK', json: { saved: await ctx.db.snapshot() } }),
+    flush: async (query) => {
+      const timeout = Number(query.get('timeout') ?? 60) * 1000;
+      await ctx.work.flush(Number.isFinite(timeout) && timeout > 0 ? timeout : 60_000);
+      return { text: 'OK' };
+    },
+    // What the built-in _start action calls once the server runs (its status shows in status/igor/start).
+    started: () => ({ text: 'OK' }),
+    stop: () => ({ text: 'OK', after: () => ctx.requestStop() }),
+    restart: () => ({ text: 'OK', after: () => ctx.requestStop(true) }),
+    help: () => ({ text: HELP.join('\n'), json: HELP }),
+    actions: () => {
+      const runs = ctx.actions.runs();
+      const line = (r: ActionRun) =>
+        `${r.ref}${r.plugin ? ` [${r.plugin}]` : ''}: ${r.lastRun === undefined ? 'not run since start' : `${r.ok ? 'ok' : `failed: ${r.message}`} at ${new Date(r.lastRun * 1000).toISOString()}`}`;
+      return { text: runs.map(line).join('\n'), json: runs };
+    },
+    dump: () => {
+      const lines = ctx.actions.dump();
+      return { text: lines.join('\n'), json: lines };
+    },
+    log: (query) => {
+      const wanted = Number(query.get('lines') ?? 100);
+      const lines = recentLogLines(Number.isInteger(wanted) && wanted > 0 ? wanted : 100);
+      return { text: lines.join('\n'), json: lines };
+    },
+    fail: () => {
+      throw new Error('/internal/fail: a failure on request, for testing clients');
+    },
+    // Igor's _updateActions action calls this on every change under actions/; here the actions follow every
+    // change to the tree as it is made (actions/manager.ts), so there is nothing to re-read.
+    updateActions: () => nothingToDo('actions follow the tree by themselves here; nothing to update'),
+    updateEventSources: () => nothingToDo('event sources follow the tree by themselves here; nothing to update'),
+    runAction: (query) => runActions(ctx, query.get('actionname') ?? ''),
+  };
+}
+
+/** Igor's runAction: every action of that name (under plugindata/ too for names starting with _); none is a 404. */
+function runActions(ctx: Deps, name: string, plugin?: string): Done {
+  if (!name) throw new BadRequestError('say which action: runAction/NAME or runAction?actionname=NAME');
+  const count = ctx.actions.runByName(name, plugin);
+  if (count === 0) throw new NotFoundError(plugin ? `plugin ${plugin} has no action named ${name}` : `no action named ${name}`);
+  return { text: 'OK', json: { started: count } };
+}
+
+function send(req: Request, res: Response, done: Done): void {
+  if (done.after) res.on('finish', done.after);
+  answer(req, res, done.text, done.json ?? done.text);
+}
+
+/** Commands a queue may not hold: flush would wait for itself, and a queue of queues is no use. */
+const NOT_QUEUED = new Set(['flush', 'queue']);
 
 export function internalRoutes(ctx: Deps): Router {
   const router = routes();
@@ -53,57 +119,30 @@ export function internalRoutes(ctx: Deps): Router {
     answer(req, res, user ?? '', { user, admin: isAdmin(p), csrfNeeded: p.kind === 'user' && p.via === 'session' });
   });
   router.use('/internal', adminOnly);
-  const commands: Record<string, (req: Request, res: Response) => Promise<void> | void> = {
-    save: async (req, res) => {
-      const backup = await ctx.db.snapshot();
-      answer(req, res, 'OK', { saved: backup });
-    },
-    flush: async (req, res) => {
-      const timeout = Number(queryOf(req).get('timeout') ?? 60) * 1000;
-      await ctx.work.flush(Number.isFinite(timeout) && timeout > 0 ? timeout : 60_000);
-      answer(req, res, 'OK');
-    },
-    // What the built-in _start action calls once the server runs (its status shows in status/igor/start).
-    started: (req, res) => answer(req, res, 'OK'),
-    stop: (req, res) => {
-      res.on('finish', () => ctx.requestStop());
-      answer(req, res, 'OK');
-    },
-    restart: (req, res) => {
-      res.on('finish', () => ctx.requestStop(true));
-      answer(req, res, 'OK');
-    },
-    help: (req, res) => answer(req, res, HELP.join('\n'), HELP),
-    actions: (req, res) => {
-      const runs = ctx.actions.runs();
-      const line = (r: ActionRun) =>
-        `${r.ref}${r.plugin ? ` [${r.plugin}]` : ''}: ${r.lastRun === undefined ? 'not run since start' : `${r.ok ? 'ok' : `failed: ${r.message}`} at ${new Date(r.lastRun * 1000).toISOString()}`}`;
-      answer(req, res, runs.map(line).join('\n'), runs);
-    },
-    dump: (req, res) => {
-      const lines = ctx.actions.dump();
-      answer(req, res, lines.join('\n'), lines);
-    },
-    log: (req, res) => {
-      const wanted = Number(queryOf(req).get('lines') ?? 100);
-      const lines = recentLogLines(Number.isInteger(wanted) && wanted > 0 ? wanted : 100);
-      answer(req, res, lines.join('\n'), lines);
-    },
-    fail: () => {
-      throw new Error('/internal/fail: a failure on request, for testing clients');
-    },
-  };
-  for (const [name, handler] of Object.entries(commands)) router.all(`/internal/${name}`, handler);
-  // Igor's scripts and plugins report how a service is doing: a dict resultData becomes fields of its own.
-  router.post('/internal/updateStatus/*representing', async (req, res) => {
-    const representing = ([] as string[]).concat((req.params as { representing: string | string[] }).representing).join('/');
-    const body = await statusBody(ctx, req);
-    const data = body.resultData;
-    const extra = data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, Json>) : {};
-    const message =
-      typeof body.errorMessage === 'string' && body.errorMessage ? body.errorMessage : typeof data === 'string' ? data : undefined;
-    await recordStatus(ctx.db, representing, { ok: !!body.alive, message }, extra);
+  const commands = commandsOf(ctx);
+  for (const [name, command] of Object.entries(commands)) {
+    router.all(`/internal/${name}`, async (req, res) => send(req, res, await command(queryOf(req))));
+  }
+  router.all('/internal/runAction/:name', (req, res) => send(req, res, runActions(ctx, req.params['name'] as string)));
+  router.all('/internal/runPluginAction/:plugin/:name', (req, res) =>
+    send(req, res, runActions(ctx, req.params['name'] as string, req.params['plugin'] as string)),
+  );
+  // Igor's queue/CMD: answered at once, CMD run afterwards (its plugins save this way from inside a request).
+  const queued = new BackgroundWork('queued internal commands', (what, err) => ctx.logger.error({ err }, `${what} failed`));
+  ctx.work.register(queued);
+  router.all('/internal/queue/:command', (req, res) => {
+    const name = req.params['command'] as string;
+    const command = isTagName(name) && !NOT_QUEUED.has(name) && Object.hasOwn(commands, name) ? commands[name]! : undefined;
+    if (!command)
+      throw new NotFoundError(
+        `there is no command ${name} to queue; queue one of ${Object.keys(commands)
+          .filter((c) => !NOT_QUEUED.has(c))
+          .join(', ')}`,
+      );
+    const query = queryOf(req);
+    res.on('finish', () => queued.run(`queued /internal/${name}`, async () => (await command(query)).after?.()));
     answer(req, res, 'OK');
   });
+  updateStatusRoutes(router, ctx);
   return router;
 }

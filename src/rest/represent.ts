@@ -1,6 +1,6 @@
 /** How nodes of the tree look in each format, for /data answers. */
 import { ATTRIBUTE_NODE, ELEMENT_NODE, escapeText, serialize, textOf, type Show } from '../tree/dom.ts';
-import { jsonOf, scalarOf, type Json } from '../tree/jsonxml.ts';
+import { jsonText, writtenJsonOf, writtenScalarOf, type WrittenJson } from '../tree/jsonxml.ts';
 import type { Format } from './negotiate.ts';
 
 export interface RepresentOptions {
@@ -16,11 +16,12 @@ function keyOf(node: Node): string {
   return el.nodeName === '_e' && el.hasAttribute('_e') ? el.getAttribute('_e')! : el.nodeName;
 }
 
-export function jsonValueOf(node: Node, show: Show): Json {
-  return node.nodeType === ELEMENT_NODE ? jsonOf(node as Element, show) : scalarOf(textOf(node, show));
+/** A node's value in a JSON answer: numbers as the tree writes them (`3.0`, as Igor answers). */
+export function jsonValueOf(node: Node, show: Show): WrittenJson {
+  return node.nodeType === ELEMENT_NODE ? writtenJsonOf(node as Element, show) : writtenScalarOf(textOf(node, show));
 }
 
-export function jsonEntryOf(node: Node, show: Show): { [key: string]: Json } {
+export function jsonEntryOf(node: Node, show: Show): { [key: string]: WrittenJson } {
   return { [keyOf(node)]: jsonValueOf(node, show) };
 }
 
@@ -30,7 +31,7 @@ export function represent(node: Node, format: Format, opts: RepresentOptions): s
     case 'xml':
       return serialize(node, { show: opts.show });
     case 'json':
-      return JSON.stringify(opts.content ? jsonValueOf(node, opts.show) : jsonEntryOf(node, opts.show));
+      return jsonText(opts.content ? jsonValueOf(node, opts.show) : jsonEntryOf(node, opts.show));
     case 'text':
       return textOf(node, opts.show);
   }
@@ -38,7 +39,7 @@ export function represent(node: Node, format: Format, opts: RepresentOptions): s
 
 /** `.VARIANT=multi`: every match with its reference. */
 export function representMany(nodes: { node: Node; ref: string }[], format: 'xml' | 'json', show: Show): string {
-  if (format === 'json') return JSON.stringify(nodes.map(({ node, ref }) => ({ ref, ...jsonEntryOf(node, show) })));
+  if (format === 'json') return jsonText(nodes.map(({ node, ref }) => ({ ref, ...jsonEntryOf(node, show) })));
   const items = nodes.map(({ node, ref }) => `<item><ref>${escapeText(ref)}</ref>${serialize(node, { show })}</item>`);
   return `<items>${items.join('')}</items>`;
 }

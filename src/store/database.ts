@@ -17,7 +17,7 @@
  * on close. Its cost is the size of the database, but it is paid rarely; a write costs its own size.
  */
 import { EventEmitter } from 'node:events';
-import { access, open as openFile, readFile, readdir, unlink } from 'node:fs/promises';
+import { access, open as openFile, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InsufficientStorageError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -82,6 +82,8 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     private readonly options: Required<DatabaseOptions>,
     /** True when this open created the database from the template. */
     readonly created: boolean,
+    /** True when database.xml was written by Igor: an Igor directory, adopted by this open (or Igor ran here since). */
+    readonly fromIgor: boolean,
     private readonly lock: DirectoryLock,
   ) {
     super();
@@ -100,13 +102,18 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
       ...opts,
     };
     const { dir } = options;
-    await mkdirDurably(dir);
+    await mkdirDurably(dir).catch((err: NodeJS.ErrnoException) => {
+      throw new DatabaseOpenError(`${dir} cannot be made (${err.code ?? err.message}): is its parent there, and writable by this user?`);
+    });
     const lock = await lockDirectory(dir);
     try {
       return await Database.load(options, lock);
     } catch (err) {
       await lock.release();
-      throw err;
+      // A file system's refusal (it has a code: EACCES, EIO, EISDIR…) becomes a sentence; anything else is a bug,
+      // and keeps its stack.
+      const code = (err as NodeJS.ErrnoException).code;
+      throw typeof code === 'string' && !(err instanceof DatabaseOpenError) ? unreadable(dir, err as NodeJS.ErrnoException) : err;
     }
   }
 
@@ -117,6 +124,10 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     let created = false;
     if (!(await exists(dbFile))) {
       if (journals.length > 0) throw new DatabaseOpenError(`${dbFile} is missing, but ${dir} has journal files. ${recoverAdvice(dir)}`);
+      // Backups without a database.xml are a database that lost its name, not a new one: never start afresh over it.
+      const backups = await listBackups(dbFile);
+      if (backups.length > 0)
+        throw new DatabaseOpenError(`${dbFile} is missing, but ${dir} has its backups (${backups[0]}). ${recoverAdvice(dir)}`);
       // Saved as a snapshot (its data on disk before its name, with a backup beside it): a power cut must not
       // leave an empty database.xml, and a damaged one is rebuilt from the backup and the journals.
       const template = new Tree(parseXml(await readFile(options.template, 'utf8'), options.template));
@@ -125,23 +136,27 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     }
     let snapshot: ReturnType<typeof readSnapshot>;
     try {
-      snapshot = readSnapshot(await readFile(dbFile), dbFile);
+      snapshot = readSnapshot(await reading(dbFile, (p) => readFile(p)), dbFile);
     } catch (err) {
       if (err instanceof DamagedSnapshotError) throw new DatabaseOpenError(`${err.message}. ${recoverAdvice(dir)}`);
       throw err;
     }
+    const fromIgor = !created && snapshot.info.igor;
+    if (fromIgor) await Database.adopt(options, snapshot, journals);
     const tree = new Tree(snapshot.doc);
     let last = snapshot.info.last;
     let current = snapshot.info.journal;
     // Journals before the snapshot's are already in it (kept for the backups that need them).
-    const later = journals.filter((j) => j.index >= snapshot.info.journal);
-    for (const [i, { index, name }] of later.entries()) {
-      const path = join(dir, name);
-      const scan = await scanJournal(path);
+    const later: { index: number; path: string; scan: JournalScan }[] = [];
+    for (const { index, name } of journals.filter((j) => j.index >= snapshot.info.journal))
+      later.push({ index, path: join(dir, name), scan: await reading(join(dir, name), scanJournal) });
+    for (const [i, { index, path, scan }] of later.entries()) {
       if (scan.damaged.length) throw new DatabaseOpenError(`${describeDamage(path, scan)}. ${recoverAdvice(dir)}`);
-      if (scan.tail && i < later.length - 1) {
+      // A save makes the next journal before the writes under way reach the disk: a cut then leaves a record cut
+      // short with only empty journals after it, a crash's. With records after it, it is damage.
+      if (scan.tail && later.slice(i + 1).some((j) => j.scan.size > 0)) {
         throw new DatabaseOpenError(
-          `${path} ends in an incomplete record, yet later journals exist, so it is damage, not a crash. ${recoverAdvice(dir)}`,
+          `${path} ends in an incomplete record, yet later journals hold records, so it is damage, not a crash. ${recoverAdvice(dir)}`,
         );
       }
       let unterminated: number | undefined;
@@ -162,7 +177,7 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
           { journal: path, keptBytes: keep, droppedBytes: scan.size - keep },
           'cutting off an incomplete last record (a write a crash cut short, never acknowledged)',
         );
-        await truncateDurably(path, keep, unterminated !== undefined);
+        await reading(path, (p) => truncateDurably(p, keep, unterminated !== undefined));
       }
       current = index;
       logger.debug({ journal: path, records: scan.records.length }, 'replayed journal');
@@ -170,7 +185,27 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
     const journal = await Journal.open(join(dir, `journal.${current}`), last);
     await fsyncDir(dir);
     tree.maxDepth = options.maxDepth;
-    return new Database(tree, journal, current, options, created, lock);
+    return new Database(tree, journal, current, options, created, fromIgor, lock);
+  }
+
+  /**
+   * Takes over a database.xml Igor wrote, at once: saved again, the same content, as this server's snapshot (Igor's
+   * own backups, database.xml.TIME, stay beside it), so that from the first write on a crash replays the journal
+   * onto it. Journals found beside it mean Igor ran here after this server did; they go aside
+   * (setJournalsAside), and their numbering goes on after them.
+   */
+  private static async adopt(
+    options: Required<DatabaseOptions>,
+    snapshot: ReturnType<typeof readSnapshot>,
+    journals: { index: number; name: string }[],
+  ): Promise<void> {
+    if (journals.length) {
+      await setJournalsAside(options.dir, journals, options.logger);
+      snapshot.info.journal = Math.max(...journals.map((j) => j.index)) + 1;
+      journals.length = 0;
+    }
+    const root = snapshot.doc.documentElement!;
+    await replaceWithBackup(join(options.dir, DATABASE), formatSnapshot(root, snapshot.info.journal, snapshot.info.last), options.backups);
   }
 
   /**
@@ -294,6 +329,42 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
       if (index < oldest) await unlink(join(this.dir, name));
     }
   }
+}
+
+/**
+ * Journals beside a database.xml that Igor wrote: this server ran here, then Igor did (someone went back), and
+ * Igor's database.xml is what the household has used since. The journals hold writes older than it (or writes
+ * Igor never saw, after a crash); replayed on it they would undo Igor's changes. They go aside, kept.
+ */
+async function setJournalsAside(dir: string, journals: { name: string }[], logger: Logger): Promise<void> {
+  const aside = join(dir, `journals-before-igor-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`);
+  await mkdirDurably(aside);
+  for (const { name } of journals) await rename(join(dir, name), join(aside, name));
+  await fsyncDir(aside);
+  await fsyncDir(dir);
+  logger.warn(
+    { aside },
+    `${join(dir, DATABASE)} was written by Igor after this server last ran here: its journals, older than it, are kept in ${aside} and not replayed`,
+  );
+}
+
+/**
+ * What the file system said when opening failed other than by damage (a directory that cannot be read, a disk
+ * that fails): a sentence with the way forward, not a stack trace at every start.
+ */
+function unreadable(dir: string, err: NodeJS.ErrnoException): DatabaseOpenError {
+  const where = err.path ? ` (${err.path})` : '';
+  return new DatabaseOpenError(
+    `${dir} cannot be opened: ${err.code}${where}. Check that this user can read and write the directory and every file in it, and that the disk is healthy (its kernel log); if files are damaged: ${recoverAdvice(dir).replace(/^Nothing was changed\. With/, 'with')}`,
+  );
+}
+
+/** Runs `use(path)`, naming the file in an error that does not (reading a directory: EISDIR names none). */
+function reading<T>(path: string, use: (path: string) => Promise<T>): Promise<T> {
+  return use(path).catch((err: NodeJS.ErrnoException) => {
+    err.path ??= path;
+    throw err;
+  });
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -132,7 +132,8 @@ async function replay(dir: string, base: Base, report: Report): Promise<Tree> {
       if (record.n !== undefined) last = record.n;
     }
     if (scan.tail) {
-      if (j < scans.length - 1) {
+      // Only empty journals after it: a save had made the next journal when the crash cut this record short.
+      if (scans.slice(j + 1).some((s) => s.scan.size > 0)) {
         report.damagedFiles.push(file);
         report.lost.push({
           where: place(file, scan.tail),

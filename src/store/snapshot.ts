@@ -20,6 +20,8 @@ export interface SnapshotInfo {
   last: number;
   /** Whether the file carried a checksum (an Igor database does not). */
   checked: boolean;
+  /** Whether the file is Igor's own (no <?igor-ts?> line): written by Igor, not by this server. */
+  igor: boolean;
 }
 
 /** A snapshot that cannot be read as it was written; the message says how. */
@@ -39,7 +41,7 @@ export function formatSnapshot(root: Element, journal: number, last: number): Bu
 }
 
 /** What the processing instruction says, without checking anything else. */
-export function snapshotHeader(head: string): Omit<SnapshotInfo, 'checked'> | undefined {
+export function snapshotHeader(head: string): Omit<SnapshotInfo, 'checked' | 'igor'> | undefined {
   const m = /<\?igor-ts ([^?]*)\?>/.exec(head);
   if (!m) return undefined;
   const journal = /journal="(\d+)"/.exec(m[1]!)?.[1];
@@ -68,5 +70,5 @@ export function readSnapshot(bytes: Buffer, file: string): { doc: Document; info
   }
   const header = snapshotHeader(head);
   if (sum && !header) throw new DamagedSnapshotError(`${file}: its <?igor-ts?> line cannot be read`);
-  return { doc, info: { journal: header?.journal ?? 0, last: header?.last ?? 0, checked: !!sum } };
+  return { doc, info: { journal: header?.journal ?? 0, last: header?.last ?? 0, checked: !!sum, igor: !header } };
 }

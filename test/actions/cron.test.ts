@@ -143,17 +143,42 @@ describe('cron: the next run', () => {
 });
 
 describe('cron: running on the clock', () => {
-  it('runs at each matching second and stops when stopped', async () => {
-    const runs: number[] = [];
-    const task = scheduleCron('* * * * * *', () => runs.push(Date.now()));
-    await new Promise((r) => setTimeout(r, 3500));
-    task.stop();
-    const counted = runs.length;
-    await new Promise((r) => setTimeout(r, 1200));
-    // Three or four seconds begin in 3.5 s; a busy machine may run one late, and then not twice.
-    assert.ok(counted >= 2 && counted <= 4, `ran ${counted} times in 3.5 s`);
-    assert.equal(runs.length, counted, 'no run after stop');
-    const seconds = runs.map((at) => Math.floor(at / 1000));
-    assert.equal(new Set(seconds).size, seconds.length, 'never twice in one second');
+  /** Moves the (fake) clock on in steps, as a real one goes: each timer fires at its time, not at the end. */
+  const advance = (ms: number, step = 100) => {
+    for (let t = 0; t < ms; t += step) mock.timers.tick(step);
+  };
+
+  it('runs at each matching second, once, and stops when stopped', () => {
+    mock.timers.enable({ apis: ['setTimeout', 'Date'], now: new Date(2026, 11, 1, 10, 0, 0, 300) });
+    try {
+      const runs: number[] = [];
+      const task = scheduleCron('* * * * * *', () => runs.push(Date.now()));
+      advance(3500);
+      task.stop();
+      const at = (s: number) => new Date(2026, 11, 1, 10, 0, s).getTime();
+      assert.deepEqual(
+        runs.map((r) => Math.floor(r / 1000) * 1000),
+        [at(1), at(2), at(3)],
+        'each second that begins, once',
+      );
+      advance(5000);
+      assert.equal(runs.length, 3, 'no run after stop');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('a timer that fires late runs the time it missed once, not twice', () => {
+    mock.timers.enable({ apis: ['setTimeout', 'Date'], now: new Date(2026, 11, 1, 6, 59, 59, 500) });
+    try {
+      const runs: number[] = [];
+      const task = scheduleCron('0 7 * * *', () => runs.push(Date.now()));
+      mock.timers.tick(1800); // a busy loop: the timer due at 07:00:00 fires at 07:00:01.3
+      advance(10_000);
+      task.stop();
+      assert.equal(runs.length, 1);
+    } finally {
+      mock.timers.reset();
+    }
   });
 });

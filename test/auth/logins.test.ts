@@ -26,9 +26,13 @@ describe('checking a password', () => {
     assert.match(await decoyHash(), /^\$scrypt\$ln=15,r=8,p=1\$/, 'the decoy costs what a real hash costs');
   });
 
-  it('makes a name, and an address, wait longer with each failure past the free ones; a success clears them', async () => {
-    const guard = new LoginGuard(undefined, undefined);
+  it('makes a name, and an address, wait longer with each failure past the free ones; a success clears them', async (t) => {
     const jack = { name: 'jack', admin: false, passwordHash: await hashPassword('jack-password') };
+    const jill = { name: 'jill', admin: false, passwordHash: await hashPassword('jill-password') };
+    // The waits are on a fake clock (rate-limiter-flexible reads Date and expires keys with setTimeout): what a
+    // busy machine does to the time a password check takes cannot change them.
+    t.mock.timers.enable({ apis: ['Date', 'setTimeout'], now: new Date('2026-12-01T10:00:00Z') });
+    const guard = new LoginGuard(undefined, undefined);
     for (let i = 0; i < FREE_FAILURES; i++)
       await assert.rejects(guard.check('jack', jack, `wrong${i}`, `10.0.0.${i}`, 'test'), { status: 401 });
     // The sixth failure, from yet another address, makes the name wait.
@@ -38,18 +42,20 @@ describe('checking a password', () => {
       .catch((e: { status: number; headers: Record<string, string> }) => e);
     assert.equal((waiting as { status: number }).status, 429, 'even the right password waits, from any address');
     assert.equal((waiting as { headers: Record<string, string> }).headers['Retry-After'], '1');
-    await new Promise((r) => setTimeout(r, 1100));
+    t.mock.timers.tick(1100);
     await assert.rejects(guard.check('jack', jack, 'wrong', '10.0.1.3', 'test'), { status: 401 });
     const longer = await guard
       .check('jack', jack, 'jack-password', '10.0.1.4', 'test')
       .catch((e: { headers: Record<string, string> }) => e);
     assert.equal((longer as { headers: Record<string, string> }).headers['Retry-After'], '2', 'twice as long');
-    await new Promise((r) => setTimeout(r, 2100));
+    t.mock.timers.tick(1900);
+    const almost = await guard.check('jack', jack, 'jack-password', '10.0.1.5', 'test').catch((e: { status: number }) => e);
+    assert.equal((almost as { status: number }).status, 429, 'not before the two seconds are over');
+    t.mock.timers.tick(200);
     await guard.check('jack', jack, 'jack-password', '10.0.1.5', 'test');
     await assert.rejects(guard.check('jack', jack, 'wrong', '10.0.1.6', 'test'), { status: 401 }, 'cleared: free failures again');
 
     // One address guessing many names waits too (jill's password was not used lately, so it is checked).
-    const jill = { name: 'jill', admin: false, passwordHash: await hashPassword('jill-password') };
     for (let i = 0; i <= FREE_FAILURES; i++)
       await assert.rejects(guard.check(`user${i}`, undefined, 'x', '192.0.2.9', 'test'), { status: 401 });
     await assert.rejects(guard.check('jill', jill, 'jill-password', '192.0.2.9', 'test'), { status: 429 });

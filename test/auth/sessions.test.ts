@@ -122,6 +122,19 @@ describe('a session', () => {
     assert.equal(await whoIs(four), '');
   });
 
+  it('is one of at most 20 a user keeps: a new one beyond ends the oldest', async () => {
+    await user('max', 'max-password');
+    const first = await logIn(s, 'max', 'max-password');
+    for (let i = 0; i < 19; i++) await logIn(s, 'max', 'max-password');
+    assert.equal(await whoIs(first), 'max', 'twenty');
+    await logIn(s, 'max', 'max-password');
+    assert.equal(await whoIs(first), '', 'the twenty-first ends the first');
+    assert.equal(
+      ((await (await s.request('/internal/sessions?user=max', { headers: { accept: 'application/json' } })).json()) as unknown[]).length,
+      20,
+    );
+  });
+
   it('is not readable or writable through /data but by an admin asking raw', async () => {
     await logIn(s, 'jack', 'jack-password');
     const mine = await s.anonymous('/data/identities/jack?.VARIANT=raw', { headers: { authorization: basic('jack', 'jack-password') } });

@@ -46,7 +46,7 @@ const PLACES = [
   'services/igor',
   'sensors/_fitbit',
 ];
-const NAMES = ['r', 'a', 'b', 'token', 'access_token', 'client_secret', 'password', 'au:capability', 'x'];
+const NAMES = ['r', 'a', 'b', 'token', 'access_token', 'client_secret', 'webhookSecret', 'password', 'au:capability', 'x'];
 const ATTRS = ['p', 'own:plugin', 'secret'];
 const TEXTS = ['1', '2', 'abc', '$scrypt$x', 'tok-9', ''];
 

@@ -24,7 +24,7 @@ function igor(args: string[]): { status: number | null; stdout: string; stderr: 
 describe('the compiled server', () => {
   before(async () => {
     copy = await tempDir('igor-package-');
-    for (const part of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'tools', 'src', 'plugins', 'template', 'static']) {
+    for (const part of ['package.json', 'tsconfig.json', 'bin', 'tools', 'src', 'plugins', 'template', 'static']) {
       cpSync(join(PACKAGE_DIR, part), join(copy, part), { recursive: true });
     }
     symlinkSync(join(PACKAGE_DIR, 'node_modules'), join(copy, 'node_modules'));

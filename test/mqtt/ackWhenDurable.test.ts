@@ -10,7 +10,7 @@ import { it } from 'node:test';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { ackWhenDurable } from '../../src/mqtt/ackWhenDurable.ts';
-import { onCleanup } from '../helpers.ts';
+import { onCleanup, waitFor } from '../helpers.ts';
 
 it('holds each PUBACK until its write is durable, in order, without holding up the next message', async () => {
   const broker = await Aedes.createBroker();
@@ -44,7 +44,7 @@ it('holds each PUBACK until its write is durable, in order, without holding up t
   onCleanup(() => sender.endAsync(true));
   for (const t of ['w/1', 'w/2', 'w/3']) await sender.publishAsync(t, 'x', { qos: 1 });
   // All three are taken while none is durable yet: nothing waits for the disk one message at a time.
-  for (let i = 0; i < 200 && writes.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => writes.length === 3, 'the three messages to be taken');
   assert.deepEqual(
     writes.map((w) => w.topic),
     ['w/1', 'w/2', 'w/3'],
@@ -56,6 +56,6 @@ it('holds each PUBACK until its write is durable, in order, without holding up t
   assert.deepEqual(acked, []);
   writes[0]!.resolve();
   writes[2]!.resolve();
-  for (let i = 0; i < 200 && acked.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => acked.length === 3, 'the three PUBACKs');
   assert.deepEqual(acked, ids, 'each PUBACK once durable, in the order the messages came');
 });

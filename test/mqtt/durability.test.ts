@@ -112,8 +112,14 @@ describe('MQTT and a killed server', { skip }, () => {
         ((await (await call('/data/status/services/mqtt', { headers: { accept: 'application/json' } })).json()) as any)?.mqtt?.connected,
       'the server to subscribe',
     );
-    await new Promise((r) => setTimeout(r, 200));
+    // Connected is not yet subscribed: a probe reading, sent until one is stored, says the subscription is there.
     const meter = await mqtt.connectAsync(broker.url, { clientId: 'meter' });
+    let probes = 0;
+    await waitFor(async () => {
+      await meter.publishAsync('meters/probe', String(probes++), { qos: 1 });
+      return (await call('/data/sensors/meters/probe')).status === 200;
+    }, 'a probe reading to be stored (the subscription to take effect)');
+    assert.equal((await call('/data/sensors/meters/probe', { method: 'DELETE' })).status, 200);
     const sent = (async () => {
       for (let i = 0; i < READINGS; i++) await meter.publishAsync(`meters/m${i}`, String(i), { qos: 1 });
     })();

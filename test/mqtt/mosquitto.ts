@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { onCleanup, tempDir } from '../helpers.ts';
 
@@ -77,21 +77,18 @@ export async function startMosquitto(users?: Record<string, string>, tls?: Mosqu
     url: `${tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
     async start() {
-      child = spawn(BINARY!, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let said = '';
-      child.stderr!.on('data', (d: Buffer) => (said += d.toString()));
-      // Ready once it accepts connections.
-      for (let i = 0; i < 200; i++) {
-        const ok = await new Promise<boolean>((resolve) => {
-          const s = connect(port, '127.0.0.1');
-          s.once('connect', () => (s.destroy(), resolve(true)));
-          s.once('error', () => resolve(false));
+      const c = spawn(BINARY!, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = c;
+      // Ready when it says so: "mosquitto version 2.0.11 running" comes once its listener is open.
+      await new Promise<void>((resolve, reject) => {
+        let said = '';
+        c.stderr!.on('data', (d: Buffer) => {
+          said += d.toString();
+          if (/mosquitto version \S+ running/.test(said)) resolve();
         });
-        if (ok) return;
-        if (child.exitCode !== null) throw new Error(`mosquitto exited: ${said}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      throw new Error(`mosquitto did not listen on ${port}: ${said}`);
+        c.once('exit', (code, signal) => reject(new Error(`mosquitto exited (${code ?? signal}) before listening on ${port}: ${said}`)));
+        c.once('error', (err) => reject(new Error(`mosquitto could not be started: ${err.message}`)));
+      });
     },
     async stop() {
       const c = child;

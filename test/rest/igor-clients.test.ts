@@ -261,8 +261,79 @@ describe("Igor's clients against the server", () => {
       await ok(igorControl(asAdmin(s, 'pluginControl/installstd', 'pluginName=greeter', 'stdName=hello'))),
       'installed greeter\n',
     );
-    assert.match(await v('/internal/pluginControl/list'), /^greeter=hello$/m);
+    assert.deepEqual(JSON.parse(await v('/internal/pluginControl/list')), ['user', 'greeter'], "Igor's JSON array");
     assert.match(await v('/internal/whoami'), /^admin$/m);
+  });
+
+  it("igorControl: Igor's plugin control answers JSON whatever it accepts; its status and action commands work", async () => {
+    const s = await startTestServer();
+    const control = async (...argv: string[]) => ok(igorControl(asAdmin(s, ...argv)));
+    assert.deepEqual(JSON.parse(await control('pluginControl/list')), ['user']);
+    const standard = JSON.parse(await control('pluginControl/liststd')) as string[];
+    for (const name of ['copytree', 'systemHealth', 'user']) assert.ok(standard.includes(name), name);
+    assert.equal(await control('pluginControl/exists', 'pluginName=user'), 'true\n');
+    assert.equal(await control('pluginControl/exists', 'pluginName=home'), 'false\n');
+    assert.deepEqual(JSON.parse(await control('pluginControl/info', 'pluginName=user')), {
+      name: 'user',
+      source: 'user',
+      running: true,
+      description: "Users at run time (Igor's user plugin): add, password, delete",
+    });
+    assert.match(await control('pluginControl/reload'), /^OK: .*nothing to reload\n$/);
+    assert.match(await control('updateActions'), /^OK: /);
+    assert.equal(await control('updateStatus/sensors/door', 'alive=1'), 'OK\n');
+    assert.equal(await ok(igorVar(asAdmin(s, '--text', 'status/sensors/door/alive'))), 'true\n');
+    await ok(
+      igorVar(
+        asAdmin(
+          s,
+          '--put',
+          'application/xml',
+          '--data',
+          '<action><name>hi</name><url>/data/sandbox/hi</url><method>PUT</method><data>1</data></action>',
+          "actions/action[name='hi']",
+        ),
+      ),
+    );
+    assert.equal(await control('runAction', 'actionname=hi'), 'OK\n');
+    assert.equal(await control('queue/save'), 'OK\n');
+    assert.equal(await control('flush'), 'OK\n');
+    assert.equal(await ok(igorVar(asAdmin(s, '--text', 'sandbox/hi'))), '1\n');
+  });
+
+  it('igorVar --verbose prints why a password was refused', async () => {
+    const s = await startTestServer();
+    const url = `http://127.0.0.1:${s.port}/plugin/user/add`;
+    const form = 'username=jack&password=short';
+    const refused = await igorVar(
+      asAdmin(s, '--verbose', '--post', 'application/x-www-form-urlencoded', '--data', form, '/plugin/user/add'),
+    );
+    assert.equal(refused.stdout, '');
+    assert.equal(refused.exit, 0);
+    const lines = refused.stderr.split('\n');
+    assert.equal(lines[0], `>>> GET ${url}`, 'igorVar says GET whatever it sends');
+    assert.match(
+      lines[1]!,
+      /^\.\.\. Headers \{'Accept': 'text\/plain', 'Content-Type': 'application\/x-www-form-urlencoded', 'Authorization': 'Basic [^']+'\}$/,
+    );
+    assert.equal(lines[2], `... Data '${form}'`);
+    assert.match(lines[3]!, /^<<< Headers \{.*'Igor-Error-Code': 'weak_password'/);
+    assert.equal(lines[4], '... a password needs at least 8 characters', 'the reason, as the client prints it');
+    assert.equal(lines.at(-2), `igorVar.py: Error 400 bad_request for ${url}`);
+    // As JSON (igorVar --python asks for it), the reason is in the body it prints too.
+    const asJson = await igorVar(
+      asAdmin(
+        s,
+        '--verbose',
+        '--python',
+        '--post',
+        'application/json',
+        '--data',
+        '{"username": "jack", "password": "jack12345"}',
+        '/plugin/user/add',
+      ),
+    );
+    assert.match(asJson.stderr, /^\.\.\. \{"error":"a password may not contain the user name","code":"weak_password","status":400\}$/m);
   });
 
   it('are refused without credentials, as Igor refuses them', async () => {

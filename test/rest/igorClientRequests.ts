@@ -4,13 +4,24 @@
  * command-line clients send") so the compatibility test (igor-clients.test.ts) can stand in for them without
  * their code or Python. Two facts the reference leaves out, seen on the wire from the clients themselves: a --url
  * without a trailing `/` is given one (`…/data` and `sandbox/x` make `/data/sandbox/x`), and --delete always asks
- * for `.VARIANT=ref`. Takes their command lines as people type them; options the test does not use (--verbose,
- * --pretty, certificates, config files) are refused rather than guessed.
+ * for `.VARIANT=ref`. Takes their command lines as people type them; options the test does not use (--pretty,
+ * certificates, config files) are refused rather than guessed. --verbose prints what igorVar.py's code prints on
+ * standard error (Igor 0.99.2, read from its source): `>>> GET URL` (GET whatever the method), the headers it set
+ * and the data it sends, then the answer's headers and its body (`... BODY`), so a failure's reason shows there.
  */
 import { request } from 'node:http';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { XMLValidator } from 'fast-xml-parser';
-import { pythonJsonDumps, pythonRepr, pythonStrip, REQUESTS_STATUS_NAMES, requestsQuotePath, urlencode, urljoin } from './pythonText.ts';
+import {
+  pythonJsonDumps,
+  pythonRepr,
+  pythonSplitlines,
+  pythonStrip,
+  REQUESTS_STATUS_NAMES,
+  requestsQuotePath,
+  urlencode,
+  urljoin,
+} from './pythonText.ts';
 
 /** The requests version in User-Agent: only a label (the server does not look at it); the one Debian has here. */
 const USER_AGENT = 'python-requests/2.34.2';
@@ -27,6 +38,9 @@ interface WireRequest {
   /** In the order requests sends them, Host first. */
   headers: [string, string][];
   body: Buffer;
+  /** The headers igorVar itself sets (its `headers` dict, which --verbose prints), and the data it sends. */
+  own: [string, string][];
+  data?: string;
 }
 
 /** What a run of the client shows: standard output, standard error, exit status. */
@@ -38,6 +52,7 @@ export interface Printed {
 
 interface Common {
   url: string;
+  verbose: boolean;
   credentials: string;
   bearer: string;
   access: string;
@@ -58,7 +73,7 @@ interface VarOptions extends Common {
 
 const MIMETYPE_FLAGS: Record<string, string> = { '--text': 'text/plain', '--json': 'application/json', '--xml': 'application/xml' };
 const ALIASES: Record<string, string> = { '-u': '--url', '-v': '--variant', '--mimetype': '-M', '-e': '--eval', '-0': '--allow-empty' };
-const SWITCHES = new Set(['--eval', '--python', '--delete', '--create', '--checkdata', '--checknonempty', '--allow-empty']);
+const SWITCHES = new Set(['--eval', '--python', '--delete', '--create', '--checkdata', '--checknonempty', '--allow-empty', '--verbose']);
 const VALUED = new Set(['--url', '--credentials', '--bearer', '--access', '--variant', '-M', '--put', '--post', '--data']);
 
 /** Flags (the last of each wins, as argparse does) and positional arguments, in any order. */
@@ -81,6 +96,7 @@ function common(flags: Map<string, string | true>): Common {
   const text = (name: string, fallback = '') => (typeof flags.get(name) === 'string' ? (flags.get(name) as string) : fallback);
   return {
     url: text('--url', 'http://igor.local:9333/data'),
+    verbose: flags.get('--verbose') === true,
     credentials: text('--credentials'),
     bearer: text('--bearer'),
     access: text('--access'),
@@ -168,7 +184,17 @@ function wireRequest(c: Common, call: Call): WireRequest | string {
   if (c.credentials) headers.push(['Authorization', `Basic ${Buffer.from(c.credentials, 'utf8').toString('base64')}`]);
   // requests gives every method but GET and HEAD a length, 0 when there is no body.
   if (call.method !== 'GET') headers.push(['Content-Length', String(body.length)]);
-  return { method: call.method, origin, target: requestsQuotePath(path) + search, url: joined + search, headers, body };
+  const own = headers.filter(([name]) => ['Accept', 'Content-Type', 'Authorization'].includes(name));
+  return {
+    method: call.method,
+    origin,
+    target: requestsQuotePath(path) + search,
+    url: joined + search,
+    headers,
+    body,
+    own,
+    ...(call.body !== undefined ? { data: call.body } : {}),
+  };
 }
 
 /** What igorVar sends for a command line, or what it prints when it refuses before sending. */
@@ -218,6 +244,8 @@ interface Answer {
   status: number;
   /** The body as requests decodes it: by the charset in Content-Type, else ISO-8859-1 for text/*, else UTF-8. */
   text: string;
+  /** The answer's headers as requests keeps them: in the order received, one of a name, repeated ones joined. */
+  headers: Record<string, string>;
 }
 
 /** Sends the request as it is (one connection, closed after the answer, as requests.request does). */
@@ -235,11 +263,34 @@ function send(r: WireRequest): Promise<Answer> {
         const raw = Buffer.concat(chunks);
         const encoding = res.headers['content-encoding'];
         const body = encoding === 'gzip' ? gunzipSync(raw) : encoding === 'deflate' ? inflateSync(raw) : raw;
-        resolve({ status: res.statusCode ?? 0, text: decode(body, res.headers['content-type'] ?? '') });
+        resolve({ status: res.statusCode ?? 0, text: decode(body, res.headers['content-type'] ?? ''), headers: headersOf(res.rawHeaders) });
       });
     });
     req.end(r.body);
   });
+}
+
+/** requests' CaseInsensitiveDict of the answer's headers: the last spelling of a name, values of repeats joined by ", ". */
+function headersOf(raw: string[]): Record<string, string> {
+  const byName = new Map<string, [string, string]>();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const [name, value] = [raw[i]!, raw[i + 1]!];
+    const had = byName.get(name.toLowerCase());
+    byName.set(name.toLowerCase(), [name, had ? `${had[1]}, ${value}` : value]);
+  }
+  return Object.fromEntries(byName.values());
+}
+
+/** What --verbose prints before the request goes: igorVar prints ">>> GET" whatever the method. */
+function traceRequest(r: WireRequest): string {
+  const data = r.data ? `... Data ${pythonRepr(r.data)}\n` : '';
+  return `>>> GET ${r.url}\n... Headers ${pythonRepr(Object.fromEntries(r.own))}\n${data}`;
+}
+
+/** What --verbose prints of the answer, and for a failure whose body has more than one line, the body again. */
+function traceAnswer(program: string, r: WireRequest, a: Answer): string {
+  const trace = `<<< Headers ${pythonRepr(a.headers)}\n... ${a.text}\n`;
+  return a.status !== 200 && pythonSplitlines(a.text).length > 1 ? `${trace}${errorLine(program, r, a.status)}${a.text}\n` : trace;
 }
 
 function decode(body: Buffer, contentType: string): string {
@@ -256,26 +307,28 @@ function errorLine(program: string, r: WireRequest, status: number): string {
  * What igorVar prints for an answer: on 200 the body stripped of surrounding whitespace (with --python, the repr
  * of its JSON), then a newline; on anything else the error line on standard error, and still exit status 0.
  */
-function igorVarPrints(argv: string[], r: WireRequest, a: Answer): Printed {
-  if (a.status !== 200) return { stdout: '', stderr: errorLine('igorVar.py', r, a.status), exit: 0 };
+function igorVarPrints(argv: string[], r: WireRequest, a: Answer, verbose: boolean): Printed {
+  const trace = verbose ? traceRequest(r) + traceAnswer('igorVar.py', r, a) : '';
+  if (a.status !== 200) return { stdout: '', stderr: trace + errorLine('igorVar.py', r, a.status), exit: 0 };
   const result = argv.includes('--python') ? pythonRepr(JSON.parse(a.text)) : a.text;
-  return { stdout: `${pythonStrip(result)}\n`, stderr: '', exit: 0 };
+  return { stdout: `${pythonStrip(result)}\n`, stderr: trace, exit: 0 };
 }
 
 /** What igorControl prints: the body as it is on 200; the error line and exit status 1 otherwise. */
-function igorControlPrints(r: WireRequest, a: Answer): Printed {
-  if (a.status !== 200) return { stdout: '', stderr: errorLine('igorControl.py', r, a.status), exit: 1 };
-  return { stdout: a.text, stderr: '', exit: 0 };
+function igorControlPrints(r: WireRequest, a: Answer, verbose: boolean): Printed {
+  const trace = verbose ? traceRequest(r) + traceAnswer('igorControl.py', r, a) : '';
+  if (a.status !== 200) return { stdout: '', stderr: trace + errorLine('igorControl.py', r, a.status), exit: 1 };
+  return { stdout: a.text, stderr: trace, exit: 0 };
 }
 
 /** Runs igorVar's command line: its request on the wire and what it prints (or its refusal). */
 export async function igorVar(argv: string[], stdin = ''): Promise<Printed> {
   const r = igorVarRequest(argv, stdin);
-  return 'method' in r ? igorVarPrints(argv, r, await send(r)) : r;
+  return 'method' in r ? igorVarPrints(argv, r, await send(r), argv.includes('--verbose')) : r;
 }
 
 /** Runs igorControl's command line. */
 export async function igorControl(argv: string[]): Promise<Printed> {
   const r = igorControlRequest(argv);
-  return 'method' in r ? igorControlPrints(r, await send(r)) : r;
+  return 'method' in r ? igorControlPrints(r, await send(r), argv.includes('--verbose')) : r;
 }

@@ -1,9 +1,11 @@
 /**
- * Igor's internal commands (igor-reference §2.9) that make sense here: help, dump, log, fail, restart and
- * updateStatus/REPRESENTING, over HTTP, with who may use them.
+ * Igor's internal commands (igor-reference §2.9) that make sense here: help, dump, log, fail, restart,
+ * updateStatus/REPRESENTING in each form Igor's callers send it, and the commands Igor's own actions and scripts
+ * call (updateActions, updateEventSources, runAction, runPluginAction, queue/CMD), over HTTP, with who may use them.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setPassword } from '../../src/auth/users.ts';
@@ -108,6 +110,94 @@ describe('/internal commands', () => {
       ).status,
       403,
     );
+  });
+});
+
+describe("the commands Igor's own actions and scripts call", () => {
+  it('updateActions and updateEventSources succeed, saying there is nothing to do', async () => {
+    for (const command of ['updateActions', 'updateEventSources']) {
+      const { status, body } = await text(`/internal/${command}`);
+      assert.equal(status, 200, command);
+      assert.match(body, /^OK: .*by themselves here; nothing to update\n$/, command);
+    }
+  });
+
+  it("runAction runs the actions of a name (by path or ?actionname=), runPluginAction a plugin's; none is a 404", async () => {
+    await s.request("/data/actions/action[name='bump']", {
+      method: 'PUT',
+      headers: { 'content-type': 'application/xml' },
+      body: '<action><name>bump</name><url>/data/sandbox/bumped</url><method>POST</method><data>1</data></action>',
+    });
+    assert.equal((await text('/internal/runAction/bump')).body, 'OK\n');
+    assert.equal((await text('/internal/runAction?actionname=bump')).body, 'OK\n');
+    assert.equal((await text('/internal/flush')).status, 200);
+    assert.equal(s.db.tree.select('/data/sandbox/bumped').length, 2);
+    assert.equal((await text('/internal/runAction/nothing-called-so')).status, 404);
+    assert.equal((await text('/internal/runAction')).status, 400);
+    assert.equal((await text('/internal/runPluginAction/user/bump')).status, 404, 'bump is not a plugin action');
+    assert.equal((await s.anonymous('/internal/runAction/bump', { headers: { authorization: JACK } })).status, 403);
+  });
+
+  it('queue/CMD answers OK at once and runs CMD afterwards, which flush waits for', async () => {
+    const saved = () => readFile(join(s.dir, 'database.xml'), 'utf8');
+    const marker = `m${Date.now()}`;
+    await s.request(`/data/sandbox/${marker}`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'yes' });
+    assert.ok(!(await saved()).includes(marker), 'not in the snapshot yet');
+    const { status, body } = await text('/internal/queue/save');
+    assert.equal(status, 200);
+    assert.equal(body, 'OK\n');
+    assert.equal((await text('/internal/flush')).status, 200);
+    assert.ok((await saved()).includes(`<${marker}>yes</${marker}>`), 'the queued save took a snapshot');
+    assert.equal((await text('/internal/queue/flush')).status, 404, 'flush would wait for itself');
+    assert.equal((await text('/internal/queue/nosuch')).status, 404);
+    assert.equal((await text('/internal/queue/__proto__')).status, 404);
+  });
+});
+
+describe('/internal/updateStatus, as Igor takes it', () => {
+  const status = async (rep: string) =>
+    (await (await s.request(`/data/status/${rep}`, { headers: { accept: 'application/json' } })).json()) as Record<
+      string,
+      Record<string, unknown>
+    >;
+
+  it('takes a GET with the query, as igorControl sends it', async () => {
+    const ok = await text('/internal/updateStatus/sensors/door?alive=1&lastActivity=1800000000');
+    assert.equal(ok.status, 200, ok.body);
+    const door = (await status('sensors/door'))['door']!;
+    assert.equal(door['alive'], true);
+    assert.equal(door['lastActivity'], 1800000000);
+    assert.equal(door['lastSuccess'], 1800000000, 'lastSuccess defaults to lastActivity');
+    await text('/internal/updateStatus/sensors/door?alive=0&resultData=battery%20empty');
+    const failed = (await status('sensors/door'))['door']!;
+    assert.equal(failed['alive'], false);
+    assert.equal(failed['errorMessage'], 'battery empty');
+    assert.equal((await text('/internal/updateStatus/sensors/door?alive=maybe')).status, 400);
+    assert.equal((await text('/internal/updateStatus/sensors/door?alive=1&lastActivity=yesterday')).status, 400);
+  });
+
+  it('takes a form with representing in the body, drops a leading /data/, and keeps a given lastSuccess', async () => {
+    const form = new URLSearchParams({ representing: '/data/services/timemachine', alive: 'true', lastSuccess: '1700000000' });
+    const r = await s.request('/internal/updateStatus', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/plain' },
+      body: form.toString(),
+    });
+    assert.equal(r.status, 200, await r.text());
+    const tm = (await status('services/timemachine'))['timemachine']!;
+    assert.equal(tm['alive'], true);
+    assert.equal(tm['lastSuccess'], 1700000000, 'the client said when it last succeeded');
+    assert.ok((tm['lastActivity'] as number) > 1700000000, 'lastActivity is now');
+    // A failure keeps the lastSuccess it had and adds lastFailure.
+    await s.request('/internal/updateStatus/services/timemachine', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ alive: false }),
+    });
+    const down = (await status('services/timemachine'))['timemachine']!;
+    assert.equal(down['lastSuccess'], 1700000000);
+    assert.equal(down['errorMessage'], 'services/timemachine failed without error message');
+    assert.equal((await text('/internal/updateStatus')).status, 400, 'no representing');
   });
 });
 

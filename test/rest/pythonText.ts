@@ -146,3 +146,10 @@ export function pythonStrip(s: string): string {
   const space = '[\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
   return s.replace(new RegExp(`^${space}+|${space}+$`, 'g'), '');
 }
+
+/** str.splitlines(): the lines of a text without their ends, a last line end making no empty line after it. */
+export function pythonSplitlines(s: string): string[] {
+  const lines = s.split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/);
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}

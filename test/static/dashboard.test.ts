@@ -257,6 +257,54 @@ function overflowing(): string[] {
   return found;
 }
 
+/**
+ * Words broken across lines inside table cells ("copy-tree" at 1280 px, "/internal/started" over four lines at
+ * 360 px), and tables wider than the screen: each found word with the cell it is in.
+ */
+function brokenWords(): string[] {
+  const found: string[] = [];
+  for (const table of document.querySelectorAll('table')) {
+    if (!table.checkVisibility()) continue;
+    if (table.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+      found.push(`table wider than the screen: ${table.id}`);
+    const walker = document.createTreeWalker(table, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const cell = n.parentElement?.closest('td, th');
+      if (!cell) continue;
+      const room = cell.clientWidth - parseFloat(getComputedStyle(cell).paddingLeft) - parseFloat(getComputedStyle(cell).paddingRight);
+      for (const m of (n.nodeValue ?? '').matchAll(/\S{4,}/g)) {
+        const range = document.createRange();
+        range.setStart(n, m.index!);
+        range.setEnd(n, m.index! + m[0].length);
+        const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+        const width = rects.reduce((sum, r) => sum + r.width, 0);
+        // Broken over lines although a line of the cell could hold it whole.
+        if (new Set(rects.map((r) => Math.round(r.top))).size > 1 && width <= room + 1)
+          found.push(`"${m[0]}" broken in ${table.id || 'a table'}`);
+      }
+    }
+  }
+  return found;
+}
+
+describe('every table', () => {
+  for (const [size, viewport] of [
+    ['360 px', PHONE],
+    ['1280 px', { width: 1280, height: 800 }],
+  ] as const) {
+    it(`keeps its words whole and fits the screen at ${size}`, async () => {
+      const { page } = await open('/', viewport);
+      for (const path of ['/actions.html', '/plugins.html', '/users.html', '/sensors.html']) {
+        await page.goto(base + path);
+        await page.waitForSelector('table tbody tr');
+        await page.waitForLoadState('networkidle');
+        assert.deepEqual(await page.evaluate(brokenWords), [], `${path} at ${size}`);
+      }
+      await page.context().close();
+    });
+  }
+});
+
 describe('every page', () => {
   it('has the shared header, links that answer 200, nothing overflowing at 360 px, and no serious accessibility problem', async () => {
     const { page, problems } = await open('/');

@@ -16,6 +16,20 @@ import { startServerProcess, tempDir } from '../helpers.ts';
 /** More kills for a longer run: CRASH_ROUNDS=20 node test/run.js crash */
 const ROUNDS = Number(process.env['CRASH_ROUNDS'] ?? 3);
 
+/**
+ * Resolves once `count()` reaches `target`, checked each time `tell` is called: a kill comes after so many
+ * acknowledged writes, not after so many milliseconds, which a busy machine would fill with fewer.
+ */
+function reaching(count: () => number, target: number): { tell: () => void; reached: Promise<void> } {
+  let resolve!: () => void;
+  const reached = new Promise<void>((r) => (resolve = r));
+  const tell = () => {
+    if (count() >= target) resolve();
+  };
+  tell();
+  return { tell, reached };
+}
+
 describe('SIGKILL during concurrent writes', () => {
   it(`keeps every acknowledged write, over ${ROUNDS} kills`, { timeout: 60_000 + ROUNDS * 20_000 }, async () => {
     const dir = await tempDir();
@@ -26,6 +40,9 @@ describe('SIGKILL during concurrent writes', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const server = await startServerProcess(dir);
       let stop = false;
+      // Each round ends after 30 to 150 more acknowledged writes, so the kill falls at different points.
+      let made = 0;
+      const enough = reaching(() => made, 30 + (round % 5) * 30);
       const client = async (c: number) => {
         for (let i = 0; !stop; i++) {
           const path = `sandbox/r${round}c${c}/v${i % 20}`;
@@ -44,6 +61,8 @@ describe('SIGKILL during concurrent writes', () => {
               acknowledged.set(`/data/${path}`, value);
               unanswered.delete(`/data/${path}`);
             } else appended++;
+            made++;
+            enough.tell();
           } catch (err) {
             if (!stop) throw err;
             return; // the server died under us: this write was not acknowledged
@@ -51,7 +70,7 @@ describe('SIGKILL during concurrent writes', () => {
         }
       };
       const clients = Array.from({ length: 16 }, (_, c) => client(c));
-      await new Promise((resolve) => setTimeout(resolve, 300 + (round % 5) * 200));
+      await Promise.race([enough.reached, ...clients]); // (a client that fails ends the wait with its error)
       stop = true;
       await server.kill();
       await Promise.all(clients);
@@ -82,13 +101,15 @@ describe('SIGKILL, then a damaged record in the journal', () => {
           const res = await fetch(`${server.url}${path}`, { method: 'PUT', body: `${c}-${i}`, headers: { 'Content-Type': 'text/plain' } });
           await res.text();
           if (res.status === 200) acknowledged.set(path, `${c}-${i}`);
+          enough.tell();
         } catch {
           return;
         }
       }
     };
+    const enough = reaching(() => acknowledged.size, 60);
     const clients = Array.from({ length: 8 }, (_, c) => client(c));
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await Promise.race([enough.reached, Promise.all(clients)]);
     stop = true;
     await server.kill();
     await Promise.all(clients);

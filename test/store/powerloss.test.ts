@@ -11,7 +11,8 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -32,70 +33,105 @@ const absent = missing();
 const skip = absent && process.env['CI'] !== 'true' ? `needs ${absent}` : false;
 if (skip) console.log(`# power-loss test skipped: it ${skip}`);
 
+/** More cuts for a longer run: POWERLOSS_ROUNDS=100 node test/run.js powerloss (a round takes a few seconds). */
 const ROUNDS = Number(process.env['POWERLOSS_ROUNDS'] ?? 1);
+/**
+ * Each test's limit, there only to end a hang: nothing here waits for a time to pass (a cut comes after so many
+ * acknowledged writes and saves), so a busy machine makes a round slower, never wrong.
+ */
+const LIMIT = 600_000 + ROUNDS * 60_000;
+
+/** A child process's exit (or its failure to start), as a promise that settles either way. */
+function exitOf(child: ChildProcess): Promise<string> {
+  return new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve(`exited with ${code ?? signal}`));
+    child.once('error', (err) => resolve(`could not be started: ${err.message}`));
+  });
+}
 
 class PowerFs {
   private child: ChildProcess | undefined;
+  private exited: Promise<string> | undefined;
   constructor(
     readonly state: string,
     readonly mount: string,
   ) {}
 
+  /** Mounts the filesystem: resolves when powerfs says `ready` (the mount is there), rejects if it exits first. */
   async start(): Promise<void> {
-    await rm(join(this.state, 'ready'), { force: true });
-    const child = spawn(PYTHON, [POWERFS, this.state, this.mount], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(PYTHON, [POWERFS, this.state, this.mount], { stdio: ['ignore', 'pipe', 'inherit'] });
     this.child = child;
-    for (let i = 0; i < 200 && !existsSync(join(this.state, 'ready')); i++) {
-      if (child.exitCode !== null) throw new Error(`powerfs exited with ${child.exitCode}: is FUSE usable here?`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    assert.ok(existsSync(join(this.state, 'ready')), 'powerfs mounted');
+    this.exited = exitOf(child);
+    await new Promise<void>((resolve, reject) => {
+      let said = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        said += d.toString();
+        if (said.includes('ready\n')) resolve();
+      });
+      void this.exited!.then((how) => reject(new Error(`powerfs ${how} before mounting ${this.mount}: is FUSE usable here?`)));
+    });
   }
 
   /** The power cut: the filesystem loses everything it did not make durable. */
   async cut(): Promise<void> {
-    const child = this.child;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await gone;
+    if (this.child && this.exited) {
+      this.child.kill('SIGKILL');
+      await this.exited;
     }
     spawnSync(FUSERMOUNT!, ['-u', '-z', this.mount]);
   }
 }
 
-/** Writes from several clients until stopped; what was acknowledged is in `acknowledged`. */
-function writers(url: string, acknowledged: Map<string, string>, label: string, count = 6): { stop: () => Promise<void> } {
+/**
+ * Writes from several clients until stopped; what was acknowledged is in `acknowledged`. `after(n)` resolves once n
+ * more writes than at its call have been acknowledged (or every client has stopped, the server being gone).
+ */
+function writers(url: string, acknowledged: Map<string, string>, label: string, count = 6) {
   let stopped = false;
+  let made = 0;
+  const waiting: { at: number; resolve: () => void }[] = [];
   const run = async (c: number) => {
     for (let i = 0; !stopped; i++) {
       const path = `/data/sandbox/${label}c${c}v${i}`;
       try {
         const res = await fetch(url + path, { method: 'PUT', body: `${label}-${c}-${i}`, headers: { 'content-type': 'text/plain' } });
         await res.text();
-        if (res.status === 200) acknowledged.set(path, `${label}-${c}-${i}`);
+        if (res.status !== 200) continue;
+        acknowledged.set(path, `${label}-${c}-${i}`);
+        made++;
+        for (const w of waiting.filter((w) => made >= w.at)) w.resolve();
       } catch {
         return; // the power went
       }
     }
   };
-  const all = Array.from({ length: count }, (_, c) => run(c));
+  const all = Promise.all(Array.from({ length: count }, (_, c) => run(c)));
   return {
+    after: (n: number) => Promise.race([new Promise<void>((resolve) => waiting.push({ at: made + n, resolve })), all.then(() => {})]),
     stop: async () => {
       stopped = true;
-      await Promise.all(all);
+      await all;
     },
   };
 }
 
 async function verify(url: string, acknowledged: Map<string, string>, what: string): Promise<void> {
+  // One read of the whole sandbox: a long run (POWERLOSS_ROUNDS) acknowledges tens of thousands of writes.
+  const res = await fetch(`${url}/data/sandbox`, { headers: { accept: 'application/json' } });
+  const sandbox = ((await res.json()) as { sandbox: Record<string, unknown> }).sandbox;
   const missing: string[] = [];
   for (const [path, value] of acknowledged) {
-    const res = await fetch(url + path, { headers: { accept: 'text/plain' } });
-    const text = (await res.text()).trim();
-    if (res.status !== 200 || text !== value) missing.push(`${path}: ${res.status} ${text}`);
+    const found = sandbox[path.slice('/data/sandbox/'.length)];
+    if (found !== value) missing.push(`${path}: ${JSON.stringify(found)}`);
   }
   assert.deepEqual(missing, [], `${what}: every acknowledged write survives the power cut`);
+}
+
+/** Keeps a copy of a database that would not start, for a person to look at, and says where. */
+async function keep(dir: string): Promise<string> {
+  const kept = await mkdtemp(join(tmpdir(), 'igor-powerloss-kept-'));
+  await cp(dir, kept, { recursive: true });
+  return `the database as the power cut left it is kept in ${kept}`;
 }
 
 describe('power cuts', { skip }, () => {
@@ -114,46 +150,44 @@ describe('power cuts', { skip }, () => {
     return { fs, dir: join(fs.mount, 'db') };
   }
 
-  /** Cuts the power under a running server, brings everything back, and starts the server again. */
-  async function cutAndRestart(fs: PowerFs, server: ServerProcess, dir: string): Promise<ServerProcess> {
-    await fs.cut();
-    await server.kill();
+  /** Brings the power back after a cut and starts the server again; a database that will not start is kept. */
+  async function restart(fs: PowerFs, dir: string, what: string): Promise<ServerProcess> {
     await fs.start();
-    const again = await startServerProcess(dir);
+    const again = await startServerProcess(dir).catch(async (err: Error) => assert.fail(`${what}: ${err.message}\n${await keep(dir)}`));
     const key = (await readFile(join(dir, 'secret.key'), 'utf8')).trim();
-    assert.match(key, /^[0-9a-f]{64}$/, 'the session key is a key');
+    assert.match(key, /^[0-9a-f]{64}$/, `${what}: the session key is a key`);
     return again;
   }
 
-  it('at first start: the new database, its key and the first writes survive', { timeout: 120_000 }, async () => {
-    for (const delay of [0, 30, 150, 400].slice(0, 2 + ROUNDS * 2)) {
+  it('at first start: the new database, its key and the first writes survive', { timeout: LIMIT }, async () => {
+    // The power goes as soon as the server serves, and after its first, fifth and twentieth acknowledged write.
+    for (const writes of [0, 1, 5, 20].slice(0, 2 + ROUNDS * 2)) {
       const { fs, dir } = await setup();
       const server = await startServerProcess(dir);
       const acknowledged = new Map<string, string>();
-      const w = writers(server.url, acknowledged, `first${delay}`, 2);
-      await new Promise((r) => setTimeout(r, delay));
+      const w = writers(server.url, acknowledged, `first${writes}`, 2);
+      await w.after(writes);
       await fs.cut();
       await server.kill();
       await w.stop();
-      await fs.start();
-      const again = await startServerProcess(dir).catch((err: Error) =>
-        assert.fail(`after a cut ${delay} ms into the first start: ${err.message}`),
-      );
-      assert.match((await readFile(join(dir, 'secret.key'), 'utf8')).trim(), /^[0-9a-f]{64}$/);
-      await verify(again.url, acknowledged, `a cut ${delay} ms into the first start`);
+      const again = await restart(fs, dir, `after a cut ${writes} writes into the first start`);
+      await verify(again.url, acknowledged, `a cut ${writes} writes into the first start`);
       await again.kill();
       await fs.cut();
     }
   });
 
-  it('during writes: every acknowledged write survives', { timeout: 180_000 }, async () => {
+  it('during writes: every acknowledged write survives', { timeout: LIMIT }, async () => {
     const { fs, dir } = await setup();
     let server = await startServerProcess(dir);
     const acknowledged = new Map<string, string>();
     for (let round = 0; round < 2 + ROUNDS; round++) {
       const w = writers(server.url, acknowledged, `w${round}`);
-      await new Promise((r) => setTimeout(r, 300 + round * 170));
-      server = await cutAndRestart(fs, server, dir).finally(() => w.stop());
+      await w.after(20 + (round % 6) * 25);
+      await fs.cut();
+      await server.kill();
+      await w.stop();
+      server = await restart(fs, dir, `after cut ${round + 1}`);
       await verify(server.url, acknowledged, `after cut ${round + 1}`);
     }
     assert.ok(acknowledged.size > 50, `enough writes were acknowledged (${acknowledged.size})`);
@@ -161,28 +195,41 @@ describe('power cuts', { skip }, () => {
     await server.kill();
   });
 
-  it('during snapshots: every acknowledged write survives, and the database opens', { timeout: 180_000 }, async () => {
+  it('during snapshots: every acknowledged write survives, and the database opens', { timeout: LIMIT }, async () => {
     const { fs, dir } = await setup();
     let server = await startServerProcess(dir);
     const auth = `Basic ${Buffer.from(`admin:${server.password}`).toString('base64')}`;
     const acknowledged = new Map<string, string>();
+    let saved = 0;
     for (let round = 0; round < 2 + ROUNDS; round++) {
       const w = writers(server.url, acknowledged, `s${round}`);
       let saving = true;
+      // The power goes after some writes and one to three saves of this round, with the next save under way.
+      const savesWanted = saved + 1 + (round % 3);
+      let enoughSaved!: () => void;
+      const savedEnough = new Promise<void>((resolve) => (enoughSaved = resolve));
+      const url = server.url;
       const saves = (async () => {
         while (saving)
-          await fetch(`${server.url}/internal/save`, { headers: { authorization: auth } })
-            .then((r) => r.text())
+          await fetch(`${url}/internal/save`, { headers: { authorization: auth } })
+            .then(async (r) => {
+              await r.text();
+              if (r.status !== 200) return;
+              if (++saved >= savesWanted) enoughSaved();
+            })
             .catch(() => (saving = false));
       })();
-      await new Promise((r) => setTimeout(r, 250 + round * 130));
-      server = await cutAndRestart(fs, server, dir).finally(async () => {
-        saving = false;
-        await w.stop();
-        await saves;
-      });
+      await w.after(10 + (round % 8) * 15);
+      await Promise.race([savedEnough, saves]);
+      await fs.cut();
+      await server.kill();
+      saving = false;
+      await w.stop();
+      await saves;
+      server = await restart(fs, dir, `after a cut during snapshots, round ${round + 1}`);
       await verify(server.url, acknowledged, `after a cut during snapshots, round ${round + 1}`);
     }
+    console.log(`# power loss: ${2 + ROUNDS} cuts during ${saved} saves, ${acknowledged.size} acknowledged writes, all there`);
     await server.kill();
   });
 });

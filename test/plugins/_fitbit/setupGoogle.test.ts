@@ -15,16 +15,16 @@ import { startFakeGoogle, type FakeGoogle } from './fakeGoogleHealth.ts';
 let s: TestServer;
 let base: string;
 let google: FakeGoogle;
-const today = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000);
-const at = (hhmm: string) => `${today.toISOString().slice(0, 10)}T${hhmm}:00Z`;
+/** A time `minutes` ago, to the minute: readings in the past whatever the hour the test runs at. */
+const ago = (minutes: number) => new Date(Math.floor(Date.now() / 60_000 - minutes) * 60_000).toISOString().replace('.000Z', 'Z');
 
 before(async () => {
   google = await startFakeGoogle();
   google.points.set('weight', [
-    { at: at('06:00'), offset: 0, id: '501', value: { weightGrams: 81200 } },
-    { at: at('07:00'), offset: 0, id: '502', value: { weightGrams: 81000 } },
+    { at: ago(180), offset: 0, id: '501', value: { weightGrams: 81200 } },
+    { at: ago(120), offset: 0, id: '502', value: { weightGrams: 81000 } },
   ]);
-  google.points.set('steps', [{ at: at('08:00'), end: at('08:30'), offset: 0, value: { count: '3200' } }]);
+  google.points.set('steps', [{ at: ago(90), end: ago(60), offset: 0, value: { count: '3200' } }]);
   s = await startTestServer();
   base = `http://127.0.0.1:${s.port}`;
   await setPassword(s.db, 'jack', 'jack-password');
