@@ -134,7 +134,9 @@ function agree(a: Answer, b: Answer): boolean {
 // ---- documents ----
 
 const AU = NAMESPACES.au;
-const TEXTS = ['1', '2', '10', ' 3 ', 'x', 'ab c', '-1.5', 'en'];
+// '-1.5 ' ends in a space: a string-value that runs it into a digit ('-1.51') is no number, for libxml2 reads
+// such decimals one unit in the last place off (EXCEPTIONS).
+const TEXTS = ['1', '2', '10', ' 3 ', 'x', 'ab c', '-1.5 ', 'en'];
 
 interface El {
   name: string;
@@ -528,6 +530,14 @@ const EXCEPTIONS: Exception[] = [
     why: 'libxml2 reads an exponent; XPath 1.0 §3.7: a Number is digits with an optional fraction, and number() of anything else is NaN',
   },
   {
+    expression: "number('1.511')",
+    spec: { number: 1.511 },
+    libxml2: { number: 1.5110000000000001 },
+    why:
+      'libxml2 reads a decimal digit by digit, which lands some fractions one unit in the last place off; XPath 1.0 ' +
+      '§4.4: the IEEE 754 number nearest to the decimal',
+  },
+  {
     expression: 'string(1 div 3)',
     spec: { string: '0.3333333333333333' },
     libxml2: { string: '0.333333333333333' },
@@ -630,9 +640,12 @@ describe('our XPath evaluator and libxml2', { skip }, () => {
   it('agree on hand-written cases where engines go wrong', async () => {
     const doc = parseXml(HAND_DOCUMENT);
     const theirs = await libxml2.ask({ xml: HAND_DOCUMENT, contexts: ['/1'], expressions: HAND_WRITTEN });
-    const differ = HAND_WRITTEN.filter((e, i) => !agree(ours(e, doc.documentElement!), theirs[i]![0]!)).map(
-      (e) => `${e}: ours ${JSON.stringify(ours(e, doc.documentElement!))}, libxml2 ${JSON.stringify(theirs[HAND_WRITTEN.indexOf(e)]![0])}`,
-    );
+    const differ: string[] = [];
+    HAND_WRITTEN.forEach((e, i) => {
+      const mine = ours(e, doc.documentElement!);
+      const other = theirs[i]![0]!;
+      if (!agree(mine, other)) differ.push(`${e}: ours ${JSON.stringify(mine)}, libxml2 ${JSON.stringify(other)}`);
+    });
     assert.deepEqual(differ, []);
     console.log(`# libxml2: ${HAND_WRITTEN.length} hand-written cases agree`);
   });
