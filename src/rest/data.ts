@@ -197,8 +197,9 @@ async function evaluateExpression(ctx: Deps, req: IncomingMessage, res: ServerRe
     ctx.db.tree.evaluate(expression, ctx.db.tree.root, { view, timeLimitMs }),
   );
   const scalar = Array.isArray(value) ? stringOf(value, view) : value;
-  if (format === 'json')
-    sendResult(ctx, res, format, JSON.stringify(typeof scalar === 'number' && !Number.isFinite(scalar) ? stringOf(scalar) : scalar) + '\n');
+  // JSON has no NaN or ±Infinity: those are null (as JSON.stringify writes them), never the strings "NaN" and
+  // "Infinity", which an expression's string can be; text/plain and XML tell them apart (README, /evaluate).
+  if (format === 'json') sendResult(ctx, res, format, JSON.stringify(scalar) + '\n');
   else if (format === 'xml') sendResult(ctx, res, format, `<value>${escapeText(stringOf(scalar))}</value>\n`);
   else sendResult(ctx, res, format, stringOf(scalar) + '\n');
 }

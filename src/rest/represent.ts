@@ -18,7 +18,7 @@ function keyOf(node: Node): string {
 
 /** A node's value in a JSON answer: numbers as the tree writes them (`3.0`, as Igor answers). */
 export function jsonValueOf(node: Node, show: Show): WrittenJson {
-  return node.nodeType === ELEMENT_NODE ? writtenJsonOf(node as Element, show) : writtenScalarOf(node.nodeValue ?? '');
+  return node.nodeType === ELEMENT_NODE ? writtenJsonOf(node as Element, show) : writtenScalarOf(textOf(node, show));
 }
 
 export function jsonEntryOf(node: Node, show: Show): { [key: string]: WrittenJson } {

@@ -108,6 +108,30 @@ export function childrenNamed(parent: Node, name: string): Element[] {
   return index.byName.get(name) ?? NONE;
 }
 
+/** On a list of namesakes: how much of it is known to be in no namespace (-1: some of it is in one). */
+const PLAIN = Symbol('igor.plainUpTo');
+type Checked = readonly Element[] & { [PLAIN]?: number };
+
+/**
+ * No element of a list of namesakes (childrenNamed's) is in a namespace: then an XPath name test without a
+ * prefix selects all of them. Checked once, and again only for what was appended since; kept on the list
+ * itself, since the simple-path fast path asks it on every lookup among a wide parent's children.
+ */
+export function allWithoutNamespace(list: readonly Element[]): boolean {
+  const checked = list as Checked;
+  const upTo = checked[PLAIN] ?? 0;
+  if (upTo === list.length) return true;
+  if (upTo < 0) return false;
+  for (let i = upTo; i < list.length; i++) {
+    if (list[i]!.namespaceURI) {
+      checked[PLAIN] = -1;
+      return false;
+    }
+  }
+  checked[PLAIN] = list.length;
+  return true;
+}
+
 onAppend((parent, child, token) => {
   const index = (parent as Node & Tracked)[NAMES];
   if (index?.token !== token || child.nodeType !== ELEMENT_NODE) return;
@@ -162,6 +186,8 @@ export function installChildTracking(): void {
                 this[TOKEN] = {};
                 if (carried) {
                   carried.list[carried.at] = newChild as Element;
+                  // A namesake in a namespace (`<x xmlns="…">` for `<x>`) is one a plain name test does not select.
+                  if ((newChild as Element).namespaceURI) (carried.list as Checked)[PLAIN] = -1;
                   this[NAMES] = { token: this[TOKEN], byName: carried.byName };
                 }
                 changedBelow(this, false);

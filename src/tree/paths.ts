@@ -1,11 +1,80 @@
-/** Taking XPath location paths apart, enough to know where a PUT or POST creates its element. */
-import { BadRequestError } from '../errors.ts';
+/**
+ * Taking XPath location paths apart, enough to know where a PUT or POST creates its element; and REST paths,
+ * which are relative to /data, made absolute.
+ */
+import { BadRequestError, XPathError } from '../errors.ts';
 import { isTagName } from './dom.ts';
+import { parseSimplePath } from './simplePath.ts';
+import type { Expr } from './xpath/ast.ts';
+import { compile } from './xpath.ts';
 
-/** `sensors/x` → `/data/sensors/x`: REST paths are relative to /data unless they start with `/`. */
+/**
+ * A REST path as an absolute expression of the same meaning. A path means what it means evaluated with /data
+ * as its context node, as /evaluate's expressions do: every relative location path not inside a predicate
+ * (a predicate's paths are relative to the node it tests) is read from /data — `sensors/x` is
+ * `/data/sensors/x`, `*[1] | *[2]` is `/data/*[1] | /data/*[2]`, `(a | b)[1]` is `(/data/a | /data/b)[1]`,
+ * `/data/a | b` is `/data/a | /data/b` — and so are the functions that default to the context node: `name()`
+ * is `name(/data)`, `lang('en')` is `boolean(/data[lang('en')])`. An absolute path such as
+ * `/data/x[y > 3]` is left as it is. A path that does not parse is prefixed with `/data/` as it stands, for
+ * the evaluation to refuse with its syntax error.
+ */
 export function absolutePath(path: string): string {
   if (path === '' || path === '/') return '/data';
-  return path.startsWith('/') ? path : `/data/${path}`;
+  // The commonest by far: a plain path.
+  if (path.startsWith('/') && parseSimplePath(path)) return path;
+  if (!path.startsWith('/') && parseSimplePath(`/data/${path}`)) return `/data/${path}`;
+  let expression: Expr;
+  try {
+    expression = compile(path);
+  } catch (err) {
+    if (err instanceof XPathError) return path.startsWith('/') ? path : `/data/${path}`;
+    throw err;
+  }
+  const edits: Edit[] = [];
+  readFromData(expression, edits);
+  let absolute = path;
+  // From the end, so that each edit's offset is still where it was in the original.
+  for (const { at, text } of edits.sort((a, b) => b.at - a.at)) absolute = absolute.slice(0, at) + text + absolute.slice(at);
+  return absolute;
+}
+
+interface Edit {
+  at: number;
+  text: string;
+}
+
+/** The core functions whose argument, when left out, is the context node. */
+const OF_CONTEXT_NODE = new Set(['string', 'string-length', 'normalize-space', 'number', 'name', 'local-name', 'namespace-uri']);
+
+/** The edits that make what `e` reads of its context node (outside predicates) read /data instead. */
+function readFromData(e: Expr, edits: Edit[]): void {
+  switch (e.t) {
+    case 'path':
+      if (e.start === 'context') edits.push({ at: e.at!, text: '/data/' });
+      else if (e.start !== 'root') readFromData(e.start, edits);
+      return;
+    case 'filter':
+      return readFromData(e.e, edits);
+    case 'call':
+      if (e.args.length === 0 && OF_CONTEXT_NODE.has(e.name)) edits.push({ at: e.close, text: '/data' });
+      else if (e.name === 'lang' && e.args.length === 1) {
+        // lang() asks about the context node itself: asked in a predicate of /data (its argument with it).
+        edits.push({ at: e.at, text: 'boolean(/data[' }, { at: e.close + 1, text: '])' });
+      } else for (const a of e.args) readFromData(a, edits);
+      return;
+    case 'or':
+    case 'and':
+    case 'compare':
+    case 'arith':
+    case 'union':
+      readFromData(e.l, edits);
+      readFromData(e.r, edits);
+      return;
+    case 'neg':
+      return readFromData(e.e, edits);
+    default:
+      return;
+  }
 }
 
 /**

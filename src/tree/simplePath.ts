@@ -7,7 +7,7 @@
  */
 
 export interface SimpleStep {
-  /** Element name to match, or '*' for any element. Qualified names (`au:x`) match the literal nodeName. */
+  /** Element name to match, or '*' for any element (see NameMatching). Qualified names (`au:x`) only in references. */
   name: string;
   /** 1-based position, or 'last', among the matching children of each parent; undefined = all. */
   position?: number | 'last';
@@ -51,25 +51,41 @@ function parseUncached(expression: string, allowQualifiedNames: boolean): Simple
   return steps;
 }
 
-import { childrenNamed, WIDE } from './children.ts';
+import { allWithoutNamespace, childrenNamed, WIDE } from './children.ts';
 import { NAME_TEST } from './dom.ts';
 import type { View } from './xpath/evaluate.ts';
 
 const ELEMENT_NODE = 1;
 
-function matches(n: Node, name: string): boolean {
-  return n.nodeType === ELEMENT_NODE && (name === '*' || n.nodeName === name);
+/**
+ * How a step's name selects: as XPath does ('xpath': a name without a prefix selects only elements in no
+ * namespace, `*` any element), or as refOf writes references ('reference': by the element's nodeName, so that
+ * the journal can name any element, `<x xmlns="…">` and `au:x` included).
+ */
+export type NameMatching = 'xpath' | 'reference';
+
+function matches(n: Node, name: string, by: NameMatching): boolean {
+  if (n.nodeType !== ELEMENT_NODE) return false;
+  if (name === '*') return true;
+  return n.nodeName === name && (by === 'reference' || !(n as Element).namespaceURI);
 }
 
-function admitted(c: Node, name: string, view: View | undefined): boolean {
-  return matches(c, name) && (!view || view.admits(c));
+function admitted(c: Node, name: string, view: View | undefined, by: NameMatching): boolean {
+  return matches(c, name, by) && (!view || view.admits(c));
 }
 
-function selectChildren(parent: Node, step: SimpleStep, out: Node[], view: View | undefined): void {
+/** The children of a wide parent that `name` selects, from the per-parent index. */
+function namesakes(parent: Node, name: string, by: NameMatching): readonly Element[] {
+  const named = childrenNamed(parent, name);
+  if (by === 'reference' || allWithoutNamespace(named)) return named;
+  return named.filter((el) => !el.namespaceURI);
+}
+
+function selectChildren(parent: Node, step: SimpleStep, out: Node[], view: View | undefined, by: NameMatching): void {
   const { name, position } = step;
   // [last()] walks back from the end: O(1) for the newest reading of a series, even right after an append.
   if (name !== '*' && position !== 'last' && parent.childNodes.length >= WIDE) {
-    const named = childrenNamed(parent, name);
+    const named = namesakes(parent, name, by);
     // A view admits all same-named children of a parent or none (View's contract), so one stands for all.
     if (named.length === 0 || (view && !view.admits(named[0]!))) return;
     if (position === undefined) for (const el of named) out.push(el);
@@ -78,7 +94,7 @@ function selectChildren(parent: Node, step: SimpleStep, out: Node[], view: View 
   }
   if (position === 'last') {
     for (let c = parent.lastChild; c; c = c.previousSibling) {
-      if (admitted(c, name, view)) {
+      if (admitted(c, name, view, by)) {
         out.push(c);
         return;
       }
@@ -87,7 +103,7 @@ function selectChildren(parent: Node, step: SimpleStep, out: Node[], view: View 
   }
   let seen = 0;
   for (let c = parent.firstChild; c; c = c.nextSibling) {
-    if (!admitted(c, name, view)) continue;
+    if (!admitted(c, name, view, by)) continue;
     seen++;
     if (position === undefined) out.push(c);
     else if (seen === position) {
@@ -97,12 +113,15 @@ function selectChildren(parent: Node, step: SimpleStep, out: Node[], view: View 
   }
 }
 
-/** Walks `steps` from the document node, within the view if given; returns the matches in document order. */
-export function walkSimplePath(document: Node, steps: readonly SimpleStep[], view?: View): Node[] {
+/**
+ * Walks `steps` from the document node, within the view if given; returns the matches in document order.
+ * Names select as XPath's do unless `by` is 'reference' (a reference refOf made, such as the journal's).
+ */
+export function walkSimplePath(document: Node, steps: readonly SimpleStep[], view?: View, by: NameMatching = 'xpath'): Node[] {
   let current: Node[] = [document];
   for (const step of steps) {
     const next: Node[] = [];
-    for (const parent of current) selectChildren(parent, step, next, view);
+    for (const parent of current) selectChildren(parent, step, next, view, by);
     if (next.length === 0) return next;
     current = next;
   }

@@ -240,7 +240,7 @@ export class Tree {
     const at = ref.lastIndexOf('/@');
     const elementRef = at >= 0 ? ref.slice(0, at) : ref;
     const steps = parseSimplePath(elementRef, true);
-    const found = steps && walkSimplePath(this.doc, steps);
+    const found = steps && walkSimplePath(this.doc, steps, undefined, 'reference');
     if (!found || found.length !== 1) throw new Error(`journal refers to ${ref}, which is not in the tree`);
     if (at < 0) return found[0]!;
     const attr = (found[0] as Element).getAttributeNode(ref.slice(at + 2));

@@ -54,6 +54,8 @@ interface Spec {
   name: string;
   attrs: [string, string][];
   text: string;
+  /** Text after the element, in its parent: mixed content, so that text stands on both sides of hidden elements. */
+  tail: string;
   children: Spec[];
 }
 
@@ -62,6 +64,7 @@ function specOf(depth: number): fc.Arbitrary<Spec> {
     name: fc.constantFrom(...NAMES),
     attrs: fc.uniqueArray(fc.tuple(fc.constantFrom(...ATTRS), fc.constantFrom(...TEXTS)), { selector: ([k]) => k, maxLength: 2 }),
     text: fc.constantFrom(...TEXTS),
+    tail: fc.constantFrom('', '', 'y', '2'),
     children: depth === 0 ? fc.constant([]) : fc.array(specOf(depth - 1), { maxLength: 3 }),
   });
 }
@@ -79,7 +82,11 @@ function build(doc: Document, spec: Spec, top: boolean): Element {
     else el.setAttribute(k, v);
   }
   if (spec.text) el.appendChild(doc.createTextNode(spec.text));
-  for (const c of spec.children) el.appendChild(build(doc, c, false));
+  for (const c of spec.children) {
+    el.appendChild(build(doc, c, false));
+    // As the tree holds it: one text node between two elements, never two side by side.
+    if (c.tail) el.appendChild(doc.createTextNode(c.tail));
+  }
   return el;
 }
 
@@ -194,7 +201,11 @@ function pluginRule(p: Principal): Rule {
 
 const EVERYTHING: Rule = () => true;
 
-/** A new document holding what `rule` lets exist: an element when its parent does and the rule says so. */
+/**
+ * A new document holding what `rule` lets exist: an element when its parent does and the rule says so. Texts
+ * that come side by side once an element between them is left out are one text, as they are when the copy
+ * is written out and read back.
+ */
 function copyOf(source: Document, rule: Rule): Document {
   const doc = newDocument('data');
   const everything = rule === EVERYTHING;
@@ -206,7 +217,11 @@ function copyOf(source: Document, rule: Rule): Document {
   }
   const walk = (from: Element, to: Element, chain: string[]) => {
     for (let c = from.firstChild; c; c = c.nextSibling) {
-      if (c.nodeType === 3) to.appendChild(doc.createTextNode(c.nodeValue ?? ''));
+      if (c.nodeType === 3) {
+        const before = to.lastChild;
+        if (before?.nodeType === 3) (before as Text).appendData(c.nodeValue ?? '');
+        else to.appendChild(doc.createTextNode(c.nodeValue ?? ''));
+      }
       if (c.nodeType !== 1 || !rule(chain, c.nodeName)) continue;
       const el = doc.importNode(c, false) as Element;
       for (let i = el.attributes.length - 1; i >= 0; i--) {

@@ -107,6 +107,22 @@ describe('GET /data', () => {
     assert.equal((await get('/data/sandbox/test25/*[key%3D2]/v', 'text/plain')).body, 'two\n');
   });
 
+  it('reads every relative path of a union, a parenthesis or a function from /data, as /evaluate does', async () => {
+    await call('PUT', '/data/sandbox/u', '<u><a>1</a><b>2</b><c>3</c></u>', XML);
+    const refs = async (path: string) =>
+      (JSON.parse((await get(`/data/${encodeURIComponent(path)}?.VARIANT=multi`, 'application/json')).body) as { ref: string }[]).map(
+        (m) => m.ref,
+      );
+    assert.deepEqual(await refs('sandbox/u/a | sandbox/u/c'), ['/data/sandbox/u/a', '/data/sandbox/u/c']);
+    assert.deepEqual(await refs('/data/sandbox/u/a | sandbox/u/b'), ['/data/sandbox/u/a', '/data/sandbox/u/b']);
+    assert.deepEqual(await refs('(sandbox/u/c | sandbox/u/b)[1]'), ['/data/sandbox/u/b']);
+    assert.deepEqual(await refs('sandbox/u/*[. > 1] | sandbox/u/*[last()]'), ['/data/sandbox/u/b', '/data/sandbox/u/c']);
+    assert.equal((await get('/data/sandbox/u/*[1] | sandbox/u/*[2]', 'text/plain')).body, '1\n2\n');
+    // A write's path alike: DELETE removes what each branch selects.
+    assert.equal((await call('DELETE', `/data/${encodeURIComponent('sandbox/u/a | sandbox/u/c')}`)).status, 200);
+    assert.equal((await get('/data/sandbox/u')).body, '<u><b>2</b></u>\n');
+  });
+
   it('answers a bad XPath with 400 saying where, in JSON when asked', async () => {
     const res = await get('/data/sandbox/x[[', 'text/plain');
     assert.equal(res.status, 400);
@@ -269,7 +285,12 @@ describe('GET /evaluate', () => {
     assert.equal((await get('/evaluate/count(/data/sandbox/test31/item)', 'application/json')).body, '3\n');
     assert.equal((await get('/evaluate/1%20=%201', 'application/json')).body, 'true\n');
     assert.equal((await get('/evaluate/igor_upper(%22lowercase%22)')).body, 'LOWERCASE\n');
-    assert.equal((await get('/evaluate/1%20div%200', 'application/json')).body, '"Infinity"\n');
+    // JSON has no NaN or Infinity: null, never a string an expression could give as well.
+    for (const number of ['1 div 0', '-1 div 0', '0 div 0', "number('x')"])
+      assert.equal((await get(`/evaluate/${encodeURIComponent(number)}`, 'application/json')).body, 'null\n', number);
+    assert.equal((await get(`/evaluate/${encodeURIComponent('string(0 div 0)')}`, 'application/json')).body, '"NaN"\n');
+    assert.equal((await get('/evaluate/-1%20div%200', 'text/plain')).body, '-Infinity\n');
+    assert.equal((await get('/evaluate/0%20div%200', 'application/xml')).body, '<value>NaN</value>\n');
     assert.equal((await get('/evaluate/%22a%3Cb%22', 'application/xml')).body, '<value>a&lt;b</value>\n');
     const bad = await get('/evaluate/1%20+');
     assert.equal(bad.status, 400);

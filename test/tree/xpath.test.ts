@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import xpath from 'xpath';
 import { XPathError } from '../../src/errors.ts';
-import { parseXml, refOf } from '../../src/tree/dom.ts';
+import { childrenNamed } from '../../src/tree/children.ts';
+import { parseXml, refOf, serialize, SHOW_ALL, textOf } from '../../src/tree/dom.ts';
 import { parseSimplePath, walkSimplePath } from '../../src/tree/simplePath.ts';
+import { Tree } from '../../src/tree/tree.ts';
 import { evaluate, numberToString, selectNodes } from '../../src/tree/xpath.ts';
 
 /** A small deterministic random generator, so failures can be reproduced. */
@@ -14,6 +16,10 @@ function random(seed: number): () => number {
   };
 }
 
+/**
+ * A random tree of a, b and c, some of them in a namespace: a default one (`<b xmlns="urn:d">`, which a name
+ * test without a prefix does not select, though its nodeName is `b`) or au: (`<au:a>`).
+ */
 function randomTree(rnd: () => number): Document {
   const names = ['a', 'b', 'c'];
   const build = (depth: number): string => {
@@ -21,11 +27,14 @@ function randomTree(rnd: () => number): Document {
     let s = '';
     for (let i = 0; i < n; i++) {
       const name = names[Math.floor(rnd() * names.length)]!;
-      s += `<${name}>${build(depth + 1)}</${name}>`;
+      const ns = rnd();
+      if (ns < 0.1) s += `<${name} xmlns="urn:d">${build(depth + 1)}</${name}>`;
+      else if (ns < 0.15) s += `<au:${name}>${build(depth + 1)}</au:${name}>`;
+      else s += `<${name}>${build(depth + 1)}</${name}>`;
     }
     return s;
   };
-  return parseXml(`<data>${build(0)}</data>`);
+  return parseXml(`<data xmlns:au="http://jackjansen.nl/igor/authentication">${build(0)}</data>`);
 }
 
 function randomPath(rnd: () => number): string {
@@ -62,6 +71,23 @@ describe('the simple-path fast path', () => {
     }
   });
 
+  it('selects by a name only elements in no namespace, as XPath 1.0 does; a reference names any element', () => {
+    const tree = new Tree(parseXml('<data><x xmlns="urn:d"/><s><r>1</r><r xmlns="urn:d">2</r></s></data>'));
+    const [namespacedX] = selectNodes('/data/*[1]', tree.doc);
+    assert.deepEqual(tree.select('/data/x'), []);
+    assert.deepEqual(tree.select('/data/x'), tree.select('/data/x[1=1]'), 'the fast path and the engine agree');
+    assert.deepEqual(
+      tree.select('/data/s/r[last()]').map((n) => n.textContent),
+      ['1'],
+    );
+    // A PUT of /data/x creates the x there is not; the journal's reference still reaches the namespaced one.
+    tree.put('/data/x', tree.doc.createElement('x'));
+    assert.equal(tree.select('/data/x').length, 1);
+    assert.notEqual(tree.select('/data/x')[0], namespacedX);
+    tree.apply({ op: 'delete', path: refOf(namespacedX!) });
+    assert.equal(namespacedX!.parentNode, null, `${refOf(namespacedX!)} replayed`);
+  });
+
   it('selects exactly what the XPath engine selects, on 300 random trees and paths', () => {
     const rnd = random(42);
     for (let i = 0; i < 300; i++) {
@@ -85,6 +111,11 @@ describe('per-parent caches (children by name, sibling order)', () => {
     const paths = ['/data/s/a', '/data/s/b[7]', '/data/s/c[last()]', '/data/s/*[50]', '/data/s/a[40]'];
     const check = (when: string) => {
       for (let c = s.firstChild; c; c = c.nextSibling) {
+        // A reference names an element by its nodeName, namespace or not (the journal's replay reads it so) ...
+        const byReference = walkSimplePath(doc, parseSimplePath(refOf(c), true)!, undefined, 'reference');
+        assert.deepEqual(byReference, [c], `refOf gives ${refOf(c)}, which a reference walk finds, ${when}`);
+        // ... and, where no namesake is in a namespace (a reference counts those too), an XPath that selects it.
+        if (c.nodeType !== 1 || childrenNamed(s, c.nodeName).some((n) => n.namespaceURI)) continue;
         const found = (xpath.parse(refOf(c)).evaluate({ node: doc }) as unknown as { toArray(): Node[] }).toArray();
         assert.deepEqual(found, [c], `refOf gives ${refOf(c)}, which the engine finds, ${when}`);
       }
@@ -102,7 +133,9 @@ describe('per-parent caches (children by name, sibling order)', () => {
     for (let round = 0; round < 60; round++) {
       const children = Array.from({ length: s.childNodes.length }, (_, i) => s.childNodes[i]!);
       const victim = children[Math.floor(rnd() * children.length)]!;
-      const fresh = doc.createElement(names[Math.floor(rnd() * 3)]!);
+      // Now and then a namesake in a namespace, which a name without a prefix must not select.
+      const name = names[Math.floor(rnd() * 3)]!;
+      const fresh = round % 5 === 3 ? doc.createElementNS('urn:d', name) : doc.createElement(name);
       fresh.appendChild(doc.createTextNode(`n${round}`));
       const op = round % 4;
       if (op === 0) s.appendChild(fresh);
@@ -111,6 +144,19 @@ describe('per-parent caches (children by name, sibling order)', () => {
       else s.insertBefore(fresh, victim);
       check(`after change ${round}`);
     }
+  });
+
+  it('stop selecting a child once a namesake in a namespace replaces it', () => {
+    const doc = parseXml(`<data><s>${'<a>1</a>'.repeat(40)}</s></data>`);
+    const s = doc.documentElement!.firstChild as Element;
+    assert.equal(walkSimplePath(doc, parseSimplePath('/data/s/a')!).length, 40);
+    assert.equal(evaluate('count(/data/s/a)', doc), 40);
+    const namespaced = doc.createElementNS('urn:d', 'a');
+    s.replaceChild(namespaced, s.childNodes[5]!);
+    assert.equal(walkSimplePath(doc, parseSimplePath('/data/s/a')!).length, 39, 'the fast path');
+    assert.equal(evaluate('count(/data/s/a)', doc), 39, 'the engine');
+    assert.equal(walkSimplePath(doc, parseSimplePath('/data/s/a[6]')!)[0]?.textContent, '1');
+    assert.notEqual(walkSimplePath(doc, parseSimplePath('/data/s/a[6]')!)[0], namespaced);
   });
 });
 
@@ -163,6 +209,15 @@ describe('XPath evaluation', () => {
     assert.throws(() => evaluate('igor_error("bad", "thing")', doc), /igor_error: bad thing/);
   });
 
+  it("finds elements by their xml:id with id(), not by an attribute merely named id, each ID's first", () => {
+    const ids = parseXml('<data><a id="x"/><b xml:id="x"/><c xml:id="x"/><d xml:id="y"/><ref>y  x</ref></data>');
+    const names = (expression: string) => selectNodes(expression, ids).map((n) => n.nodeName);
+    assert.deepEqual(names("id('x')"), ['b']);
+    assert.deepEqual(names("id('y x z')"), ['b', 'd']);
+    assert.deepEqual(names('id(/data/ref)'), ['b', 'd']);
+    assert.deepEqual(names("id('a')"), []);
+  });
+
   it('says where a syntax error is', () => {
     const cases: [string, number][] = [
       ['/data/x[[', 8],
@@ -202,5 +257,32 @@ describe('XPath evaluation', () => {
     assert.equal(numberToString(1e21), '1000000000000000000000');
     assert.equal(numberToString(NaN), 'NaN');
     assert.equal(numberToString(-Infinity), '-Infinity');
+  });
+});
+
+describe('text in a view', () => {
+  // What a reader sees of <a>x<password>p</password>y</a> is <a>xy</a>: one text node, as in the pruned copy.
+  const doc = parseXml('<data><a>x<password>p</password>y<b>z</b>w</a></data>');
+  const view = { admits: (n: Node) => n.nodeName !== 'password' };
+
+  it('is one text node where only hidden elements stood between texts', () => {
+    assert.equal(evaluate('count(/data/a/text())', doc, { view }), 2);
+    assert.equal(evaluate('count(/data/a/text())', doc), 3, 'without a view, the three texts there are');
+    assert.equal(evaluate('string(/data/a/text()[1])', doc, { view }), 'xy');
+    assert.equal(evaluate('string(/data/a/text()[2])', doc, { view }), 'w');
+    assert.equal(evaluate('count(/data/a/node())', doc, { view }), 3);
+    assert.equal(evaluate('count(//text())', doc, { view }), 3);
+    assert.equal(evaluate("count(/data/a/text()[. = 'xy'])", doc, { view }), 1);
+    assert.equal(evaluate('count(/data/a/b/preceding-sibling::node())', doc, { view }), 1);
+    assert.equal(evaluate('count(/data/a/b/preceding::text())', doc, { view }), 1);
+    assert.equal(evaluate('string(/data/a)', doc, { view }), 'xyzw');
+  });
+
+  it('is written out whole: its text is the run', () => {
+    const [first] = selectNodes('/data/a/text()[1]', doc, { view });
+    const show = (n: Node) => view.admits(n);
+    assert.equal(textOf(first!, show), 'xy');
+    assert.equal(serialize(first!, { show }), 'xy');
+    assert.equal(textOf(first!, SHOW_ALL), 'x');
   });
 });

@@ -39,11 +39,14 @@ export type Expr =
   | { t: 'arith'; op: '+' | '-' | '*' | 'div' | 'mod'; l: Expr; r: Expr }
   | { t: 'neg'; e: Expr }
   | { t: 'union'; l: Expr; r: Expr }
-  /** A location path, from the root, the context node, or the node-set a filter expression gives. */
-  | { t: 'path'; start: 'root' | 'context' | Expr; steps: Step[] }
+  /**
+   * A location path, from the root, the context node, or the node-set a filter expression gives. `at`: where a
+   * relative one (from the context node) starts in the expression.
+   */
+  | { t: 'path'; start: 'root' | 'context' | Expr; steps: Step[]; at?: number }
   | { t: 'filter'; e: Expr; preds: Expr[] }
   | { t: 'literal'; v: string }
   | { t: 'number'; v: number }
   | { t: 'var'; name: string }
-  /** `at`: where the name starts in the expression, for errors. */
-  | { t: 'call'; name: string; args: Expr[]; at: number };
+  /** `at`: where the name starts in the expression, for errors; `close`: where its `)` is. */
+  | { t: 'call'; name: string; args: Expr[]; at: number; close: number };

@@ -8,8 +8,10 @@
  * nodes out but never reorders them, so positions are counted among the admitted nodes only.
  */
 import { XPathError } from '../../errors.ts';
-import { childrenNamed, deepOtherVersion, tracksDeepChanges, WIDE } from '../children.ts';
+import { allWithoutNamespace, childrenNamed, deepOtherVersion, tracksDeepChanges, WIDE } from '../children.ts';
+import { FAR_END_AXES, fromFarEnd, parentOf, rootOf, walkAxis, type Admission } from './axes.ts';
 import { columnOf, descendantsNamed } from './indexes.ts';
+import { continuesText, runText } from '../dom.ts';
 import { tick } from '../xpathBudget.ts';
 import type { Axis, Expr, NodeTest, Step } from './ast.ts';
 
@@ -18,8 +20,10 @@ export type Value = Node[] | string | number | boolean;
 /**
  * Which nodes exist for an evaluation. `admits` is asked about an element, attribute, or node directly under
  * the document, only once its parent (or owner element) is known to be admitted; text below an admitted
- * element is always admitted. It must answer alike for elements of the same name under the same parent
- * (Igor's rules go by names), which lets an indexed lookup among thousands of siblings ask once.
+ * element is always there, and texts that only left-out elements separate are one text node, as in a copy of
+ * the tree holding only what the view admits (dom.ts continuesText; the evaluator sees to that). It must
+ * answer alike for elements of the same name under the same parent (Igor's rules go by names), which lets an
+ * indexed lookup among thousands of siblings ask once.
  */
 export interface View {
   admits(node: Node): boolean;
@@ -59,17 +63,12 @@ const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 
 const REVERSE_AXES: ReadonlySet<Axis> = new Set(['ancestor', 'ancestor-or-self', 'preceding', 'preceding-sibling']);
 
-function isNamespaceDeclaration(a: Node): boolean {
-  const name = a.nodeName;
-  return name === 'xmlns' || name.startsWith('xmlns:');
-}
-
 export function isNodeSet(v: Value): v is Node[] {
   return Array.isArray(v);
 }
 
 /** One evaluation: its scope, and document-order positions worked out as they are needed. */
-class Run {
+class Run implements Admission {
   private readonly positions = new Map<Node, number>();
   private readonly numbered = new Set<Node>();
   /**
@@ -88,9 +87,14 @@ class Run {
     const view = this.scope.view;
     if (!view) return true;
     const type = n.nodeType;
-    if (type === TEXT || type === CDATA) return n.parentNode?.nodeType === ELEMENT || view.admits(n);
-    return view.admits(n);
+    if (type !== TEXT && type !== CDATA) return view.admits(n);
+    if (n.parentNode?.nodeType !== ELEMENT) return view.admits(n);
+    // A text after another with only left-out nodes between is part of that one (dom.ts continuesText).
+    return !continuesText(n, this.siblingAdmitted);
   }
+
+  /** Of the siblings of an admitted text (whose parent is admitted): whether one exists in the view. */
+  private readonly siblingAdmitted = (s: Node): boolean => s.nodeType !== ELEMENT || this.scope.view!.admits(s);
 
   fail(reason: string): never {
     throw new XPathError(reason, this.expression);
@@ -118,6 +122,7 @@ class Run {
       }
       return s;
     }
+    if (this.scope.view && (type === TEXT || type === CDATA)) return runText(n, this.siblingAdmitted);
     return n.nodeValue ?? '';
   }
 
@@ -323,8 +328,9 @@ class Run {
     if (step.test.k === 'nsany') this.namespace(step.test.prefix);
     const out: Node[] = [];
     const reverse = REVERSE_AXES.has(step.axis);
+    const limit = positionsNeeded(step.preds[0]);
     for (const context of contexts) {
-      const list = this.positionalShortcut(step, context) ?? this.filterAll(this.axis(step.axis, context, step.test), step.preds);
+      const list = this.positionalShortcut(step, context) ?? this.filterAll(this.axis(step.axis, context, step.test, limit), step.preds);
       if (contexts.length === 1 && !reverse) return list;
       if (reverse) for (let i = list.length - 1; i >= 0; i--) out.push(list[i]!);
       else for (const n of list) out.push(n);
@@ -335,41 +341,48 @@ class Run {
   }
 
   /**
-   * `name[N]` and `name[last()]` on the child axis: the one child, found without testing every other
-   * (then the step's other predicates); undefined when the step is not of that form.
+   * `name[N]` and `name[last()]` on the child axis, and `[last()]` on the sibling, following and preceding axes:
+   * the one node, found without testing every other (then the step's other predicates); undefined when the
+   * step is not of that form. (`[N]` on the other axes stops after N nodes: positionsNeeded.)
    */
   private positionalShortcut(step: Step, context: Node): Node[] | undefined {
-    if (step.axis !== 'child' || step.preds.length === 0) return undefined;
+    if (step.preds.length === 0) return undefined;
     const first = step.preds[0]!;
     const last = first.t === 'call' && first.name === 'last' && first.args.length === 0;
-    if (!last && first.t !== 'number') return undefined;
     let found: Node | undefined;
-    const named = this.namedChildren(context, step.test);
+    if (step.axis !== 'child') {
+      if (!last || !FAR_END_AXES.has(step.axis)) return undefined;
+      fromFarEnd(step.axis, context, this, (m) => {
+        tick();
+        if (this.matches(step.test, m, ELEMENT)) found = m;
+        return found === undefined;
+      });
+    } else if (last || first.t === 'number') found = this.nthChild(step.test, context, last ? 'last' : (first as { v: number }).v);
+    else return undefined;
+    return this.filterAll(found ? [found] : [], step.preds.slice(1));
+  }
+
+  /** The child `test` selects at a position (1-based) or the last, without testing the others. */
+  private nthChild(test: NodeTest, context: Node, wanted: number | 'last'): Node | undefined {
+    const named = this.namedChildren(context, test);
     if (named) {
-      const wanted = last ? named.length : (first as { v: number }).v;
-      found = Number.isInteger(wanted) && wanted >= 1 ? named[wanted - 1] : undefined;
-    } else if (last) {
+      const at = wanted === 'last' ? named.length : wanted;
+      return Number.isInteger(at) && at >= 1 ? named[at - 1] : undefined;
+    }
+    if (wanted === 'last') {
       for (let c = context.lastChild; c; c = c.previousSibling) {
         tick();
-        if (this.matches(step.test, c, ELEMENT) && this.admits(c)) {
-          found = c;
-          break;
-        }
+        if (this.matches(test, c, ELEMENT) && this.admits(c)) return c;
       }
-    } else {
-      const wanted = (first as { v: number }).v;
-      let seen = 0;
-      if (Number.isInteger(wanted) && wanted >= 1) {
-        for (let c = context.firstChild; c; c = c.nextSibling) {
-          tick();
-          if (this.matches(step.test, c, ELEMENT) && this.admits(c) && ++seen === wanted) {
-            found = c;
-            break;
-          }
-        }
-      }
+      return undefined;
     }
-    return this.filterAll(found ? [found] : [], step.preds.slice(1));
+    let seen = 0;
+    if (!Number.isInteger(wanted) || wanted < 1) return undefined;
+    for (let c = context.firstChild; c; c = c.nextSibling) {
+      tick();
+      if (this.matches(test, c, ELEMENT) && this.admits(c) && ++seen === wanted) return c;
+    }
+    return undefined;
   }
 
   private filterAll(nodes: Node[], preds: Expr[]): Node[] {
@@ -470,94 +483,35 @@ class Run {
     return uri;
   }
 
-  /** The nodes on `axis` from `n` that pass `test`, in the axis's order (reverse axes nearest first). */
-  axis(axis: Axis, n: Node, test: NodeTest): Node[] {
+  /**
+   * The nodes on `axis` from `n` that pass `test`, in the axis's order (reverse axes nearest first): the first
+   * `limit` of them, found without walking further.
+   */
+  axis(axis: Axis, n: Node, test: NodeTest, limit = Infinity): Node[] {
+    if (limit <= 0) return [];
+    if (axis === 'child') {
+      const named = this.namedChildren(n, test);
+      if (named) return named.length > limit ? named.slice(0, limit) : named;
+    }
     const out: Node[] = [];
+    if (axis === 'descendant') {
+      if (test.k === 'name' && test.prefix === undefined && (n.nodeType === ELEMENT || n.nodeType === DOCUMENT)) {
+        const list = descendantsNamed(n, test.local, this.scope.view) as Element[] as Node[];
+        if (list.length > limit) return list.slice(0, limit);
+        if (tracksDeepChanges(n)) indexed.set(list, 0);
+        return list;
+      }
+      if (test.k === 'name' || test.k === 'any' || test.k === 'node' || test.k === 'text') {
+        this.descendantsMatching(n, test, out, limit);
+        return out;
+      }
+    }
     const principal = axis === 'attribute' ? ATTRIBUTE : ELEMENT;
-    const take = (m: Node) => {
+    walkAxis(axis, n, this, (m) => {
       tick();
       if (this.matches(test, m, principal)) out.push(m);
-    };
-    switch (axis) {
-      case 'child': {
-        const named = this.namedChildren(n, test);
-        if (named) return named;
-        for (let c = n.firstChild; c; c = c.nextSibling) if (this.admits(c)) take(c);
-        break;
-      }
-      case 'descendant':
-        if (test.k === 'name' && test.prefix === undefined && (n.nodeType === ELEMENT || n.nodeType === DOCUMENT)) {
-          const list = descendantsNamed(n, test.local, this.scope.view) as Element[] as Node[];
-          if (tracksDeepChanges(n)) indexed.set(list, 0);
-          return list;
-        }
-        if (test.k === 'name' || test.k === 'any' || test.k === 'node' || test.k === 'text') this.descendantsMatching(n, test, out);
-        else this.descendants(n, take);
-        break;
-      case 'descendant-or-self':
-        take(n);
-        this.descendants(n, take);
-        break;
-      case 'self':
-        take(n);
-        break;
-      case 'parent': {
-        const p = parentOf(n);
-        if (p) take(p);
-        break;
-      }
-      case 'ancestor':
-        for (let m = parentOf(n); m; m = parentOf(m)) take(m);
-        break;
-      case 'ancestor-or-self':
-        for (let m: Node | null = n; m; m = parentOf(m)) take(m);
-        break;
-      case 'following-sibling':
-        if (n.nodeType !== ATTRIBUTE) for (let m = n.nextSibling; m; m = m.nextSibling) if (this.admits(m)) take(m);
-        break;
-      case 'preceding-sibling':
-        if (n.nodeType !== ATTRIBUTE) for (let m = n.previousSibling; m; m = m.previousSibling) if (this.admits(m)) take(m);
-        break;
-      case 'following': {
-        // Everything after n in document order but its own descendants: for an attribute, its element's content too.
-        let m: Node | null = n;
-        if (n.nodeType === ATTRIBUTE) {
-          m = (n as Attr).ownerElement;
-          if (m) this.descendants(m, take);
-        }
-        for (; m; m = parentOf(m)) {
-          for (let s = m.nextSibling; s; s = s.nextSibling) {
-            if (!this.admits(s)) continue;
-            take(s);
-            this.descendants(s, take);
-          }
-        }
-        break;
-      }
-      case 'preceding': {
-        // Everything before n in document order but its ancestors, nearest first.
-        let m: Node | null = n.nodeType === ATTRIBUTE ? (n as Attr).ownerElement : n;
-        for (; m; m = parentOf(m)) {
-          for (let s = m.previousSibling; s; s = s.previousSibling) {
-            if (!this.admits(s)) continue;
-            this.descendantsReversed(s, take);
-            take(s);
-          }
-        }
-        break;
-      }
-      case 'attribute':
-        if (n.nodeType === ELEMENT) {
-          const attrs = (n as Element).attributes;
-          for (let i = 0; i < attrs.length; i++) {
-            const a = attrs[i]!;
-            if (!isNamespaceDeclaration(a) && this.admits(a)) take(a);
-          }
-        }
-        break;
-      case 'namespace':
-        break; // namespace nodes are not modelled: the tree's namespaces are Igor's hidden data
-    }
+      return out.length < limit;
+    });
     return out;
   }
 
@@ -581,12 +535,12 @@ class Run {
   }
 
   /** Descendants passing a name, any-element, node() or text() test, in document order, in one threaded walk. */
-  private descendantsMatching(root: Node, test: NodeTest, out: Node[]): void {
+  private descendantsMatching(root: Node, test: NodeTest, out: Node[], limit: number): void {
     const view = this.scope.view;
     const name = test.k === 'name' ? test.local : undefined;
     const ns = test.k === 'name' && test.prefix !== undefined ? this.namespace(test.prefix) : undefined;
     let c: Node | null = root.firstChild;
-    while (c) {
+    while (c && out.length < limit) {
       tick();
       const type = c.nodeType;
       let descend = false;
@@ -602,7 +556,7 @@ class Run {
             out.push(c);
         }
       } else if (test.k === 'node' || (test.k === 'text' && (type === TEXT || type === CDATA))) {
-        if (!view || type === TEXT || type === CDATA || view.admits(c)) out.push(c);
+        if (type === TEXT || type === CDATA ? this.admits(c) : !view || view.admits(c)) out.push(c);
       }
       if (descend) {
         c = c.firstChild;
@@ -611,25 +565,6 @@ class Run {
       while (c && c !== root && !c.nextSibling) c = c.parentNode;
       c = c && c !== root ? c.nextSibling : null;
     }
-  }
-
-  /** The admitted descendants of n, in document order. */
-  private descendants(n: Node, take: (m: Node) => void): void {
-    const stack: Node[] = [];
-    for (let c = n.lastChild; c; c = c.previousSibling) stack.push(c);
-    while (stack.length) {
-      const c = stack.pop()!;
-      if (!this.admits(c)) continue;
-      take(c);
-      for (let g = c.lastChild; g; g = g.previousSibling) stack.push(g);
-    }
-  }
-
-  /** The admitted descendants of n, in reverse document order. */
-  private descendantsReversed(n: Node, take: (m: Node) => void): void {
-    const order: Node[] = [];
-    this.descendants(n, (m) => order.push(m));
-    for (let i = order.length - 1; i >= 0; i--) take(order[i]!);
   }
 
   // ---- functions ----
@@ -680,13 +615,19 @@ const CORE: Record<string, CoreFunction> = {
   count: { arity: [1, 1], run: (r, _c, [ns]) => r.nodeSetArg(ns!, 'count').length },
   id: {
     arity: [1, 1],
+    // An element's ID is its xml:id (the xml:id Recommendation), the one kind of ID a document without a DTD
+    // has — and the tree takes none (XPath 1.0 §4.1 reads IDs from the DTD). An attribute merely named `id`
+    // is no ID. Each ID names one element: the first that carries it, as libxml2 registers them.
     run: (r, c, [v]) => {
       const ids = new Set((isNodeSet(v!) ? v.map((n) => r.stringOfNode(n)).join(' ') : r.toString(v!)).split(/[ \t\r\n]+/).filter(Boolean));
       const found: Node[] = [];
-      const root = rootOf(c.node);
-      for (const el of r.axis('descendant', root, { k: 'any' })) {
-        const id = (el as Element).getAttributeNode?.('id');
-        if (id && ids.has(id.value) && r.admits(id)) found.push(el);
+      for (const el of r.axis('descendant', rootOf(c.node), { k: 'any' })) {
+        if (ids.size === 0) break;
+        const id = (el as Element).getAttributeNodeNS(XML_NS, 'id');
+        if (id && ids.has(id.value) && r.admits(id)) {
+          found.push(el);
+          ids.delete(id.value);
+        }
       }
       return found;
     },
@@ -830,16 +771,6 @@ function compareKeys(a: number[], b: number[]): number {
   return a.length - b.length;
 }
 
-function parentOf(n: Node): Node | null {
-  return n.nodeType === ATTRIBUTE ? (n as Attr).ownerElement : n.parentNode;
-}
-
-function rootOf(n: Node): Node {
-  let m = n;
-  for (let p = parentOf(m); p; p = parentOf(p)) m = p;
-  return m;
-}
-
 function isDescendantOrSelfNode(s: Step): boolean {
   return s.axis === 'descendant-or-self' && s.test.k === 'node' && s.preds.length === 0;
 }
@@ -924,22 +855,6 @@ function isDigit(c: number): boolean {
 /** Lists shared with the indexes (never changed here), with what says their elements are unchanged. */
 const indexed = new WeakMap<Node[], number>();
 
-const plain = new WeakMap<readonly Element[], number>();
-
-/** No element of the list is in a namespace (checked once, and again only for what was appended since). */
-function allWithoutNamespace(list: readonly Element[]): boolean {
-  const upTo = plain.get(list) ?? 0;
-  if (upTo < 0) return false;
-  for (let i = upTo; i < list.length; i++) {
-    if (list[i]!.namespaceURI) {
-      plain.set(list, -1);
-      return false;
-    }
-  }
-  plain.set(list, list.length);
-  return true;
-}
-
 /** What a predicate compares when it is `NAME op literal` or `. op literal` (either way round), else undefined. */
 function comparedPart(e: Expr): { self: true } | { child: string } | undefined {
   if (e.t !== 'path' || e.start !== 'context' || e.steps.length !== 1) return undefined;
@@ -991,6 +906,43 @@ function positionCompared(p: Expr): { op: keyof typeof FLIPPED; bound: Expr } | 
   if (isPosition(p.l) && sizeOnly(p.r)) return { op: p.op, bound: p.r };
   if (isPosition(p.r) && sizeOnly(p.l)) return { op: FLIPPED[p.op], bound: p.l };
   return undefined;
+}
+
+/** A number that numbers alone make (`2`, `-1`, `1 div 0`), or undefined. */
+function constantNumber(e: Expr): number | undefined {
+  if (e.t === 'number') return e.v;
+  if (e.t === 'neg') {
+    const v = constantNumber(e.e);
+    return v === undefined ? undefined : -v;
+  }
+  if (e.t !== 'arith') return undefined;
+  const l = constantNumber(e.l);
+  const r = constantNumber(e.r);
+  if (l === undefined || r === undefined) return undefined;
+  return e.op === '+' ? l + r : e.op === '-' ? l - r : e.op === '*' ? l * r : e.op === 'div' ? l / r : l % r;
+}
+
+/**
+ * How many nodes of its axis a step's first predicate can select among: `[3]`, `[position() < 3]` and
+ * `[position() = 3]` need the first three only, so the axis is walked no further (the predicate gives the
+ * same on those as on the whole axis, for it does not ask last()). Infinity when the predicate may need all.
+ */
+function positionsNeeded(p: Expr | undefined): number {
+  if (!p) return Infinity;
+  if (p.t === 'number') return Number.isInteger(p.v) && p.v >= 1 ? p.v : 0;
+  if (p.t !== 'compare') return Infinity;
+  let op: keyof typeof FLIPPED = p.op;
+  let bound: number | undefined;
+  if (isPosition(p.l)) bound = constantNumber(p.r);
+  else if (isPosition(p.r)) {
+    bound = constantNumber(p.l);
+    op = FLIPPED[op];
+  }
+  if (bound === undefined || (op !== '<' && op !== '<=' && op !== '=')) return Infinity;
+  if (Number.isNaN(bound)) return 0; // NaN compares false
+  if (op === '<') return Math.max(0, Math.ceil(bound) - 1);
+  if (op === '<=') return Math.max(0, Math.floor(bound));
+  return Number.isInteger(bound) && bound >= 1 ? bound : 0;
 }
 
 /**

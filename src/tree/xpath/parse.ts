@@ -287,7 +287,8 @@ class Parser {
       return { t: 'path', start: 'root', steps: this.relativeSteps(true) };
     }
     if (!this.startsStep()) this.unexpected();
-    return { t: 'path', start: 'context', steps: this.relativeSteps(false) };
+    const at = this.peek().at;
+    return { t: 'path', start: 'context', steps: this.relativeSteps(false), at };
   }
 
   private startsStep(): boolean {
@@ -328,8 +329,9 @@ class Parser {
             args.push(this.expr());
           }
         }
+        const close = this.peek().at;
         this.expect(')');
-        return { t: 'call', name: t.text, args, at: t.at };
+        return { t: 'call', name: t.text, args, at: t.at, close };
       }
     }
   }
