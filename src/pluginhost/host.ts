@@ -1,13 +1,16 @@
 /**
  * The PluginHost a plugin's create() receives: its name, logger, tree access with its own rights, settings,
- * per-user data, HTTP calls, status records, OAuth2 and replies. Everything a plugin does goes through here.
+ * per-user data, HTTP calls, status records, OAuth2, replies, and what it watches and schedules. Everything a
+ * plugin does goes through here, and whatever it registers here (background work, watches, schedules) belongs
+ * to the host: dispose() ends it all when the plugin stops.
  */
 import type { Principal } from '../auth/principal.ts';
 import { localPath } from '../auth/returnTo.ts';
 import { CODE_OF_STATUS, IgorError } from '../errors.ts';
+import { SYSTEM_CLOCK, type Clock } from '../clock.ts';
 import { httpRequest } from '../http/client.ts';
 import type { Logger } from '../logger.ts';
-import type { Json, JsonObject, OAuth2Provider, PluginHost, PluginReply } from '../plugin-api.ts';
+import type { HttpRequest, HttpResponse, Json, JsonObject, OAuth2Provider, PluginHost, PluginReply } from '../plugin-api.ts';
 import { statusFields, type Outcome } from '../status.ts';
 import type { Database } from '../store/database.ts';
 import { isTagName } from '../tree/dom.ts';
@@ -16,7 +19,9 @@ import { pluginFiles } from './files.ts';
 import { sensorChanges, unitChanges } from './series.ts';
 import { declareSettings } from './settings.ts';
 import { OAuth2Flow } from './oauth2.ts';
+import { pluginSchedule } from './schedule.ts';
 import { treeAccess } from './treeAccess.ts';
+import { pluginWatches } from './watch.ts';
 
 export interface HostDeps {
   db: Database;
@@ -25,6 +30,10 @@ export interface HostDeps {
   callTimeoutMs: number;
   devMode: boolean;
   publicUrl(): string;
+  /** What host.every and storeSeries's `keep` go by: the system's clock unless a test gives its own. */
+  clock?: Clock;
+  /** How the plugin's own HTTP calls (host.http, its OAuth2 client) are made: for real unless a test captures them. */
+  http?: (url: string, req: HttpRequest) => Promise<HttpResponse>;
 }
 
 const replies = new WeakSet<object>();
@@ -33,7 +42,8 @@ export function isReply(value: unknown): value is PluginReply {
   return typeof value === 'object' && value !== null && replies.has(value);
 }
 
-function makeReply(status: number, body: string | Buffer | Json = '', headers: Record<string, string> = {}): PluginReply {
+/** A full answer (host.reply); the host knows its own replies from a method's JSON answer by this set. */
+export function makeReply(status: number, body: string | Buffer | Json = '', headers: Record<string, string> = {}): PluginReply {
   const isText = typeof body === 'string' || Buffer.isBuffer(body);
   const reply: PluginReply = {
     status,
@@ -47,7 +57,7 @@ function makeReply(status: number, body: string | Buffer | Json = '', headers: R
 export interface HostOfPlugin extends PluginHost {
   /** Set once the plugin asks for OAuth2: gives it the auth1 and auth2 methods. */
   readonly oauthFlow: OAuth2Flow | undefined;
-  /** Forgets the plugin's background work source (when the plugin is stopped). */
+  /** Ends what the plugin registered (watches, schedules) and forgets its background work: the plugin has stopped. */
   dispose(): void;
 }
 
@@ -67,7 +77,11 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
   // Background work, for /internal/flush to wait on.
   const background = new BackgroundWork(`plugin ${name}`, (what, err) => log.error({ err }, `${what} failed`));
   const unregister = deps.work.register(background);
-  const http = (url: string, req = {}) => httpRequest(url, { timeoutMs: deps.callTimeoutMs, ...req });
+  const clock = deps.clock ?? SYSTEM_CLOCK;
+  const send = deps.http ?? httpRequest;
+  const http = (url: string, req: HttpRequest = {}) => send(url, { timeoutMs: deps.callTimeoutMs, ...req });
+  const watches = pluginWatches(deps.db, self, background, log);
+  const schedule = pluginSchedule(clock, background, log);
   // Through the plugin's own tree access: a plugin records status only where it may write.
   const recordStatus = (representing: string, outcome: Outcome) =>
     data.batch(statusFields(representing, outcome).map(({ xpath, value }) => ({ op: 'put' as const, xpath, value })));
@@ -89,7 +103,7 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
     publicUrl: (path) => deps.publicUrl() + (path.startsWith('/') ? path : `/${path}`),
     recordStatus,
     async storeSeries(base, answer, options = {}) {
-      const keep = options.keep === undefined ? undefined : { keep: options.keep, now: Date.now() };
+      const keep = options.keep === undefined ? undefined : { keep: options.keep, now: clock.now() };
       const { changes, counts } = sensorChanges(base, answer, (name) => data.getAll(`${base}/${name}`), options.keys, keep);
       changes.push(...unitChanges(base, options.units ?? {}, (name) => data.get(`${base}/units/${name}`)));
       await data.batch(changes);
@@ -135,7 +149,13 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
       });
       return oauthFlow;
     },
-    dispose: () => void unregister(),
+    onChange: (xpath, handler) => watches.onChange(xpath, handler),
+    every: (when, handler) => schedule.every(when, handler),
+    dispose: () => {
+      watches.dispose();
+      schedule.dispose();
+      unregister();
+    },
     reply: makeReply,
     redirect: (location, status = 303) => makeReply(status, '', { location }),
     redirectBack: (returnTo) => {
