@@ -286,6 +286,8 @@ export interface PluginHost {
    * the answer's `stop()`. A bad interval or expression throws at once.
    */
   every(when: number | string, handler: () => void | Promise<void>): Subscription;
+  /** The time by the host's clock, which host.every follows: under createTestHost, the test's clock. */
+  now(): Date;
 }
 
 /** An element that changed, as host.onChange hands it over. */

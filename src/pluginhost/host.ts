@@ -151,6 +151,7 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
     },
     onChange: (xpath, handler) => watches.onChange(xpath, handler),
     every: (when, handler) => schedule.every(when, handler),
+    now: () => new Date(clock.now()),
     dispose: () => {
       watches.dispose();
       schedule.dispose();
