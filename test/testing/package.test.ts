@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -25,66 +25,25 @@ function run(command: string, args: string[], cwd: string) {
   return spawnSync(command, args, { cwd, env, encoding: 'utf8' });
 }
 
-const PLUGIN = `import type { NodeChange, PluginDefinition } from 'igor-ts/plugin-api';
+/** The files README's "Writing a plugin" shows: its code blocks whose first line names one (`// plugin.ts`). */
+function readmeFiles(): Record<string, string> {
+  const readme = readFileSync(join(PACKAGE_DIR, 'README.md'), 'utf8');
+  const start = readme.indexOf('### Writing a plugin');
+  const section = readme.slice(start, readme.indexOf('\n## ', start));
+  const files: Record<string, string> = {};
+  for (const m of section.matchAll(/```\w*\n(\/\/ ([\w.]+)\n[\s\S]*?)```/g)) files[m[2]!] = m[1]!;
+  return files;
+}
 
-export default {
-  description: 'Keeps the warmest reading it has seen',
-  create(host) {
-    const settings = host.declareSettings({ unit: { kind: 'choice', choices: ['C', 'F'], default: 'C' } });
-    host.onChange('environment/temperature', async (changes: NodeChange[]) => {
-      const reading = Number(changes[0]?.value);
-      const warmest = Number(host.data.get(\`sensors/\${host.name}/warmest\`) ?? -Infinity);
-      if (reading > warmest) await host.data.put(\`sensors/\${host.name}/warmest\`, reading);
-    });
-    host.every('0 0 * * *', () => host.data.delete(\`sensors/\${host.name}/warmest\`));
-    return {
-      methods: {
-        index: { access: 'public', handler: () => \`\${host.data.get(\`sensors/\${host.name}/warmest\`) ?? '-'} \${settings.get('unit')}\\n\` },
-        settings: settings.method,
-      },
-    };
-  },
-} satisfies PluginDefinition;
-`;
-
-const TEST = `import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { createTestHost } from 'igor-ts/testing';
-import plugin from './plugin.ts';
-
-test('keeps the warmest reading until midnight', async () => {
-  const t = await createTestHost(plugin, { name: 'warmest', folder: import.meta.dirname, now: new Date(2030, 0, 1, 23, 0) });
-  for (const reading of [18, 21.5, 19]) await t.data.put('environment/temperature', reading);
-  await t.settle();
-  assert.equal((await t.call('index', { as: 'anonymous' })).text, '21.5 C\\n');
-  await t.clock.advance(3_600_000);
-  assert.equal((await t.call('index', { as: 'anonymous' })).text, '- C\\n');
-  await t.close();
-});
-`;
-
-const TSCONFIG = {
-  compilerOptions: {
-    target: 'ES2022',
-    module: 'NodeNext',
-    moduleResolution: 'NodeNext',
-    strict: true,
-    noEmit: true,
-    allowImportingTsExtensions: true,
-    types: ['node'],
-    skipLibCheck: false,
-  },
-  include: ['*.ts'],
-};
+const README = readmeFiles();
 
 /** A plugin's folder with igor-ts installed from `tarball`, and @types/node as an author installs it. */
-function pluginFolder(dir: string, unpacked: string, files: Record<string, string>): string {
+function pluginFolder(dir: string, unpacked: string, files: Record<string, string | undefined>): string {
   mkdirSync(join(dir, 'node_modules', '@types'), { recursive: true });
   symlinkSync(unpacked, join(dir, 'node_modules', 'igor-ts'));
   symlinkSync(join(MODULES, '@types', 'node'), join(dir, 'node_modules', '@types', 'node'));
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'my-plugin', type: 'module', private: true }));
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(TSCONFIG));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text ?? '');
   return dir;
 }
 
@@ -118,8 +77,12 @@ describe('the plugin kit, installed from the packed package', () => {
     assert.ok(!packed.some((f) => f.startsWith('test/')), 'no tests');
   });
 
+  it("shows a plugin, its test and its tsconfig.json in README's Writing a plugin", () => {
+    assert.deepEqual(Object.keys(README).sort(), ['plugin.test.ts', 'plugin.ts', 'tsconfig.json']);
+  });
+
   it('type-checks a plugin in a folder of its own against igor-ts/plugin-api and igor-ts/testing, and only them', async () => {
-    const dir = pluginFolder(await tempDir('my-plugin-'), unpacked, { 'plugin.ts': PLUGIN, 'plugin.test.ts': TEST });
+    const dir = pluginFolder(await tempDir('my-plugin-'), unpacked, README);
     const tsc = run(process.execPath, [TSC, '-p', '.', '--listFiles'], dir);
     assert.equal(tsc.status, 0, `tsc failed:\n${tsc.stdout}${tsc.stderr}`);
     const ours = tsc.stdout.split('\n').filter((f) => f.includes('/igor-ts/'));
@@ -135,8 +98,10 @@ describe('the plugin kit, installed from the packed package', () => {
   });
 
   it('refuses a plugin that uses the API wrongly', async () => {
-    const wrong = PLUGIN.replace("host.every('0 0 * * *',", 'host.every({ hours: 24 },').replace("access: 'public'", "access: 'everyone'");
-    const dir = pluginFolder(await tempDir('my-plugin-'), unpacked, { 'plugin.ts': wrong });
+    const plugin = README['plugin.ts'] ?? '';
+    const wrong = plugin.replace("host.every('0 0 * * *',", 'host.every({ hours: 24 },').replace("access: 'public'", "access: 'everyone'");
+    assert.equal(wrong.split('\n').filter((line, i) => line !== plugin.split('\n')[i]).length, 2, 'both mistakes made');
+    const dir = pluginFolder(await tempDir('my-plugin-'), unpacked, { 'tsconfig.json': README['tsconfig.json'], 'plugin.ts': wrong });
     const tsc = run(process.execPath, [TSC, '-p', '.'], dir);
     assert.notEqual(tsc.status, 0, 'tsc accepted it');
     assert.match(tsc.stdout, /plugin\.ts\(\d+,\d+\): error TS\d+: .*hours/);
@@ -144,10 +109,10 @@ describe('the plugin kit, installed from the packed package', () => {
   });
 
   it("runs the plugin's own test with createTestHost from the package, no server", async () => {
-    const dir = pluginFolder(await tempDir('my-plugin-'), unpacked, { 'plugin.ts': PLUGIN, 'plugin.test.ts': TEST });
+    const dir = pluginFolder(await tempDir('my-plugin-'), unpacked, README);
     const test = run(process.execPath, ['--import', TSX, '--test', 'plugin.test.ts'], dir);
     assert.equal(test.status, 0, `${test.stdout}${test.stderr}`);
-    assert.match(test.stdout, /# pass 1/);
+    assert.match(test.stdout, /# pass 2\n# fail 0/);
   });
 });
 
