@@ -10,7 +10,7 @@ import { CODE_OF_STATUS, IgorError } from '../errors.ts';
 import { SYSTEM_CLOCK, type Clock } from '../clock.ts';
 import { httpRequest } from '../http/client.ts';
 import type { Logger } from '../logger.ts';
-import type { HttpRequest, HttpResponse, Json, JsonObject, OAuth2Provider, PluginHost, PluginReply } from '../plugin-api.ts';
+import type { HttpRequest, HttpResponse, Json, JsonObject, OAuth2Provider, PluginHost, PluginReply, TreeAccess } from '../plugin-api.ts';
 import { statusFields, type Outcome } from '../status.ts';
 import type { Database } from '../store/database.ts';
 import { isTagName } from '../tree/dom.ts';
@@ -18,7 +18,7 @@ import { BackgroundWork, type WorkTracker } from '../work.ts';
 import { pluginFiles } from './files.ts';
 import { sensorChanges, unitChanges } from './series.ts';
 import { declareSettings } from './settings.ts';
-import { OAuth2Flow } from './oauth2.ts';
+import { OAuth2Flow, type OAuth2Deps } from './oauth2.ts';
 import { pluginSchedule } from './schedule.ts';
 import { treeAccess } from './treeAccess.ts';
 import { pluginWatches } from './watch.ts';
@@ -63,6 +63,57 @@ export interface HostOfPlugin extends PluginHost {
 
 function asObject(value: Json | undefined): JsonObject | undefined {
   return value && typeof value === 'object' && !Array.isArray(value) ? value : value === undefined ? undefined : {};
+}
+
+/** What a plugin's OAuth2 flow is bound to: its name, its tree access, and where each user's token lives. */
+interface FlowSetting {
+  name: string;
+  data: TreeAccess;
+  log: Logger;
+  http: OAuth2Deps['http'];
+  timeoutMs: number;
+  host: Pick<PluginHost, 'publicUrl' | 'userData'>;
+  userPath(user: string): string;
+  recordStatus(representing: string, outcome: Outcome): Promise<void>;
+}
+
+/** The plugin's OAuth2 flow (oauth2.ts), keeping each user's token and authorisation state in their plugin data. */
+function oauthFlowOf(
+  { name, data, log, http, timeoutMs, host, userPath, recordStatus }: FlowSetting,
+  provider: () => OAuth2Provider,
+): OAuth2Flow {
+  return new OAuth2Flow({
+    plugin: name,
+    provider,
+    redirectUri: () => host.publicUrl(`/plugin/${name}/auth2`),
+    readToken: (user) => asObject(data.get(`${userPath(user)}/token`)),
+    readUserData: (user) => host.userData(user),
+    usersWithTokens: () => data.refs(`/data/identities/*/plugindata/${name}[token]`).map((ref) => ref.split('/')[3]!),
+    writeToken: async (user, token) => {
+      await data.put(`${userPath(user)}/token`, token);
+    },
+    // The reason is kept as the element's text (older databases hold `true`).
+    authorisationProblem: (user) => {
+      const value = data.get(`${userPath(user)}/needsAuthorisation`);
+      return value === undefined || value === null || value === false || value === ''
+        ? undefined
+        : typeof value === 'string'
+          ? value
+          : 'authorise again';
+    },
+    setNeedsAuthorisation: async (user, reason) => {
+      if (reason === undefined) {
+        if (data.get(`${userPath(user)}/needsAuthorisation`) !== undefined) await data.delete(`${userPath(user)}/needsAuthorisation`);
+        return;
+      }
+      const sentence = `${user} must authorise ${name} again: ${reason}`;
+      log.warn({ user }, sentence);
+      await data.put(`${userPath(user)}/needsAuthorisation`, reason);
+      await recordStatus(`sensors/${name}`, { ok: false, message: sentence });
+    },
+    http,
+    timeoutMs,
+  });
 }
 
 export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin' }): HostOfPlugin {
@@ -115,38 +166,7 @@ export function makePluginHost(deps: HostDeps, self: Principal & { kind: 'plugin
       return oauthFlow;
     },
     oauth2(provider: () => OAuth2Provider) {
-      oauthFlow = new OAuth2Flow({
-        plugin: name,
-        provider,
-        redirectUri: () => host.publicUrl(`/plugin/${name}/auth2`),
-        readToken: (user) => asObject(data.get(`${userPath(user)}/token`)),
-        readUserData: (user) => host.userData(user),
-        usersWithTokens: () => data.refs(`/data/identities/*/plugindata/${name}[token]`).map((ref) => ref.split('/')[3]!),
-        writeToken: async (user, token) => {
-          await data.put(`${userPath(user)}/token`, token);
-        },
-        // The reason is kept as the element's text (older databases hold `true`).
-        authorisationProblem: (user) => {
-          const value = data.get(`${userPath(user)}/needsAuthorisation`);
-          return value === undefined || value === null || value === false || value === ''
-            ? undefined
-            : typeof value === 'string'
-              ? value
-              : 'authorise again';
-        },
-        setNeedsAuthorisation: async (user, reason) => {
-          if (reason === undefined) {
-            if (data.get(`${userPath(user)}/needsAuthorisation`) !== undefined) await data.delete(`${userPath(user)}/needsAuthorisation`);
-            return;
-          }
-          const sentence = `${user} must authorise ${name} again: ${reason}`;
-          log.warn({ user }, sentence);
-          await data.put(`${userPath(user)}/needsAuthorisation`, reason);
-          await recordStatus(`sensors/${name}`, { ok: false, message: sentence });
-        },
-        http,
-        timeoutMs: deps.callTimeoutMs,
-      });
+      oauthFlow = oauthFlowOf({ name, data, log, http, timeoutMs: deps.callTimeoutMs, host, userPath, recordStatus }, provider);
       return oauthFlow;
     },
     onChange: (xpath, handler) => watches.onChange(xpath, handler),

@@ -5,14 +5,7 @@
  *   const t = await createTestHost(new URL('.', import.meta.url));   // the plugin's folder
  *   const reply = await t.call('index', { as: { user: 'jack' } });
  */
-export {
-  createTestHost,
-  type CallOptions,
-  type LogEntry,
-  type TestCaller,
-  type TestHost,
-  type TestHostOptions,
-  type TestReply,
-} from './testHost.ts';
+export { createTestHost } from './testHost.ts';
+export type { CallOptions, LogEntry, TestCaller, TestHost, TestHostOptions, TestReply } from './types.ts';
 export type { TestClock } from './fakeClock.ts';
 export type { CapturedRequest, HttpAnswer, HttpHandler } from './capturedHttp.ts';

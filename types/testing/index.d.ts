@@ -7,6 +7,7 @@
  *   const t = await createTestHost(new URL('.', import.meta.url));   // the plugin's folder
  *   const reply = await t.call('index', { as: { user: 'jack' } });
  */
-export { createTestHost, type CallOptions, type LogEntry, type TestCaller, type TestHost, type TestHostOptions, type TestReply, } from './testHost.js';
+export { createTestHost } from './testHost.js';
+export type { CallOptions, LogEntry, TestCaller, TestHost, TestHostOptions, TestReply } from './types.js';
 export type { TestClock } from './fakeClock.js';
 export type { CapturedRequest, HttpAnswer, HttpHandler } from './capturedHttp.js';
