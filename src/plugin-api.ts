@@ -1,7 +1,8 @@
 /**
  * The plugin API: all a plugin may use of the host, and all the host knows of a plugin. Types only: a plugin
  * gets everything it uses at run time from the PluginHost handed to its create(), so a plugin folder works
- * wherever it lives (the package's plugins/ or the database's own plugins/).
+ * wherever it lives (the package's plugins/ or the database's own plugins/). It imports nothing: its compiled
+ * declarations (types/plugin-api.d.ts, `npm run types`) are all an author outside this repository needs.
  *
  * A plugin is a folder `plugins/NAME/` holding `plugin.ts`, whose default export is a PluginDefinition,
  * and optionally `database-fragment.xml`, pages (`setup.html`, …) and `readme.md`:
@@ -9,11 +10,26 @@
  *   import type { PluginDefinition } from 'igor-ts/plugin-api';
  *   export default { description: '…', create: (host) => ({ methods: { … } }) } satisfies PluginDefinition;
  */
-import type { HttpRequest, HttpResponse } from './http/client.ts';
-
-export type { HttpRequest, HttpResponse } from './http/client.ts';
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
+
+/** An HTTP request the host makes (host.http, call.http, an OAuth2 client's request). */
+export interface HttpRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer | Uint8Array;
+  /** Give up after this long (default 30 s). */
+  timeoutMs?: number;
+  /** Also trust this CA (PEM) for https, besides the system's. */
+  ca?: string;
+}
+
+/** Its answer: any status (a 404 is an answer, not an error); the body as text. */
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+}
 
 export interface PluginLogger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -251,6 +267,41 @@ export interface PluginHost {
   redirectBack(returnTo: string | undefined): PluginReply | undefined;
   /** Ends the call with an error status and a message for the caller (and headers, such as retry-after). */
   fail(status: ErrorStatus, message: string, headers?: Record<string, string>): never;
+  /**
+   * Calls `handler` after each write that adds, replaces or deletes an element `xpath` selects (a path relative
+   * to /data, as for host.data), or adds a child to one or deletes one from it, with those elements as the
+   * plugin sees them: with its own rights, as host.data, so nothing it may not read is selected or shown. Writes
+   * are matched as actions' `<xpath>` triggers are (a replaced `lamp/level` is a change of `level`, not of
+   * `lamp`: watch `lamp/*` too to hear of it). Calls to one handler come one at a time: what changes meanwhile is
+   * handed to its next call (each element once, as it is then). Changes a handler makes do not call it again.
+   * What it throws is logged, never passed on. It ends when the plugin stops, or with the answer's `stop()`; an
+   * XPath that cannot be read throws at once.
+   */
+  onChange(xpath: string, handler: (changes: NodeChange[]) => void | Promise<void>): Subscription;
+  /**
+   * Runs `handler` on a schedule: `every(seconds)` one interval after the last run ended (the first one interval
+   * after this call), or `every('cron expression')` at each time it matches, in the server's local time, as an
+   * action's `<cron>` (seconds optional: `0 7 * * *` is 07:00 daily); a cron time that comes while the last run
+   * is still going is skipped. What it throws is logged, never passed on. It ends when the plugin stops, or with
+   * the answer's `stop()`. A bad interval or expression throws at once.
+   */
+  every(when: number | string, handler: () => void | Promise<void>): Subscription;
+  /** The time by the host's clock, which host.every follows: under createTestHost, the test's clock. */
+  now(): Date;
+}
+
+/** An element that changed, as host.onChange hands it over. */
+export interface NodeChange {
+  /** Its reference (/data/…); for a deleted element, where it was. */
+  ref: string;
+  /** Its content (Igor's JSON form) as the plugin may see it; for a deleted element, what it held. */
+  value: Json;
+  deleted: boolean;
+}
+
+/** What host.onChange and host.every answer: the way to end them before the plugin stops. */
+export interface Subscription {
+  stop(): void;
 }
 
 export interface SeriesOptions {

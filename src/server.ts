@@ -4,10 +4,9 @@ import { BRIDGE_USER } from './auth/mqtt.ts';
 import type { MqttBridge } from './mqtt/bridge.ts';
 import type { EmbeddedBroker } from './mqtt/broker.ts';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { publicUrlOf, type Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { ActionManager } from './actions/manager.ts';
@@ -27,16 +26,13 @@ import { createRequestListener } from './rest/app.ts';
 import { FairScheduler } from './rest/fairness.ts';
 import type { HostContext } from './rest/context.ts';
 import { localCaller } from './rest/inject.ts';
+import { PACKAGE_DIR, TEMPLATE } from './packageDir.ts';
 import { Database } from './store/database.ts';
 import { elementFromJson } from './tree/jsonxml.ts';
 import { combine } from './tree/tree.ts';
 import { WorkTracker } from './work.ts';
 
-/** The package's folder: above src/, or above dist/src/ when running the compiled JavaScript. */
-export const PACKAGE_DIR = packageDir(dirname(fileURLToPath(import.meta.url)));
-function packageDir(dir: string): string {
-  return existsSync(join(dir, 'package.json')) ? dir : packageDir(dirname(dir));
-}
+export { PACKAGE_DIR };
 /** The shipped plugins: compiled beside the server when it runs as JavaScript (tools/build.js), else the sources. */
 const SHIPPED_PLUGINS = join(PACKAGE_DIR, import.meta.url.endsWith('.js') ? 'dist' : '', 'plugins');
 export const VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }).version;
@@ -61,7 +57,7 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const db = await Database.open({
     dir: config.database,
-    template: join(PACKAGE_DIR, 'template', 'database.xml'),
+    template: TEMPLATE,
     logger,
     maxDepth: config.maxDepth,
   });

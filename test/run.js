@@ -21,7 +21,8 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+// igor-ts-source: `igor-ts/testing` and `igor-ts/plugin-api` are this checkout's sources, not dist/ (package.json exports).
+const result = spawnSync(process.execPath, ['--conditions=igor-ts-source', '--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',
 });

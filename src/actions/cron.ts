@@ -9,6 +9,7 @@
  * at its first occurrence here, at its second in node-cron.
  */
 import nodeCron from 'node-cron';
+import { SYSTEM_CLOCK, type Clock } from '../clock.ts';
 
 type Field = (number | string)[];
 export interface CronFields {
@@ -121,14 +122,14 @@ export function nextRun(f: CronFields, after: Date): Date {
 /** Longest wait between looks at the clock: a clock set by NTP after boot (a Raspberry Pi has no RTC) is noticed. */
 const LOOK_MS = 60_000;
 
-/** Runs `run` at each time `expression` matches, until stopped. */
-export function scheduleCron(expression: string, run: () => void): { stop(): void } {
+/** Runs `run` at each time `expression` matches, until stopped; by the system's clock or the one given (a test's). */
+export function scheduleCron(expression: string, run: () => void, clock: Clock = SYSTEM_CLOCK): { stop(): void } {
   const fields = parseCron(expression);
-  let due = nextRun(fields, new Date());
-  let timer: NodeJS.Timeout;
-  const arm = () => (timer = setTimeout(wake, Math.min(due.getTime() - Date.now(), LOOK_MS)).unref());
+  let due = nextRun(fields, new Date(clock.now()));
+  let cancel: () => void;
+  const arm = () => (cancel = clock.after(Math.min(due.getTime() - clock.now(), LOOK_MS), wake));
   const wake = () => {
-    const now = Date.now();
+    const now = clock.now();
     const reached = now >= due.getTime();
     // The next time counts from the one reached, so a timer that fires a little late does not run it twice.
     if (reached) due = nextRun(fields, new Date(Math.max(now, due.getTime())));
@@ -136,5 +137,5 @@ export function scheduleCron(expression: string, run: () => void): { stop(): voi
     if (reached) run();
   };
   arm();
-  return { stop: () => clearTimeout(timer) };
+  return { stop: () => cancel() };
 }

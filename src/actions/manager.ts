@@ -8,7 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mayPublish } from '../auth/mqtt.ts';
 import { SYSTEM, type Principal } from '../auth/principal.ts';
-import { viewOf, visibilityFor } from '../auth/visibility.ts';
+import { viewOf, visibilityFor, type Visibility } from '../auth/visibility.ts';
 import { httpRequest } from '../http/client.ts';
 import type { OutboundPolicy } from '../http/outbound.ts';
 import { redactUrls } from '../http/redact.ts';
@@ -20,9 +20,10 @@ import { ELEMENT_NODE, textOf } from '../tree/dom.ts';
 import type { ChangeEvent } from '../tree/tree.ts';
 import { stringOf, type View } from '../tree/xpath.ts';
 import type { WorkTracker } from '../work.ts';
+import { ChangeMatcher, elementsWithin, type Watch } from './changeMatch.ts';
 import { scheduleCron } from './cron.ts';
 import { parseAction, type ActionDefinition } from './definition.ts';
-import { ancestry, TriggerPattern } from './pattern.ts';
+import { TriggerPattern } from './pattern.ts';
 import { ActionRunner, laneOf } from './runner.ts';
 import { expandTemplate } from './template.ts';
 
@@ -62,11 +63,6 @@ function timerDelay(ms: number): number {
 const MAX_CHAIN = 10;
 const ACTION_PATHS = /^\/data\/(actions|plugindata)(\/|$)/;
 
-interface Trigger {
-  action: ActiveAction;
-  pattern: TriggerPattern;
-}
-
 class ActiveAction {
   private static next = 1;
   readonly id = ActiveAction.next++;
@@ -91,9 +87,26 @@ class ActiveAction {
 
   /** What its triggers, condition and templates see: all of the tree for the server's own actions. */
   view(host: ActionHost): View | undefined {
+    const visibility = this.visibility(host);
+    return visibility && viewOf(visibility);
+  }
+
+  private visibility(host: ActionHost): Visibility | undefined {
     const plugin = this.def.plugin;
     if (plugin === undefined) return undefined;
-    return viewOf(visibilityFor(host.pluginPrincipal?.(plugin) ?? { kind: 'plugin', name: plugin }, 'plugin'));
+    return visibilityFor(host.pluginPrincipal?.(plugin) ?? { kind: 'plugin', name: plugin }, 'plugin');
+  }
+
+  /** Its `<xpath>` triggers, for the change matcher (changeMatch.ts). */
+  watches(host: ActionHost): Watch<ActiveAction>[] {
+    return this.patterns.map((pattern) => ({
+      owner: this,
+      pattern,
+      view: () => this.view(host),
+      viewKey: this.def.plugin ?? '',
+      sees: (chain) => this.visibility(host)?.admitsChain(chain) ?? true,
+      ignores: (chain) => this.ownStatus !== undefined && startsWith(chain, this.ownStatus),
+    }));
   }
 
   get label(): string {
@@ -121,8 +134,7 @@ export interface ActionRun {
 
 export class ActionManager {
   private actions: ActiveAction[] = [];
-  private byLastName = new Map<string, Trigger[]>();
-  private anyName: Trigger[] = [];
+  private triggers = new ChangeMatcher<ActiveAction>([]);
   private syncScheduled = false;
   private readonly runner = new ActionRunner();
   private readonly onChange = (events: ChangeEvent[]) => this.changed(events);
@@ -216,15 +228,7 @@ export class ActionManager {
     }
     for (const list of old.values()) for (const a of list) a.stop();
     this.actions = [...kept, ...started];
-    this.byLastName = new Map();
-    this.anyName = [];
-    for (const action of this.actions) {
-      for (const pattern of action.patterns) {
-        const names = pattern.lastNames;
-        if (!names) this.anyName.push({ action, pattern });
-        else for (const n of names) this.byLastName.set(n, [...(this.byLastName.get(n) ?? []), { action, pattern }]);
-      }
-    }
+    this.triggers = new ChangeMatcher(this.actions.flatMap((a) => a.watches(this.host)));
     for (const a of started) this.schedule(a);
     if (started.length || old.size) logger.debug({ actions: this.actions.length, started: started.length }, 'actions updated');
   }
@@ -258,49 +262,7 @@ export class ActionManager {
       this.syncScheduled = true;
       queueMicrotask(() => this.sync());
     }
-    if (this.byLastName.size === 0 && this.anyName.length === 0) return;
-    const matched = new Map<ActiveAction, Node[]>();
-    const evaluated = new Map<string, Set<Node>>();
-    const parentOf = new Map<Node, Node>(); // where deleted nodes were
-    const consider = (node: Node, chain: string[], detached: boolean) => {
-      const triggers = this.byLastName.get(node.nodeName);
-      for (const list of triggers ? [triggers, this.anyName] : [this.anyName]) {
-        for (const { action, pattern } of list) {
-          if (action.ownStatus && startsWith(chain, action.ownStatus)) continue;
-          if (!pattern.mayMatch(chain)) continue;
-          if (detached) {
-            const view = action.view(this.host);
-            if (!pattern.matchedWhenDeleted(node, parentOf.get(node)!, (x, context) => this.host.db.tree.select(x, context, { view })))
-              continue;
-          } else {
-            const key = `${action.def.plugin ?? ''}\0${pattern.xpath}`;
-            let hits = evaluated.get(key);
-            if (!hits)
-              evaluated.set(
-                key,
-                (hits = new Set(this.host.db.tree.select(pattern.xpath, this.host.db.tree.doc, { view: action.view(this.host) }))),
-              );
-            if (!hits.has(node)) continue;
-          }
-          const nodes = matched.get(action) ?? [];
-          if (!nodes.includes(node)) nodes.push(node);
-          matched.set(action, nodes);
-        }
-      }
-    };
-    for (const e of events) {
-      if (e.kind === 'delete') {
-        if (e.node.nodeType === ELEMENT_NODE) {
-          parentOf.set(e.node, e.parent);
-          consider(e.node, ancestry(e.node, e.parent), true);
-        }
-        consider(e.parent, ancestry(e.parent), false);
-        continue;
-      }
-      if (e.node.nodeType !== ELEMENT_NODE) continue;
-      if (e.kind === 'add') consider(e.parent, ancestry(e.parent), false);
-      for (const el of elementsWithin(e.node as Element)) consider(el, ancestry(el), false);
-    }
+    const matched = this.triggers.match(events, this.host.db.tree);
     if (matched.size === 0) return;
     const chain = causes.getStore()?.chain ?? [];
     for (const [action, nodes] of matched) this.fire(action, nodes, chain);
@@ -443,15 +405,6 @@ export class ActionManager {
 
 function startsWith(chain: string[], prefix: string[]): boolean {
   return prefix.length <= chain.length && prefix.every((p, i) => chain[i] === p);
-}
-
-/** The element and all elements below it. */
-function elementsWithin(el: Element): Element[] {
-  const out: Element[] = [el];
-  for (let i = 0; i < out.length; i++) {
-    for (let c = out[i]!.firstChild; c; c = c.nextSibling) if (c.nodeType === ELEMENT_NODE) out.push(c as Element);
-  }
-  return out;
 }
 
 /** `<action>` elements at, inside or around a changed node (a changed field changes its action). */

@@ -8,18 +8,12 @@ import type { LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type { Agent } from 'undici';
 import { TimeoutError } from '../errors.ts';
+import type { HttpRequest, HttpResponse } from '../plugin-api.ts';
 import { checkDestination, REFUSED_ADDRESS, refusedConnection, type OutboundPolicy } from './outbound.ts';
 import { redactUrls } from './redact.ts';
 
-export interface HttpRequest {
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer | Uint8Array;
-  /** Give up after this long (default 30 s). */
-  timeoutMs?: number;
-  /** Also trust this CA (PEM) for https, besides the system's. */
-  ca?: string;
-}
+// Their shapes are part of the plugin API, where they are declared.
+export type { HttpRequest, HttpResponse };
 
 /**
  * One connection pool per extra CA and outbound policy, kept: a new Agent per call would defeat keep-alive.
@@ -41,12 +35,6 @@ function agentFor(ca: string | undefined, policy: OutboundPolicy | undefined, lo
     agents.set(key, agent);
   }
   return agent;
-}
-
-export interface HttpResponse {
-  status: number;
-  headers: Headers;
-  body: string;
 }
 
 /** The server could not be reached at all (refused, reset, DNS). */

@@ -7,88 +7,28 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { BadGatewayError, BadRequestError, IgorError, NotFoundError } from '../errors.ts';
-import type { PluginDefinition, PluginInstance, PluginMethodSpec } from '../plugin-api.ts';
+import { join } from 'node:path';
+import { BadRequestError, IgorError, NotFoundError } from '../errors.ts';
+import type { Principal } from '../auth/principal.ts';
 import { recordStatus } from '../status.ts';
 import { isTagName, refOf } from '../tree/dom.ts';
 import { elementFromJson } from '../tree/jsonxml.ts';
-import { combine } from '../tree/tree.ts';
-import type { Principal } from '../auth/principal.ts';
-import { makePluginHost, type HostDeps, type HostOfPlugin } from './host.ts';
+import { combine, type Mutation, type Tree } from '../tree/tree.ts';
+import { loadDefinition } from './definition.ts';
+import type { HostDeps } from './host.ts';
 import { mergeFragment, ownedBy, parseFragment } from './fragment.ts';
-import { ENTRY_FILES, findSource, listSources, type AvailablePlugin } from './sources.ts';
+import { findSource, listSources, type AvailablePlugin } from './sources.ts';
+import { startPlugin, stopPlugin, type RunningPlugin } from './start.ts';
 
 export { PYTHON_PLUGIN, type AvailablePlugin, type PluginSource } from './sources.ts';
+export type { RunningPlugin } from './start.ts';
 
 const RECORDS = '/data/services/igor/plugins';
 
-let registering: Promise<void> | undefined;
-
-/**
- * A person's plugin.ts needs tsx's loaders, which the compiled server does not load until then (they cost about
- * 30 MB and a quarter of a second here). Both are registered, the CommonJS one too: a plugin.ts outside this
- * package has no package.json saying it is an ES module, and failed without it (ERR_REQUIRE_CYCLE_MODULE).
- */
-function typeScriptLoader(): Promise<void> {
-  if (import.meta.url.endsWith('.ts')) return Promise.resolve(); // this file is running as TypeScript: a loader is there
-  registering ??= Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]).then(([esm, cjs]) => {
-    esm.register();
-    cjs.register();
-  });
-  return registering;
-}
-
-const EXTRA_ROOTS = new Set(['sensors', 'devices', 'environment', 'status']);
-
-/** A declared extra subtree, checked: plain names, under a root where sensor-like data lives. */
-function extraSubtree(path: unknown, source: string): string[] {
-  const names =
-    typeof path === 'string'
-      ? path
-          .replace(/^\/?(data\/)?/, '')
-          .split('/')
-          .filter(Boolean)
-      : [];
-  if (names.length < 2 || !EXTRA_ROOTS.has(names[0]!) || !names.every(isTagName)) {
-    throw new BadRequestError(
-      `plugin ${source} declares it writes "${String(path)}": only subtrees such as sensors/NAME, devices/NAME, environment/NAME or status/NAME`,
-    );
-  }
-  return names;
-}
-
-/** Where a plugin serves its callers (`forCallers`): plain paths under /data; `/data` itself is the whole tree. */
-function callerSubtree(path: unknown, source: string): string[] {
-  const names =
-    typeof path === 'string'
-      ? path
-          .replace(/^\/?data(\/|$)/, '')
-          .split('/')
-          .filter(Boolean)
-      : undefined;
-  if (!names || !names.every(isTagName)) {
-    throw new BadRequestError(`plugin ${source} declares it serves callers in "${String(path)}": a plain path under /data`);
-  }
-  return names;
-}
-
-/** Who a plugin is: its name and the subtrees its definition declares. */
-function pluginPrincipal(name: string, writes: string[][], forCallers: string[][]): Principal & { kind: 'plugin' } {
-  return { kind: 'plugin', name, ...(writes.length ? { writes } : {}), ...(forCallers.length ? { forCallers } : {}) };
-}
-
-export interface RunningPlugin {
-  name: string;
-  /** Who it is: its name, the extra subtrees it writes and those where it serves its callers. */
-  self: Principal & { kind: 'plugin' };
-  source: string;
-  dir: string;
-  description: string;
-  methods: Map<string, PluginMethodSpec>;
-  host: HostOfPlugin;
-  instance: PluginInstance;
+/** What installing a plugin writes to the tree, as one change: what its fragment makes, and its record. */
+export function installRecord(t: Tree, name: string, source: string, fragment: Document | undefined): Mutation {
+  const record = elementFromJson(t.doc, name, { source });
+  return combine([...(fragment ? [mergeFragment(t, fragment)] : []), t.put(`${RECORDS}/${name}`, record)]);
 }
 
 export interface RegistryDeps extends HostDeps {
@@ -108,7 +48,7 @@ export class PluginRegistry {
   /** Every plugin source that could be installed, and the Igor plugins that cannot (sources.ts). */
   available(): Promise<AvailablePlugin[]> {
     return listSources(this.deps.searchPath, (dir) =>
-      this.load(dir).then(
+      loadDefinition(dir).then(
         (d) => d.def.description,
         (err: Error) => `(cannot be loaded: ${err.message})`,
       ),
@@ -157,33 +97,6 @@ export class PluginRegistry {
     return findSource(this.deps.searchPath, source);
   }
 
-  /**
-   * The plugin's definition, checked: a module that cannot be loaded is a 502 (its code failed), one that does
-   * not define a plugin, or declares subtrees it may not write, a 400.
-   */
-  private async load(dir: string): Promise<{ def: PluginDefinition; writes: string[][]; forCallers: string[][] }> {
-    const entry = ENTRY_FILES.map((f) => join(dir, f)).find((f) => existsSync(f))!;
-    let module: { default?: Partial<PluginDefinition> };
-    try {
-      if (entry.endsWith('.ts')) await typeScriptLoader();
-      module = (await import(pathToFileURL(entry).href)) as typeof module;
-    } catch (err) {
-      throw new BadGatewayError(`${entry} cannot be loaded: ${(err as Error)?.message ?? String(err)}`);
-    }
-    // A plugin.ts that Node takes for CommonJS (outside this package, with no package.json saying otherwise)
-    // arrives transpiled with `__esModule`, its default export one level further down.
-    const def = module.default?.create ? module.default : ((module.default as typeof module | undefined)?.default ?? module.default);
-    if (!def || typeof def.create !== 'function' || typeof def.description !== 'string') {
-      throw new BadRequestError(`${entry} must export default { description, create(host) }`);
-    }
-    if (def.writes !== undefined && !Array.isArray(def.writes)) throw new BadRequestError(`${entry}: writes must be a list of paths`);
-    if (def.forCallers !== undefined && !Array.isArray(def.forCallers))
-      throw new BadRequestError(`${entry}: forCallers must be a list of paths`);
-    const writes = (def.writes ?? []).map((path) => extraSubtree(path, basename(dir)));
-    const forCallers = (def.forCallers ?? []).map((path) => callerSubtree(path, basename(dir)));
-    return { def: def as PluginDefinition, writes, forCallers };
-  }
-
   /** Starts every installed plugin; one that fails is logged and recorded under status/plugins/NAME. */
   async startAll(): Promise<void> {
     for (const { name, source } of this.installed()) {
@@ -200,55 +113,7 @@ export class PluginRegistry {
 
   private async start(name: string, source: string): Promise<RunningPlugin> {
     const dir = this.find(source);
-    const { def, writes, forCallers } = await this.load(dir);
-    const self = pluginPrincipal(name, writes, forCallers);
-    const host = makePluginHost(this.deps, self);
-    let instance: PluginInstance;
-    try {
-      instance = await def.create(host);
-    } catch (err) {
-      host.dispose();
-      throw new BadGatewayError(`plugin ${name} (${source}) did not start: ${(err as Error)?.message ?? String(err)}`);
-    }
-    const methods = new Map<string, PluginMethodSpec>();
-    for (const [method, m] of Object.entries(instance.methods ?? {})) methods.set(method, typeof m === 'function' ? { handler: m } : m);
-    const flow = host.oauthFlow;
-    if (flow) {
-      if (!methods.has('auth1')) {
-        methods.set('auth1', {
-          access: 'user',
-          handler: (call) => {
-            if (!call.user) throw new BadRequestError('auth1 needs user=NAME: whose account to authorise');
-            return host.redirect(flow.authorizeUrl(call.user));
-          },
-        });
-      }
-      if (!methods.has('auth2')) {
-        methods.set('auth2', {
-          access: 'public', // the provider sends the browser here; the single-use state is the proof
-          handler: async (call) => {
-            const user = await flow.complete(call.params);
-            const setup = existsSync(join(dir, 'setup.html'));
-            return setup
-              ? host.redirect(`/plugin/${name}/page/setup.html?user=${encodeURIComponent(user)}&authorised=1`)
-              : `${name} authorised for ${user}\n`;
-          },
-        });
-      }
-    }
-    if (flow && !instance.commands?.['authorize']) {
-      // `igor plugin NAME authorize --user U`: the URL U opens in a browser, for a server without its pages at hand.
-      instance.commands = {
-        ...instance.commands,
-        authorize: (args) => {
-          const user = args['user'];
-          if (!user || !isTagName(user)) throw new BadRequestError('authorize needs --user NAME');
-          if (!host.userData(user)) throw new NotFoundError(`${user} has no ${name} entry yet: create it on the setup page first`);
-          return `Open this in a browser, as ${user}, within 10 minutes:\n${flow.authorizeUrl(user)}\n`;
-        },
-      };
-    }
-    const plugin: RunningPlugin = { name, self, source, dir, description: def.description, methods, host, instance };
+    const plugin = await startPlugin(this.deps, name, source, dir, await loadDefinition(dir));
     this.running.set(name, plugin);
     this.broken.delete(name);
     return plugin;
@@ -275,13 +140,10 @@ export class PluginRegistry {
     if (this.deps.db.tree.select(`${RECORDS}/${name}`).length)
       throw new IgorError(`a plugin is already installed as ${name}`, 409, {}, 'conflict');
     const dir = this.find(source);
-    await this.load(dir); // refuse a plugin that cannot load before changing the tree
+    await loadDefinition(dir); // refuse a plugin that cannot load before changing the tree
     const fragmentFile = join(dir, 'database-fragment.xml');
     const fragment = existsSync(fragmentFile) ? parseFragment(await readFile(fragmentFile, 'utf8'), name) : undefined;
-    await this.deps.db.write((t) => {
-      const record = elementFromJson(t.doc, name, { source });
-      return combine([...(fragment ? [mergeFragment(t, fragment)] : []), t.put(`${RECORDS}/${name}`, record)]);
-    });
+    await this.deps.db.write((t) => installRecord(t, name, source, fragment));
     try {
       const plugin = await this.start(name, source);
       this.deps.logger.info({ plugin: name, source }, `installed plugin ${name}`);
@@ -318,10 +180,7 @@ export class PluginRegistry {
   private async stop(name: string): Promise<void> {
     const plugin = this.running.get(name);
     this.running.delete(name);
-    await Promise.resolve(plugin?.instance.stop?.()).catch((err: unknown) =>
-      this.deps.logger.error({ err, plugin: name }, 'plugin stop failed'),
-    );
-    plugin?.host.dispose();
+    if (plugin) await stopPlugin(plugin, this.deps.logger);
   }
 
   async stopAll(): Promise<void> {

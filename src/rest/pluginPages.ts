@@ -17,7 +17,8 @@ import { escapeText, isTagName } from '../tree/dom.ts';
 import { jsonOf, setOwn } from '../tree/jsonxml.ts';
 import type { HostContext } from './context.ts';
 import { queryOf } from './negotiate.ts';
-import { privileged, runningPlugin } from './plugins.ts';
+import { privileged } from '../pluginhost/call.ts';
+import { runningPlugin } from './plugins.ts';
 
 /** What these routes use of the host. */
 type Deps = Pick<HostContext, 'db' | 'plugins'>;

@@ -4,22 +4,19 @@
  * answer in time a 504; neither harms the server. (Its pages: pluginPages.ts; installing: pluginAdmin.ts.)
  */
 import { routes } from './router.ts';
-import type busboy from 'busboy';
 import { type Router, type Request, type Response } from 'express';
-import { accountsFor } from '../auth/accounts.ts';
 import { pluginCredentials } from '../auth/pluginCredentials.ts';
 import { deny } from '../auth/policy.ts';
-import { describe, isAdmin, principalOf, type Principal } from '../auth/principal.ts';
-import { BadGatewayError, BadRequestError, ForbiddenError, IgorError, NotFoundError, TimeoutError } from '../errors.ts';
-import type { Caller, Json, JsonObject, PluginCall, PluginMethodSpec, UploadedFile } from '../plugin-api.ts';
-import { isReply } from '../pluginhost/host.ts';
+import { principalOf, type Principal } from '../auth/principal.ts';
+import { BadGatewayError, IgorError, NotFoundError, TimeoutError } from '../errors.ts';
+import type { PluginMethodSpec } from '../plugin-api.ts';
+import { checkAccess, pluginCall, privileged, replyOf } from '../pluginhost/call.ts';
+import { paramsAndBody } from '../pluginhost/callBody.ts';
 import type { RunningPlugin } from '../pluginhost/registry.ts';
 import { runScript } from '../pluginhost/scripts.ts';
-import { treeAccess } from '../pluginhost/treeAccess.ts';
 import { httpRequest } from '../http/client.ts';
 import { outboundPolicyFor } from '../auth/outbound.ts';
 import { isTagName } from '../tree/dom.ts';
-import { setOwn } from '../tree/jsonxml.ts';
 import { hasBody, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
 import { adminOnly } from './guards.ts';
@@ -27,27 +24,6 @@ import { queryOf } from './negotiate.ts';
 
 /** What these routes use of the host. */
 type Deps = Pick<HostContext, 'auth' | 'config' | 'db' | 'logger' | 'plugins'>;
-
-function callerOf(p: Principal): Caller {
-  return {
-    ...(p.kind === 'user' ? { user: p.name } : {}),
-    admin: isAdmin(p),
-    anonymous: p.kind === 'anonymous',
-  };
-}
-
-/** The server itself, an admin, or this plugin's own actions: may call anything, for any user. */
-export function privileged(p: Principal, plugin: string): boolean {
-  return isAdmin(p) || (p.kind === 'plugin' && p.name === plugin);
-}
-
-function checkAccess(plugin: RunningPlugin, methodName: string, spec: PluginMethodSpec, p: Principal): void {
-  const access = spec.access ?? 'admin';
-  if (access === 'public' || privileged(p, plugin.name)) return;
-  const what = `/plugin/${plugin.name}/${methodName}`;
-  if (access === 'admin' || p.kind !== 'user') deny(p, 'use', what);
-  if (p.scope) throw new ForbiddenError(`API tokens are for /data; call ${what} with a password or a browser session`);
-}
 
 /**
  * How much body this caller may send: a method's larger limit only for a caller who logged in, or whom the
@@ -59,66 +35,6 @@ function bodyLimit(ctx: Deps, req: Request, spec: PluginMethodSpec, p: Principal
   if (p.kind !== 'anonymous') return spec.maxBodyBytes;
   const params = Object.fromEntries(queryOf(req)) as Record<string, string>;
   return spec.acceptsLargeBody?.({ params, headers: req.headers as Record<string, string | undefined> }) ? spec.maxBodyBytes : server;
-}
-
-/** A multipart/form-data body: its text fields and its files. busboy is loaded with the first such body. */
-async function parseMultipart(raw: Buffer, contentType: string): Promise<{ fields: [string, string][]; files: UploadedFile[] }> {
-  const { default: busboy } = await import('busboy');
-  return new Promise((resolve, reject) => {
-    const fields: [string, string][] = [];
-    const files: UploadedFile[] = [];
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers: { 'content-type': contentType },
-        limits: { fields: 200, files: 20, fieldSize: raw.length, fileSize: raw.length },
-      });
-    } catch (err) {
-      reject(new BadRequestError(`the multipart body cannot be read: ${(err as Error).message}`));
-      return;
-    }
-    parser.on('field', (name, value) => fields.push([name, value]));
-    parser.on('file', (field, stream, info) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => files.push({ field, filename: info.filename ?? '', contentType: info.mimeType, data: Buffer.concat(chunks) }));
-    });
-    parser.on('error', (err: Error) => reject(new BadRequestError(`the multipart body cannot be read: ${err.message}`)));
-    parser.on('close', () => resolve({ fields, files }));
-    parser.end(raw);
-  });
-}
-
-/** Query, form fields and a JSON object's top-level scalars, as text; the raw body for signatures; uploaded files. */
-async function paramsAndBody(
-  req: Request,
-  raw: Buffer | undefined,
-): Promise<{ params: Record<string, string>; body?: PluginCall['body'] }> {
-  // Own properties only: a parameter named __proto__ or constructor is a parameter like any other.
-  const params: Record<string, string> = {};
-  for (const [k, v] of queryOf(req)) setOwn(params, k, v);
-  if (!raw || raw.length === 0) return { params };
-  const contentType = (req.headers['content-type'] ?? 'application/octet-stream').toLowerCase();
-  let json: Json | undefined;
-  let files: UploadedFile[] | undefined;
-  if (contentType.startsWith('application/json')) {
-    try {
-      json = JSON.parse(raw.toString('utf8')) as Json;
-    } catch (err) {
-      throw new BadRequestError(`the JSON body is not valid: ${(err as Error).message}`);
-    }
-    if (json && typeof json === 'object' && !Array.isArray(json)) {
-      for (const [k, v] of Object.entries(json))
-        if ((v === null || typeof v !== 'object') && !Object.hasOwn(params, k)) setOwn(params, k, String(v));
-    }
-  } else if (contentType.startsWith('application/x-www-form-urlencoded')) {
-    for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) setOwn(params, k, v);
-  } else if (contentType.startsWith('multipart/form-data')) {
-    const form = await parseMultipart(raw, req.headers['content-type']!);
-    for (const [k, v] of form.fields) setOwn(params, k, v);
-    files = form.files;
-  }
-  return { params, body: { raw, contentType, ...(json !== undefined ? { json } : {}), ...(files ? { files } : {}) } };
 }
 
 /** Lets pages of any origin call a method marked cors (no cookies: such methods take their credentials as parameters). */
@@ -180,52 +96,30 @@ async function callPlugin(ctx: Deps, req: Request, res: Response): Promise<void>
   const p = principalOf(req);
   checkAccess(plugin, methodName, spec, p);
   const raw = hasBody(req) ? await readBody(req, bodyLimit(ctx, req, spec, p)) : undefined;
-  const { params, body } = await paramsAndBody(req, raw);
-
-  let user: string | undefined;
-  let userData: JsonObject | undefined;
-  const asked = params['user'];
-  if (asked !== undefined && asked !== '') {
-    if (!isTagName(asked)) throw new BadRequestError(`user=${asked} is not a user name`);
-    const mayActFor = privileged(p, name) || (p.kind === 'user' && p.name === asked);
-    if (mayActFor) {
-      user = asked;
-      userData = plugin.host.userData(asked);
-    } else if ((spec.access ?? 'admin') !== 'public') throw new ForbiddenError(`${describe(p)} may not act for ${asked}`);
-  }
-  // For its own actions the plugin acts as itself; for anyone else as their deputy: their rights, within its
-  // reach (auth/policy.ts), never the union of both.
-  const acting: Principal = p.kind === 'plugin' && p.name === name ? p : { ...ctx.plugins.principal(name), caller: p };
+  const { params, body } = await paramsAndBody(queryOf(req), raw, req.headers['content-type']);
   const rest = req.params['rest'];
-  const call: PluginCall = {
+  const services = {
+    db: ctx.db,
+    limits: ctx.config,
+    http:
+      (caller: Principal) =>
+      (url: string, options = {}) =>
+        httpRequest(url, { timeoutMs: ctx.config.callTimeoutMs, ...options }, outboundPolicyFor(caller, ctx.config)),
+  };
+  const call = pluginCall(services, plugin, spec, p, {
     method: req.method,
     path: Array.isArray(rest) ? rest : [],
     params,
     ...(body ? { body } : {}),
     headers: req.headers as Record<string, string | undefined>,
-    ...(user ? { user } : {}),
-    ...(userData ? { userData } : {}),
-    caller: callerOf(p),
-    data: treeAccess(ctx.db, acting, ctx.config),
-    http: (url, options = {}) => httpRequest(url, { timeoutMs: ctx.config.callTimeoutMs, ...options }, outboundPolicyFor(p, ctx.config)),
-    accounts: accountsFor(ctx.db, p),
-  };
+  });
   sendResult(res, await runPluginCode(ctx, `plugin ${name}/${methodName}`, () => spec.handler(call)));
 }
 
 function sendResult(res: Response, result: unknown): void {
-  if (isReply(result)) {
-    res.status(result.status).set(result.headers).send(result.body);
-  } else if (result === undefined) {
-    res.status(200).end();
-  } else if (typeof result === 'string') {
-    res.status(200).type('text/plain; charset=utf-8').send(result);
-  } else {
-    res
-      .status(200)
-      .type('application/json; charset=utf-8')
-      .send(JSON.stringify(result) + '\n');
-  }
+  const reply = replyOf(result);
+  if (reply) res.status(reply.status).set(reply.headers).send(reply.body);
+  else res.status(200).end();
 }
 
 /** Runs a plugin's code, turning a throw into a 502 and a hang into a 504. */

@@ -1,0 +1,13 @@
+// Generated from src/testing/index.ts by `npm run types` (tools/types.js): do not edit.
+/// <reference types="node" />
+/**
+ * `igor-ts/testing`: what a plugin's own tests need to run it without a server (README, Writing a plugin).
+ *
+ *   import { createTestHost } from 'igor-ts/testing';
+ *   const t = await createTestHost(new URL('.', import.meta.url));   // the plugin's folder
+ *   const reply = await t.call('index', { as: { user: 'jack' } });
+ */
+export { createTestHost } from './testHost.js';
+export type { CallOptions, LogEntry, TestCaller, TestHost, TestHostOptions, TestReply } from './types.js';
+export type { TestClock } from './fakeClock.js';
+export type { CapturedRequest, HttpAnswer, HttpHandler } from './capturedHttp.js';
