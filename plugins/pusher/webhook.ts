@@ -18,6 +18,8 @@ const MEMBER_ID = /^[-\w=@,.;]{1,200}$/;
 export function occupancyChanges(sensors: string, hook: Webhook, exists: (path: string) => boolean): TreeChange[] {
   const changes: TreeChange[] = [];
   const when = new Date(hook.time_ms).toISOString();
+  /** Channels made by this webhook: its next event for one finds it made already. */
+  const made = new Set<string>();
   for (const e of hook.events) {
     let channel: string;
     try {
@@ -26,7 +28,8 @@ export function occupancyChanges(sensors: string, hook: Webhook, exists: (path: 
       continue;
     }
     const path = `${sensors}/channel[name='${channel}']`;
-    if (!exists(path) && (e.name === 'channel_occupied' || e.name === 'member_added')) {
+    if (!made.has(channel) && !exists(path) && (e.name === 'channel_occupied' || e.name === 'member_added')) {
+      made.add(channel);
       changes.push({ op: 'post', xpath: `${sensors}/channel`, value: { name: channel, occupied: false } });
     }
     if (e.name === 'channel_occupied' || e.name === 'channel_vacated') {

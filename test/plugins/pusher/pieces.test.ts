@@ -71,6 +71,19 @@ describe("a webhook's changes", () => {
     );
   });
 
+  it('make a new channel once, however many of its events one webhook brings', () => {
+    const changes = occupancyChanges(
+      sensors,
+      hook([
+        { name: 'channel_occupied', channel: 'presence-lobby' },
+        { name: 'member_added', channel: 'presence-lobby', user_id: 'jack' },
+        { name: 'member_added', channel: 'presence-lobby', user_id: 'jill' },
+      ]),
+      () => false,
+    );
+    assert.equal(changes.filter((c) => c.op === 'post' && c.xpath === `${sensors}/channel`).length, 1);
+  });
+
   it('add and remove members once each, and drop them all when the channel is vacated', () => {
     const changes = occupancyChanges(
       sensors,
