@@ -85,8 +85,10 @@ async function measure() {
   const files = sources();
   const { API, SyntaxKind } = await typescript();
   const api = new API({ cwd: root });
+  let snapshot;
   try {
-    const project = api.updateSnapshot({ openProject: join(root, 'tsconfig.json') }).getProjects()[0];
+    snapshot = api.updateSnapshot({ openProject: join(root, 'tsconfig.json') });
+    const project = snapshot.getProjects()[0];
     const functions = files.flatMap((file) => {
       const sourceFile = project.program.getSourceFile(join(root, file));
       if (!sourceFile) throw new Error(`${file} is not in tsconfig.json's project`);
@@ -95,6 +97,8 @@ async function measure() {
     const lengths = files.map((file) => ({ file, lines: readFileSync(join(root, file), 'utf8').split('\n').length - 1 }));
     return { functions, files: lengths };
   } finally {
+    // The snapshot is released before the compiler process it lives in is closed.
+    snapshot?.dispose();
     api.close();
   }
 }
