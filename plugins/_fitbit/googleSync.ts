@@ -33,6 +33,9 @@ function unitsOf(userData: JsonObject): Units {
   return text(userData['units']) === 'imperial' ? 'imperial' : 'metric';
 }
 
+/** A Google healthUserId as it may stand in a path: webhook notifications name a person by it. */
+export const HEALTH_USER_ID = /^[A-Za-z0-9-]{1,63}$/;
+
 export class GoogleSync {
   constructor(
     private readonly host: PluginHost,
@@ -72,8 +75,7 @@ export class GoogleSync {
   /** Who this person is at Google: webhook notifications name them by it. */
   private async learnHealthUserId(gh: GoogleHealthApi, user: string): Promise<void> {
     const { healthUserId } = await gh.identity();
-    if (healthUserId && /^[A-Za-z0-9-]{1,63}$/.test(healthUserId))
-      await this.host.data.put(`${this.entry(user)}/_healthUserId`, healthUserId);
+    if (healthUserId && HEALTH_USER_ID.test(healthUserId)) await this.host.data.put(`${this.entry(user)}/_healthUserId`, healthUserId);
   }
 
   /** One kind's new points, stored, and its cursor moved on; undefined when Google refuses it for a scope not granted. */

@@ -8,13 +8,12 @@
 import type { JsonObject, OAuth2Client, PluginHost, PluginSettings } from 'igor-ts/plugin-api';
 import { FetchStatus } from './fetchStatus.ts';
 import type { Narrow } from './googleQueries.ts';
-import { GoogleSync } from './googleSync.ts';
+import { GoogleSync, HEALTH_USER_ID } from './googleSync.ts';
 import { syncLegacy } from './legacySync.ts';
 import { ProviderProblem, type Problem } from './problems.ts';
 import { RateLimits } from './rateLimit.ts';
 
 export const SENSORS = 'sensors/fitbit';
-const HEALTH_USER_ID = /^[A-Za-z0-9-]{1,63}$/;
 
 export class Sync {
   private readonly limits = new RateLimits();
