@@ -5,7 +5,7 @@ import type { MqttBridge } from './mqtt/bridge.ts';
 import type { EmbeddedBroker } from './mqtt/broker.ts';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { join } from 'node:path';
 import { publicUrlOf, type Config } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -55,6 +55,64 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const { db, work, history } = await openStore(config, logger);
+  // Every service is made before the request listener. The loop (actions call the server's own routes, whose
+  // listener needs the actions) is broken by a local caller that looks the listener up at each call; no call
+  // is made before the server listens, and by then `listener` (below) exists.
+  let url = '';
+  const services = await makeServices(config, logger, db, work, {
+    listener: () => listener,
+    publicUrl: () => url,
+  });
+  const { plugins, actions, eventSources, bridge, broker } = services;
+  const stopping = stopControl();
+  const context: HostContext = {
+    db,
+    config,
+    logger,
+    work,
+    auth: services.auth,
+    failures: services.failures,
+    plugins,
+    events: services.events,
+    history,
+    actions,
+    fairness: new FairScheduler(),
+    version: VERSION,
+    packageDir: PACKAGE_DIR,
+    requestStop: (again = false) => stopping.request(again),
+  };
+  const listener = createRequestListener(context);
+  const server = createServer(listener);
+
+  const initialAdminPassword = await guardAccounts(db, config, logger);
+  const port = await listen(server, config);
+  url = publicUrlOf(config, port);
+  await describeSelf(db, config, url, port);
+  await plugins.startAll();
+  const adoption = db.fromIgor ? await adoptIgorPlugins(db, plugins, logger) : undefined;
+  history.resume();
+  actions.start();
+  eventSources.start();
+  bridge?.start();
+  if (db.created) logger.info({ database: db.dir }, `created a new database in ${db.dir}`);
+  if (adoption) logger.info({ database: db.dir, ...adoption }, `adopted the Igor directory ${db.dir}`);
+  logger.info({ url, database: db.dir }, `Igor-TS ${VERSION} serving ${url}/ from ${db.dir}`);
+
+  const close = stopping.onStop(async () => {
+    services.events.close(); // ends the live-update streams, which would keep server.close() waiting
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
+    });
+    await stopServices(services, { db, work, history });
+  }, logger);
+  return { url, port, db, work, close, stopped: stopping.stopped, initialAdminPassword, mqttPort: broker?.port, adoption };
+}
+
+/** The database, the tracker of work under way (the journal's first), and the history that follows every write. */
+async function openStore(config: Config, logger: Logger) {
   const db = await Database.open({
     dir: config.database,
     template: TEMPLATE,
@@ -67,18 +125,27 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // Follows every write from here on; SQLite is loaded and its file opened once the server serves, when needed.
   const history = new History(db, logger);
   work.register(history);
+  return { db, work, history };
+}
 
-  // Every service is made before the request listener. The loop (actions call the server's own routes, whose
-  // listener needs the actions) is broken by a local caller that looks the listener up at each call.
+type Services = Awaited<ReturnType<typeof makeServices>>;
+
+/** The services the request listener is made of, each given the few others it uses. */
+async function makeServices(
+  config: Config,
+  logger: Logger,
+  db: Database,
+  work: WorkTracker,
+  late: { listener: () => RequestListener; publicUrl: () => string },
+) {
   const internalSecret = randomBytes(24).toString('base64url');
-  let url = '';
   const plugins = new PluginRegistry({
     db,
     logger,
     work,
     callTimeoutMs: config.callTimeoutMs,
     devMode: config.dev,
-    publicUrl: () => url,
+    publicUrl: late.publicUrl,
     searchPath: [join(db.dir, 'plugins'), SHIPPED_PLUGINS],
   });
   const failures = new AccessFailures(db, logger);
@@ -107,8 +174,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       : undefined;
   const bridge = await mqttBridge(config, db, logger, internalSecret, broker);
   const events = new EventHub(db);
-  // Asked for at each call, and no call is made before the server listens: by then `listener` (below) exists.
-  const call = localCaller(() => listener, internalSecret);
+  const call = localCaller(late.listener, internalSecret);
   const actions = new ActionManager({
     db,
     logger,
@@ -120,68 +186,44 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...(bridge ? { publish: (topic: string, payload: string) => bridge.publish(topic, payload, { qos: 1 }) } : {}),
   });
   const eventSources = new EventSources({ db, logger, call, connectTimeoutMs: config.callTimeoutMs });
-  const stopping = stopControl();
-  const context: HostContext = {
-    db,
-    config,
-    logger,
-    work,
-    auth,
-    failures,
-    plugins,
-    events,
-    history,
-    actions,
-    fairness: new FairScheduler(),
-    version: VERSION,
-    packageDir: PACKAGE_DIR,
-    requestStop: (again = false) => stopping.request(again),
-  };
-  const listener = createRequestListener(context);
-  const server = createServer(listener);
+  return { plugins, failures, auth, broker, bridge, events, actions, eventSources };
+}
 
+/** An admin who can log in (a password made on the first start, shown once), kept reachable; answers that password. */
+async function guardAccounts(db: Database, config: Config, logger: Logger): Promise<string | undefined> {
   // Before any password is set: in an Igor directory they are stored as Igor can check them.
   if (db.fromIgor) await markAdopted(db);
   const initialAdminPassword = config.noAuth ? undefined : await ensureAdminPassword(db);
   if (!config.noAuth) db.addValidator(keepAdminReachable(db));
   if (config.noAuth) logger.warn('--no-auth: ANYONE WHO CAN REACH THIS SERVER MAY READ AND CHANGE EVERYTHING. For development only.');
+  return initialAdminPassword;
+}
+
+/** Listens on --host and --port; answers the port (the one chosen, for --port 0). */
+async function listen(server: Server, config: Config): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error(`the server listens on ${address}, not a TCP port`);
-  const port = address.port;
-  url = publicUrlOf(config, port);
-  await describeSelf(db, config, url, port);
-  await plugins.startAll();
-  const adoption = db.fromIgor ? await adoptIgorPlugins(db, plugins, logger) : undefined;
-  history.resume();
-  actions.start();
-  eventSources.start();
-  bridge?.start();
-  if (db.created) logger.info({ database: db.dir }, `created a new database in ${db.dir}`);
-  if (adoption) logger.info({ database: db.dir, ...adoption }, `adopted the Igor directory ${db.dir}`);
-  logger.info({ url, database: db.dir }, `Igor-TS ${VERSION} serving ${url}/ from ${db.dir}`);
+  return address.port;
+}
 
-  const close = stopping.onStop(async () => {
-    events.close(); // ends the live-update streams, which would keep server.close() waiting
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-      setTimeout(() => server.closeAllConnections(), 2000).unref();
-    });
-    actions.stop();
-    eventSources.stop();
-    await bridge?.stop();
-    await broker?.close();
-    await plugins.stopAll();
-    await work.flush().catch(() => {}); // let running actions record how they went
-    await db.flush();
-    await history.close(); // before the last snapshot, which may remove the journals it has taken
-    await db.close();
-  }, logger);
-  return { url, port, db, work, close, stopped: stopping.stopped, initialAdminPassword, mqttPort: broker?.port, adoption };
+/** After the listener has closed: every service stopped, what was acknowledged written, and the database closed. */
+async function stopServices(
+  { actions, eventSources, bridge, broker, plugins }: Services,
+  { db, work, history }: { db: Database; work: WorkTracker; history: History },
+): Promise<void> {
+  actions.stop();
+  eventSources.stop();
+  await bridge?.stop();
+  await broker?.close();
+  await plugins.stopAll();
+  await work.flush().catch(() => {}); // let running actions record how they went
+  await db.flush();
+  await history.close(); // before the last snapshot, which may remove the journals it has taken
+  await db.close();
 }
 
 /**

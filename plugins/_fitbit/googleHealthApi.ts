@@ -127,6 +127,11 @@ export function str(value: Json | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A scalar as text; nothing, null or an object as ''. */
+export function text(value: Json | undefined): string {
+  return value === undefined || value === null || typeof value === 'object' ? '' : String(value);
+}
+
 /** A number sent as a number or (int64) as a string; a missing field is 0. */
 export function num(value: Json | undefined): number {
   if (typeof value === 'number') return value;

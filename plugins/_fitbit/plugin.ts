@@ -2,11 +2,11 @@
  * _fitbit: Fitbit data into sensors/fitbit/USER for each person who authorised it — through the Google Health
  * API (the default) or a server still speaking the retired Fitbit Web API. A short method table: the protocols
  * are in googleHealthApi.ts and fitbitApi.ts, what lands in the tree in dataTypes.ts, the fetching and its
- * failures in sync.ts, push notifications in webhook.ts.
+ * failures in sync.ts (with googleSync.ts and legacySync.ts), push notifications in webhook.ts.
  */
 import type { OAuth2Provider, PluginCall, PluginDefinition, PluginHost } from 'igor-ts/plugin-api';
 import { KIND_LABELS, KIND_NAMES, scopesFor } from './dataTypes.ts';
-import { createSync, SENSORS } from './sync.ts';
+import { SENSORS, Sync } from './sync.ts';
 import { webhook } from './webhook.ts';
 
 const ENDPOINTS = {
@@ -78,7 +78,7 @@ function create(host: PluginHost) {
       authorizeParams: legacy ? {} : { access_type: 'offline', prompt: 'consent', include_granted_scopes: 'true' },
     };
   });
-  const sync = createSync(host, oauth, settings);
+  const sync = new Sync(host, oauth, settings);
 
   return {
     methods: {

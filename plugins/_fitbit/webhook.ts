@@ -8,7 +8,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Json, JsonObject, PluginCall, PluginHost, PluginMethodSpec, PluginSettings } from 'igor-ts/plugin-api';
 import { KINDS } from './dataTypes.ts';
 import { arr, isObject, obj, str } from './googleHealthApi.ts';
-import type { Narrow, Sync } from './sync.ts';
+import type { Narrow } from './googleQueries.ts';
+import type { Sync } from './sync.ts';
 
 /** How long a notification is remembered, so that a redelivery is processed once. */
 const SEEN_MS = 24 * 3600 * 1000;

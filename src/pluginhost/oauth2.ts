@@ -3,27 +3,14 @@
  * provider with a random, single-use, expiring `state` bound to the user and plugin; auth2 checks it, trades
  * the code for a token and stores it under identities/U/plugindata/NAME/token. Requests then carry the token,
  * refreshed before it expires and after a 401 — one refresh at a time per user, stored before it is used. A
- * refresh the provider refuses marks the user as needing to authorise again.
+ * refresh the provider refuses marks the user as needing to authorise again. A person's entry, as a setup page
+ * shows and changes it, is userEntry.ts's.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { AccessToken, AuthorizationCode, ModuleOptions } from 'simple-oauth2';
-import { BadGatewayError, BadRequestError, ForbiddenError, IgorError, NotFoundError } from '../errors.ts';
-import type { HttpRequest, HttpResponse, Json, JsonObject, OAuth2Client, OAuth2Provider, PluginCall, TreeChange } from '../plugin-api.ts';
-
-/** Request parameters of a user entry call that are not settings. */
-const NOT_SETTINGS = new Set([
-  'token',
-  'needsAuthorisation',
-  'userId',
-  'user',
-  '_csrf',
-  'returnTo',
-  'create',
-  'delete',
-  'forget',
-  '_newName',
-  '_newValue',
-]);
+import { BadGatewayError, BadRequestError, ForbiddenError, IgorError } from '../errors.ts';
+import type { HttpRequest, HttpResponse, Json, JsonObject, OAuth2Client, OAuth2Provider, PluginCall } from '../plugin-api.ts';
+import { userEntry } from './userEntry.ts';
 
 /** How long a `state` from auth1 stays good: the time a person takes to log in at the provider. */
 const STATE_LIFETIME_MS = 10 * 60 * 1000;
@@ -167,45 +154,19 @@ export class OAuth2Flow implements OAuth2Client {
     return results;
   }
 
-  async userEntry(call: PluginCall, defaults: JsonObject): Promise<JsonObject> {
-    const user = call.user;
-    if (!user) throw new BadRequestError(`${this.deps.plugin}'s user entry needs user=NAME`);
-    const base = `/data/identities/${user}/plugindata/${this.deps.plugin}`;
-    const p = call.params;
-    let revoked: string | undefined;
-    if (p['delete'] || p['forget']) revoked = await this.revoke(user);
-    if (p['delete']) await call.data.delete(base);
-    // Each by its plain path: a secret (the token) is reached by name only, never through a union or predicate.
-    else if (p['forget'])
-      await call.data.batch([
-        { op: 'delete', xpath: `${base}/token` },
-        { op: 'delete', xpath: `${base}/needsAuthorisation` },
-      ]);
-    else if (p['create'] && !call.userData) await call.data.put(base, defaults);
-    else if (call.method === 'POST') {
-      if (!call.userData) throw new NotFoundError(`${user} has no ${this.deps.plugin} entry yet: create it first`);
-      const fields = Object.entries(p).filter(([k]) => !NOT_SETTINGS.has(k));
-      if (p['_newName']) fields.push([p['_newName'], p['_newValue'] ?? '']);
-      const changes: TreeChange[] = [];
-      for (const [key, value] of fields) {
-        // Names starting with _ are the plugin's own state (sync cursors and the like), not settings.
-        if (!/^[A-Za-z][\w.-]*$/.test(key) || NOT_SETTINGS.has(key)) throw new BadRequestError(`"${key}" cannot be a setting name`);
-        changes.push(value === '' ? { op: 'delete', xpath: `${base}/${key}` } : { op: 'put', xpath: `${base}/${key}`, value });
-      }
-      await call.data.batch(changes);
-    }
-    const data = this.deps.readUserData(user);
-    const shown: JsonObject = {};
-    for (const [k, v] of Object.entries(data ?? {})) if (k !== 'token' && k !== 'needsAuthorisation' && !k.startsWith('_')) shown[k] = v;
-    const problem = this.deps.authorisationProblem(user);
-    return {
-      user,
-      exists: data !== undefined,
-      authorisation: this.state(user),
-      ...(problem ? { problem } : {}),
-      ...(revoked !== undefined ? { revoked } : {}),
-      settings: shown,
-    };
+  /** A person's entry as a setup page uses it: kept in userEntry.ts; the flow lends it the token's state and revocation. */
+  userEntry(call: PluginCall, defaults: JsonObject): Promise<JsonObject> {
+    return userEntry(
+      {
+        plugin: this.deps.plugin,
+        readUserData: (user) => this.deps.readUserData(user),
+        authorisationProblem: (user) => this.deps.authorisationProblem(user),
+        state: (user) => this.state(user),
+        revoke: (user) => this.revoke(user),
+      },
+      call,
+      defaults,
+    );
   }
 
   state(user: string): 'none' | 'authorised' | 'reauthorise' {

@@ -62,8 +62,15 @@ const flag = (v: unknown) => v === true || v === 'true';
 
 export function accountRoutes(ctx: Deps): Router {
   const router = routes();
-  const { db } = ctx;
+  userRoutes(router, ctx);
+  sessionRoutes(router, ctx);
+  tokenRoutes(router, ctx);
+  return router;
+}
 
+/** /internal/users: the accounts, added, changed and deleted. */
+function userRoutes(router: Router, ctx: Deps): void {
+  const { db } = ctx;
   router.get('/internal/users', (req, res) => {
     const users = listUsers(db, principalOf(req));
     answerText(req, res, users.map(userLine).join('\n'), users);
@@ -96,7 +103,10 @@ export function accountRoutes(ctx: Deps): Router {
     await deleteUser(db, principalOf(req), name);
     answerText(req, res, `user ${name} deleted`, { deleted: name });
   });
+}
 
+/** /internal/sessions: who is logged in where, and ending those sessions. */
+function sessionRoutes(router: Router, { db }: Deps): void {
   router.get('/internal/sessions', (req, res) => {
     const current = sessionIdOf(parseCookies(req)[SESSION_COOKIE])?.id;
     const sessions = sessionsFor(db, principalOf(req), text(queryOf(req).get('user')) || undefined).map((s) => ({
@@ -114,7 +124,11 @@ export function accountRoutes(ctx: Deps): Router {
     await endSessionsFor(db, principalOf(req), queryOf(req).get('user') || undefined, id);
     answerText(req, res, `session ${id} ended`, { ended: id });
   });
+}
 
+/** /internal/tokens: API tokens, made (shown once), listed and revoked. */
+function tokenRoutes(router: Router, ctx: Deps): void {
+  const { db } = ctx;
   router.get('/internal/tokens', (req, res) => {
     const tokens = tokensFor(db, principalOf(req));
     answerText(req, res, tokens.map(tokenLine).join('\n'), tokens);
@@ -139,5 +153,4 @@ export function accountRoutes(ctx: Deps): Router {
     await dropToken(db, principalOf(req), id);
     answerText(req, res, `token ${id} revoked`, { revoked: id });
   });
-  return router;
 }

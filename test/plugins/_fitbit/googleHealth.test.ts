@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { setPassword } from '../../../src/auth/users.ts';
-import { backoffSeconds } from '../../../plugins/_fitbit/sync.ts';
+import { backoffSeconds } from '../../../plugins/_fitbit/rateLimit.ts';
 import { basic, okJson, requestAs, startTestServer, type TestServer, waitFor } from '../../helpers.ts';
 import { pluginSettings, SCOPE, startFakeGoogle, type FakeGoogle, type FakePoint } from './fakeGoogleHealth.ts';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { isLoopback } from '../../../plugins/submit/plugin.ts';
+import { isLoopback } from '../../../plugins/submit/register.ts';
 import { startHttpServer, startTestServer, type TestServer } from '../../helpers.ts';
 
 let dev: TestServer;
