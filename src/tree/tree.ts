@@ -4,9 +4,13 @@
  * Every change is made synchronously in one go, so a reader never sees half of it, and is described by a
  * Mutation: the journal operations that replay it, the change events it causes, and how to undo it (used
  * when it cannot be made durable). Persisting and announcing mutations is the store's job (src/store).
+ *
+ * Every change to the document's nodes, undoes included, is made through children.ts's functions, which keep
+ * the per-parent caches the readers use (children by name, counts of changes below each node) right; calling
+ * the DOM's own methods here would leave them stale (test/tree/change-tracking.test.ts).
  */
 import { BadRequestError } from '../errors.ts';
-import { trackDeepChanges } from './children.ts';
+import { appendChild, insertBefore, removeAttributeNode, removeChild, replaceChild, setAttributeNode, trackChanges } from './children.ts';
 import {
   ATTRIBUTE_NODE,
   DOCUMENT_NODE,
@@ -71,11 +75,11 @@ export class Tree {
 
   constructor(readonly doc: Document) {
     if (doc.documentElement?.nodeName !== 'data') throw new BadRequestError('the database root element must be <data>');
-    trackDeepChanges(doc);
+    trackChanges(doc);
     // The tree is its root element: what a file holds beside it (declarations, whitespace) is not data.
     for (let n = doc.firstChild; n; ) {
       const next = n.nextSibling;
-      if (n !== doc.documentElement) doc.removeChild(n);
+      if (n !== doc.documentElement) removeChild(doc, n);
       n = next;
     }
   }
@@ -98,12 +102,13 @@ export class Tree {
     if (el.ownerDocument !== this.doc) refuseTooDeep(el, this.maxDepth);
     const own = el.ownerDocument === this.doc ? el : (this.doc.importNode(el, true) as Element);
     // As the loader will read it back (whitespace between elements dropped, adjacent texts joined), so that
-    // the tree after a restart is the tree now, whether the element came as XML, JSON or from code.
+    // the tree after a restart is the tree now, whether the element came as XML, JSON or from code. (Through the
+    // DOM itself: `own` is not in the tree yet, a copy or an element made for it, so no cache knows it.)
     normalize(own);
     // Declarations the root already makes are noise once the element is in the tree.
     for (let i = own.attributes.length - 1; i >= 0; i--) {
       const a = own.attributes[i]!;
-      if (a.prefix === 'xmlns' && this.root.getAttribute(a.name) === a.value) own.removeAttributeNode(a);
+      if (a.prefix === 'xmlns' && this.root.getAttribute(a.name) === a.value) removeAttributeNode(own, a);
     }
     return own;
   }
@@ -177,14 +182,14 @@ export class Tree {
       if (n.nodeType === ATTRIBUTE_NODE) {
         const attr = n as Attr;
         const owner = attr.ownerElement!;
-        owner.removeAttributeNode(attr);
-        undos.push(() => owner.setAttributeNode(attr));
+        removeAttributeNode(owner, attr);
+        undos.push(() => setAttributeNode(owner, attr));
         events.push({ kind: 'delete', path: ref, node: attr, parent: owner });
       } else {
         const parent = n.parentNode as Element;
         const next = n.nextSibling;
-        parent.removeChild(n);
-        undos.push(() => parent.insertBefore(n, next));
+        removeChild(parent, n);
+        undos.push(() => insertBefore(parent, n, next));
         events.push({ kind: 'delete', path: ref, node: n, parent });
       }
       ops.push({ op: 'delete', path: ref });
@@ -205,24 +210,24 @@ export class Tree {
       const node = this.resolveRef(op.path);
       if (node.nodeType === ATTRIBUTE_NODE) {
         const owner = (node as Attr).ownerElement!;
-        owner.removeAttributeNode(node as Attr);
-        return () => owner.setAttributeNode(node as Attr);
+        removeAttributeNode(owner, node as Attr);
+        return () => setAttributeNode(owner, node as Attr);
       }
       const parent = node.parentNode!;
       const next = node.nextSibling;
-      parent.removeChild(node);
-      return () => parent.insertBefore(node, next);
+      removeChild(parent, node);
+      return () => insertBefore(parent, node, next);
     }
     const el = this.adopt(parseXml(op.xml, 'journal record').documentElement!);
     if (op.op === 'append') {
       const parent = this.resolveRef(op.parent);
-      parent.appendChild(el);
-      return () => parent.removeChild(el);
+      appendChild(parent, el);
+      return () => removeChild(parent, el);
     }
     const old = this.resolveRef(op.path);
     const parent = old.parentNode!;
-    parent.replaceChild(el, old);
-    return () => parent.replaceChild(old, el);
+    replaceChild(parent, el, old);
+    return () => replaceChild(parent, old, el);
   }
 
   /** Replays the operations of one record, all or none: if one cannot be applied, those before it are undone. */
@@ -270,20 +275,20 @@ export class Tree {
     }
     const { tag } = splitLastStep(parentPath);
     const wrapper = this.doc.createElement(tag);
-    wrapper.appendChild(el);
+    appendChild(wrapper, el);
     const outer = this.create(parentPath, wrapper, options);
     return { ...outer, ref: refOf(el) };
   }
 
   private append(parent: Element, el: Element): Mutation {
     const parentRef = refOf(parent);
-    parent.appendChild(el);
+    appendChild(parent, el);
     const ref = refOf(el);
     return {
       ref,
       ops: [{ op: 'append', parent: parentRef, xml: serialize(el, { show: SHOW_ALL }) }],
       events: [{ kind: 'add', path: ref, node: el, parent }],
-      undo: () => parent.removeChild(el),
+      undo: () => removeChild(parent, el),
     };
   }
 
@@ -293,12 +298,12 @@ export class Tree {
     const ref = refOf(old);
     if (serialize(old, { show: SHOW_ALL }) === serialize(el, { show: SHOW_ALL })) return { ref, ...NOTHING };
     const parent = old.parentNode as Element;
-    parent.replaceChild(el, old);
+    replaceChild(parent, el, old);
     return {
       ref,
       ops: [{ op: 'replace', path: ref, xml: serialize(el, { show: SHOW_ALL }) }],
       events: [{ kind: 'replace', path: ref, node: el, parent, old }],
-      undo: () => parent.replaceChild(old, el),
+      undo: () => replaceChild(parent, old, el),
     };
   }
 }
@@ -312,7 +317,7 @@ export class Tree {
 function carryUnseenData(from: Element, to: Element, unseen: (node: Node) => boolean): void {
   for (let i = 0; i < from.attributes.length; i++) {
     const a = from.attributes[i]!;
-    if (unseen(a) && !to.hasAttribute(a.name)) to.setAttributeNode(a.cloneNode(true) as Attr);
+    if (unseen(a) && !to.hasAttribute(a.name)) setAttributeNode(to, a.cloneNode(true) as Attr);
   }
   const targets = new Map<string, Element[]>();
   let toHasHidden = false;
@@ -328,9 +333,9 @@ function carryUnseenData(from: Element, to: Element, unseen: (node: Node) => boo
     if (c.nodeType !== ELEMENT_NODE) continue;
     const name = c.nodeName;
     if (isHidden(c)) {
-      if (unseen(c) && !toHasHidden) to.appendChild(c.cloneNode(true));
+      if (unseen(c) && !toHasHidden) appendChild(to, c.cloneNode(true));
     } else if (unseen(c)) {
-      if (!targets.has(name)) to.appendChild(c.cloneNode(true));
+      if (!targets.has(name)) appendChild(to, c.cloneNode(true));
     } else {
       const k = seen.get(name) ?? 0;
       seen.set(name, k + 1);

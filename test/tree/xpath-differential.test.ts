@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { XMLSerializer } from '@xmldom/xmldom';
 import xpath, { type XObject } from 'xpath';
-import { trackDeepChanges } from '../../src/tree/children.ts';
+import { trackChanges } from '../../src/tree/children.ts';
 import { newDocument } from '../../src/tree/dom.ts';
 import { evaluate, NAMESPACES, type XPathValue } from '../../src/tree/xpath.ts';
 
@@ -77,7 +77,7 @@ function build(doc: Document, spec: TreeSpec): Element {
 function treeOf(specs: TreeSpec[]): Document {
   const doc = newDocument('data');
   // As the tree's document is: so the indexes the evaluator keeps (per subtree, per wide parent) are used here too.
-  trackDeepChanges(doc);
+  trackChanges(doc);
   for (const s of specs) doc.documentElement!.appendChild(build(doc, s));
   return doc;
 }

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import xpath from 'xpath';
+import { insertBefore } from '../../src/tree/children.ts';
 import { parseXml, refOf, serialize } from '../../src/tree/dom.ts';
 import type { View } from '../../src/tree/xpath/evaluate.ts';
 import { elementFromJson } from '../../src/tree/jsonxml.ts';
@@ -68,9 +69,10 @@ function apply(tree: Tree, c: Change): void {
       if (count) tree.delete(`${S}/r[${i}]`);
       break;
     case 'insert': {
-      // Not at the end: what no index may take for an append.
+      // Not at the end: what no index may take for an append. Tree has no such operation, so it is made as Tree
+      // makes its changes, through children.ts.
       const before = tree.select(`${S}/r[${i}]`)[0];
-      if (before) before.parentNode!.insertBefore(tree.adopt(reading()), before);
+      if (before) insertBefore(before.parentNode!, tree.adopt(reading()), before);
       break;
     }
     case 'deep':

@@ -8,7 +8,7 @@
  * nodes out but never reorders them, so positions are counted among the admitted nodes only.
  */
 import { XPathError } from '../../errors.ts';
-import { allWithoutNamespace, childrenNamed, deepOtherVersion, tracksDeepChanges, WIDE } from '../children.ts';
+import { allWithoutNamespace, childrenNamed, deepOtherVersion, tracksChanges, WIDE } from '../children.ts';
 import { FAR_END_AXES, fromFarEnd, parentOf, rootOf, walkAxis, type Admission } from './axes.ts';
 import { columnOf, descendantsNamed } from './indexes.ts';
 import { continuesText, runText } from '../dom.ts';
@@ -498,7 +498,7 @@ class Run implements Admission {
       if (test.k === 'name' && test.prefix === undefined && (n.nodeType === ELEMENT || n.nodeType === DOCUMENT)) {
         const list = descendantsNamed(n, test.local, this.scope.view) as Element[] as Node[];
         if (list.length > limit) return list.slice(0, limit);
-        if (tracksDeepChanges(n)) indexed.set(list, 0);
+        if (tracksChanges(n)) indexed.set(list, 0);
         return list;
       }
       if (test.k === 'name' || test.k === 'any' || test.k === 'node' || test.k === 'text') {
@@ -527,10 +527,10 @@ class Run implements Admission {
     if (named.length === 0 || !this.admits(named[0]!)) return [];
     if (!allWithoutNamespace(named)) return undefined;
     tick();
-    // Shared with the index: never changed here (the evaluator makes new arrays), copied before it is returned.
-    // Its column of values may be kept only where changes below n are counted.
-    if (tracksDeepChanges(n)) indexed.set(named, deepOtherVersion(n));
-    else return named.slice();
+    // Outside the tree's document the list is made for this call (children.ts keeps none there). In the tree
+    // it is the index's: never changed here (the evaluator makes new arrays), copied before it is returned,
+    // and its column of values is kept while nothing but appends changed below n.
+    if (tracksChanges(n)) indexed.set(named, deepOtherVersion(n));
     return named;
   }
 

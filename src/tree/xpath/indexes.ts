@@ -12,7 +12,7 @@
  * Each is per view: what exists for one principal is not what exists for another. Entries live in WeakMaps
  * keyed by the nodes and lists they describe, so they go when those do.
  */
-import { deepOtherVersion, deepVersion, tracksDeepChanges } from '../children.ts';
+import { deepOtherVersion, deepVersion, tracksChanges } from '../children.ts';
 import type { View } from './evaluate.ts';
 
 const ELEMENT = 1;
@@ -94,7 +94,7 @@ export function descendantsNamed(root: Node, name: string, view: View | undefine
   collect(root, name, view, list, budget);
   if (budget.segments.length) segmentsOf.set(list, budget.segments);
   // Kept only where changes are counted (the tree's document): elsewhere nothing would say it went stale.
-  if (budget.visited >= WORTH_CACHING && tracksDeepChanges(root)) {
+  if (budget.visited >= WORTH_CACHING && tracksChanges(root)) {
     let byName = found.get(root);
     if (!byName) found.set(root, (byName = new Map()));
     let byView = byName.get(name);
