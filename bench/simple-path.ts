@@ -5,7 +5,7 @@
  * machine the best round is the one least disturbed.
  * Usage: node --import tsx bench/simple-path.ts [--rounds 7]
  */
-import { parseXml } from '../src/tree/dom.ts';
+import { parseXml } from '../src/tree/parseXml.ts';
 import { Tree } from '../src/tree/tree.ts';
 import { evaluate } from '../src/tree/xpath.ts';
 import { series } from './series.ts';

@@ -15,7 +15,7 @@
  * Usage: node --import tsx bench/xpath-siblings.ts [--upstream] [--libxml2] [--sizes 10000,100000]
  */
 import { spawnSync } from 'node:child_process';
-import { parseXml } from '../src/tree/dom.ts';
+import { parseXml } from '../src/tree/parseXml.ts';
 import { elementFromJson } from '../src/tree/jsonxml.ts';
 import { Tree } from '../src/tree/tree.ts';
 import { setXPathTimeLimit } from '../src/tree/xpathBudget.ts';

@@ -11,7 +11,8 @@ import { PASSWORD_HASH_SETTING } from './auth/users.ts';
 import type { Logger } from './logger.ts';
 import type { PluginRegistry } from './pluginhost/registry.ts';
 import type { Database } from './store/database.ts';
-import { ELEMENT_NODE, isTagName } from './tree/dom.ts';
+import { ELEMENT_NODE } from './tree/dom.ts';
+import { isTagName } from './tree/xmlNames.ts';
 import { elementFromJson } from './tree/jsonxml.ts';
 
 const OWNER = 'own:plugin';

@@ -6,7 +6,7 @@
  */
 import { BadRequestError } from './errors.ts';
 import type { Database } from './store/database.ts';
-import { isTagName } from './tree/dom.ts';
+import { isTagName } from './tree/xmlNames.ts';
 import { elementFromJson, type Json } from './tree/jsonxml.ts';
 import { splitLastStep } from './tree/paths.ts';
 import { combine } from './tree/tree.ts';

@@ -5,7 +5,8 @@
  * replacing element, and the parent of each change (its content changed). Patterns (pattern.ts) rule out most
  * watchers by name; the XPath of the rest is evaluated with the watcher's view, once per view and XPath a write.
  */
-import { ancestry, ELEMENT_NODE } from '../tree/dom.ts';
+import { ELEMENT_NODE } from '../tree/dom.ts';
+import { ancestry } from '../tree/refs.ts';
 import type { ChangeEvent, Tree } from '../tree/tree.ts';
 import type { View } from '../tree/xpath.ts';
 import type { TriggerPattern } from './pattern.ts';

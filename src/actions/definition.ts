@@ -3,7 +3,9 @@
  * when it is written (see validate in manager.ts), so the message reaches whoever wrote it.
  */
 import { BadRequestError } from '../errors.ts';
-import { ancestry, ELEMENT_NODE, refOf, serialize, SHOW_ALL } from '../tree/dom.ts';
+import { ELEMENT_NODE, SHOW_ALL } from '../tree/dom.ts';
+import { ancestry, refOf } from '../tree/refs.ts';
+import { serialize } from '../tree/serialize.ts';
 import { absolutePath } from '../tree/paths.ts';
 import { compile } from '../tree/xpath.ts';
 import { cronProblem } from './cron.ts';

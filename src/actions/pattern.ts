@@ -4,7 +4,9 @@
  * node is only checked against the actions whose last step names it (or could: `*`), and then only if the
  * node's ancestry fits the path's steps. Only then is the XPath evaluated, to apply its predicates.
  */
-import { ancestry, NAME_TEST } from '../tree/dom.ts';
+import { splitTopLevel } from '../tree/paths.ts';
+import { ancestry } from '../tree/refs.ts';
+import { NAME_TEST } from '../tree/xmlNames.ts';
 
 export { ancestry };
 
@@ -21,29 +23,6 @@ interface Branch {
   steps: PatternStep[];
   /** The path up to the last step (to find a deleted node's possible parents). */
   prefix: string;
-}
-
-/** Splits at top-level occurrences of `separator`, outside brackets, parentheses and quotes. */
-function splitTopLevel(s: string, separator: string): string[] | undefined {
-  const parts: string[] = [];
-  let depth = 0;
-  let quote: string | undefined;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (quote) {
-      if (c === quote) quote = undefined;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '[' || c === '(') depth++;
-    else if (c === ']' || c === ')') depth--;
-    else if (depth === 0 && s.startsWith(separator, i)) {
-      parts.push(s.slice(start, i));
-      start = i + separator.length;
-    }
-  }
-  if (depth !== 0 || quote) return undefined;
-  parts.push(s.slice(start));
-  return parts;
 }
 
 /** An absolute path of child (`/`) and descendant (`//`) name steps, or undefined for anything else. */

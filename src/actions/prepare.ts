@@ -3,7 +3,7 @@
  * does not hold there, else its url and data with their {XPath} templates filled in, evaluated in the action's
  * view. An XPath that fails throws, for the run's status to say.
  */
-import { textOf } from '../tree/dom.ts';
+import { textOf } from '../tree/text.ts';
 import type { Tree } from '../tree/tree.ts';
 import { stringOf, type View } from '../tree/xpath.ts';
 import type { ActionDefinition } from './definition.ts';

@@ -6,7 +6,7 @@
  * A device token scoped to devices/kitchen may publish only there. The server's own bridge logs in with its
  * per-process internal secret.
  */
-import { isTagName } from '../tree/dom.ts';
+import { isTagName } from '../tree/xmlNames.ts';
 import type { Database } from '../store/database.ts';
 import { findUser, type UserRecord } from './users.ts';
 import type { LoginGuard } from './logins.ts';

@@ -12,7 +12,9 @@
  * What of the tree exists for a principal when it reads is visibility.ts's rule, made from these rights.
  */
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
-import { ancestry, containsHiddenData, serialize, SHOW_ALL } from '../tree/dom.ts';
+import { containsHiddenData, SHOW_ALL } from '../tree/dom.ts';
+import { ancestry } from '../tree/refs.ts';
+import { serialize } from '../tree/serialize.ts';
 import type { Mutation } from '../tree/tree.ts';
 import { describe, isAdmin, type Principal, type Right } from './principal.ts';
 import { checkQuota, type QuotaLimits } from './quotas.ts';

@@ -14,7 +14,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { NotFoundError } from '../errors.ts';
 import type { Database } from '../store/database.ts';
-import { isTagName } from '../tree/dom.ts';
+import { isTagName } from '../tree/xmlNames.ts';
 import { elementFromJson } from '../tree/jsonxml.ts';
 import { combine, type Mutation } from '../tree/tree.ts';
 import { sameText, sign } from './signing.ts';

@@ -6,7 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import type { Database } from '../store/database.ts';
-import { isTagName } from '../tree/dom.ts';
+import { isTagName } from '../tree/xmlNames.ts';
 import { elementFromJson } from '../tree/jsonxml.ts';
 import { absolutePath } from '../tree/paths.ts';
 import { parseSimplePath } from '../tree/simplePath.ts';

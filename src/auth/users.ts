@@ -5,7 +5,7 @@
  */
 import { BadRequestError } from '../errors.ts';
 import type { Database } from '../store/database.ts';
-import { isTagName } from '../tree/dom.ts';
+import { isTagName } from '../tree/xmlNames.ts';
 import { elementFromJson } from '../tree/jsonxml.ts';
 import { combine, type Mutation } from '../tree/tree.ts';
 import { hashPassword, randomPassword, type PasswordHash } from './passwords.ts';

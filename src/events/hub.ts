@@ -6,7 +6,7 @@
  */
 import type { Database } from '../store/database.ts';
 import type { ChangeEvent } from '../tree/tree.ts';
-import { ancestry } from '../tree/dom.ts';
+import { ancestry } from '../tree/refs.ts';
 
 export interface TreeEvent {
   /** `BOOT:N`: N counts up; BOOT changes when the server restarts, so old ids are recognised as such. */

@@ -12,7 +12,7 @@ import type { Logger } from '../logger.ts';
 import type { LocalCaller } from '../localCall.ts';
 import { recordStatus } from '../status.ts';
 import type { Database } from '../store/database.ts';
-import { childField } from '../tree/dom.ts';
+import { childField } from '../tree/text.ts';
 import type { ChangeEvent } from '../tree/tree.ts';
 
 interface SourceDefinition {

@@ -9,7 +9,8 @@
  * of a series' name: `thermo[2]` stands for every `thermo`).
  */
 import type { Visibility } from '../auth/visibility.ts';
-import { ancestry, ATTRIBUTE_NODE, ELEMENT_NODE } from '../tree/dom.ts';
+import { ATTRIBUTE_NODE, ELEMENT_NODE } from '../tree/dom.ts';
+import { ancestry } from '../tree/refs.ts';
 import { parseSimplePath } from '../tree/simplePath.ts';
 import type { Series } from './store.ts';
 

@@ -15,7 +15,8 @@
  * write), and the history is what the record says. Either way a record gives, per series (and per time, for
  * entries), the last value its operations wrote.
  */
-import { ELEMENT_NODE, parseXml } from '../tree/dom.ts';
+import { ELEMENT_NODE } from '../tree/dom.ts';
+import { parseXml } from '../tree/parseXml.ts';
 import type { ChangeEvent, JournalOp } from '../tree/tree.ts';
 import { isRecorded, mayHoldRecorded, type HistorySettings } from './settings.ts';
 

@@ -18,7 +18,7 @@ import type { Logger } from '../logger.ts';
 import { recordStatus } from '../status.ts';
 import type { Database } from '../store/database.ts';
 import { isHidden } from '../tree/dom.ts';
-import { elementFromBody } from '../rest/body.ts';
+import { elementFromBody } from '../tree/payload.ts';
 import { jsonOf, type Json } from '../tree/jsonxml.ts';
 import { splitLastStep } from '../tree/paths.ts';
 import type { ChangeEvent } from '../tree/tree.ts';

@@ -6,7 +6,8 @@
  * reported, not used.
  */
 import type { Database } from '../store/database.ts';
-import { childField, isTagName } from '../tree/dom.ts';
+import { childField } from '../tree/text.ts';
+import { isTagName } from '../tree/xmlNames.ts';
 import { isTopicFilter } from './topics.ts';
 
 export interface Subscription {

@@ -5,7 +5,7 @@
  * Igor-TS shows it without configuration.
  */
 import type { Database } from '../store/database.ts';
-import { refOf } from '../tree/dom.ts';
+import { refOf } from '../tree/refs.ts';
 import type { Discovery } from './definitions.ts';
 
 export interface DiscoveryMessage {

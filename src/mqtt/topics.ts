@@ -1,10 +1,10 @@
 /**
  * MQTT topics and tree paths, without a network: matching a topic against a filter with `+`/`#` (and
  * keeping what the wildcards matched), filling `{1}`… in a destination or topic template, and tree values as
- * payloads. (A payload becomes an element as a request body does: rest/body.ts's elementFromBody.)
+ * payloads. (A payload becomes an element as a request body does: tree/payload.ts's elementFromBody.)
  */
 import { BadRequestError } from '../errors.ts';
-import { isTagName } from '../tree/dom.ts';
+import { isTagName } from '../tree/xmlNames.ts';
 import type { Json } from '../tree/jsonxml.ts';
 
 /** What the wildcards of `filter` matched in `topic` (`+` one level each, `#` the rest), or undefined if it does not match. */

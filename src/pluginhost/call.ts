@@ -10,7 +10,7 @@ import type { QuotaLimits } from '../auth/quotas.ts';
 import { BadRequestError, ForbiddenError } from '../errors.ts';
 import type { Caller, JsonObject, PluginCall, PluginMethodSpec, PluginReply } from '../plugin-api.ts';
 import type { Database } from '../store/database.ts';
-import { isTagName } from '../tree/dom.ts';
+import { isTagName } from '../tree/xmlNames.ts';
 import { isReply, makeReply } from './host.ts';
 import type { RunningPlugin } from './start.ts';
 import { treeAccess } from './treeAccess.ts';

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Principal } from '../auth/principal.ts';
 import { BadGatewayError, BadRequestError } from '../errors.ts';
 import type { PluginDefinition } from '../plugin-api.ts';
-import { isTagName } from '../tree/dom.ts';
+import { isTagName } from '../tree/xmlNames.ts';
 import { ENTRY_FILES } from './sources.ts';
 
 let registering: Promise<void> | undefined;

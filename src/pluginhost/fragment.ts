@@ -5,7 +5,9 @@
  * matched by tag, created if missing, and merged into.
  */
 import { BadRequestError } from '../errors.ts';
-import { ELEMENT_NODE, parseXml, refOf } from '../tree/dom.ts';
+import { ELEMENT_NODE } from '../tree/dom.ts';
+import { parseXml } from '../tree/parseXml.ts';
+import { refOf } from '../tree/refs.ts';
 import { combine, type Mutation, type Tree } from '../tree/tree.ts';
 
 export const OWNER_NS = 'http://jackjansen.nl/igor/owner';

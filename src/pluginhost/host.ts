@@ -13,7 +13,7 @@ import type { Logger } from '../logger.ts';
 import type { HttpRequest, HttpResponse, Json, JsonObject, OAuth2Provider, PluginHost, PluginReply, TreeAccess } from '../plugin-api.ts';
 import { statusFields, type Outcome } from '../status.ts';
 import type { Database } from '../store/database.ts';
-import { isTagName } from '../tree/dom.ts';
+import { isTagName } from '../tree/xmlNames.ts';
 import { BackgroundWork, type WorkTracker } from '../work.ts';
 import { pluginFiles } from './files.ts';
 import { sensorChanges, unitChanges } from './series.ts';

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readlink, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadRequestError, NotFoundError } from '../errors.ts';
-import { isTagName } from '../tree/dom.ts';
+import { isTagName } from '../tree/xmlNames.ts';
 
 export const ENTRY_FILES = ['plugin.ts', 'plugin.js'];
 /** What an Igor (Python) plugin folder holds instead: an Igor database directory keeps them in plugins/. */

@@ -10,7 +10,7 @@ import type { Principal } from '../auth/principal.ts';
 import { BadGatewayError, BadRequestError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { PluginInstance, PluginMethodSpec } from '../plugin-api.ts';
-import { isTagName } from '../tree/dom.ts';
+import { isTagName } from '../tree/xmlNames.ts';
 import { pluginPrincipal, type CheckedDefinition } from './definition.ts';
 import { makePluginHost, type HostDeps, type HostOfPlugin } from './host.ts';
 

@@ -25,7 +25,8 @@ import {
 import { principalOf } from '../auth/principal.ts';
 import { parseRights } from '../auth/tokens.ts';
 import { BadRequestError } from '../errors.ts';
-import { hasBody, jsonObjectOf, readBody } from './body.ts';
+import { jsonObjectOf } from '../tree/payload.ts';
+import { hasBody, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
 import { answerText, queryOf } from './negotiate.ts';
 

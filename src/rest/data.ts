@@ -7,12 +7,15 @@ import { authoriseMutation, checkNoHiddenData, checkWritePath, deny, rightsAt } 
 import { isAdmin, principalOf, type Principal } from '../auth/principal.ts';
 import { isSecretName, viewOf, visibilityFor, writeOptions, type Visibility } from '../auth/visibility.ts';
 import { BadRequestError, ForbiddenError, MethodNotAllowedError, NotFoundError } from '../errors.ts';
-import { escapeText, refOf, textOf } from '../tree/dom.ts';
+import { refOf } from '../tree/refs.ts';
+import { escapeText } from '../tree/serialize.ts';
+import { textOf } from '../tree/text.ts';
 import { absolutePath, splitLastStep } from '../tree/paths.ts';
 import type { Mutation, Tree } from '../tree/tree.ts';
 import { parseSimplePath, plainNames } from '../tree/simplePath.ts';
 import { stringOf } from '../tree/xpath.ts';
-import { elementFromBody, elementFromForm, hasBody, readBody } from './body.ts';
+import { elementFromBody, elementFromForm } from '../tree/payload.ts';
+import { hasBody, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
 import { negotiate, send, type Format } from './negotiate.ts';
 import type { CanonicalRequest } from '../http/canonical.ts';

@@ -10,7 +10,7 @@ import { isAdmin, principalOf, type Principal } from '../auth/principal.ts';
 import { visibilityFor, type Visibility } from '../auth/visibility.ts';
 import { BadRequestError, UnavailableError } from '../errors.ts';
 import type { TreeEvent } from '../events/hub.ts';
-import { textOf } from '../tree/dom.ts';
+import { textOf } from '../tree/text.ts';
 import { jsonOf, type Json } from '../tree/jsonxml.ts';
 import { absolutePath } from '../tree/paths.ts';
 import { parseSimplePath } from '../tree/simplePath.ts';

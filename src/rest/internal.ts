@@ -9,7 +9,7 @@ import type { ActionRun } from '../actions/manager.ts';
 import { isAdmin, principalOf } from '../auth/principal.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import { recentLogLines } from '../logger.ts';
-import { isTagName } from '../tree/dom.ts';
+import { isTagName } from '../tree/xmlNames.ts';
 import { BackgroundWork } from '../work.ts';
 import { adminOnly } from './guards.ts';
 import type { HostContext } from './context.ts';

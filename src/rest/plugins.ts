@@ -16,7 +16,7 @@ import type { RunningPlugin } from '../pluginhost/registry.ts';
 import { runScript } from '../pluginhost/scripts.ts';
 import { httpRequest } from '../http/client.ts';
 import { outboundPolicyFor } from '../auth/outbound.ts';
-import { isTagName } from '../tree/dom.ts';
+import { isTagName } from '../tree/xmlNames.ts';
 import { hasBody, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
 import { adminOnly } from './guards.ts';

@@ -1,5 +1,7 @@
 /** How nodes of the tree look in each format, for /data answers. */
-import { ATTRIBUTE_NODE, ELEMENT_NODE, escapeText, serialize, textOf, type Show } from '../tree/dom.ts';
+import { ATTRIBUTE_NODE, ELEMENT_NODE, type Show } from '../tree/dom.ts';
+import { escapeText, serialize } from '../tree/serialize.ts';
+import { textOf } from '../tree/text.ts';
 import { jsonText, writtenJsonOf, writtenScalarOf, type WrittenJson } from '../tree/jsonxml.ts';
 import type { Format } from './negotiate.ts';
 

@@ -9,7 +9,8 @@ import type { Request, Response, Router } from 'express';
 import { BadRequestError } from '../errors.ts';
 import { recordStatus, type Outcome } from '../status.ts';
 import { getOwn, setOwn, type Json } from '../tree/jsonxml.ts';
-import { formObject, hasBody, jsonObjectOf, readBody } from './body.ts';
+import { formObject, jsonObjectOf } from '../tree/payload.ts';
+import { hasBody, readBody } from './body.ts';
 import type { HostContext } from './context.ts';
 import { answerText, queryOf } from './negotiate.ts';
 

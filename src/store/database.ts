@@ -21,7 +21,7 @@ import { access, open as openFile, readFile, readdir, rename, unlink } from 'nod
 import { join } from 'node:path';
 import { InsufficientStorageError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { parseXml } from '../tree/dom.ts';
+import { parseXml } from '../tree/parseXml.ts';
 import { DEFAULT_MAX_DEPTH, Tree, type ChangeEvent, type JournalOp, type Mutation } from '../tree/tree.ts';
 import { fsyncDir, listBackups, mkdirDurably, readHead, replaceWithBackup } from './files.ts';
 import { Journal, scanJournal, type JournalScan } from './journal.ts';

@@ -11,7 +11,9 @@
  * nothing happened; `igor db recover` rebuilds the database from an older one and the journals after it.
  */
 import { hash } from 'node:crypto';
-import { parseXml, serialize, SHOW_ALL } from '../tree/dom.ts';
+import { SHOW_ALL } from '../tree/dom.ts';
+import { parseXml } from '../tree/parseXml.ts';
+import { serialize } from '../tree/serialize.ts';
 
 export interface SnapshotInfo {
   /** The first journal whose records come after this snapshot. */

@@ -19,7 +19,8 @@
  * (setOwn), looked up as one, so none can collide with what objects inherit.
  */
 import { BadRequestError } from '../errors.ts';
-import { ELEMENT_NODE, SHOW_VISIBLE, TEXT_NODE, checkXmlText, isTagName, type Show } from './dom.ts';
+import { ELEMENT_NODE, SHOW_VISIBLE, TEXT_NODE, type Show } from './dom.ts';
+import { checkXmlText, isTagName } from './xmlNames.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -49,7 +50,7 @@ export function numberOf(text: string): number | undefined {
   const n = Number(text);
   if (!Number.isFinite(n)) return undefined;
   // An integer a double does not hold exactly (an identifier beyond 2^53) would come back with other digits: it
-  // stays text, as such a number sent in JSON is refused (rest/body.ts checkJsonNumbers).
+  // stays text, as such a number sent in JSON is refused (payload.ts checkJsonNumbers).
   if (!Number.isSafeInteger(n) && /^-?\d+$/.test(text) && BigInt(text) !== BigInt(n)) return undefined;
   return n;
 }

@@ -3,7 +3,7 @@
  * which are relative to /data, made absolute.
  */
 import { BadRequestError, XPathError } from '../errors.ts';
-import { isTagName } from './dom.ts';
+import { isTagName } from './xmlNames.ts';
 import { parseSimplePath } from './simplePath.ts';
 import type { Expr } from './xpath/ast.ts';
 import { compile } from './xpath.ts';
@@ -78,28 +78,46 @@ function readFromData(e: Expr, edits: Edit[]): void {
 }
 
 /**
- * Splits off the last location step, ignoring slashes inside predicates, parentheses and string literals.
- * `/data/a[b/c='x/y']/d[2]` → parent `/data/a[b/c='x/y']`, step `d[2]`, tag `d`.
+ * Splits `s` at the top-level occurrences of `separator`: outside brackets, parentheses and string literals.
+ * Undefined when a bracket, parenthesis or quote is left open. (The one splitter of XPath text by its steps or
+ * branches: action triggers use it too.)
  */
-export function splitLastStep(path: string): { parent: string; step: string; tag: string } {
+export function splitTopLevel(s: string, separator: string): string[] | undefined {
+  const parts: string[] = [];
   let depth = 0;
   let quote: string | undefined;
-  let last = -1;
-  for (let i = 0; i < path.length; i++) {
-    const c = path[i]!;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
     if (quote) {
       if (c === quote) quote = undefined;
     } else if (c === '"' || c === "'") quote = c;
     else if (c === '[' || c === '(') depth++;
     else if (c === ']' || c === ')') depth--;
-    else if (c === '/' && depth === 0) last = i;
+    else if (depth === 0 && s.startsWith(separator, i)) {
+      parts.push(s.slice(start, i));
+      start = i + separator.length;
+    }
   }
-  const step = path.slice(last + 1);
+  if (depth !== 0 || quote) return undefined;
+  parts.push(s.slice(start));
+  return parts;
+}
+
+/**
+ * Splits off the last location step, ignoring slashes inside predicates, parentheses and string literals.
+ * `/data/a[b/c='x/y']/d[2]` → parent `/data/a[b/c='x/y']`, step `d[2]`, tag `d`.
+ */
+export function splitLastStep(path: string): { parent: string; step: string; tag: string } {
+  const steps = splitTopLevel(path, '/');
+  if (!steps) compile(path); // a bracket or quote left open: the XPath error says where
+  const step = steps && steps.length > 1 ? steps[steps.length - 1]! : '';
+  const last = path.length - step.length - 1; // the slash before it
   const parent = last > 0 && path[last - 1] !== '/' ? path.slice(0, last) : '';
   const bracket = step.indexOf('[');
   let tag = bracket >= 0 ? step.slice(0, bracket) : step;
   if (tag.startsWith('child::')) tag = tag.slice('child::'.length);
-  if (!isTagName(tag) || last < 0 || (last > 0 && parent === '')) {
+  if (!isTagName(tag) || (last > 0 && parent === '')) {
     throw new BadRequestError(`${path}: a path to write must end with an element tag, like /data/sandbox/name`);
   }
   return { parent, step, tag };

@@ -37,7 +37,7 @@ function parseUncached(expression: string, allowQualifiedNames: boolean): Simple
     const m = STEP.exec(raw);
     if (!m) return undefined;
     const name = m[1]!;
-    // Every name the tree can hold (dom.ts's rule), or the journal could not replay a change to it.
+    // Every name the tree can hold (xmlNames.ts's rule), or the journal could not replay a change to it.
     if (!NAME_TEST.test(name) || (!allowQualifiedNames && name.includes(':'))) return undefined;
     const pred = m[2];
     let position: SimpleStep['position'];
@@ -52,7 +52,7 @@ function parseUncached(expression: string, allowQualifiedNames: boolean): Simple
 }
 
 import { allWithoutNamespace, childrenNamed, WIDE } from './children.ts';
-import { NAME_TEST } from './dom.ts';
+import { NAME_TEST } from './xmlNames.ts';
 import type { View } from './xpath/evaluate.ts';
 
 const ELEMENT_NODE = 1;

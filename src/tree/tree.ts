@@ -11,18 +11,11 @@
  */
 import { BadRequestError } from '../errors.ts';
 import { appendChild, insertBefore, removeAttributeNode, removeChild, replaceChild, setAttributeNode, trackChanges } from './children.ts';
-import {
-  ATTRIBUTE_NODE,
-  DOCUMENT_NODE,
-  ELEMENT_NODE,
-  isHidden,
-  isXmlName,
-  normalize,
-  parseXml,
-  refOf,
-  serialize,
-  SHOW_ALL,
-} from './dom.ts';
+import { ATTRIBUTE_NODE, DOCUMENT_NODE, ELEMENT_NODE, isHidden, SHOW_ALL } from './dom.ts';
+import { normalize, parseXml } from './parseXml.ts';
+import { refOf } from './refs.ts';
+import { serialize } from './serialize.ts';
+import { isXmlName } from './xmlNames.ts';
 import { splitLastStep } from './paths.ts';
 import { parseSimplePath, walkSimplePath } from './simplePath.ts';
 import { evaluate, selectNodes, type EvaluateOptions, type View, type XPathValue } from './xpath.ts';

@@ -1,7 +1,8 @@
 /** Actions end to end: written into a running server's tree over REST, triggered, run, recorded. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { serialize, SHOW_ALL } from '../../src/tree/dom.ts';
+import { SHOW_ALL } from '../../src/tree/dom.ts';
+import { serialize } from '../../src/tree/serialize.ts';
 import { startHttpServer, startTestServer, waitFor, type TestServer } from '../helpers.ts';
 
 let server: TestServer;

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { viewOf, visibilityFor } from '../../src/auth/visibility.ts';
 import { TriggerPattern } from '../../src/actions/pattern.ts';
 import { ChangeMatcher, type Watch } from '../../src/actions/changeMatch.ts';
-import { parseXml } from '../../src/tree/dom.ts';
+import { parseXml } from '../../src/tree/parseXml.ts';
 import { elementFromJson } from '../../src/tree/jsonxml.ts';
 import { Tree } from '../../src/tree/tree.ts';
 import type { View } from '../../src/tree/xpath.ts';

@@ -5,7 +5,7 @@ import { ancestry, TriggerPattern } from '../../src/actions/pattern.ts';
 import { laneOf } from '../../src/actions/runner.ts';
 import { expandTemplate } from '../../src/actions/template.ts';
 import xpath from 'xpath';
-import { parseXml } from '../../src/tree/dom.ts';
+import { parseXml } from '../../src/tree/parseXml.ts';
 
 const action = (inner: string) =>
   parseAction(parseXml(`<data><actions><action>${inner}</action></actions></data>`).documentElement!.firstChild!.firstChild as Element);

@@ -9,7 +9,7 @@ import { loopProblem } from '../../src/actions/causes.ts';
 import { parseAction } from '../../src/actions/definition.ts';
 import { prepareCall } from '../../src/actions/prepare.ts';
 import { MinIntervalGate, scheduleAction } from '../../src/actions/schedule.ts';
-import { parseXml } from '../../src/tree/dom.ts';
+import { parseXml } from '../../src/tree/parseXml.ts';
 import { Tree } from '../../src/tree/tree.ts';
 
 const DAY_MS = 86_400_000;

@@ -4,7 +4,8 @@ import { hashPassword, randomPassword, verifyPassword } from '../../src/auth/pas
 import { canSee, rightsAt } from '../../src/auth/policy.ts';
 import { ANONYMOUS, SYSTEM, type Principal } from '../../src/auth/principal.ts';
 import { visibilityFor } from '../../src/auth/visibility.ts';
-import { parseXml, serialize } from '../../src/tree/dom.ts';
+import { parseXml } from '../../src/tree/parseXml.ts';
+import { serialize } from '../../src/tree/serialize.ts';
 
 const jack: Principal = { kind: 'user', name: 'jack', admin: false, via: 'basic' };
 const admin: Principal = { kind: 'user', name: 'admin', admin: true, via: 'basic' };

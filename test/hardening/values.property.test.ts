@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { escapeAttr, escapeText } from '../../src/tree/dom.ts';
+import { escapeAttr, escapeText } from '../../src/tree/serialize.ts';
 import { startTestServer, type TestServer } from '../helpers.ts';
 
 let s: TestServer;

@@ -7,7 +7,7 @@ import { quietLogger } from '../../src/logger.ts';
 import { PACKAGE_DIR } from '../../src/server.ts';
 import { Database } from '../../src/store/database.ts';
 import { elementFromJson, type Json } from '../../src/tree/jsonxml.ts';
-import { parseXml } from '../../src/tree/dom.ts';
+import { parseXml } from '../../src/tree/parseXml.ts';
 import { onCleanup } from '../helpers.ts';
 
 export const TEMPLATE = join(PACKAGE_DIR, 'template', 'database.xml');

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
-import { parseXml, serialize, SHOW_ALL } from '../../src/tree/dom.ts';
+import { SHOW_ALL } from '../../src/tree/dom.ts';
+import { parseXml } from '../../src/tree/parseXml.ts';
+import { serialize } from '../../src/tree/serialize.ts';
 import { startTestServer, type TestServer } from '../helpers.ts';
 
 let server: TestServer;

@@ -8,7 +8,8 @@ import { PACKAGE_DIR } from '../../src/server.ts';
 import { Database, DatabaseOpenError } from '../../src/store/database.ts';
 import { Journal, scanJournal } from '../../src/store/journal.ts';
 import { recoverDatabase } from '../../src/store/recovery.ts';
-import { serialize, SHOW_ALL } from '../../src/tree/dom.ts';
+import { SHOW_ALL } from '../../src/tree/dom.ts';
+import { serialize } from '../../src/tree/serialize.ts';
 import { elementFromJson } from '../../src/tree/jsonxml.ts';
 import { tempDir } from '../helpers.ts';
 

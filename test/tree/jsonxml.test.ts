@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { newDocument, parseXml, serialize, SHOW_ALL, SHOW_VISIBLE } from '../../src/tree/dom.ts';
+import { newDocument, SHOW_ALL, SHOW_VISIBLE } from '../../src/tree/dom.ts';
+import { parseXml } from '../../src/tree/parseXml.ts';
+import { serialize } from '../../src/tree/serialize.ts';
 import { elementFromJson, jsonOf, jsonText, scalarOf, writtenJsonOf, type Json } from '../../src/tree/jsonxml.ts';
 
 const doc = newDocument();

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseXml } from '../../src/tree/dom.ts';
+import { parseXml } from '../../src/tree/parseXml.ts';
 import { absolutePath, splitLastStep } from '../../src/tree/paths.ts';
 import { evaluate, type XPathValue } from '../../src/tree/xpath.ts';
 

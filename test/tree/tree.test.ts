@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseXml, serialize, SHOW_ALL } from '../../src/tree/dom.ts';
+import { SHOW_ALL } from '../../src/tree/dom.ts';
+import { parseXml } from '../../src/tree/parseXml.ts';
+import { serialize } from '../../src/tree/serialize.ts';
 import { elementFromJson } from '../../src/tree/jsonxml.ts';
 import { Tree, combine } from '../../src/tree/tree.ts';
 

@@ -20,7 +20,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { parseXml } from '../../src/tree/dom.ts';
+import { parseXml } from '../../src/tree/parseXml.ts';
 import { parseSimplePath } from '../../src/tree/simplePath.ts';
 import { evaluate, NAMESPACES, type XPathValue } from '../../src/tree/xpath.ts';
 

@@ -11,7 +11,7 @@ import { XPathError } from '../../errors.ts';
 import { allWithoutNamespace, childrenNamed, deepOtherVersion, tracksChanges, WIDE } from '../children.ts';
 import { FAR_END_AXES, fromFarEnd, parentOf, rootOf, walkAxis, type Admission } from './axes.ts';
 import { columnOf, descendantsNamed } from './indexes.ts';
-import { continuesText, runText } from '../dom.ts';
+import { continuesText, runText } from '../text.ts';
 import { tick } from '../xpathBudget.ts';
 import type { Axis, Expr, NodeTest, Step } from './ast.ts';
 
@@ -21,7 +21,7 @@ export type Value = Node[] | string | number | boolean;
  * Which nodes exist for an evaluation. `admits` is asked about an element, attribute, or node directly under
  * the document, only once its parent (or owner element) is known to be admitted; text below an admitted
  * element is always there, and texts that only left-out elements separate are one text node, as in a copy of
- * the tree holding only what the view admits (dom.ts continuesText; the evaluator sees to that). It must
+ * the tree holding only what the view admits (text.ts continuesText; the evaluator sees to that). It must
  * answer alike for elements of the same name under the same parent (Igor's rules go by names), which lets an
  * indexed lookup among thousands of siblings ask once.
  */
@@ -89,7 +89,7 @@ class Run implements Admission {
     const type = n.nodeType;
     if (type !== TEXT && type !== CDATA) return view.admits(n);
     if (n.parentNode?.nodeType !== ELEMENT) return view.admits(n);
-    // A text after another with only left-out nodes between is part of that one (dom.ts continuesText).
+    // A text after another with only left-out nodes between is part of that one (text.ts continuesText).
     return !continuesText(n, this.siblingAdmitted);
   }
 
