@@ -110,7 +110,8 @@ describe('the plugin kit, installed from the packed package', () => {
 
   it("runs the plugin's own test with createTestHost from the package, no server", async () => {
     const dir = pluginFolder(await tempDir('my-plugin-'), unpacked, README);
-    const test = run(process.execPath, ['--import', TSX, '--test', 'plugin.test.ts'], dir);
+    // TAP named: Node 24's default reporter away from a terminal is spec, Node 20's TAP.
+    const test = run(process.execPath, ['--import', TSX, '--test', '--test-reporter=tap', 'plugin.test.ts'], dir);
     assert.equal(test.status, 0, `${test.stdout}${test.stderr}`);
     assert.match(test.stdout, /# pass 2\n# fail 0/);
   });
