@@ -131,6 +131,7 @@ export class Tree {
     }
     const matches = this.elementsFor(path, 'POST', options);
     if (matches.length === 0) return this.admitted(this.create(path, el, options), el);
+    if (matches.includes(this.root)) throw new BadRequestError(`${path}: the tree has one root, /data; POST to an element under it`);
     const parent = matches[0]!.parentNode as Element;
     if (matches.some((m) => m.parentNode !== parent)) {
       throw new BadRequestError(`${path} selects elements under different parents; POST needs them under one`);

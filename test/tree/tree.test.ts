@@ -94,6 +94,7 @@ describe('POST', () => {
     t.put('/data/sandbox/b/i', el(t, 'i', 1));
     assert.throws(() => t.post('/data/sandbox/*/i', el(t, 'i', 2)), /different parents/);
     assert.throws(() => t.post('/data/sandbox', el(t, 'sandbox', 2)), /top-level elements are unique/);
+    assert.throws(() => t.post('/data', el(t, 'data', 2)), /one root/);
   });
 });
 
