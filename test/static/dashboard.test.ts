@@ -6,7 +6,7 @@
  * nothing wider than its box, and no serious or critical accessibility violation (axe-core, run in the page).
  * SCREENSHOTS=DIR keeps the pictures README shows (npm run screenshots).
  */
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
