@@ -134,11 +134,13 @@ document.addEventListener('DOMContentLoaded', async () => {
     });
     return drawing;
   };
-  if (!(await draw())) return;
+  // Listened to before the first drawing ends: a range picked while the page is still loading redraws what is
+  // drawn already.
   rangePicker.addEventListener('change', () => {
     zoom = null;
     void draw();
   });
+  if (!(await draw())) return;
   // Redraw (at most a few times a second) when something under what is shown changes.
   let pending;
   const events = new EventSource(`/events?xpath=${encodeURIComponent(`/data/${only ?? top}`)}`);

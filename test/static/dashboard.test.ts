@@ -91,10 +91,11 @@ before(async () => {
   });
 });
 
-/** A page at the given size, logged in as admin, at `path`. */
-async function open(path: string, viewport = PHONE): Promise<{ page: Page; problems: string[] }> {
+/** A page at the given size, logged in as admin, at `path`; `prepare` runs before the first request. */
+async function open(path: string, viewport = PHONE, prepare?: (page: Page) => Promise<void>): Promise<{ page: Page; problems: string[] }> {
   const { page, problems } = await newPage();
   await page.setViewportSize(viewport);
+  await prepare?.(page);
   await logIn(page, base, 'admin', s.adminPassword, path);
   return { page, problems };
 }
@@ -162,10 +163,20 @@ describe('the dashboard', () => {
 
 describe('the sensors page', () => {
   it('plots measurements, not identifiers or constants, one axis per unit (per field without one), the latest values in the legend', async () => {
-    const { page, problems } = await open('/sensors.html', DESKTOP);
+    // The meters come after the weights: their history is held back until a range is picked, so that the range
+    // is picked while the page is still drawing (a change it once missed until the first drawing had ended).
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { page, problems } = await open('/sensors.html', DESKTOP, (p) =>
+      p.route('**/history/sensors/meter/**', async (route) => {
+        await held;
+        await route.continue();
+      }),
+    );
     const jack = 'figure.chart[data-path="sensors/fitbit/jack/weight"]';
     const jill = 'figure.chart[data-path="sensors/scale/jill/weight"]';
-    await page.waitForSelector(`${jack} canvas`);
+    // A chart draws its canvas first and says what it shows once the history has answered: wait for that, on both.
+    await Promise.all([jack, jill].map((chart) => page.waitForSelector(`${chart}[data-fields] canvas`)));
     // Declared: weight and BMI in their units. Undeclared: logId, id and the constant goal are left out.
     assert.equal(await page.getAttribute(jack, 'data-fields'), 'weight bmi');
     assert.equal(await page.getAttribute(jill, 'data-fields'), 'weight bmi');
@@ -189,6 +200,7 @@ describe('the sensors page', () => {
     // The range picker: in the last day only the latest weighing is left.
     assert.equal(await page.locator('figure.chart[data-path="sensors/meter/power"]').count(), 1);
     await page.selectOption('#range', 'day');
+    release();
     await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('data-shown') === '1', jack);
     if (process.env['SCREENSHOTS']) {
       await page.selectOption('#range', 'all');
