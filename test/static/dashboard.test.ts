@@ -92,7 +92,11 @@ before(async () => {
 });
 
 /** A page at the given size, logged in as admin, at `path`; `prepare` runs before the first request. */
-async function open(path: string, viewport = PHONE, prepare?: (page: Page) => Promise<void>): Promise<{ page: Page; problems: string[] }> {
+async function open(
+  path: string,
+  viewport = PHONE,
+  prepare?: (page: Page) => Promise<unknown>,
+): Promise<{ page: Page; problems: string[] }> {
   const { page, problems } = await newPage();
   await page.setViewportSize(viewport);
   await prepare?.(page);
