@@ -23,6 +23,7 @@ import fc from 'fast-check';
 import { parseXml } from '../../src/tree/parseXml.ts';
 import { parseSimplePath } from '../../src/tree/simplePath.ts';
 import { evaluate, NAMESPACES, type XPathValue } from '../../src/tree/xpath.ts';
+import { XPATH_AXES } from './xpathAxes.ts';
 
 const HELPER = fileURLToPath(new URL('./libxml2-xpath.py', import.meta.url));
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -196,19 +197,8 @@ const NODE_TESTS = [
   'processing-instruction()',
 ];
 const ATTRIBUTE_TESTS = ['p', 'p', 'q', '*', '*', 'node()', 'au:p', 'xml:lang', 'xml:id'];
-const AXES = [
-  'child',
-  'descendant',
-  'descendant-or-self',
-  'parent',
-  'ancestor',
-  'ancestor-or-self',
-  'following-sibling',
-  'preceding-sibling',
-  'following',
-  'preceding',
-  'self',
-];
+// Attribute steps are drawn on their own, with ATTRIBUTE_TESTS (attributeStep below).
+const AXES = XPATH_AXES.filter((a) => a !== 'attribute');
 // From an attribute, libxml2's following axis leaves out the attribute's own element's content (EXCEPTIONS):
 // wherever the context may be an attribute (after an attribute step, in predicates of what may hold
 // attributes), the axes without it, and predicates made for attributes.

@@ -11,6 +11,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { newDocument } from '../../src/tree/dom.ts';
 import { evaluate, selectNodes, type View } from '../../src/tree/xpath.ts';
+import { XPATH_AXES } from './xpathAxes.ts';
 
 interface Spec {
   name: string;
@@ -51,20 +52,6 @@ function where(n: Node): string {
 const withoutC: View = { admits: (n) => n.nodeType !== 1 || n.nodeName !== 'c' };
 
 const REVERSE = new Set(['ancestor', 'ancestor-or-self', 'preceding', 'preceding-sibling']);
-const AXES = [
-  'child',
-  'descendant',
-  'descendant-or-self',
-  'parent',
-  'ancestor',
-  'ancestor-or-self',
-  'following-sibling',
-  'preceding-sibling',
-  'following',
-  'preceding',
-  'self',
-  'attribute',
-];
 const PREDICATES: [string, (position: number, size: number) => boolean][] = [
   ['1', (p) => p === 1],
   ['2', (p) => p === 2],
@@ -88,7 +75,7 @@ describe('a positional step on any axis', () => {
         // Now and then a wide parent, which the evaluator reads through its index of children by name.
         fc.option(fc.array(specOf(0, 0), { minLength: 33, maxLength: 40 }), { freq: 4 }),
         fc.nat(),
-        fc.constantFrom(...AXES),
+        fc.constantFrom(...XPATH_AXES),
         fc.constantFrom('node()', '*', 'a', 'b', 'text()'),
         fc.constantFrom(...PREDICATES),
         fc.boolean(),
