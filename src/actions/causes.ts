@@ -6,8 +6,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ActiveAction } from './active.ts';
 
-/** Longest chain of actions triggering one another that is let through. */
-const MAX_CHAIN = 10;
+/** Longest chain of actions (or of a plugin's change handlers) setting one another off that is let through. */
+export const MAX_CHAIN = 10;
 
 const causes = new AsyncLocalStorage<{ chain: ActiveAction[] }>();
 

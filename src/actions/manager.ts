@@ -6,16 +6,13 @@
  * tree, schedule.ts keeps the clocks, changeMatch.ts matches changes, causes.ts stops loops, prepare.ts fills in a
  * run's call, runner.ts queues it, caller.ts makes it, record.ts records it, report.ts says what runs.
  */
-import type { Principal } from '../auth/principal.ts';
-import type { OutboundPolicy } from '../http/outbound.ts';
 import { redactUrls } from '../http/redact.ts';
 import type { Logger } from '../logger.ts';
-import type { LocalCaller } from '../localCall.ts';
 import type { Database } from '../store/database.ts';
 import type { ChangeEvent } from '../tree/tree.ts';
 import type { WorkTracker } from '../work.ts';
 import type { ActiveAction, Firing } from './active.ts';
-import { ActionCaller } from './caller.ts';
+import { ActionCaller, type CallerHost } from './caller.ts';
 import { currentChain, loopProblem, runCausedBy } from './causes.ts';
 import { reloadActions, touchesActions, validateActions } from './loader.ts';
 import { prepareCall, type PreparedCall } from './prepare.ts';
@@ -28,20 +25,11 @@ import { ChangeMatcher } from './changeMatch.ts';
 export { currentAction } from './causes.ts';
 export type { ActionRun } from './report.ts';
 
-export interface ActionHost {
+/** What runs the actions: what makes their calls (caller.ts), and the database, log and work they use. */
+export interface ActionHost extends CallerHost {
   db: Database;
   logger: Logger;
   work: WorkTracker;
-  /** Calls this server's own routes in-process. */
-  call: LocalCaller;
-  /** Limit for calls to other servers (ms). */
-  externalTimeoutMs?: number;
-  /** Who a plugin's actions act as (its declared extra subtrees included); a bare plugin principal if not given. */
-  pluginPrincipal?: (name: string) => Principal;
-  /** Where a plugin's actions may call other servers (http/outbound.ts): a plugin is not an admin. */
-  outbound?: OutboundPolicy;
-  /** Publishes an MQTT message (an action whose url is mqtt:TOPIC); absent when the server has no broker. */
-  publish?: (topic: string, payload: string) => Promise<void>;
 }
 
 export class ActionManager {
@@ -110,7 +98,6 @@ export class ActionManager {
       this.syncScheduled = true;
       queueMicrotask(() => this.sync());
     }
-    if (this.matcher.empty) return;
     const matched = this.matcher.match(events, this.host.db.tree);
     if (matched.size === 0) return;
     const chain = currentChain();

@@ -8,8 +8,6 @@ import { splitTopLevel } from '../tree/paths.ts';
 import { ancestry } from '../tree/refs.ts';
 import { NAME_TEST } from '../tree/xmlNames.ts';
 
-export { ancestry };
-
 interface PatternStep {
   /** Element name or '*'. */
   name: string;

@@ -4,16 +4,9 @@
  * Every wait is counted in the timers' own time, reading no clock, so that a test's fake timers drive it as
  * real ones do; the window reads Date.now(), which a test's fake Date sets.
  */
+import { SYSTEM_CLOCK } from '../clock.ts';
 import { scheduleCron } from './cron.ts';
 import type { ActionDefinition } from './definition.ts';
-
-/**
- * A delay setTimeout keeps: it takes at most 2^31 - 1 ms (24.8 days) and fires after 1 ms for anything longer,
- * so an <interval> of 30 days ran its action a thousand times a second. Longer waits wake and wait again.
- */
-export function timerDelay(ms: number): number {
-  return Math.max(0, Math.min(ms, 2 ** 31 - 1));
-}
 
 export interface Stoppable {
   stop(): void;
@@ -29,40 +22,33 @@ export function scheduleAction(def: Pick<ActionDefinition, 'interval' | 'cron'>,
 
 /**
  * First run now, then `interval` seconds after each run: a re-armed timer, not clock-aligned. A wait longer than
- * a timer holds is made of several.
+ * a timer holds (an <interval> of 30 days once ran its action a thousand times a second) is the clock's to cut.
  */
 function every(interval: number, fire: () => void): Stoppable {
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let remaining = 0;
+  let cancel = () => {};
   const tick = () => {
     if (stopped) return;
-    if (remaining <= 0) {
-      fire();
-      remaining = interval * 1000;
-    }
-    const delay = timerDelay(remaining);
-    remaining -= delay;
-    timer = setTimeout(tick, delay).unref();
+    fire();
+    cancel = SYSTEM_CLOCK.after(interval * 1000, tick);
   };
-  timer = setTimeout(tick, 0).unref();
+  cancel = SYSTEM_CLOCK.after(0, tick);
   return {
     stop: () => {
       stopped = true;
-      clearTimeout(timer);
+      cancel();
     },
   };
 }
 
 /**
  * An action's <minInterval>: a trigger inside the window after the last run is deferred, not dropped — the
- * latest one waiting runs when the window closes (and is let through then, or deferred again if the window
- * is longer than a timer holds).
+ * latest one waiting runs when the window closes.
  */
 export class MinIntervalGate<T> {
   /** When the last run was let through (ms since 1970), -Infinity before the first. */
   lastRun = -Infinity;
-  private deferred: { timer: NodeJS.Timeout; waiting: T } | undefined;
+  private deferred: { cancel: () => void; waiting: T } | undefined;
 
   constructor(private readonly minIntervalMs: number) {}
 
@@ -76,20 +62,17 @@ export class MinIntervalGate<T> {
     }
     if (this.deferred) this.deferred.waiting = waiting;
     else {
-      const timer = setTimeout(
-        () => {
-          const { waiting: latest } = this.deferred!;
-          this.deferred = undefined;
-          retry(latest);
-        },
-        timerDelay(windowEnd - now),
-      ).unref();
-      this.deferred = { timer, waiting };
+      const cancel = SYSTEM_CLOCK.after(windowEnd - now, () => {
+        const { waiting: latest } = this.deferred!;
+        this.deferred = undefined;
+        retry(latest);
+      });
+      this.deferred = { cancel, waiting };
     }
     return false;
   }
 
   stop(): void {
-    clearTimeout(this.deferred?.timer);
+    this.deferred?.cancel();
   }
 }

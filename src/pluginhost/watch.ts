@@ -5,6 +5,7 @@
  * host: dispose() ends them all, so a stopped plugin hears nothing more whether or not it remembered to stop them.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { MAX_CHAIN } from '../actions/causes.ts';
 import { ChangeMatcher, type Watch } from '../actions/changeMatch.ts';
 import { TriggerPattern } from '../actions/pattern.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -23,8 +24,6 @@ import type { BackgroundWork } from '../work.ts';
 
 /** The handlers whose run led to the code running now: a write made there does not call them again. */
 const causes = new AsyncLocalStorage<readonly Watcher[]>();
-/** Longest chain of handlers setting one another off that is let through (as for actions). */
-const MAX_CHAIN = 10;
 
 type Handler = (changes: NodeChange[]) => void | Promise<void>;
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseAction } from '../../src/actions/definition.ts';
-import { ancestry, TriggerPattern } from '../../src/actions/pattern.ts';
+import { TriggerPattern } from '../../src/actions/pattern.ts';
+import { ancestry } from '../../src/tree/refs.ts';
 import { laneOf } from '../../src/actions/runner.ts';
 import { expandTemplate } from '../../src/actions/template.ts';
 import xpath from 'xpath';
