@@ -6,8 +6,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Json, JsonObject, PluginHost } from 'igor-ts/plugin-api';
 
-export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-export const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 export const text = (v: Json | undefined) => (v === undefined || v === null || typeof v === 'object' ? '' : String(v));
 const asObject = (v: Json | undefined) => (v && typeof v === 'object' && !Array.isArray(v) ? v : undefined);
 
@@ -86,11 +86,19 @@ export class SubmitRecords {
     return asObject(this.host.data.get(`${this.base}/tokens/token[hash='${sha256(given)}']`));
   }
 
+  /** The record of a token that is good at `now` (seconds) and whose client is still registered, or why not. */
+  checkToken(given: string, now: number): { record: JsonObject } | { refused: 'Unauthorized token' | 'Token expired' } {
+    const record = this.token(given);
+    if (!record) return { refused: 'Unauthorized token' };
+    if (Number(record['expires']) < now) return { refused: 'Token expired' };
+    if (!this.client(text(record['client_id']))) return { refused: 'Unauthorized token' };
+    return { record };
+  }
+
   /** The record of a token that is good at `now` (seconds) and whose client is still registered. */
   validToken(given: unknown, now: number): JsonObject | undefined {
-    const record = typeof given === 'string' ? this.token(given) : undefined;
-    if (!record || Number(record['expires']) < now) return undefined;
-    return this.client(text(record['client_id'])) ? record : undefined;
+    const checked = typeof given === 'string' ? this.checkToken(given, now) : undefined;
+    return checked && 'record' in checked ? checked.record : undefined;
   }
 
   async dropExpiredTokens(now: number): Promise<void> {

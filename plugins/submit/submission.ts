@@ -50,21 +50,18 @@ export function submitMethod(host: PluginHost, records: SubmitRecords) {
   async function clientOf(call: PluginCall, now: number) {
     const given = call.params['auth_token'] ?? (call.body?.json as JsonObject | undefined)?.['auth_token'];
     if (typeof given !== 'string' || given === '') return { refused: status(403, 'Unauthorized') };
-    const record = records.token(given);
-    if (!record) return { refused: status(403, 'Unauthorized token') };
-    if (Number(record['expires']) < now) {
-      await records.dropExpiredTokens(now);
-      return { refused: status(403, 'Token expired') };
+    const checked = records.checkToken(given, now);
+    if ('refused' in checked) {
+      if (checked.refused === 'Token expired') await records.dropExpiredTokens(now);
+      return { refused: status(403, checked.refused) };
     }
-    const clientId = text(record['client_id']);
-    if (!records.client(clientId)) return { refused: status(403, 'Unauthorized token') };
-    return { clientId, participant: text(record['participant_id']) };
+    return { clientId: text(checked.record['client_id']), participant: text(checked.record['participant_id']) };
   }
 
-  /** The call's files, written durably, as the submission lists them. */
-  async function storeFiles(call: PluginCall, clientId: string): Promise<JsonObject[]> {
+  /** The files, written durably, as the submission lists them. */
+  async function storeFiles(uploads: ReturnType<typeof uploadsOf>, clientId: string): Promise<JsonObject[]> {
     const files: JsonObject[] = [];
-    for (const f of uploadsOf(call)) {
+    for (const f of uploads) {
       const path = await host.files.write(clientId, f.filename || 'upload', f.data);
       files.push({ name: f.filename, path, size: f.data.length, contentType: f.contentType });
     }
@@ -85,10 +82,10 @@ export function submitMethod(host: PluginHost, records: SubmitRecords) {
       throw err;
     }
     const limit = maxUploadBytes();
-    for (const f of uploadsOf(call)) {
-      if (f.data.length > limit) return status(413, 'file_too_large', { message: `a file may have at most ${limit} bytes` });
-    }
-    const files = await storeFiles(call, who.clientId);
+    const uploads = uploadsOf(call);
+    if (uploads.some((f) => f.data.length > limit))
+      return status(413, 'file_too_large', { message: `a file may have at most ${limit} bytes` });
+    const files = await storeFiles(uploads, who.clientId);
     if (responses !== undefined || files.length) {
       await records.addSubmission(who.clientId, {
         time: new Date().toISOString(),
