@@ -76,7 +76,7 @@ export function walkAxis(axis: Axis, n: Node, world: Admission, visit: Visit): b
 }
 
 /** The admitted descendants of n, in document order. */
-export function descendants(n: Node, world: Admission, visit: Visit): boolean {
+function descendants(n: Node, world: Admission, visit: Visit): boolean {
   const stack: Node[] = [];
   for (let c = n.lastChild; c; c = c.previousSibling) stack.push(c);
   while (stack.length) {
@@ -92,7 +92,7 @@ export function descendants(n: Node, world: Admission, visit: Visit): boolean {
  * The admitted descendants of n in reverse document order: for each child from the last, its own descendants
  * (so reversed) and then the child itself.
  */
-export function descendantsReversed(n: Node, world: Admission, visit: Visit): boolean {
+function descendantsReversed(n: Node, world: Admission, visit: Visit): boolean {
   // A node on the stack is either to be opened (its subtree still to walk) or, once opened, to be visited.
   const stack: Node[] = [];
   const opened: boolean[] = [];

@@ -930,14 +930,9 @@ function constantNumber(e: Expr): number | undefined {
 function positionsNeeded(p: Expr | undefined): number {
   if (!p) return Infinity;
   if (p.t === 'number') return Number.isInteger(p.v) && p.v >= 1 ? p.v : 0;
-  if (p.t !== 'compare') return Infinity;
-  let op: keyof typeof FLIPPED = p.op;
-  let bound: number | undefined;
-  if (isPosition(p.l)) bound = constantNumber(p.r);
-  else if (isPosition(p.r)) {
-    bound = constantNumber(p.l);
-    op = FLIPPED[op];
-  }
+  const compared = positionCompared(p);
+  const bound = compared && constantNumber(compared.bound);
+  const op = compared?.op;
   if (bound === undefined || (op !== '<' && op !== '<=' && op !== '=')) return Infinity;
   if (Number.isNaN(bound)) return 0; // NaN compares false
   if (op === '<') return Math.max(0, Math.ceil(bound) - 1);
