@@ -1,9 +1,8 @@
 /** What the igor sub-commands share: exit codes, output, the server options and credentials, the database. */
 import { Command, Option } from 'commander';
-import { join } from 'node:path';
 import { resolveConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { PACKAGE_DIR } from '../server.ts';
+import { TEMPLATE } from '../packageDir.ts';
 import { Database } from '../store/database.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
@@ -47,7 +46,7 @@ export async function withDatabase<T>(opts: Record<string, unknown>, use: (db: D
   const config = resolveConfig({ database: opts['database'] as string | undefined });
   const db = await Database.open({
     dir: config.database,
-    template: join(PACKAGE_DIR, 'template', 'database.xml'),
+    template: TEMPLATE,
     logger: createLogger('warn'),
   });
   try {

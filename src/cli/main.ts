@@ -4,13 +4,13 @@
  * could not be reached.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { join } from 'node:path';
 import { ConfigError, resolveConfig, SETTINGS, type Setting } from '../config.ts';
 import { IgorError, TimeoutError } from '../errors.ts';
 import { ConnectionError, httpRequest } from '../http/client.ts';
 import { createLogger } from '../logger.ts';
 import { describeAdoption } from '../igorDirectory.ts';
-import { PACKAGE_DIR, startServer, VERSION } from '../server.ts';
+import { TEMPLATE } from '../packageDir.ts';
+import { startServer, VERSION } from '../server.ts';
 import { checkDatabase, describeReport, recoverDatabase } from '../store/recovery.ts';
 import { Database, DatabaseOpenError } from '../store/database.ts';
 import { DirectoryLockedError } from '../store/lock.ts';
@@ -51,7 +51,7 @@ async function runInit(dir: string, io: Io): Promise<number> {
   const config = resolveConfig({ database: dir });
   const db = await Database.open({
     dir: config.database,
-    template: join(PACKAGE_DIR, 'template', 'database.xml'),
+    template: TEMPLATE,
     logger: createLogger('warn'),
   });
   await db.close();

@@ -12,9 +12,6 @@ import type { HttpRequest, HttpResponse } from '../plugin-api.ts';
 import { checkDestination, REFUSED_ADDRESS, refusedConnection, type OutboundPolicy } from './outbound.ts';
 import { redactUrls } from './redact.ts';
 
-// Their shapes are part of the plugin API, where they are declared.
-export type { HttpRequest, HttpResponse };
-
 /**
  * One connection pool per extra CA and outbound policy, kept: a new Agent per call would defeat keep-alive.
  * undici (about 330 files) is loaded only when a call needs its own CA or a checked lookup: plain calls use

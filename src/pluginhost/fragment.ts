@@ -4,8 +4,11 @@
  * it, kept as it is if it does, removed on uninstall); an unmarked element is a container (sensors, actions)
  * matched by tag, created if missing, and merged into.
  */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BadRequestError } from '../errors.ts';
-import { ELEMENT_NODE } from '../tree/dom.ts';
+import { elementChildren } from '../tree/dom.ts';
 import { parseXml } from '../tree/parseXml.ts';
 import { refOf } from '../tree/refs.ts';
 import { combine, type Mutation, type Tree } from '../tree/tree.ts';
@@ -23,10 +26,10 @@ export function parseFragment(xml: string, plugin: string): Document {
   return doc;
 }
 
-function elementChildren(el: Element): Element[] {
-  const out: Element[] = [];
-  for (let c = el.firstChild; c; c = c.nextSibling) if (c.nodeType === ELEMENT_NODE) out.push(c as Element);
-  return out;
+/** The fragment in a plugin's folder, if it has one. */
+export async function readFragment(folder: string, plugin: string): Promise<Document | undefined> {
+  const file = join(folder, 'database-fragment.xml');
+  return existsSync(file) ? parseFragment(await readFile(file, 'utf8'), plugin) : undefined;
 }
 
 /** Merges the fragment under /data as one mutation. */

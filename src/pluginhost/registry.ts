@@ -5,9 +5,6 @@
  * and removes what its fragment made. The host knows plugins only through this folder convention and the plugin
  * API, never by name.
  */
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { BadRequestError, IgorError, NotFoundError } from '../errors.ts';
 import type { Principal } from '../auth/principal.ts';
 import { recordStatus } from '../status.ts';
@@ -17,7 +14,7 @@ import { elementFromJson } from '../tree/jsonxml.ts';
 import { combine, type Mutation, type Tree } from '../tree/tree.ts';
 import { loadDefinition } from './definition.ts';
 import type { HostDeps } from './host.ts';
-import { mergeFragment, ownedBy, parseFragment } from './fragment.ts';
+import { mergeFragment, ownedBy, readFragment } from './fragment.ts';
 import { findSource, listSources, type AvailablePlugin } from './sources.ts';
 import { startPlugin, stopPlugin, type RunningPlugin } from './start.ts';
 
@@ -142,8 +139,7 @@ export class PluginRegistry {
       throw new IgorError(`a plugin is already installed as ${name}`, 409, {}, 'conflict');
     const dir = this.find(source);
     await loadDefinition(dir); // refuse a plugin that cannot load before changing the tree
-    const fragmentFile = join(dir, 'database-fragment.xml');
-    const fragment = existsSync(fragmentFile) ? parseFragment(await readFile(fragmentFile, 'utf8'), name) : undefined;
+    const fragment = await readFragment(dir, name);
     await this.deps.db.write((t) => installRecord(t, name, source, fragment));
     try {
       const plugin = await this.start(name, source);

@@ -5,6 +5,7 @@
  */
 import { ConnectionError } from '../http/client.ts';
 import type { HttpRequest, HttpResponse, Json } from '../plugin-api.ts';
+import { lowerCaseNames } from './headers.ts';
 
 /** A request the plugin made, as recorded. */
 export interface CapturedRequest {
@@ -40,7 +41,7 @@ export class CapturedHttp {
   /** The function the host or a call uses to make a request. */
   sender(via: CapturedRequest['via']): (url: string, req?: HttpRequest) => Promise<HttpResponse> {
     return async (url, req = {}) => {
-      const headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+      const headers = lowerCaseNames(req.headers ?? {});
       const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : Buffer.from(req.body).toString('utf8');
       const request: CapturedRequest = {
         url,

@@ -6,8 +6,7 @@
  * is fake is what a test must control: the clock (host.every, storeSeries's `keep`) and the other servers the
  * plugin talks to (host.http, call.http, OAuth2), whose requests are recorded and answered by the test.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +22,7 @@ import type { PluginDefinition, PluginHost, PluginReply, TreeAccess } from '../p
 import { checkAccess, pluginCall, replyOf, type CallServices } from '../pluginhost/call.ts';
 import { paramsAndBody } from '../pluginhost/callBody.ts';
 import { checkDefinition, loadDefinition, type CheckedDefinition } from '../pluginhost/definition.ts';
-import { parseFragment } from '../pluginhost/fragment.ts';
+import { readFragment } from '../pluginhost/fragment.ts';
 import type { HostDeps } from '../pluginhost/host.ts';
 import { installRecord } from '../pluginhost/registry.ts';
 import { startPlugin, stopPlugin, type RunningPlugin } from '../pluginhost/start.ts';
@@ -32,6 +31,7 @@ import { Database } from '../store/database.ts';
 import { WorkTracker } from '../work.ts';
 import { CapturedHttp, type CapturedRequest, type HttpHandler } from './capturedHttp.ts';
 import { FakeClock } from './fakeClock.ts';
+import { lowerCaseNames } from './headers.ts';
 import type { CallOptions, LogEntry, TestCaller, TestHost, TestHostOptions, TestReply } from './types.ts';
 
 const START = Date.UTC(2030, 0, 1);
@@ -62,9 +62,8 @@ function encodeBody(options: CallOptions): { raw?: Buffer; contentType?: string 
 
 function testReply(status: number, headers: Record<string, string>, body: Buffer | string, code?: string): TestReply {
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
-  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   const text = bytes.toString('utf8');
-  return { status, headers: lower, body: bytes, text, ...(code ? { code } : {}), json: () => JSON.parse(text) };
+  return { status, headers: lowerCaseNames(headers), body: bytes, text, ...(code ? { code } : {}), json: () => JSON.parse(text) };
 }
 
 function replied(reply: PluginReply | undefined): TestReply {
@@ -153,9 +152,7 @@ class PluginTestHost implements TestHost {
       checkAccess(plugin, methodName, spec, p);
       const { raw, contentType } = encodeBody(options);
       const { params, body } = await paramsAndBody(Object.entries(options.params ?? {}), raw, contentType);
-      const headers: Record<string, string> = Object.fromEntries(
-        Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
-      );
+      const headers = lowerCaseNames(options.headers ?? {});
       if (contentType) headers['content-type'] = contentType;
       const method = (options.method ?? (raw ? 'POST' : 'GET')).toUpperCase();
       const call = pluginCall(this.services, plugin, spec, p, {
@@ -219,8 +216,7 @@ class PluginTestHost implements TestHost {
 
 /** Installs what the options ask for before the plugin starts: its record and fragment, accounts, settings, data. */
 async function prepare(db: Database, name: string, source: string, folder: string, options: TestHostOptions): Promise<void> {
-  const fragmentFile = folder && join(folder, 'database-fragment.xml');
-  const fragment = fragmentFile && existsSync(fragmentFile) ? parseFragment(await readFile(fragmentFile, 'utf8'), name) : undefined;
+  const fragment = folder ? await readFragment(folder, name) : undefined;
   await db.write((t) => installRecord(t, name, source, fragment));
   for (const [user, account] of Object.entries(options.users ?? {}))
     await addUser(db, SYSTEM, user, account.password ?? PASSWORD, account.admin);
