@@ -121,7 +121,7 @@ async function openStore(config: Config, logger: Logger) {
   });
   setXPathTimeLimit(config.xpathTimeoutMs);
   const work = new WorkTracker();
-  work.register({ name: 'journal', idle: () => db.idle, whenIdle: () => db.flush() });
+  work.register(db.journalWork);
   // Follows every write from here on; SQLite is loaded and its file opened once the server serves, when needed.
   const history = new History(db, logger);
   work.register(history);

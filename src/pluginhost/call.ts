@@ -7,8 +7,8 @@ import { accountsFor } from '../auth/accounts.ts';
 import { deny } from '../auth/policy.ts';
 import { describe, isAdmin, type Principal } from '../auth/principal.ts';
 import type { QuotaLimits } from '../auth/quotas.ts';
-import { BadRequestError, ForbiddenError } from '../errors.ts';
-import type { Caller, JsonObject, PluginCall, PluginMethodSpec, PluginReply } from '../plugin-api.ts';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../errors.ts';
+import type { Caller, JsonObject, PluginCall, PluginInstance, PluginMethodSpec, PluginReply } from '../plugin-api.ts';
 import type { Database } from '../store/database.ts';
 import { isTagName } from '../tree/xmlNames.ts';
 import { isReply, makeReply } from './host.ts';
@@ -26,6 +26,26 @@ function callerOf(p: Principal): Caller {
 /** The server itself, an admin, or this plugin's own actions: may call anything, for any user. */
 export function privileged(p: Principal, plugin: string): boolean {
   return isAdmin(p) || (p.kind === 'plugin' && p.name === plugin);
+}
+
+/** A plugin's method by name, or a 404. */
+export function methodOf(plugin: RunningPlugin, methodName: string): PluginMethodSpec {
+  const spec = plugin.methods.get(methodName);
+  if (!spec) throw new NotFoundError(`plugin ${plugin.name} has no method ${methodName}`);
+  return spec;
+}
+
+type Command = NonNullable<PluginInstance['commands']>[string];
+
+/** A plugin's admin command by name, its own (never a property every object has), or a 404 naming those it has. */
+export function commandOf(plugin: RunningPlugin, command: string): Command {
+  const commands = plugin.instance.commands;
+  const run = commands && Object.hasOwn(commands, command) ? commands[command] : undefined;
+  if (!run)
+    throw new NotFoundError(
+      `plugin ${plugin.name} has no command ${command}${commands ? `; it has ${Object.keys(commands).join(', ')}` : ''}`,
+    );
+  return run;
 }
 
 /** Refuses a caller the method's `access` does not let in (401 for nobody, 403 for somebody). */

@@ -158,9 +158,7 @@ export class OAuth2Flow implements OAuth2Client {
   userEntry(call: PluginCall, defaults: JsonObject): Promise<JsonObject> {
     return userEntry(
       {
-        plugin: this.deps.plugin,
-        readUserData: (user) => this.deps.readUserData(user),
-        authorisationProblem: (user) => this.deps.authorisationProblem(user),
+        ...this.deps,
         state: (user) => this.state(user),
         revoke: (user) => this.revoke(user),
       },

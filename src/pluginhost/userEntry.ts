@@ -8,6 +8,7 @@
  */
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import type { JsonObject, PluginCall, TreeChange } from '../plugin-api.ts';
+import type { OAuth2Deps } from './oauth2.ts';
 
 /** Request parameters of a user entry call that are not settings. */
 const NOT_SETTINGS = new Set([
@@ -24,13 +25,8 @@ const NOT_SETTINGS = new Set([
   '_newValue',
 ]);
 
-/** What the entry needs of the plugin's OAuth2 flow. */
-export interface UserEntryDeps {
-  plugin: string;
-  /** identities/USER/plugindata/NAME, or undefined. */
-  readUserData(user: string): JsonObject | undefined;
-  /** Why the user must authorise again, or undefined. */
-  authorisationProblem(user: string): string | undefined;
+/** What the entry needs of the plugin's OAuth2 flow: some of what the flow is given, and the token's state. */
+export interface UserEntryDeps extends Pick<OAuth2Deps, 'plugin' | 'readUserData' | 'authorisationProblem'> {
   state(user: string): 'none' | 'authorised' | 'reauthorise';
   /** Revokes the user's token at the provider; answers how that went in words, or undefined if there was nothing to revoke. */
   revoke(user: string): Promise<string | undefined>;

@@ -10,7 +10,7 @@ import { deny } from '../auth/policy.ts';
 import { principalOf, type Principal } from '../auth/principal.ts';
 import { BadGatewayError, IgorError, NotFoundError, TimeoutError } from '../errors.ts';
 import type { PluginMethodSpec } from '../plugin-api.ts';
-import { checkAccess, pluginCall, privileged, replyOf } from '../pluginhost/call.ts';
+import { type CallServices, checkAccess, commandOf, methodOf, pluginCall, privileged, replyOf } from '../pluginhost/call.ts';
 import { paramsAndBody } from '../pluginhost/callBody.ts';
 import type { RunningPlugin } from '../pluginhost/registry.ts';
 import { runScript } from '../pluginhost/scripts.ts';
@@ -86,19 +86,9 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function callPlugin(ctx: Deps, req: Request, res: Response): Promise<void> {
-  const name = req.params['name'] as string;
-  const methodName = (req.params['method'] as string | undefined) ?? 'index';
-  const plugin = await runningPlugin(ctx, name);
-  const spec = plugin.methods.get(methodName);
-  if (!spec) throw new NotFoundError(`plugin ${name} has no method ${methodName}`);
-  if (spec.cors && allowCors(req, res)) return;
-  const p = principalOf(req);
-  checkAccess(plugin, methodName, spec, p);
-  const raw = hasBody(req) ? await readBody(req, bodyLimit(ctx, req, spec, p)) : undefined;
-  const { params, body } = await paramsAndBody(queryOf(req), raw, req.headers['content-type']);
-  const rest = req.params['rest'];
-  const services = {
+/** What a call's PluginCall is made of: the database, the limits, and HTTP with its caller's destinations. */
+function callServices(ctx: Deps): CallServices {
+  return {
     db: ctx.db,
     limits: ctx.config,
     http:
@@ -106,6 +96,19 @@ async function callPlugin(ctx: Deps, req: Request, res: Response): Promise<void>
       (url: string, options = {}) =>
         httpRequest(url, { timeoutMs: ctx.config.callTimeoutMs, ...options }, outboundPolicyFor(caller, ctx.config)),
   };
+}
+
+async function callPlugin(ctx: Deps, services: CallServices, req: Request, res: Response): Promise<void> {
+  const name = req.params['name'] as string;
+  const methodName = (req.params['method'] as string | undefined) ?? 'index';
+  const plugin = await runningPlugin(ctx, name);
+  const spec = methodOf(plugin, methodName);
+  if (spec.cors && allowCors(req, res)) return;
+  const p = principalOf(req);
+  checkAccess(plugin, methodName, spec, p);
+  const raw = hasBody(req) ? await readBody(req, bodyLimit(ctx, req, spec, p)) : undefined;
+  const { params, body } = await paramsAndBody(queryOf(req), raw, req.headers['content-type']);
+  const rest = req.params['rest'];
   const call = pluginCall(services, plugin, spec, p, {
     method: req.method,
     path: Array.isArray(rest) ? rest : [],
@@ -138,12 +141,7 @@ async function runCommand(ctx: Deps, req: Request, res: Response): Promise<void>
   const name = req.params['name'] as string;
   const command = req.params['command'] as string;
   const plugin = await runningPlugin(ctx, name);
-  const run = plugin.instance.commands?.[command];
-  if (!run || !Object.hasOwn(plugin.instance.commands!, command)) {
-    throw new NotFoundError(
-      `plugin ${name} has no command ${command}${plugin.instance.commands ? `; it has ${Object.keys(plugin.instance.commands).join(', ')}` : ''}`,
-    );
-  }
+  const run = commandOf(plugin, command);
   const args: Record<string, string> = {};
   for (const [k, v] of queryOf(req)) if (k !== '_csrf') args[k] = v;
   sendResult(res, await runPluginCode(ctx, `plugin ${name} command ${command}`, () => run(args)));
@@ -153,7 +151,8 @@ export function pluginRoutes(ctx: Deps): Router {
   const router = routes();
   router.all('/plugin/:name/command/:command', adminOnly, (req, res) => runCommand(ctx, req, res));
   router.all('/plugin/:name/script/:script', (req, res) => runPluginScript(ctx, req, res));
-  router.all('/plugin/:name{/:method}{/*rest}', (req, res) => callPlugin(ctx, req, res));
+  const services = callServices(ctx);
+  router.all('/plugin/:name{/:method}{/*rest}', (req, res) => callPlugin(ctx, services, req, res));
 
   return router;
 }

@@ -21,6 +21,7 @@ import { access, open as openFile, readFile, readdir, rename, unlink } from 'nod
 import { join } from 'node:path';
 import { InsufficientStorageError, UnavailableError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { WorkSource } from '../work.ts';
 import { parseXml } from '../tree/parseXml.ts';
 import { DEFAULT_MAX_DEPTH, Tree, type ChangeEvent, type JournalOp, type Mutation } from '../tree/tree.ts';
 import { fsyncDir, listBackups, mkdirDurably, readHead, replaceWithBackup } from './files.ts';
@@ -305,6 +306,11 @@ export class Database extends EventEmitter<{ change: [ChangeEvent[]] }> {
   /** Resolves once every acknowledged-or-pending write is on disk. */
   async flush(): Promise<void> {
     await this.journal.whenIdle();
+  }
+
+  /** The journal as background work, for a WorkTracker to wait on (server and test host alike). */
+  get journalWork(): WorkSource {
+    return { name: 'journal', idle: () => this.idle, whenIdle: () => this.flush() };
   }
 
   async close(): Promise<void> {

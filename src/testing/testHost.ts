@@ -19,7 +19,7 @@ import { IgorError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { TEMPLATE } from '../packageDir.ts';
 import type { PluginDefinition, PluginHost, PluginReply, TreeAccess } from '../plugin-api.ts';
-import { checkAccess, pluginCall, replyOf, type CallServices } from '../pluginhost/call.ts';
+import { checkAccess, commandOf, methodOf, pluginCall, replyOf, type CallServices } from '../pluginhost/call.ts';
 import { paramsAndBody } from '../pluginhost/callBody.ts';
 import { checkDefinition, loadDefinition, type CheckedDefinition } from '../pluginhost/definition.ts';
 import { readFragment } from '../pluginhost/fragment.ts';
@@ -106,7 +106,7 @@ class PluginTestHost implements TestHost {
     this.requests = this.http.requests;
     this.clock = new FakeClock(options.now === undefined ? START : new Date(options.now).getTime(), () => this.settle());
     this.data = treeAccess(db, SYSTEM);
-    this.work.register({ name: 'journal', idle: () => db.idle, whenIdle: () => db.flush() });
+    this.work.register(db.journalWork);
     const publicUrl = (options.publicUrl ?? 'http://igor.test').replace(/\/$/, '');
     this.deps = {
       db,
@@ -146,8 +146,7 @@ class PluginTestHost implements TestHost {
   async call(methodName = 'index', options: CallOptions = {}): Promise<TestReply> {
     return this.answering(`${methodName}`, async () => {
       const plugin = this.plugin();
-      const spec = plugin.methods.get(methodName);
-      if (!spec) throw new NotFoundError(`plugin ${this.name} has no method ${methodName}`);
+      const spec = methodOf(plugin, methodName);
       const p = this.principal(options.as ?? 'admin');
       checkAccess(plugin, methodName, spec, p);
       const { raw, contentType } = encodeBody(options);
@@ -168,10 +167,7 @@ class PluginTestHost implements TestHost {
 
   async command(command: string, args: Record<string, string> = {}): Promise<TestReply> {
     return this.answering(`command ${command}`, async () => {
-      const commands = this.plugin().instance.commands;
-      const run = commands && Object.hasOwn(commands, command) ? commands[command] : undefined;
-      if (!run) throw new NotFoundError(`plugin ${this.name} has no command ${command}`);
-      return run(args);
+      return commandOf(this.plugin(), command)(args);
     });
   }
 
