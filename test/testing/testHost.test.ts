@@ -298,4 +298,13 @@ describe('calls', () => {
     assert.equal(broken.status, 502);
     assert.match(broken.text, /probe\/broken failed: undefined is not a function/);
   });
+
+  it("runs the plugin's own commands only, never what every object has, as the server does", async () => {
+    const t = await hostFor(() => ({ methods: {}, commands: { hello: () => 'hi' } }));
+    assert.equal((await t.command('hello')).text, 'hi');
+    for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) {
+      const r = await t.command(name);
+      assert.deepEqual([r.status, r.text], [404, `plugin probe has no command ${name}; it has hello`], name);
+    }
+  });
 });

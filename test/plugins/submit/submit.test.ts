@@ -317,6 +317,16 @@ describe('production', () => {
   });
 });
 
+describe("submit's admin commands", () => {
+  it('are its own: a name every object has is no command', async () => {
+    for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) {
+      const r = await dev.request(`/plugin/submit/command/${name}`);
+      assert.equal(r.status, 404, name);
+      assert.match(await r.text(), new RegExp(`has no command ${name}; it has token, clients`));
+    }
+  });
+});
+
 describe('the registration token', () => {
   it('can be rotated by an admin only; the old one stops working, registered clients keep theirs', async () => {
     const clientId = await register(dev, registrationToken, callbackUrl);
